@@ -1,0 +1,51 @@
+"""hub: a thread-safe, fast client hub for AWS-style HTTP services.
+
+Share one :class:`Session` across threads; create clients from it anywhere for microseconds::
+
+    import hub
+
+    session = hub.Session(hub.Config(region="us-east-1"))
+    s3 = session.client("s3")
+"""
+
+from hub import errors
+from hub._client import Client
+from hub._client_config import ClientConfig, ClientInfo
+from hub._config import Config
+from hub._corehandlers import default_handlers
+from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
+from hub._operation import Operation
+from hub._request import HTTPRequest, HTTPResponse, Request
+from hub._session import Session, SessionEditor
+from hub._snapshot import Snapshot
+from hub._version import __version__
+from hub.credentials import Credentials
+
+__all__ = [
+    "PHASES",
+    "Client",
+    "ClientConfig",
+    "ClientInfo",
+    "Config",
+    "Credentials",
+    "HTTPRequest",
+    "HTTPResponse",
+    "HandlerList",
+    "Handlers",
+    "NamedHandler",
+    "Operation",
+    "Request",
+    "Session",
+    "SessionEditor",
+    "Snapshot",
+    "__version__",
+    "default_handlers",
+    "errors",
+]
+
+# Show public classes as hub.X (not hub._module.X) in reprs, docs and tracebacks.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and _obj.__module__.startswith("hub._"):
+        _obj.__module__ = "hub"
+del _name, _obj

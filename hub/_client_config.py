@@ -1,0 +1,163 @@
+"""``ClientInfo`` and ``ClientConfig``: everything a client needs, resolved once per snapshot.
+
+Resolution (merging configs, picking the endpoint, the transport and the retry policy, adding
+the protocol's handlers) happens once per ``(snapshot, service, configs)``; the snapshot caches
+the result, so creating a client afterwards costs one small object.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import urllib3
+
+from hub._config import Config
+from hub._handlers import Handlers
+from hub._services import ServiceSpec, service_spec
+from hub._transport import Transport, TransportSettings
+from hub._version import __version__
+from hub._credentials_setting import credentials_cache
+from hub.credentials import CredentialsCache
+from hub.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hub._client import Client
+    from hub._snapshot import Snapshot
+    from hub.retry import RetryPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Static facts about a client: which service, where, and how requests are signed.
+
+    Attributes:
+        service_name: The name the client was created with (``"s3"``).
+        api_version: The service API version.
+        endpoint: The base URL requests go to (no trailing slash).
+        signing_name: The SigV4 service name.
+        signing_region: The SigV4 region.
+        protocol: ``"rest-xml"`` or ``"json"``.
+        custom_endpoint: True when ``endpoint_url`` was configured (S3 then uses path style).
+        partition: ``"aws"``, ``"aws-cn"``, ``"aws-us-gov"``, or None for custom endpoints.
+    """
+
+    service_name: str
+    api_version: str
+    endpoint: str
+    signing_name: str
+    signing_region: str
+    protocol: str
+    custom_endpoint: bool = False
+    partition: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClientConfig:
+    """A client's resolved configuration; shared by every client made from the same inputs.
+
+    Attributes:
+        config: The merged :class:`~hub.Config` (defaults, session, then client configs).
+        info: The :class:`ClientInfo`.
+        handlers: The session's handlers plus the service protocol's.
+        credentials: The credentials cache requests sign with.
+        transport: The pooled transport requests go through.
+        retry_policy: The retry policy (its quota is shared by these clients).
+        timeout: The urllib3 timeout built from the config.
+        user_agent: The User-Agent header value.
+        spec: The service's static metadata.
+        snapshot: The session snapshot this config was resolved from.
+        client_class: The client class to instantiate (resolved once, not per client).
+    """
+
+    config: Config
+    info: ClientInfo
+    handlers: Handlers
+    credentials: CredentialsCache
+    transport: Transport
+    retry_policy: RetryPolicy
+    timeout: urllib3.Timeout
+    user_agent: str
+    spec: ServiceSpec
+    snapshot: Snapshot
+    client_class: type[Client]
+
+    def new_client(self) -> Client:
+        """Create a client bound to this config (cheap: one small object)."""
+        return self.client_class(self)
+
+
+def _user_agent(extra: str | None) -> str:
+    base = (
+        f"hub/{__version__} python/{platform.python_version()} "
+        f"{platform.system().lower() or 'unknown'}/{platform.release() or 'unknown'} "
+        f"urllib3/{urllib3.__version__}"
+    )
+    return f"{base} {extra}" if extra else base
+
+
+def _endpoint(spec: ServiceSpec, config: Config) -> tuple[str, str, bool, str | None]:
+    """Return (endpoint URL, signing region, custom?, partition)."""
+    region = config.region or spec.global_region
+    if config.endpoint_url:
+        return config.endpoint_url, region or "us-east-1", True, None
+    if region is None:
+        raise ConfigError(
+            f"no region configured for {spec.name}: pass Config(region=...) or set AWS_REGION",
+            field="region",
+        )
+    from hub.endpoints import resolve  # imported here: the table loads only when needed
+
+    endpoint = resolve(
+        spec.endpoint_prefix,
+        region,
+        use_fips=bool(config.use_fips_endpoint),
+        use_dualstack=bool(config.use_dualstack_endpoint),
+    )
+    return endpoint.url, endpoint.signing_region, False, endpoint.partition
+
+
+def resolve_client_config(
+    snapshot: Snapshot, service_name: str, configs: tuple[Config, ...]
+) -> ClientConfig:
+    """Resolve what a client of ``service_name`` needs from ``snapshot`` and ``configs``.
+
+    Raises:
+        UnknownServiceError: The service is not known.
+        ConfigError: A config is invalid, or no region/endpoint can be resolved.
+    """
+    from hub._protocol_handlers import protocol_handlers
+    from hub.retry import make_policy
+
+    spec = service_spec(service_name)
+    config = snapshot.config.merge(*configs)
+    url, signing_region, custom, partition = _endpoint(spec, config)
+    info = ClientInfo(
+        service_name=spec.name,
+        api_version=spec.api_version,
+        endpoint=url,
+        signing_name=spec.signing_name,
+        signing_region=signing_region,
+        protocol=spec.protocol,
+        custom_endpoint=custom,
+        partition=partition,
+    )
+    credentials = snapshot.credentials
+    if config.credentials is not snapshot.config.credentials or (
+        config.profile != snapshot.config.profile
+    ):
+        credentials = credentials_cache(config)
+    return ClientConfig(
+        config=config,
+        info=info,
+        handlers=protocol_handlers(spec.protocol, snapshot.handlers),
+        credentials=credentials,
+        transport=snapshot.transports.get(TransportSettings.from_config(config)),
+        retry_policy=make_policy(config.retry_mode or "standard", config.max_attempts or 3),
+        timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
+        user_agent=_user_agent(config.user_agent_extra),
+        spec=spec,
+        snapshot=snapshot,
+        client_class=spec.client_class(),
+    )

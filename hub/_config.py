@@ -1,0 +1,323 @@
+"""``Config``: the frozen, validated settings value shared by sessions and clients."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+from urllib.parse import urlsplit
+
+from hub._types import FrozenMap
+from hub.credentials import CredentialProvider, Credentials
+from hub.errors import ConfigError
+
+#: What ``Config.credentials`` accepts: fixed credentials or any provider.
+CredentialsSetting = Union[Credentials, CredentialProvider]
+
+RETRY_MODES = ("standard", "adaptive")
+ADDRESSING_STYLES = ("auto", "virtual", "path")
+PROXY_SCHEMES = ("http", "https")
+
+# Regions are DNS labels joined by hyphens; anything else would end up in a hostname.
+_REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _mask_url(url: str) -> str:
+    """Hide a password in ``scheme://user:password@host`` URLs (proxies carry them)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:****@{parts.hostname}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _describe(value: object) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Config:
+    """Settings for sessions and clients. Every field is optional: ``None`` means "not set".
+
+    Configs are merged with :meth:`merge`: a later config's set (non-None) fields win, exactly
+    like aws-sdk-go's ``MergeIn``. A :class:`~hub.Session` merges the configs it is given over
+    the defaults (built-in values and ``AWS_*`` environment variables); clients merge their own
+    configs over the session's.
+
+    Args:
+        region: AWS region such as ``"us-east-1"``.
+        endpoint_url: Overrides the resolved endpoint (``"http://127.0.0.1:5000"``).
+        credentials: Fixed :class:`~hub.Credentials` or a credential provider; None uses the
+            default chain.
+        profile: Shared-config profile for credentials and region.
+        max_attempts: Total attempts per request including the first (>= 1).
+        retry_mode: ``"standard"`` or ``"adaptive"``.
+        connect_timeout: Seconds to wait for a connection (> 0).
+        read_timeout: Seconds to wait for response data (> 0).
+        max_pool_connections: Connections kept per host (>= 1).
+        pool_block: When True, threads wait for a free pooled connection instead of opening
+            extra ones that are thrown away afterwards.
+        pool_timeout: Seconds to wait for a free pooled connection when ``pool_block`` (> 0).
+        verify: True/False to turn TLS verification on/off, or a CA bundle path.
+        proxies: Proxy URL per scheme, e.g. ``{"https": "http://proxy:3128"}``.
+        user_agent_extra: Appended to the User-Agent header.
+        s3_addressing_style: ``"auto"``, ``"virtual"`` or ``"path"``.
+        parameter_validation: Validate operation parameters before sending.
+        use_fips_endpoint: Resolve FIPS endpoints.
+        use_dualstack_endpoint: Resolve dual-stack (IPv4+IPv6) endpoints.
+        log_level: Level for the ``hub`` logger (an int or a level name); stored as an int.
+
+    Raises:
+        ConfigError: A field has the wrong type or an invalid value; the error names the field.
+    """
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    credentials: CredentialsSetting | None = None
+    profile: str | None = None
+    max_attempts: int | None = None
+    retry_mode: str | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    max_pool_connections: int | None = None
+    pool_block: bool | None = None
+    pool_timeout: float | None = None
+    verify: bool | str | None = None
+    proxies: Mapping[str, str] | None = None
+    user_agent_extra: str | None = None
+    s3_addressing_style: str | None = None
+    parameter_validation: bool | None = None
+    use_fips_endpoint: bool | None = None
+    use_dualstack_endpoint: bool | None = None
+    log_level: int | str | None = None
+
+    def __post_init__(self) -> None:
+        for field in _FIELDS:
+            value = getattr(self, field.name)
+            if value is not None:
+                normalized = _VALIDATORS[field.name](field.name, value)
+                if normalized is not value:
+                    object.__setattr__(self, field.name, normalized)
+
+    def merge(self, *others: Config | None) -> Config:
+        """Return a new Config: each later config's set fields override this one's.
+
+        Args:
+            *others: Configs applied in order; None entries are skipped.
+
+        Returns:
+            The merged Config (``self`` when nothing changes).
+
+        Raises:
+            ConfigError: An argument is not a Config.
+        """
+        merged = self
+        for other in others:
+            if other is None:
+                continue
+            if not isinstance(other, Config):
+                raise ConfigError(
+                    f"Config.merge() takes Config objects, got {type(other).__name__}",
+                    field="configs",
+                )
+            changes = {
+                f.name: value
+                for f in _FIELDS
+                if (value := getattr(other, f.name)) is not None
+                and value != getattr(merged, f.name)
+            }
+            if changes:
+                # Values were validated when `other` was built; skip re-validation.
+                merged = _replace_trusted(merged, changes)
+        return merged
+
+    def set_fields(self) -> dict[str, Any]:
+        """Return the fields that are set (not None), in declaration order."""
+        return {f.name: v for f in _FIELDS if (v := getattr(self, f.name)) is not None}
+
+    def __repr__(self) -> str:
+        shown = []
+        for name, value in self.set_fields().items():
+            if name == "proxies":
+                value = {scheme: _mask_url(url) for scheme, url in value.items()}
+            elif name == "credentials" and not isinstance(value, Credentials):
+                value = f"<{type(value).__name__}>"
+                shown.append(f"{name}={value}")
+                continue
+            shown.append(f"{name}={value!r}")
+        return f"Config({', '.join(shown)})"
+
+
+_FIELDS = dataclasses.fields(Config)
+
+
+def _replace_trusted(config: Config, changes: dict[str, Any]) -> Config:
+    new = object.__new__(Config)
+    for f in _FIELDS:
+        object.__setattr__(new, f.name, changes.get(f.name, getattr(config, f.name)))
+    return new
+
+
+def _check_str(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name} must be a non-empty string, got {_describe(value)}", field=name)
+    return value
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False, got {_describe(value)}", field=name)
+    return value
+
+
+def _check_positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an int, got {_describe(value)}", field=name)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}", field=name)
+    return value
+
+
+def _check_seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number of seconds, got {_describe(value)}", field=name)
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive, finite number of seconds, got {value}",
+                          field=name)
+    return float(value)
+
+
+def _check_choice(choices: tuple[str, ...]) -> Any:
+    def check(name: str, value: object) -> str:
+        if value not in choices:
+            raise ConfigError(
+                f"{name} must be one of {', '.join(map(repr, choices))}, got {_describe(value)}",
+                field=name,
+            )
+        return value  # type: ignore[return-value]
+
+    return check
+
+
+def _check_region(name: str, value: object) -> str:
+    _check_str(name, value)
+    assert isinstance(value, str)
+    if not _REGION.match(value):
+        raise ConfigError(
+            f"{name} must look like 'us-east-1' (lowercase letters, digits and hyphens), "
+            f"got {value!r}",
+            field=name,
+        )
+    return value
+
+
+def _check_url(name: str, value: object) -> str:
+    _check_str(name, value)
+    assert isinstance(value, str)
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a valid URL: {exc}", field=name) from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{name} must start with http:// or https://, got {value!r}", field=name)
+    if not parts.hostname:
+        raise ConfigError(f"{name} has no host: {value!r}", field=name)
+    if parts.username is not None or parts.password is not None:
+        # Never echo the value: it carries a password.
+        raise ConfigError(f"{name} must not contain user credentials", field=name)
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{name} must not have a query or fragment, got {value!r}", field=name)
+    if port == 0:
+        raise ConfigError(f"{name} has port 0: {value!r}", field=name)
+    return value.rstrip("/")
+
+
+def _check_credentials(name: str, value: object) -> object:
+    if isinstance(value, Credentials) or isinstance(value, CredentialProvider):
+        return value
+    raise ConfigError(
+        f"{name} must be hub.Credentials or a credential provider (an object with .name and "
+        f".load()), got {type(value).__name__}",
+        field=name,
+    )
+
+
+def _check_verify(name: str, value: object) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ConfigError(
+        f"{name} must be True, False or a CA bundle path, got {_describe(value)}", field=name
+    )
+
+
+def _check_proxies(name: str, value: object) -> FrozenMap:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a mapping of scheme to proxy URL, got "
+                          f"{type(value).__name__}", field=name)
+    checked: dict[str, str] = {}
+    for scheme, url in value.items():
+        if scheme not in PROXY_SCHEMES:
+            raise ConfigError(f"{name} keys must be 'http' or 'https', got {scheme!r}", field=name)
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError(f"{name}[{scheme!r}] must be an http:// or https:// URL",
+                              field=f"{name}.{scheme}")
+        if not urlsplit(url).hostname:
+            raise ConfigError(f"{name}[{scheme!r}] has no host", field=f"{name}.{scheme}")
+        checked[scheme] = url
+    return FrozenMap(checked)
+
+
+def _check_log_level(name: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be a level name or int, got {_describe(value)}", field=name)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        level = logging.getLevelName(value.upper())
+        if isinstance(level, int):
+            return level
+    raise ConfigError(
+        f"{name} must be a logging level such as 'DEBUG' or 10, got {_describe(value)}",
+        field=name,
+    )
+
+
+def _check_user_agent(name: str, value: object) -> str:
+    _check_str(name, value)
+    assert isinstance(value, str)
+    if any(ch in value for ch in "\r\n"):
+        raise ConfigError(f"{name} must not contain line breaks", field=name)
+    return value
+
+
+_VALIDATORS: dict[str, Any] = {
+    "region": _check_region,
+    "endpoint_url": _check_url,
+    "credentials": _check_credentials,
+    "profile": _check_str,
+    "max_attempts": _check_positive_int,
+    "retry_mode": _check_choice(RETRY_MODES),
+    "connect_timeout": _check_seconds,
+    "read_timeout": _check_seconds,
+    "max_pool_connections": _check_positive_int,
+    "pool_block": _check_bool,
+    "pool_timeout": _check_seconds,
+    "verify": _check_verify,
+    "proxies": _check_proxies,
+    "user_agent_extra": _check_user_agent,
+    "s3_addressing_style": _check_choice(ADDRESSING_STYLES),
+    "parameter_validation": _check_bool,
+    "use_fips_endpoint": _check_bool,
+    "use_dualstack_endpoint": _check_bool,
+    "log_level": _check_log_level,
+}
+assert set(_VALIDATORS) == {f.name for f in _FIELDS}, "every Config field needs a validator"

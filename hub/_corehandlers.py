@@ -1,0 +1,219 @@
+"""hub's default request handlers (``core.*``) and :func:`default_handlers`.
+
+Like aws-sdk-go's ``corehandlers``, each handler does one job and has a dotted name, so users
+can find, swap or remove it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from hub._handlers import Handlers, HandlerList, NamedHandler
+from hub._request import HTTPResponse, Request
+from hub.errors import ClientError, ConfigError
+
+logger = logging.getLogger("hub.request")
+
+_AUTH_HEADERS = ("Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-SHA256")
+_UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def validate_endpoint(request: Request) -> None:
+    """Fail early when the client has no endpoint (a misconfigured custom client)."""
+    if not request.client_config.info.endpoint:
+        raise ConfigError("the client has no endpoint; set endpoint_url or region",
+                          field="endpoint_url")
+
+
+def add_user_agent(request: Request) -> None:
+    """Set the ``User-Agent`` header (``hub/<version> python/<version> ...``)."""
+    request.http_request.headers["User-Agent"] = request.client_config.user_agent
+
+
+def prepare_body(request: Request) -> None:
+    """Normalize the body and remember how to rewind it for retries; set Content-Length."""
+    http = request.http_request
+    body = http.body
+    if isinstance(body, str):
+        body = http.body = body.encode("utf-8")
+    if body is None or isinstance(body, (bytes, bytearray, memoryview)):
+        request.body_rewindable = True
+        if body is not None or http.method in ("POST", "PUT", "PATCH"):
+            http.headers.setdefault("Content-Length", str(len(body) if body is not None else 0))
+        return
+    seek = getattr(body, "seek", None)
+    tell = getattr(body, "tell", None)
+    if callable(seek) and callable(tell):
+        try:
+            start = tell()
+            end = body.seek(0, 2)
+            body.seek(start)
+        except (OSError, ValueError):
+            request.body_rewindable = False
+            return
+        request.body_position = start
+        request.body_rewindable = True
+        http.headers.setdefault("Content-Length", str(end - start))
+    else:  # generators and other one-shot iterables: sent chunked, never replayed
+        request.body_rewindable = False
+
+
+def _hash_body(request: Request) -> str:
+    body = request.http_request.body
+    if body is None:
+        return _EMPTY_SHA256
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return hashlib.sha256(body).hexdigest()
+    if request.body_rewindable and request.body_position is not None:
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: body.read(1 << 16), b""):
+            digest.update(chunk)
+        body.seek(request.body_position)
+        return digest.hexdigest()
+    return _UNSIGNED_PAYLOAD
+
+
+def sign_v4(request: Request) -> None:
+    """Sign the request with SigV4 using the client's credentials (loaded single-flight)."""
+    from hub.signing import sign
+
+    client_config = request.client_config
+    info = client_config.info
+    credentials = client_config.credentials.get()
+    http = request.http_request
+    for name in _AUTH_HEADERS:
+        http.headers.pop(name, None)
+    is_s3 = info.signing_name == "s3"
+    payload_hash = None
+    if is_s3:
+        body = http.body
+        streaming = body is not None and not isinstance(body, (bytes, bytearray, memoryview))
+        # Over TLS the transport already protects the payload; hashing a stream would mean
+        # reading it twice, so S3 streams are sent UNSIGNED-PAYLOAD as botocore does.
+        if streaming and http.url.startswith("https:"):
+            payload_hash = _UNSIGNED_PAYLOAD
+        else:
+            payload_hash = _hash_body(request)
+    elif http.body is not None and not isinstance(http.body, (bytes, bytearray, memoryview)):
+        payload_hash = _hash_body(request)  # a stream: hash it here, the signer only sees bytes
+    body_for_hash = http.body if isinstance(http.body, (bytes, str)) or http.body is None else None
+    added = sign(
+        http.method,
+        http.url,
+        list(http.headers.items()),
+        body_for_hash,
+        credentials=credentials,
+        region=info.signing_region,
+        service=info.signing_name,
+        timestamp=datetime.now(timezone.utc),
+        normalize_path=not is_s3,
+        payload_hash=payload_hash,
+    )
+    http.headers.update(added)
+
+
+def send(request: Request) -> None:
+    """Send the request through the client's pooled transport."""
+    client_config = request.client_config
+    http = request.http_request
+    client_config.retry_policy.before_attempt(request)
+    stream = bool(getattr(request.operation, "streaming_output", False))
+    response = client_config.transport.urlopen(
+        http.method,
+        http.url,
+        body=http.body,
+        headers=http.headers,
+        timeout=client_config.timeout,
+        pool_timeout=client_config.config.pool_timeout,
+        stream=stream,
+    )
+    request.http_response = HTTPResponse(
+        status=response.status,
+        headers=response.headers,
+        body=b"" if stream else response.data,
+        raw=response if stream else None,
+    )
+
+
+def validate_response(request: Request) -> None:
+    """Turn a non-2xx status into an error (the protocol's unmarshal_error refines it)."""
+    response = request.http_response
+    if response is None or response.status < 300:
+        return
+    response.read_body()
+    request.error = ClientError(
+        str(response.status),
+        f"HTTP {response.status}",
+        status_code=response.status,
+        operation=getattr(request.operation, "name", "?"),
+    )
+
+
+def retry(request: Request) -> None:
+    """Ask the retry policy whether (and when) to try again."""
+    policy = request.client_config.retry_policy
+    if request.error is None:
+        policy.on_success(request)
+        return
+    request.context.setdefault("invalidate_credentials",
+                               request.client_config.credentials.invalidate)
+    request.retry_delay = policy.decide(request)
+
+
+def after_retry(request: Request, *, sleep: Any = time.sleep) -> None:
+    """Wait, rewind the body and reset the request for the next attempt."""
+    if request.error is None or request.retry_delay is None:
+        return
+    if request.http_response is not None:
+        request.http_response.release()
+        request.http_response = None
+    if request.retry_delay > 0:
+        sleep(request.retry_delay)
+    body = request.http_request.body
+    if request.body_position is not None and body is not None:
+        body.seek(request.body_position)
+    logger.debug("retrying %s (attempt %d) after %s",
+                 getattr(request.operation, "name", "?"), request.attempts + 1,
+                 type(request.error).__name__)
+    request.retry_count += 1
+    request.error = None
+
+
+def log_complete(request: Request) -> None:
+    """Log one debug line per finished request (never headers or bodies: no secrets)."""
+    if logger.isEnabledFor(logging.DEBUG):
+        elapsed = (time.monotonic() - request.start_time) * 1000
+        status = request.http_response.status if request.http_response is not None else "-"
+        outcome = "ok" if request.error is None else type(request.error).__name__
+        logger.debug("%s %s status=%s attempts=%d %.1fms",
+                     getattr(request.operation, "name", "?"), outcome, status,
+                     request.attempts, elapsed)
+
+
+def _named(*pairs: tuple[str, Any]) -> HandlerList:
+    return HandlerList(tuple(NamedHandler(name, fn) for name, fn in pairs))
+
+
+def default_handlers() -> Handlers:
+    """Return hub's default handlers, one list per phase (the protocol's are added per client).
+
+    validate: ``core.validate_endpoint``; build: ``core.user_agent``, ``core.prepare_body``;
+    sign: ``core.sigv4``; send: ``core.send``; validate_response: ``core.validate_response``;
+    retry: ``core.retry``; after_retry: ``core.after_retry``; complete: ``core.log``.
+    """
+    return Handlers(
+        validate=_named(("core.validate_endpoint", validate_endpoint)),
+        build=_named(("core.user_agent", add_user_agent), ("core.prepare_body", prepare_body)),
+        sign=_named(("core.sigv4", sign_v4)),
+        send=_named(("core.send", send)),
+        validate_response=_named(("core.validate_response", validate_response)),
+        retry=_named(("core.retry", retry)),
+        after_retry=_named(("core.after_retry", after_retry)),
+        complete=_named(("core.log", log_complete)),
+    )
+

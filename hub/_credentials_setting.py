@@ -1,0 +1,26 @@
+"""Turn ``Config.credentials``/``Config.profile`` into the credentials cache a snapshot holds."""
+
+from __future__ import annotations
+
+from hub._config import Config
+from hub.credentials import (
+    CredentialsCache,
+    Credentials,
+    StaticProvider,
+    default_chain,
+)
+
+
+def credentials_cache(config: Config) -> CredentialsCache:
+    """Return a fresh cache for the credentials ``config`` asks for.
+
+    Fixed credentials need no chain; a provider is cached as given; with neither, the default
+    chain (environment, shared files, ``credential_process``) is used, for ``config.profile``.
+    Nothing is loaded here: the first ``get()`` loads, single-flight.
+    """
+    setting = config.credentials
+    if isinstance(setting, Credentials):
+        return CredentialsCache(StaticProvider(setting))
+    if setting is not None:
+        return CredentialsCache(setting)
+    return CredentialsCache(default_chain(profile=config.profile))

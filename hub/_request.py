@@ -1,0 +1,210 @@
+"""``Request``: one operation call's life, run phase by phase.
+
+The pipeline reads top to bottom (as in aws-sdk-go)::
+
+    validate → build → loop [ sign → send → unmarshal_meta → validate_response →
+                              (unmarshal | unmarshal_error) → retry → after_retry ] → complete
+
+A handler fails the request by raising a :class:`~hub.errors.HubError` (or setting
+``request.error``); the rest of that phase is skipped. ``retry``, ``after_retry`` and
+``complete`` always run every handler, because they exist to look at errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hub._handlers import HandlerList
+from hub.errors import HubError
+
+if TYPE_CHECKING:
+    import urllib3
+
+    from hub._client_config import ClientConfig
+
+
+@dataclass(slots=True)
+class HTTPRequest:
+    """The HTTP request being built; handlers edit it in place before it is sent.
+
+    Attributes:
+        method: The HTTP method.
+        url: The full URL, query string included (already percent-encoded).
+        headers: Header name to value. Use one spelling per header name.
+        body: bytes, a file-like object, an iterable of bytes, or None.
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+@dataclass(slots=True)
+class HTTPResponse:
+    """The HTTP response received for the current attempt.
+
+    Attributes:
+        status: The HTTP status code.
+        headers: The response headers (case-insensitive lookup).
+        body: The body, read in full (empty while a streamed body is still unread).
+        raw: The urllib3 response when the body is streamed, else None. Whoever consumes it
+            must read or release it so the connection returns to the pool.
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = b""
+    raw: urllib3.BaseHTTPResponse | None = None
+
+    def read_body(self) -> bytes:
+        """Return the whole body, reading (and releasing) a streamed one if needed."""
+        if self.raw is not None:
+            try:
+                self.body = self.raw.read()
+            finally:
+                self.raw.release_conn()
+                self.raw = None
+        return self.body
+
+    def release(self) -> None:
+        """Give the connection of an unread streamed body back (drains or discards it)."""
+        if self.raw is not None:
+            raw, self.raw = self.raw, None
+            try:
+                raw.drain_conn()
+            except Exception:  # noqa: BLE001 - a broken connection is simply not reused
+                pass
+            raw.release_conn()
+
+
+class Request:
+    """One call of an operation: parameters in, parsed data (or a typed error) out.
+
+    Attributes:
+        client_config: The client's resolved configuration.
+        operation: The operation being called.
+        params: The caller's parameters.
+        http_request: The HTTP request (built in the ``build`` phase).
+        http_response: The response of the latest attempt, or None.
+        data: The parsed result.
+        error: The error of the latest attempt, or None.
+        retry_count: Retries done so far (attempts = retry_count + 1).
+        retry_delay: Set by the ``retry`` phase: seconds to wait before the next attempt, or
+            None when the request will not be retried.
+        body_rewindable: Whether the body can be sent again (set by the ``build`` phase).
+        context: Scratch space for handlers.
+        start_time: ``time.monotonic()`` when the request was created.
+    """
+
+    __slots__ = (
+        "client_config",
+        "operation",
+        "params",
+        "http_request",
+        "http_response",
+        "data",
+        "error",
+        "retry_count",
+        "retry_delay",
+        "body_rewindable",
+        "body_position",
+        "context",
+        "start_time",
+    )
+
+    def __init__(self, client_config: ClientConfig, operation: Any, params: dict[str, Any]
+                 ) -> None:
+        self.client_config = client_config
+        self.operation = operation
+        self.params = params
+        self.http_request = HTTPRequest(
+            operation.http_method, client_config.info.endpoint + operation.request_uri
+        )
+        self.http_response: HTTPResponse | None = None
+        self.data: Any = None
+        self.error: HubError | None = None
+        self.retry_count = 0
+        self.retry_delay: float | None = None
+        self.body_rewindable = True
+        self.body_position: int | None = None
+        self.context: dict[str, Any] = {}
+        self.start_time = time.monotonic()
+
+    @property
+    def attempts(self) -> int:
+        """HTTP attempts made so far (or being made)."""
+        return self.retry_count + 1
+
+    def _run(self, handlers: HandlerList) -> None:
+        for handler in handlers.handlers:
+            try:
+                handler.fn(self)
+            except HubError as exc:
+                self.error = exc
+            if self.error is not None:
+                return
+
+    def _run_all(self, handlers: HandlerList) -> None:
+        for handler in handlers.handlers:
+            try:
+                handler.fn(self)
+            except HubError as exc:
+                self.error = exc
+
+    def send(self) -> Any:
+        """Run the request's phases and return the parsed result.
+
+        Returns:
+            ``request.data``: the operation's result.
+
+        Raises:
+            HubError: The typed error of the last attempt (``attempts`` and ``retry_reason``
+                say how many attempts were made and why hub stopped).
+        """
+        handlers = self.client_config.handlers
+        try:
+            self._run(handlers.validate)
+            if self.error is None:
+                self._run(handlers.build)
+            if self.error is None:
+                self._attempt_loop()
+            self._run_all(handlers.complete)
+        except BaseException:
+            if self.http_response is not None:
+                self.http_response.release()
+            raise
+        if self.error is not None:
+            if self.http_response is not None:
+                self.http_response.release()
+            raise self.error
+        return self.data
+
+    def _attempt_loop(self) -> None:
+        handlers = self.client_config.handlers
+        while True:
+            self._run(handlers.sign)
+            if self.error is None:
+                self._run(handlers.send)
+            if self.error is None:
+                self._run(handlers.unmarshal_meta)
+            if self.error is None:
+                self._run(handlers.validate_response)
+                if self.error is None:
+                    self._run(handlers.unmarshal)
+                else:
+                    self._run(handlers.unmarshal_error)
+            self.retry_delay = None
+            self._run_all(handlers.retry)
+            self._run_all(handlers.after_retry)
+            # after_retry clears `error` when it has prepared another attempt.
+            if self.error is None and self.retry_delay is not None:
+                continue
+            return
+
+    def __repr__(self) -> str:
+        name = getattr(self.operation, "name", "?")
+        return f"<hub.Request {name} attempts={self.attempts} error={type(self.error).__name__}>"

@@ -1,0 +1,124 @@
+"""``Snapshot``: the immutable state a Session points at.
+
+A snapshot never changes after it is published: sessions publish a *new* snapshot instead. The
+one mutable part is a write-once cache of resolved client configs; it is published
+copy-on-write (a new dict, assigned in one step), so readers never take a lock and never see a
+dict being mutated. That holds on free-threaded CPython too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from hub._config import Config
+from hub._handlers import Handlers
+from hub._transport import TransportRegistry
+from hub.credentials import CredentialsCache
+
+if TYPE_CHECKING:
+    from hub._client_config import ClientConfig
+
+# Bounds the per-snapshot cache: callers passing a fresh Config on every call must not grow
+# memory without limit; past this, configs are resolved but not cached.
+MAX_CACHED_CLIENT_CONFIGS = 256
+
+_ClientKey = tuple[str, tuple[Config, ...]]
+
+
+class Snapshot:
+    """One immutable version of a session's state.
+
+    Attributes:
+        config: The merged session Config.
+        handlers: The session's handlers.
+        credentials: The credentials cache (kept across snapshots while credentials settings
+            are unchanged, so a config edit does not reload credentials).
+        transports: The transport registry of the session family.
+        version: Increases by one with every snapshot a session publishes.
+    """
+
+    __slots__ = ("config", "handlers", "credentials", "transports", "version", "_client_configs",
+                 "_cache_lock")
+
+    def __init__(
+        self,
+        config: Config,
+        handlers: Handlers,
+        credentials: CredentialsCache,
+        transports: TransportRegistry,
+        version: int,
+    ) -> None:
+        self.config = config
+        self.handlers = handlers
+        self.credentials = credentials
+        self.transports = transports
+        self.version = version
+        self._client_configs: Mapping[_ClientKey, ClientConfig] = {}
+        self._cache_lock = threading.Lock()
+
+    def cached_client_config(self, service_name: str, configs: tuple[Config, ...]
+                             ) -> ClientConfig | None:
+        """Return the cached ClientConfig for these arguments, or None (lock-free)."""
+        try:
+            return self._client_configs.get((service_name, configs))
+        except TypeError:  # an unhashable "config": resolve() reports it properly
+            return None
+
+    def client_config(self, service_name: str, configs: tuple[Config, ...]) -> ClientConfig:
+        """Return the ClientConfig for a service, resolving and caching it on first use.
+
+        Raises:
+            UnknownServiceError: The service is not known.
+            ConfigError: A config is invalid or no endpoint can be resolved.
+        """
+        cached = self.cached_client_config(service_name, configs)
+        if cached is not None:
+            return cached
+        from hub._client_config import resolve_client_config
+
+        for config in configs:
+            if not isinstance(config, Config):
+                from hub.errors import ConfigError
+
+                raise ConfigError(
+                    f"client configs must be hub.Config objects, got {type(config).__name__}",
+                    field="configs",
+                )
+        resolved = resolve_client_config(self, service_name, configs)
+        with self._cache_lock:
+            current = self._client_configs
+            key = (service_name, configs)
+            if key in current:  # another thread won the race: share its result
+                return current[key]
+            if len(current) < MAX_CACHED_CLIENT_CONFIGS:
+                self._client_configs = {**current, key: resolved}
+        return resolved
+
+    def derive(
+        self,
+        *,
+        config: Config | None = None,
+        handlers: Handlers | None = None,
+        transports: TransportRegistry | None = None,
+        version: int | None = None,
+    ) -> Snapshot:
+        """Return a new snapshot with the given parts replaced (version + 1 by default)."""
+        new_config = self.config if config is None else config
+        credentials = self.credentials
+        if (new_config.credentials is not self.config.credentials
+                or new_config.profile != self.config.profile):
+            from hub._credentials_setting import credentials_cache
+
+            credentials = credentials_cache(new_config)
+        return Snapshot(
+            config=new_config,
+            handlers=self.handlers if handlers is None else handlers,
+            credentials=credentials,
+            transports=self.transports if transports is None else transports,
+            version=self.version + 1 if version is None else version,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Snapshot v{self.version} {self.config!r}>"

@@ -1,0 +1,314 @@
+"""Pooled urllib3 transports, shared by every client of a session family.
+
+One :class:`Transport` (a urllib3 ``PoolManager`` plus one ``SSLContext``) exists per distinct
+:class:`TransportSettings` in a :class:`TransportRegistry`; a session and its copies share one
+registry, so copies that change no transport setting share connection pools. Timeouts are not
+part of the key: they are passed per request, so changing them never splits a pool.
+
+urllib3 and socket errors are mapped to :mod:`hub.errors` here, at the boundary, so nothing above
+this module sees a urllib3 exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import threading
+import warnings
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError as _U3ConnectTimeout,
+)
+from urllib3.exceptions import (
+    EmptyPoolError,
+    HTTPError,
+    InsecureRequestWarning,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError as _U3ReadTimeout,
+)
+from urllib3.exceptions import SSLError as _U3SSLError
+from urllib3.util.ssl_ import create_urllib3_context
+
+from hub._config import Config
+from hub._types import FrozenMap
+from hub.errors import (
+    ConfigError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ProxyConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+logger = logging.getLogger("hub.transport")
+
+
+@dataclass(frozen=True, slots=True)
+class TransportSettings:
+    """The settings that decide which connection pool a request uses (the registry key)."""
+
+    max_pool_connections: int
+    pool_block: bool
+    verify: bool | str
+    proxies: FrozenMap | None
+
+    @classmethod
+    def from_config(cls, config: Config) -> TransportSettings:
+        """Extract the transport-relevant settings from a fully merged Config."""
+        proxies = config.proxies
+        return cls(
+            max_pool_connections=config.max_pool_connections or 10,
+            pool_block=bool(config.pool_block),
+            verify=True if config.verify is None else config.verify,
+            proxies=proxies if isinstance(proxies, FrozenMap) or proxies is None
+            else FrozenMap(proxies),
+        )
+
+
+def _ssl_context(verify: bool | str) -> ssl.SSLContext:
+    # Built once per transport: botocore rebuilds one per client (~15 ms on OpenSSL 3).
+    if verify is False:
+        context = create_urllib3_context(cert_reqs=ssl.CERT_NONE)
+        context.check_hostname = False
+        return context
+    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    try:
+        if isinstance(verify, str):
+            if os.path.isdir(verify):
+                context.load_verify_locations(capath=verify)
+            else:
+                context.load_verify_locations(cafile=verify)
+        else:
+            context.load_default_certs()
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"verify: cannot load CA bundle {verify!r}: {exc.strerror or exc}", field="verify"
+        ) from None
+    return context
+
+
+_insecure_warned: set[str] = set()
+_insecure_lock = threading.Lock()
+
+
+def _warn_insecure(host: str) -> None:
+    # urllib3 warns on every request; hub warns once per host. Once the user has been told,
+    # urllib3's per-request copies are silenced (installed once, under the lock, because
+    # warnings.catch_warnings() per request would not be thread-safe).
+    with _insecure_lock:
+        if host in _insecure_warned:
+            return
+        if not _insecure_warned:
+            warnings.filterwarnings(
+                "ignore", category=InsecureRequestWarning, module=r"urllib3\.connectionpool"
+            )
+        _insecure_warned.add(host)
+    warnings.warn(
+        f"TLS certificate verification is disabled (verify=False) for {host}",
+        InsecureRequestWarning,
+        stacklevel=4,
+    )
+
+
+class Transport:
+    """A urllib3 PoolManager (and one SSLContext) for one set of transport settings.
+
+    Thread-safe: urllib3 pools are. After ``os.fork()`` the child gets fresh pools, so it never
+    shares the parent's sockets.
+    """
+
+    __slots__ = ("settings", "_ssl_context", "_managers", "__weakref__")
+
+    def __init__(self, settings: TransportSettings) -> None:
+        self.settings = settings
+        self._ssl_context = _ssl_context(settings.verify)
+        self._managers: Mapping[str, urllib3.PoolManager] = self._new_managers()
+        _live_transports.add(self)
+
+    def _new_managers(self) -> Mapping[str, urllib3.PoolManager]:
+        settings = self.settings
+        kwargs: dict[str, Any] = {
+            "num_pools": 50,
+            "maxsize": settings.max_pool_connections,
+            "block": settings.pool_block,
+            "retries": False,
+            "ssl_context": self._ssl_context,
+            "cert_reqs": "CERT_NONE" if settings.verify is False else "CERT_REQUIRED",
+        }
+        if settings.verify is False:
+            kwargs["assert_hostname"] = False
+        direct = urllib3.PoolManager(**kwargs)
+        managers: dict[str, urllib3.PoolManager] = {"http": direct, "https": direct}
+        for scheme, proxy_url in (settings.proxies or {}).items():
+            parts = urlsplit(proxy_url)
+            headers = None
+            if parts.username is not None:
+                auth = f"{parts.username}:{parts.password or ''}"
+                headers = urllib3.make_headers(proxy_basic_auth=auth)
+                proxy_url = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+            managers[scheme] = urllib3.ProxyManager(proxy_url, proxy_headers=headers, **kwargs)
+        return managers
+
+    def urlopen(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any,
+        headers: Mapping[str, str],
+        timeout: urllib3.Timeout,
+        pool_timeout: float | None,
+        stream: bool,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send one HTTP request and return urllib3's response.
+
+        Args:
+            stream: When True the body is left unread (the caller must read or release it);
+                otherwise it is read in full and the connection goes back to the pool.
+
+        Raises:
+            HTTPClientError: A subclass saying what failed (connect, TLS, timeout, reset...).
+        """
+        scheme = "https" if url.startswith("https:") else "http"
+        manager = self._managers[scheme]
+        if self.settings.verify is False and scheme == "https":
+            _warn_insecure(urlsplit(url).netloc)
+        try:
+            return manager.urlopen(
+                method,
+                url,
+                body=body,
+                headers=headers,
+                timeout=timeout,
+                pool_timeout=pool_timeout,
+                preload_content=not stream,
+                decode_content=False,
+                redirect=False,
+                retries=False,
+                assert_same_host=False,
+            )
+        except HTTPError as exc:
+            raise map_error(exc, url) from exc
+        except OSError as exc:  # socket errors urllib3 did not wrap (rare)
+            raise EndpointConnectionError(
+                f"could not send request to {_endpoint(url)}: {exc}", endpoint=_endpoint(url)
+            ) from exc
+
+    def close(self) -> None:
+        """Close every idle pooled connection. The transport stays usable (pools reopen)."""
+        for manager in set(self._managers.values()):
+            manager.clear()
+
+    def _after_fork_in_child(self) -> None:
+        # Drop (not close) the parent's pools: closing would be harmless for plain sockets,
+        # but the child must simply never write to them.
+        self._managers = self._new_managers()
+
+    def pool_stats(self) -> dict[str, int]:
+        """Idle connections per pool key ("scheme://host:port"), for tests and monitoring."""
+        stats: dict[str, int] = {}
+        for manager in set(self._managers.values()):
+            for key in list(manager.pools.keys()):
+                pool = manager.pools.get(key)
+                if pool is not None and pool.pool is not None:
+                    stats[f"{key.key_scheme}://{key.key_host}:{key.key_port}"] = pool.pool.qsize()
+        return stats
+
+
+def _endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def map_error(exc: BaseException, url: str) -> HTTPClientError:
+    """Translate a urllib3 exception into the matching hub error (never echoing the query)."""
+    endpoint = _endpoint(url)
+    reason = getattr(exc, "reason", None) or exc
+    if isinstance(reason, BaseException) and reason is not exc:
+        cause: BaseException = reason
+    else:
+        cause = exc
+    if isinstance(exc, _U3ConnectTimeout) or isinstance(cause, _U3ConnectTimeout):
+        return ConnectTimeoutError(f"connect timeout on endpoint URL: {endpoint}",
+                                   endpoint=endpoint)
+    if isinstance(exc, _U3ReadTimeout) or isinstance(cause, _U3ReadTimeout):
+        return ReadTimeoutError(f"read timeout on endpoint URL: {endpoint}", endpoint=endpoint)
+    if isinstance(exc, _U3SSLError) or isinstance(cause, (_U3SSLError, ssl.SSLError)):
+        return SSLError(f"TLS error on endpoint URL {endpoint}: {cause}", endpoint=endpoint)
+    if isinstance(exc, ProxyError):
+        return ProxyConnectionError(f"proxy failed for endpoint URL {endpoint}: {cause}",
+                                    endpoint=endpoint)
+    if isinstance(exc, EmptyPoolError):
+        return ConnectTimeoutError(
+            f"no pooled connection to {endpoint} became free within pool_timeout "
+            "(raise max_pool_connections, or make sure streamed bodies are closed)",
+            endpoint=endpoint,
+        )
+    if isinstance(exc, NewConnectionError) or isinstance(cause, NewConnectionError):
+        return EndpointConnectionError(
+            f"could not connect to the endpoint URL: {endpoint}", endpoint=endpoint
+        )
+    if isinstance(exc, ProtocolError):
+        return ConnectionClosedError(
+            f"connection was closed before a complete response from {endpoint}: {cause}",
+            endpoint=endpoint,
+        )
+    return HTTPClientError(f"HTTP request to {endpoint} failed: {cause}", endpoint=endpoint)
+
+
+class TransportRegistry:
+    """Get-or-create Transports by settings; shared by a session and its copies.
+
+    Reads are lock-free: the registry publishes an immutable dict and replaces it (under the
+    lock) when a new transport is added.
+    """
+
+    __slots__ = ("_transports", "_lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self._transports: Mapping[TransportSettings, Transport] = {}
+        self._lock = threading.Lock()
+
+    def get(self, settings: TransportSettings) -> Transport:
+        """Return the transport for ``settings``, creating it on first use."""
+        transport = self._transports.get(settings)
+        if transport is not None:
+            return transport
+        with self._lock:
+            transport = self._transports.get(settings)
+            if transport is None:
+                transport = Transport(settings)
+                self._transports = {**self._transports, settings: transport}
+            return transport
+
+    def transports(self) -> tuple[Transport, ...]:
+        """The transports created so far."""
+        return tuple(self._transports.values())
+
+    def close(self) -> None:
+        """Close every transport's idle connections (pools reopen if used again)."""
+        for transport in self.transports():
+            transport.close()
+
+
+_live_transports: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for transport in list(_live_transports):
+        transport._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -1,0 +1,266 @@
+"""Every exception hub raises, in one tree.
+
+::
+
+    HubError
+    ├── ConfigError                 bad Config value, unknown option (also a ValueError)
+    │   └── UnknownServiceError     session.client("nope")
+    ├── HandlerError                unknown phase, handler not callable, name not found (ValueError)
+    ├── ParamValidationError        operation parameters do not match the input shape (ValueError)
+    ├── CredentialsError
+    │   ├── NoCredentialsError      the whole provider chain came up empty
+    │   ├── CredentialProviderError one provider failed (bad file, process exited non-zero, ...)
+    │   └── CredentialRefreshError  refreshing expiring credentials failed
+    ├── HTTPClientError             the request did not get an HTTP response
+    │   ├── EndpointConnectionError could not connect
+    │   │   ├── ConnectTimeoutError
+    │   │   ├── SSLError            TLS handshake or certificate verification failed
+    │   │   └── ProxyConnectionError
+    │   ├── ReadTimeoutError        connected, but the response did not arrive in time
+    │   └── ConnectionClosedError   connection reset or body truncated mid-response
+    ├── ResponseParseError          the response body is not what the protocol promised
+    └── ClientError                 the service answered with an error (code, message, ...)
+
+Errors raised by a request also carry ``attempts`` (how many HTTP attempts were made) and
+``retry_reason`` (why hub stopped retrying: ``"not_retryable"``, ``"max_attempts"`` or
+``"retry_quota"``), so the last service error is raised as itself (``except ClientError`` keeps
+working as it does with boto3) while still saying why it was not retried.
+
+Messages name the field, operation or provider involved and never contain secrets. All errors
+pickle (they cross process-pool boundaries).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ClientError",
+    "ConfigError",
+    "ConnectTimeoutError",
+    "ConnectionClosedError",
+    "CredentialProviderError",
+    "CredentialRefreshError",
+    "CredentialsError",
+    "EndpointConnectionError",
+    "HTTPClientError",
+    "HandlerError",
+    "HubError",
+    "NoCredentialsError",
+    "ParamValidationError",
+    "ProxyConnectionError",
+    "ReadTimeoutError",
+    "ResponseParseError",
+    "SSLError",
+    "UnknownServiceError",
+]
+
+
+def _restore(cls: type[HubError], args: tuple[Any, ...], state: dict[str, Any]) -> HubError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class HubError(Exception):
+    """Root of every exception raised by hub.
+
+    Attributes:
+        attempts: HTTP attempts made before this error was raised (0 when it was raised before
+            any request was sent).
+        retry_reason: Why the request stopped being retried, or None when not from a request.
+    """
+
+    attempts: int = 0
+    retry_reason: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses have their own __init__ signatures; rebuild from args and attributes
+        # instead so that every error pickles without per-class code.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.retry_reason == "max_attempts":
+            text += f" (gave up after {self.attempts} attempts: max_attempts reached)"
+        elif self.retry_reason == "retry_quota":
+            text += (
+                f" (not retried after {self.attempts} attempt(s): the client-side retry quota"
+                " is exhausted; the server did not refuse the retry)"
+            )
+        return text
+
+
+class ConfigError(HubError, ValueError):
+    """A configuration value is invalid.
+
+    Attributes:
+        field: The Config field (or option) that was wrong, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownServiceError(ConfigError):
+    """A client was asked for a service hub does not know.
+
+    Attributes:
+        service_name: The name that was asked for.
+        known: The names hub knows.
+    """
+
+    def __init__(self, service_name: str, known: tuple[str, ...]) -> None:
+        super().__init__(
+            f"unknown service {service_name!r}; known services: {', '.join(known)}",
+            field="service_name",
+        )
+        self.service_name = service_name
+        self.known = known
+
+
+class HandlerError(HubError, ValueError):
+    """A handler edit is invalid: unknown phase, a non-callable handler, or a missing name."""
+
+
+class ParamValidationError(HubError, ValueError):
+    """Operation parameters do not match the operation's input shape.
+
+    Attributes:
+        operation: The operation whose parameters were checked.
+        problems: Every problem found, one sentence each (all are reported, not just the first).
+    """
+
+    def __init__(self, operation: str, problems: list[str]) -> None:
+        listed = "\n  ".join(problems)
+        super().__init__(f"invalid parameters for {operation}:\n  {listed}")
+        self.operation = operation
+        self.problems = list(problems)
+
+
+class CredentialsError(HubError):
+    """Base for errors loading or refreshing credentials."""
+
+
+class NoCredentialsError(CredentialsError):
+    """No provider in the chain produced credentials.
+
+    Attributes:
+        tried: The names of the providers that were tried, in order.
+    """
+
+    def __init__(self, tried: tuple[str, ...] = ()) -> None:
+        where = f" (tried: {', '.join(tried)})" if tried else ""
+        super().__init__(f"unable to locate credentials{where}")
+        self.tried = tried
+
+
+class CredentialProviderError(CredentialsError):
+    """One credential provider failed in a way the user must fix (it is not skipped).
+
+    Attributes:
+        provider: The provider's name.
+    """
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+
+
+class CredentialRefreshError(CredentialsError):
+    """Refreshing expiring credentials failed and the current ones can no longer be used."""
+
+
+class HTTPClientError(HubError):
+    """The HTTP exchange failed before a complete response arrived.
+
+    Attributes:
+        endpoint: The URL (without query string) that was being called, when known.
+    """
+
+    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+
+
+class EndpointConnectionError(HTTPClientError):
+    """A connection to the endpoint could not be made."""
+
+
+class ConnectTimeoutError(EndpointConnectionError):
+    """Connecting to the endpoint took longer than ``connect_timeout``."""
+
+
+class SSLError(EndpointConnectionError):
+    """TLS failed: the certificate did not verify, or the handshake broke."""
+
+
+class ProxyConnectionError(EndpointConnectionError):
+    """The configured proxy could not be reached or refused the tunnel."""
+
+
+class ReadTimeoutError(HTTPClientError):
+    """The response did not arrive within ``read_timeout``."""
+
+
+class ConnectionClosedError(HTTPClientError):
+    """The connection was reset or closed before the whole response arrived."""
+
+
+class ResponseParseError(HubError):
+    """A response body could not be parsed as the operation's protocol requires.
+
+    Attributes:
+        operation: The operation whose response was being parsed, when known.
+        status_code: The HTTP status of the response, when known.
+    """
+
+    def __init__(
+        self, message: str, *, operation: str | None = None, status_code: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.status_code = status_code
+
+
+class ClientError(HubError):
+    """The service answered with an error.
+
+    Shaped like botocore's ``ClientError``: ``error.response["Error"]["Code"]`` works.
+
+    Attributes:
+        code: The service's error code (``NoSuchKey``, ``ThrottlingException``, ...).
+        message: The service's error message.
+        status_code: The HTTP status code.
+        request_id: The service's request id, when it sent one.
+        operation: The operation name (``GetObject``, ``PutItem``, ...).
+        response: A boto3-shaped dict: ``Error`` (``Code``, ``Message``, extra fields) and
+            ``ResponseMetadata``.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status_code: int,
+        operation: str,
+        request_id: str | None = None,
+        response: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            f"An error occurred ({code}) when calling the {operation} operation: {message}"
+        )
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.operation = operation
+        self.request_id = request_id
+        if response is None:
+            response = {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"RequestId": request_id or "", "HTTPStatusCode": status_code},
+            }
+        self.response = response
