@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import urllib3
 
 from hub._config import Config
+from hub._credentials_setting import credentials_cache
 from hub._handlers import Handlers
 from hub._services import ServiceSpec, service_spec
 from hub._transport import Transport, TransportSettings
 from hub._version import __version__
-from hub._credentials_setting import credentials_cache
 from hub.credentials import CredentialsCache
 from hub.errors import ConfigError
 
@@ -88,11 +88,14 @@ class ClientConfig:
         return self.client_class(self)
 
 
+_URLLIB3_VERSION = getattr(urllib3, "__version__", "unknown")
+
+
 def _user_agent(extra: str | None) -> str:
     base = (
         f"hub/{__version__} python/{platform.python_version()} "
         f"{platform.system().lower() or 'unknown'}/{platform.release() or 'unknown'} "
-        f"urllib3/{urllib3.__version__}"
+        f"urllib3/{_URLLIB3_VERSION}"
     )
     return f"{base} {extra}" if extra else base
 

@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 from urllib.parse import urlsplit
 
 from hub._types import FrozenMap
@@ -16,7 +16,7 @@ from hub.credentials import CredentialProvider, Credentials
 from hub.errors import ConfigError
 
 #: What ``Config.credentials`` accepts: fixed credentials or any provider.
-CredentialsSetting = Union[Credentials, CredentialProvider]
+CredentialsSetting = Credentials | CredentialProvider
 
 RETRY_MODES = ("standard", "adaptive")
 ADDRESSING_STYLES = ("auto", "virtual", "path")
@@ -200,7 +200,7 @@ def _check_choice(choices: tuple[str, ...]) -> Any:
                 f"{name} must be one of {', '.join(map(repr, choices))}, got {_describe(value)}",
                 field=name,
             )
-        return value  # type: ignore[return-value]
+        return str(value)
 
     return check
 

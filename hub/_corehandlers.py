@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from hub._handlers import Handlers, HandlerList, NamedHandler
+from hub._handlers import HandlerList, Handlers, NamedHandler
 from hub._request import HTTPResponse, Request
 from hub.errors import ClientError, ConfigError
 
@@ -85,6 +85,7 @@ def sign_v4(request: Request) -> None:
     client_config = request.client_config
     info = client_config.info
     credentials = client_config.credentials.get()
+    request.context["credentials"] = credentials  # so an ExpiredToken retry drops only these
     http = request.http_request
     for name in _AUTH_HEADERS:
         http.headers.pop(name, None)
@@ -160,8 +161,11 @@ def retry(request: Request) -> None:
     if request.error is None:
         policy.on_success(request)
         return
-    request.context.setdefault("invalidate_credentials",
-                               request.client_config.credentials.invalidate)
+    if "invalidate_credentials" not in request.context:
+        cache, used = request.client_config.credentials, request.context.get("credentials")
+        # Invalidate only the credentials this request signed with: when many threads hit
+        # ExpiredToken at once, the first reload is not thrown away by the others.
+        request.context["invalidate_credentials"] = lambda: cache.invalidate(used)
     request.retry_delay = policy.decide(request)
 
 

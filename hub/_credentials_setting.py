@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hub._config import Config
 from hub.credentials import (
-    CredentialsCache,
     Credentials,
+    CredentialsCache,
     StaticProvider,
     default_chain,
 )

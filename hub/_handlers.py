@@ -179,7 +179,9 @@ class Handlers:
         """Return new Handlers with ``phase`` replaced by ``handlers``."""
         check_phase(phase)
         if not isinstance(handlers, HandlerList):
-            raise HandlerError(f"phase {phase!r} needs a HandlerList, got {type(handlers).__name__}")
+            raise HandlerError(
+                f"phase {phase!r} needs a HandlerList, got {type(handlers).__name__}"
+            )
         values = {p: getattr(self, p) for p in PHASES}
         values[phase] = handlers
         return Handlers(**values)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-from hub._client import Client
 from hub._client_config import ClientConfig
 from hub._config import Config
 from hub._corehandlers import default_handlers

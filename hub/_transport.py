@@ -33,6 +33,8 @@ from urllib3.exceptions import (
     NewConnectionError,
     ProtocolError,
     ProxyError,
+)
+from urllib3.exceptions import (
     ReadTimeoutError as _U3ReadTimeout,
 )
 from urllib3.exceptions import SSLError as _U3SSLError

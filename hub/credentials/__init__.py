@@ -1,0 +1,43 @@
+"""Credentials: the value, providers, the default chain, and single-flight caching.
+
+Providers answer "what are the credentials?" (``load()``, which may do file or process I/O);
+a :class:`CredentialsCache` answers it cheaply and thread-safely for every request, refreshing
+temporary credentials once, in one thread, before they expire.
+"""
+
+from __future__ import annotations
+
+from hub.credentials._cache import CredentialsCache
+from hub.credentials._chain import ChainProvider, default_chain
+from hub.credentials._files import resolve_region
+from hub.credentials._process import ProcessProvider
+from hub.credentials._providers import (
+    EnvironmentProvider,
+    RefreshableProvider,
+    SharedConfigProvider,
+    SharedCredentialsProvider,
+    StaticProvider,
+)
+from hub.credentials._values import CredentialProvider, Credentials
+
+__all__ = [
+    "ChainProvider",
+    "CredentialProvider",
+    "Credentials",
+    "CredentialsCache",
+    "EnvironmentProvider",
+    "ProcessProvider",
+    "RefreshableProvider",
+    "SharedConfigProvider",
+    "SharedCredentialsProvider",
+    "StaticProvider",
+    "default_chain",
+    "resolve_region",
+]
+
+# Show the public path (hub.credentials.X) in reprs, tracebacks and docs, as httpx does.
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__"):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,162 @@
+"""Reading the shared AWS files (``~/.aws/credentials``, ``~/.aws/config``) and profiles."""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Mapping
+
+from hub.credentials._values import Credentials
+from hub.errors import ConfigError, CredentialProviderError
+
+__all__ = ["resolve_region"]
+
+Section = Mapping[str, str]
+
+# configparser copies a "[DEFAULT]" section into every other section; the AWS files have no such
+# notion, so give that role to a name no file will use and treat "[DEFAULT]" as a plain section.
+_NO_DEFAULT_SECTION = "\x00hub: no default section"
+
+
+def environ_of(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    """Return ``environ``, or the live ``os.environ`` when it is None."""
+    return os.environ if environ is None else environ
+
+
+def _env(environ: Mapping[str, str], *names: str) -> str | None:
+    # An empty variable counts as unset, as in the AWS SDKs.
+    for name in names:
+        value = environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def resolve_profile(profile: str | None, environ: Mapping[str, str]) -> str:
+    """Return the profile to use: the argument, AWS_PROFILE, AWS_DEFAULT_PROFILE, ``default``."""
+    if profile:
+        return profile
+    return _env(environ, "AWS_PROFILE", "AWS_DEFAULT_PROFILE") or "default"
+
+
+def credentials_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str:
+    """Return the credentials file path (argument, AWS_SHARED_CREDENTIALS_FILE, default)."""
+    chosen = path or _env(environ, "AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    return os.path.expanduser(os.fspath(chosen))
+
+
+def config_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str:
+    """Return the shared config file's path (argument, AWS_CONFIG_FILE, ``~/.aws/config``)."""
+    chosen = path or _env(environ, "AWS_CONFIG_FILE") or "~/.aws/config"
+    return os.path.expanduser(os.fspath(chosen))
+
+
+def read_ini(path: str, provider: str) -> dict[str, dict[str, str]] | None:
+    """Parse an AWS-style INI file into ``{section: {key: value}}``.
+
+    Args:
+        path: The file to read.
+        provider: The provider's name, for error messages.
+
+    Returns:
+        The sections, or None when the file does not exist.
+
+    Raises:
+        CredentialProviderError: The file exists but cannot be read or parsed. The message names
+            the file and line numbers only: a parse error's own text quotes the offending line,
+            which may hold a secret, so it is neither shown nor chained.
+    """
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            text = file.read()
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise CredentialProviderError(provider, f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise CredentialProviderError(provider, f"cannot read {path}: {exc.strerror}") from None
+    parser = configparser.ConfigParser(
+        interpolation=None, strict=False, default_section=_NO_DEFAULT_SECTION
+    )
+    problem: str | None = None
+    try:
+        parser.read_string(text, source=path)
+    except configparser.MissingSectionHeaderError as exc:
+        problem = f"line {exc.lineno} comes before any [section] header"
+    except configparser.ParsingError as exc:
+        lines = ", ".join(str(lineno) for lineno, _ in exc.errors)
+        problem = f"cannot parse line(s) {lines}"
+    except configparser.Error as exc:
+        problem = f"invalid INI syntax ({type(exc).__name__})"
+    if problem is not None:
+        raise CredentialProviderError(provider, f"malformed file {path}: {problem}")
+    return {
+        name: {key: value.strip() for key, value in parser.items(name, raw=True)}
+        for name in parser.sections()
+    }
+
+
+def config_profile(sections: Mapping[str, Section], profile: str) -> Section | None:
+    """Return ``profile``'s section of a config file (``[profile NAME]``, or ``[default]``)."""
+    section = sections.get(f"profile {profile}")
+    if section is None and profile == "default":
+        section = sections.get("default")
+    return section
+
+
+def static_credentials(section: Section, *, provider: str, where: str) -> Credentials | None:
+    """Build credentials from a profile's ``aws_access_key_id``/``aws_secret_access_key`` keys.
+
+    Args:
+        section: The profile's keys.
+        provider: The provider's name, for error messages.
+        where: The profile and file, for error messages.
+
+    Returns:
+        The credentials, or None when the profile has neither key.
+
+    Raises:
+        CredentialProviderError: Only one of the two keys is set.
+    """
+    access_key = section.get("aws_access_key_id") or None
+    secret_key = section.get("aws_secret_access_key") or None
+    if access_key is None and secret_key is None:
+        return None
+    if access_key is None or secret_key is None:
+        missing = "aws_secret_access_key" if secret_key is None else "aws_access_key_id"
+        raise CredentialProviderError(provider, f"{where} has no {missing}")
+    token = section.get("aws_session_token") or section.get("aws_security_token") or None
+    return Credentials(access_key, secret_key, token)
+
+
+def resolve_region(
+    profile: str | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """Return the ``region`` set for a profile in the shared config file.
+
+    The session consults this after ``AWS_REGION`` and ``AWS_DEFAULT_REGION``. The profile is
+    chosen as for credentials (argument, ``AWS_PROFILE``, ``AWS_DEFAULT_PROFILE``, ``default``);
+    the file is ``AWS_CONFIG_FILE`` or ``~/.aws/config``. The file is read on every call.
+
+    Args:
+        profile: The profile name, or None to choose it from the environment.
+        environ: The environment to read, or None for ``os.environ``.
+
+    Returns:
+        The region, or None when the file, the profile or the key is missing.
+
+    Raises:
+        ConfigError: The config file exists but cannot be read or parsed.
+    """
+    env = environ_of(environ)
+    path = config_file(None, env)
+    try:
+        sections = read_ini(path, "shared-config-file")
+    except CredentialProviderError as exc:
+        raise ConfigError(str(exc), field="region") from None
+    if sections is None:
+        return None
+    section = config_profile(sections, resolve_profile(profile, env))
+    if section is None:
+        return None
+    return section.get("region") or None
