@@ -1,0 +1,387 @@
+"""Servers for benchmarks: an embedded moto server and a fast canned-response responder.
+
+The fast responder exists so that the client's own cost dominates a measurement: it parses the
+least it can (find the end of the head, the Content-Length, the operation) and answers with
+response bytes built once at start-up. By default it runs in a child process so its work does
+not compete with the measured client threads for the GIL.
+
+Canned answers (``FastResponder``):
+    ``GET /bucket/key``   S3 GetObject, ``object_size`` bytes of body
+    ``PUT /bucket/key``   S3 PutObject (body read and discarded)
+    ``GET /``             S3 ListBuckets (one bucket)
+    ``POST /`` with ``X-Amz-Target: DynamoDB_20120810.GetItem`` / ``.PutItem``
+    anything else         200 with an empty body
+
+Run ``python3 benchmarks/_servers.py --fast-responder`` to serve in the foreground; it prints
+``PORT <n>`` and exits when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import zlib
+from collections.abc import Iterator
+from typing import IO
+
+__all__ = ["FastResponder", "MotoServer", "fast_responder", "moto_server"]
+
+BUCKET = "bench-bucket"
+KEY = "bench-key"
+TABLE = "bench-table"
+
+
+# --------------------------------------------------------------------------- moto
+
+
+class MotoServer:
+    """moto's standalone server in a thread on 127.0.0.1:0 (see ``moto_server()``).
+
+    Attributes:
+        url: Base URL, e.g. ``http://127.0.0.1:40123``.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._server: object | None = None
+
+    def start(self) -> MotoServer:
+        """Starts the server and waits until it listens."""
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request log lines
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        self._server = server
+        self.url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        """Stops the server."""
+        if self._server is not None:
+            self._server.stop()  # type: ignore[attr-defined]
+            self._server = None
+
+    def reset(self) -> None:
+        """Forgets every resource moto holds (``POST /moto-api/reset``)."""
+        import urllib3
+
+        resp = urllib3.request("POST", f"{self.url}/moto-api/reset", retries=False, timeout=10.0)
+        if resp.status != 200:
+            raise RuntimeError(f"moto reset failed: HTTP {resp.status}")
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[MotoServer]:
+    """A running embedded moto server, stopped on exit.
+
+    Yields:
+        The ``MotoServer``; ``.url`` is its base URL.
+    """
+    server = MotoServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- fast responder
+
+
+def _response(status: str, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
+    lines = [f"HTTP/1.1 {status}"]
+    lines += [f"{k}: {v}" for k, v in headers]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _json_response(doc: object) -> bytes:
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    headers = [
+        ("x-amzn-RequestId", "BENCH0000000000000000000000000000000000000000000000"),
+        ("Content-Type", "application/x-amz-json-1.0"),
+        # botocore validates this checksum when present; real DynamoDB sends it.
+        ("x-amz-crc32", str(zlib.crc32(body))),
+    ]
+    return _response("200 OK", headers, body)
+
+
+def build_responses(object_size: int = 1024) -> dict[str, bytes]:
+    """The canned response bytes, by name (``get_object``, ``put_object``, ...)."""
+    s3 = [
+        ("x-amz-id-2", "bench/id2"),
+        ("x-amz-request-id", "BENCH00000000000"),
+        ("Date", "Wed, 01 Jan 2025 00:00:00 GMT"),
+        ("Server", "AmazonS3"),
+    ]
+    etag = '"0123456789abcdef0123456789abcdef"'
+    buckets = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        "<Owner><ID>bench</ID><DisplayName>bench</DisplayName></Owner><Buckets><Bucket>"
+        f"<Name>{BUCKET}</Name><CreationDate>2025-01-01T00:00:00.000Z</CreationDate>"
+        "</Bucket></Buckets></ListAllMyBucketsResult>"
+    ).encode()
+    return {
+        "get_object": _response(
+            "200 OK",
+            [
+                *s3,
+                ("Last-Modified", "Wed, 01 Jan 2025 00:00:00 GMT"),
+                ("ETag", etag),
+                ("Accept-Ranges", "bytes"),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            b"x" * object_size,
+        ),
+        "put_object": _response("200 OK", [*s3, ("ETag", etag)]),
+        "list_buckets": _response("200 OK", [*s3, ("Content-Type", "application/xml")], buckets),
+        "get_item": _json_response(
+            {"Item": {"pk": {"S": KEY}, "value": {"S": "v" * 64}, "n": {"N": "42"}}}
+        ),
+        "put_item": _json_response({}),
+        "empty": _response("200 OK", []),
+    }
+
+
+class _Conn:
+    __slots__ = ("buf", "continued", "out")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.out = bytearray()
+        self.continued = False
+
+
+def _chunked_end(buf: bytearray, start: int) -> int:
+    """End offset of a complete chunked body starting at ``start``, or -1 if incomplete."""
+    pos = start
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            return -1
+        size = int(bytes(buf[pos:eol]).split(b";", 1)[0], 16)
+        if size == 0:
+            end = buf.find(b"\r\n\r\n", eol)  # trailers, if any, then an empty line
+            if buf[eol : eol + 4] == b"\r\n\r\n":
+                return eol + 4
+            return -1 if end < 0 else end + 4
+        pos = eol + 2 + size + 2
+        if pos > len(buf):
+            return -1
+
+
+def serve(listener: socket.socket, stop: IO[bytes] | socket.socket, object_size: int) -> None:
+    """Serves canned responses on ``listener`` until ``stop`` becomes readable (EOF/any byte).
+
+    Single-threaded and selector-driven: per request it costs one ``recv``, a few ``find``
+    calls and one ``send`` of prebuilt bytes.
+    """
+    canned = build_responses(object_size)
+    get_obj, put_obj = canned["get_object"], canned["put_object"]
+    list_b, empty = canned["list_buckets"], canned["empty"]
+    get_item, put_item = canned["get_item"], canned["put_item"]
+    sel = selectors.DefaultSelector()
+    listener.setblocking(False)
+    sel.register(listener, selectors.EVENT_READ, None)
+    sel.register(stop, selectors.EVENT_READ, "stop")
+    conns: dict[socket.socket, _Conn] = {}
+
+    def close(sock: socket.socket) -> None:
+        sel.unregister(sock)
+        conns.pop(sock, None)
+        sock.close()
+
+    def answer(head: bytes, body_start: int, conn: _Conn) -> int:
+        """Returns the end offset of the request in conn.buf, or -1 if incomplete."""
+        lower = head.lower()
+        end = body_start
+        if b"\r\ntransfer-encoding: chunked" in lower:
+            end = _chunked_end(conn.buf, body_start)
+        else:
+            i = lower.find(b"\r\ncontent-length:")
+            if i >= 0:
+                j = lower.find(b"\r\n", i + 2)
+                end = body_start + int(lower[i + 17 : j if j >= 0 else None])
+        if end < 0 or end > len(conn.buf):
+            if not conn.continued and b"\r\nexpect: 100-continue" in lower:
+                conn.out += b"HTTP/1.1 100 Continue\r\n\r\n"
+                conn.continued = True
+            return -1
+        conn.continued = False
+        if head.startswith(b"GET "):
+            target = head[4 : head.index(b" ", 4)]
+            conn.out += list_b if target == b"/" else get_obj
+        elif head.startswith(b"PUT "):
+            conn.out += put_obj
+        elif head.startswith(b"POST "):
+            if b"_20120810.getitem" in lower:
+                conn.out += get_item
+            elif b"_20120810.putitem" in lower:
+                conn.out += put_item
+            else:
+                conn.out += empty
+        else:
+            conn.out += empty
+        return end
+
+    while True:
+        for key, events in sel.select():
+            if key.data == "stop":
+                for sock in list(conns):
+                    close(sock)
+                sel.close()
+                return
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            if sock is listener:
+                with contextlib.suppress(BlockingIOError):
+                    while True:
+                        client, _ = listener.accept()
+                        client.setblocking(False)
+                        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                        conns[client] = _Conn()
+                        sel.register(client, selectors.EVENT_READ, None)
+                continue
+            conn = conns[sock]
+            if events & selectors.EVENT_READ:
+                try:
+                    data = sock.recv(262144)
+                except (BlockingIOError, InterruptedError):
+                    data = None
+                except OSError:
+                    close(sock)
+                    continue
+                if data == b"":
+                    close(sock)
+                    continue
+                if data:
+                    conn.buf += data
+                    while True:
+                        head_end = conn.buf.find(b"\r\n\r\n")
+                        if head_end < 0:
+                            break
+                        end = answer(bytes(conn.buf[:head_end]), head_end + 4, conn)
+                        if end < 0:
+                            break
+                        del conn.buf[:end]
+            if conn.out:
+                try:
+                    sent = sock.send(conn.out)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                except OSError:
+                    close(sock)
+                    continue
+                del conn.out[:sent]
+                want = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.out else 0)
+                if key.events != want:
+                    sel.modify(sock, want, None)
+
+
+class FastResponder:
+    """The fast canned-response server, in a child process (default) or a thread.
+
+    Args:
+        object_size: Body size of the GetObject answer.
+        in_process: Serve from a daemon thread of this process instead of a child process.
+
+    Attributes:
+        url: Base URL once started, e.g. ``http://127.0.0.1:40123``.
+    """
+
+    def __init__(self, *, object_size: int = 1024, in_process: bool = False) -> None:
+        self.object_size = object_size
+        self.in_process = in_process
+        self.url = ""
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None
+
+    def start(self) -> FastResponder:
+        """Starts serving and waits until the port is known."""
+        if self.in_process:
+            listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+            port = listener.getsockname()[1]
+            self._wake = socket.socketpair()
+            self._thread = threading.Thread(
+                target=serve,
+                args=(listener, self._wake[1], self.object_size),
+                name="fast-responder",
+                daemon=True,
+            )
+            self._thread.start()
+        else:
+            cmd = [sys.executable, os.path.abspath(__file__), "--fast-responder"]
+            cmd += ["--object-size", str(self.object_size)]
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            assert self._proc.stdout is not None
+            line = self._proc.stdout.readline().decode()
+            if not line.startswith("PORT "):
+                self.stop()
+                raise RuntimeError(f"fast responder did not start (got {line!r})")
+            port = int(line.split()[1])
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops the server (closing the child's stdin or waking the thread); bounded."""
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                assert self._proc.stdin is not None
+                self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
+        if self._wake is not None:
+            self._wake[0].send(b"x")
+            if self._thread is not None:
+                self._thread.join(timeout)
+            for sock in self._wake:
+                sock.close()
+            self._wake = None
+
+    def __enter__(self) -> FastResponder:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def fast_responder(*, object_size: int = 1024, in_process: bool = False) -> Iterator[FastResponder]:
+    """A running ``FastResponder``, stopped on exit."""
+    server = FastResponder(object_size=object_size, in_process=in_process).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast-responder", action="store_true", required=True)
+    parser.add_argument("--object-size", type=int, default=1024)
+    args = parser.parse_args()
+    listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+    print(f"PORT {listener.getsockname()[1]}", flush=True)
+    # The parent holds our stdin; its EOF (close or parent death) is the stop signal.
+    serve(listener, sys.stdin.buffer, args.object_size)
+
+
+if __name__ == "__main__":
+    _main()

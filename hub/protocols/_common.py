@@ -1,0 +1,207 @@
+"""Pieces shared by the protocols: the serialized request, timestamps, encodings, metadata."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import datetime
+import http.client
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from typing import IO, Any, TypeAlias
+from urllib.parse import quote
+
+from hub.errors import ResponseParseError
+
+__all__ = [
+    "Body",
+    "SerializedRequest",
+    "b64decode",
+    "b64encode",
+    "format_timestamp",
+    "lower_headers",
+    "parse_timestamp",
+    "percent_encode",
+    "response_metadata",
+    "status_reason",
+    "to_datetime",
+]
+
+#: A request body: bytes, a readable file object, an iterable of byte chunks, or None.
+Body: TypeAlias = "bytes | IO[bytes] | Iterable[bytes] | None"
+
+_UTC = datetime.timezone.utc
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
+# ISO 8601 as AWS sends it: date, "T" (or space), time, optional fraction, Z or an offset.
+_ISO8601 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*([Zz]|[+-]\d\d:?\d\d)?\Z"
+)
+
+
+@dataclass(slots=True)
+class SerializedRequest:
+    """An HTTP request built from operation parameters (mutable: the core adds headers).
+
+    Attributes:
+        method: HTTP method.
+        url: Full URL with the percent-encoded path and query string.
+        headers: Header names as the protocol writes them (``Content-Type``, ``x-amz-meta-a``).
+        body: ``bytes``, a readable file object, an iterable of byte chunks, or None (no body).
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: Body
+
+
+def percent_encode(value: str, safe: str = "~") -> str:
+    """Percent-encode ``value`` as SigV4 and botocore do (RFC 3986 unreserved chars kept).
+
+    Args:
+        value: Text to encode (UTF-8 first).
+        safe: Extra characters kept as-is; ``"/~"`` for greedy URI labels like ``{Key+}``.
+    """
+    return quote(value, safe=safe)
+
+
+def to_datetime(value: Any) -> datetime.datetime:
+    """Coerce a user timestamp (datetime, date, epoch number or ISO 8601 string) to aware UTC.
+
+    Naive datetimes are taken to be UTC, as botocore does.
+
+    Raises:
+        ValueError: The value is not a timestamp.
+    """
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=_UTC)
+        return value.astimezone(_UTC)
+    if isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day, tzinfo=_UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _EPOCH + datetime.timedelta(seconds=value)
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def format_timestamp(value: Any, fmt: str) -> str | int | float:
+    """Render a user timestamp in a wire format.
+
+    Args:
+        value: Anything :func:`to_datetime` accepts.
+        fmt: ``iso8601``, ``rfc822`` or ``unixtimestamp`` (case-insensitive).
+
+    Returns:
+        A string, or an int (whole seconds) for ``unixtimestamp`` as botocore sends it.
+    """
+    moment = to_datetime(value)
+    fmt = fmt.lower()
+    if fmt == "iso8601":
+        if moment.microsecond:
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fmt == "rfc822":
+        return formatdate(calendar.timegm(moment.utctimetuple()), usegmt=True)
+    return calendar.timegm(moment.utctimetuple())
+
+
+def parse_timestamp(value: str | int | float) -> datetime.datetime:
+    """Parse a wire timestamp (ISO 8601, RFC 822 or epoch seconds) into an aware UTC datetime.
+
+    Raises:
+        ValueError: The value is not a timestamp in any of those formats.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _EPOCH + datetime.timedelta(seconds=value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {value!r}")
+    text = value.strip()
+    match = _ISO8601.match(text)
+    if match:
+        year, month, day, hour, minute, second, frac, zone = match.groups()
+        micro = int((frac or "0")[:6].ljust(6, "0"))
+        tz = _UTC
+        if zone and zone not in "Zz":
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            tz = datetime.timezone(sign * offset)
+        moment = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute),
+                                   int(second), micro, tzinfo=tz)
+        return moment.astimezone(_UTC)
+    try:
+        return _EPOCH + datetime.timedelta(seconds=float(text))
+    except (ValueError, OverflowError):
+        pass
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"not a timestamp: {value!r}") from exc
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=_UTC)
+    return moment.astimezone(_UTC)
+
+
+def b64encode(value: bytes | bytearray | str) -> str:
+    """Base64 of bytes (``str`` values are UTF-8 encoded first, as botocore does)."""
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(value).decode("ascii")
+
+
+def b64decode(value: str) -> bytes:
+    """Decode base64 text strictly.
+
+    Raises:
+        ValueError: Not valid base64.
+    """
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"invalid base64: {exc}") from exc
+
+
+def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Copy response headers with lowercased names (boto3's ``HTTPHeaders`` shape)."""
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def status_reason(status: int) -> str:
+    """The standard reason phrase for an HTTP status ('' when unknown)."""
+    return http.client.responses.get(status, "")
+
+
+def response_metadata(status: int, lowered: Mapping[str, str], *,
+                      host_id: bool = False) -> dict[str, Any]:
+    """boto3's ``ResponseMetadata`` (``RetryAttempts`` is 0; the request pipeline fills it).
+
+    Args:
+        status: HTTP status.
+        lowered: Response headers with lowercased names.
+        host_id: Add S3's ``HostId`` (``x-amz-id-2``) when the request id came from S3's header.
+    """
+    meta: dict[str, Any] = {}
+    if "x-amzn-requestid" in lowered:
+        meta["RequestId"] = lowered["x-amzn-requestid"]
+    elif "x-amz-request-id" in lowered:
+        meta["RequestId"] = lowered["x-amz-request-id"]
+        if host_id:
+            meta["HostId"] = lowered.get("x-amz-id-2", "")
+    meta["HTTPStatusCode"] = status
+    meta["HTTPHeaders"] = dict(lowered)
+    meta["RetryAttempts"] = 0
+    return meta
+
+
+def parse_failure(operation: str, status: int, what: str) -> ResponseParseError:
+    """A :class:`ResponseParseError` naming the operation (callers ``raise ... from exc``)."""
+    return ResponseParseError(
+        f"could not parse the {operation} response (HTTP {status}): {what}",
+        operation=operation,
+        status_code=status,
+    )

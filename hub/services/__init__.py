@@ -1,0 +1,3 @@
+"""Per-service models (generated data) and helpers; see :mod:`hub.services._registry`."""
+
+from __future__ import annotations
