@@ -27,6 +27,9 @@ _SMOOTHING = 0.8
 _BUCKET_SECONDS = 0.5
 _MIN_FILL_RATE = 0.5
 _MAX_RATE_ADJUST = 2.0
+# Refilling for exactly the computed wait can land a hair under one token in floating point;
+# without this slack the loop would sleep for ever-smaller, clock-invisible intervals.
+_EPSILON = 1e-9
 
 
 class AdaptiveRateLimiter:
@@ -80,8 +83,8 @@ class AdaptiveRateLimiter:
                 if not self.enabled:
                     return slept
                 self._refill()
-                if self._capacity >= 1.0:
-                    self._capacity -= 1.0
+                if self._capacity >= 1.0 - _EPSILON:
+                    self._capacity = max(0.0, self._capacity - 1.0)
                     return slept
                 wait = (1.0 - self._capacity) / self.fill_rate
             # Outside the lock: other threads keep reporting responses (and may raise the
