@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hub._handlers import HandlerList, Handlers, NamedHandler
-from hub._request import HTTPResponse, Request
+from hub._request import SENSITIVE_HEADERS, HTTPResponse, Request, SensitiveValue
 from hub.errors import ClientError, ConfigError
 
 logger = logging.getLogger("hub.request")
@@ -115,7 +115,11 @@ def sign_v4(request: Request) -> None:
         normalize_path=not is_s3,
         payload_hash=payload_hash,
     )
-    http.headers.update(added)
+    # Credential-bearing values hide themselves from every repr (tracebacks with locals too).
+    http.headers.update(
+        (name, SensitiveValue(value) if name.lower() in SENSITIVE_HEADERS else value)
+        for name, value in added
+    )
 
 
 def send(request: Request) -> None:
@@ -123,7 +127,10 @@ def send(request: Request) -> None:
     client_config = request.client_config
     http = request.http_request
     client_config.retry_policy.before_attempt(request)
-    stream = bool(getattr(request.operation, "streaming_output", False))
+    operation = request.operation
+    # hub.Operation says streaming_output; a protocol OperationModel names the stream member.
+    stream = bool(getattr(operation, "streaming_output", False)
+                  or getattr(operation, "streaming_output_member", None))
     response = client_config.transport.urlopen(
         http.method,
         http.url,
@@ -138,6 +145,7 @@ def send(request: Request) -> None:
         headers=response.headers,
         body=b"" if stream else response.data,
         raw=response if stream else None,
+        url=http.url,
     )
 
 

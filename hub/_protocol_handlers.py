@@ -1,13 +1,48 @@
-"""The handlers a service's wire protocol adds to the session's (per client config)."""
+"""The handlers a service's wire protocol adds to the session's (once per client config).
+
+``protocol_handlers(protocol, handlers)`` adds, for operations described by an
+:class:`~hub.protocols.OperationModel`:
+
+- validate: ``protocol.validate_params`` (skipped when ``Config.parameter_validation`` is False);
+- build (pushed to the front): ``protocol.build``, which serializes ``request.params`` into
+  ``request.http_request`` (S3: picks virtual-hosted or path-style addressing);
+- unmarshal: ``protocol.unmarshal`` (boto3-shaped dict; a ``StreamingBody`` for streamed
+  outputs; S3's "200 OK with an ``<Error>`` body" becomes a retryable ClientError);
+- unmarshal_error: ``protocol.unmarshal_error`` (a boto3-shaped ClientError).
+
+Requests for a plain :class:`~hub.Operation` (no model) get the generic behaviour: the raw body
+plus ``ResponseMetadata``, and the status code as the error code.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote, unquote_plus
 
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
+from hub.endpoints import s3_bucket_url
 from hub.errors import ClientError
+from hub.protocols import jsonrpc, restxml
+from hub.protocols._shapes import OperationModel
+from hub.protocols.validate import validate
 
+__all__ = ["protocol_handlers"]
+
+# S3 operations that can answer 200 OK with an <Error> body (botocore treats these as 500s,
+# which makes them retryable).
+_S3_200_ERROR_OPS = frozenset({"CopyObject", "CompleteMultipartUpload", "UploadPartCopy"})
+_ERROR_SNIFF = 256
+# Listings boto3 asks for with EncodingType=url (unless the caller chose) and decodes.
+_URL_ENCODED_LISTINGS = frozenset({"ListObjectsV2", "ListObjects", "ListObjectVersions"})
+_LISTING_SCALARS = ("Delimiter", "Marker", "NextMarker", "Prefix", "StartAfter", "KeyMarker",
+                    "NextKeyMarker")
+_LISTING_LISTS = (("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"),
+                  ("DeleteMarkers", "Key"))
+
+
+# --------------------------------------------------------------------------- generic
 
 def _request_id(headers: Any) -> str:
     return str(headers.get("x-amzn-requestid") or headers.get("x-amz-request-id") or "")
@@ -47,16 +82,263 @@ def raw_unmarshal_error(request: Request) -> None:
     )
 
 
-def protocol_handlers(protocol: str, handlers: Handlers) -> Handlers:
-    """Return ``handlers`` with the protocol's unmarshal handlers added.
+# --------------------------------------------------------------------------- shared
 
-    Operations without a protocol model get the raw result (``Body`` + ``ResponseMetadata``).
+def validate_params(request: Request) -> None:
+    """Check ``request.params`` against the operation's input shape (before any I/O).
+
+    S3's ``CopySource`` given as a dict is turned into its string form first (as boto3 does,
+    before validating).
     """
+    op = request.operation
+    if type(op) is not OperationModel:
+        return
+    params = request.params
+    if "CopySource" in params and isinstance(params["CopySource"], Mapping):
+        request.params = params = {**params, "CopySource": _copy_source(params["CopySource"])}
+    if request.client_config.config.parameter_validation is not False:
+        validate(op, params)
+
+
+def _with_attempts(error: ClientError, request: Request) -> ClientError:
+    response = error.response
+    if response is not None:
+        meta = response.get("ResponseMetadata")
+        if isinstance(meta, dict):
+            meta["RetryAttempts"] = request.retry_count
+    return error
+
+
+# --------------------------------------------------------------------------- rest-xml (S3)
+
+class _QuotedSource(str):
+    """A CopySource already percent-encoded (built from a dict): not encoded again."""
+
+    __slots__ = ()
+
+
+def _copy_source(value: Any) -> Any:
+    """boto3's CopySource handling: ``"bucket/key"`` or ``{"Bucket", "Key", "VersionId"}``."""
+    if isinstance(value, Mapping):
+        bucket, key = value.get("Bucket"), value.get("Key")
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            from hub.errors import ParamValidationError
+
+            raise ParamValidationError("CopyObject", [
+                "CopySource dict must contain string Bucket and Key"])
+        source = f"{quote(bucket, safe='')}/{quote(key, safe='/~')}"
+        version = value.get("VersionId")
+        return _QuotedSource(f"{source}?versionId={version}" if version is not None
+                             else source)
+    if isinstance(value, _QuotedSource):
+        return value
+    if isinstance(value, str):
+        first, sep, version = value.partition("?versionId=")
+        return quote(first, safe="/~") + (sep + version if sep else "")
+    return value
+
+
+def restxml_build(request: Request) -> None:
+    """Serialize params into the HTTP request (S3 bucket addressing, CopySource, checksums)."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        return
+    client_config = request.client_config
+    info = client_config.info
+    endpoint = info.endpoint
+    params = request.params
+    if "CopySource" in params:
+        params = {**params, "CopySource": _copy_source(params["CopySource"])}
+    if op.name in _URL_ENCODED_LISTINGS and params.get("EncodingType") is None:
+        # As boto3: ask for url-encoded keys (so any key survives XML), decode them after.
+        params = {**params, "EncodingType": "url"}
+        request.context["decode_listing"] = True
+    serialized = restxml.serialize(op, params, base_url=endpoint)
+    url = serialized.url
+    bucket = params.get("Bucket")
+    if bucket is not None and op.path_parts and op.path_parts[0][1] == "Bucket":
+        base, prefix = s3_bucket_url(
+            endpoint, bucket,
+            addressing_style=client_config.config.s3_addressing_style or "auto",
+            custom_endpoint=info.custom_endpoint,
+        )
+        if not prefix:  # virtual-hosted: the bucket moves from the path to the host
+            head = endpoint.rstrip("/") + "/" + quote(bucket, safe="~")
+            tail = url[len(head):]
+            url = base + (tail if tail.startswith("/") else "/" + tail)
+    http = request.http_request
+    http.method = serialized.method
+    http.url = url
+    headers = serialized.headers
+    algorithm = params.get("ChecksumAlgorithm")
+    if algorithm is not None and isinstance(serialized.body, bytes):
+        _add_checksum(headers, str(algorithm), serialized.body)
+    http.headers.update(headers)
+    http.body = serialized.body if serialized.body != b"" or op.http_method in (
+        "PUT", "POST") else None
+
+
+def _add_checksum(headers: dict[str, str], algorithm: str, body: bytes) -> None:
+    import base64
+    import hashlib
+    import zlib
+
+    name = algorithm.upper()
+    if any(k.lower().startswith("x-amz-checksum-") for k in headers):
+        return
+    if name == "CRC32":
+        digest = (zlib.crc32(body) & 0xFFFFFFFF).to_bytes(4, "big")
+    elif name in ("SHA1", "SHA256"):
+        digest = hashlib.new(name.lower(), body).digest()
+    else:
+        return  # CRC32C/CRC64NVME need native code; the header then only names the algorithm
+    headers[f"x-amz-checksum-{name.lower()}"] = base64.b64encode(digest).decode("ascii")
+
+
+def _is_error_body(body: bytes) -> bool:
+    head = body[:_ERROR_SNIFF].lstrip()
+    if head.startswith(b"<?xml"):
+        head = head[head.find(b"?>") + 2:].lstrip()
+    return head.startswith(b"<Error>") or head.startswith(b"<Error ")
+
+
+def restxml_unmarshal(request: Request) -> None:
+    """Parse a 2xx response (attach a StreamingBody for streamed outputs)."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        raw_unmarshal(request)
+        return
+    response = request.http_response
+    assert response is not None
+    member = op.streaming_output_member
+    if member is not None and response.raw is not None:
+        from hub.services._streaming import StreamingBody
+
+        data = restxml.parse(op, response.status, response.headers, b"")
+        length = data.get("ContentLength")
+        raw, response.raw = response.raw, None  # the StreamingBody owns the connection now
+        data[member] = StreamingBody(raw, length if isinstance(length, int) else None,
+                                     request.http_request.url)
+    else:
+        body = response.read_body()
+        if op.name in _S3_200_ERROR_OPS and (not body.strip() or _is_error_body(body)):
+            # botocore turns these into 500s, so they are retried as transient errors.
+            request.error = _with_attempts(
+                restxml.parse_error(op, 500, response.headers, body), request)
+            return
+        data = restxml.parse(op, response.status, response.headers, body)
+        if request.context.get("decode_listing"):
+            _decode_listing(data)
+    data["ResponseMetadata"]["RetryAttempts"] = request.retry_count
+    request.data = data
+
+
+def _decode_listing(data: dict[str, Any]) -> None:
+    for name in _LISTING_SCALARS:
+        value = data.get(name)
+        if isinstance(value, str):
+            data[name] = unquote_plus(value)
+    for list_name, key in _LISTING_LISTS:
+        for entry in data.get(list_name) or ():
+            value = entry.get(key)
+            if isinstance(value, str):
+                entry[key] = unquote_plus(value)
+
+
+def restxml_unmarshal_error(request: Request) -> None:
+    """Turn an error response into a boto3-shaped ClientError."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        raw_unmarshal_error(request)
+        return
+    response = request.http_response
+    assert response is not None
+    body = response.read_body()
+    error = restxml.parse_error(op, response.status, response.headers, body)
+    if not body.strip() and error.response is not None:
+        # boto3 reports HostId for body-less S3 errors (HEAD 404) even when it is empty.
+        meta = error.response.get("ResponseMetadata")
+        if isinstance(meta, dict):
+            meta.setdefault("HostId", response.headers.get("x-amz-id-2", ""))
+    request.error = _with_attempts(error, request)
+
+
+# --------------------------------------------------------------------------- json (DynamoDB)
+
+def json_build(request: Request) -> None:
+    """Serialize params as an AWS JSON request (``POST /`` with ``X-Amz-Target``)."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        return
+    client_config = request.client_config
+    spec = client_config.spec
+    serialized = jsonrpc.serialize(
+        op, request.params, target_prefix=spec.target_prefix or "",
+        json_version=spec.json_version or "1.0", base_url=client_config.info.endpoint,
+    )
+    http = request.http_request
+    http.method = serialized.method
+    http.url = serialized.url
+    http.headers.update(serialized.headers)
+    http.body = serialized.body
+
+
+def json_unmarshal(request: Request) -> None:
+    """Parse a 2xx JSON response (checks ``x-amz-crc32``)."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        raw_unmarshal(request)
+        return
+    response = request.http_response
+    assert response is not None
+    data = jsonrpc.parse(op, response.status, response.headers, response.read_body())
+    data["ResponseMetadata"]["RetryAttempts"] = request.retry_count
+    request.data = data
+
+
+def json_unmarshal_error(request: Request) -> None:
+    """Turn a JSON error response into a boto3-shaped ClientError."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        raw_unmarshal_error(request)
+        return
+    response = request.http_response
+    assert response is not None
+    request.error = _with_attempts(
+        jsonrpc.parse_error(op, response.status, response.headers, response.read_body()),
+        request)
+
+
+# --------------------------------------------------------------------------- wiring
+
+_Fn = Callable[[Request], None]
+_PROTOCOLS: dict[str, tuple[_Fn, _Fn, _Fn]] = {
+    "rest-xml": (restxml_build, restxml_unmarshal, restxml_unmarshal_error),
+    "json": (json_build, json_unmarshal, json_unmarshal_error),
+}
+
+
+def protocol_handlers(protocol: str, handlers: Handlers) -> Handlers:
+    """Return ``handlers`` with the protocol's handlers added (called once per client config).
+
+    Unknown protocols get the generic handlers only (raw body, status code as error code).
+    """
+    fns = _PROTOCOLS.get(protocol)
+    if fns is None:
+        unmarshal: _Fn = raw_unmarshal
+        unmarshal_error: _Fn = raw_unmarshal_error
+    else:
+        build, unmarshal, unmarshal_error = fns
+        handlers = handlers.with_phase(
+            "validate",
+            handlers.validate.push_back(NamedHandler("protocol.validate_params", validate_params)),
+        ).with_phase(
+            "build", handlers.build.push_front(NamedHandler("protocol.build", build)),
+        )
     return handlers.with_phase(
-        "unmarshal", handlers.unmarshal.push_back(NamedHandler("protocol.unmarshal",
-                                                               raw_unmarshal))
+        "unmarshal", handlers.unmarshal.push_back(NamedHandler("protocol.unmarshal", unmarshal)),
     ).with_phase(
         "unmarshal_error",
-        handlers.unmarshal_error.push_back(NamedHandler("protocol.unmarshal_error",
-                                                        raw_unmarshal_error)),
+        handlers.unmarshal_error.push_back(
+            NamedHandler("protocol.unmarshal_error", unmarshal_error)),
     )

@@ -25,6 +25,28 @@ if TYPE_CHECKING:
 
     from hub._client_config import ClientConfig
 
+# Header values that are (or are derived from) credentials: never shown by any repr.
+SENSITIVE_HEADERS = frozenset({"authorization", "x-amz-security-token"})
+
+
+class SensitiveValue(str):
+    """A header value whose ``repr`` hides it (credentials, signatures).
+
+    It is still a ``str`` (urllib3 and http.client send it unchanged), but reprs of every
+    container holding it (``request.http_request.headers``, urllib3's own ``headers`` locals in
+    a traceback formatted with ``capture_locals=True``) show ``'<hidden>'`` instead of it.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<hidden>'"
+
+
+def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: "<hidden>" if name.lower() in SENSITIVE_HEADERS else value
+            for name, value in headers.items()}
+
 
 @dataclass(slots=True)
 class HTTPRequest:
@@ -42,6 +64,12 @@ class HTTPRequest:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
 
+    def __repr__(self) -> str:
+        # Never the credential headers, never the body (it may hold user data).
+        body = type(self.body).__name__ if self.body is not None else None
+        return (f"HTTPRequest(method={self.method!r}, url={self.url!r}, "
+                f"headers={_safe_headers(self.headers)!r}, body={body})")
+
 
 @dataclass(slots=True)
 class HTTPResponse:
@@ -53,20 +81,29 @@ class HTTPResponse:
         body: The body, read in full (empty while a streamed body is still unread).
         raw: The urllib3 response when the body is streamed, else None. Whoever consumes it
             must read or release it so the connection returns to the pool.
+        url: The URL the request went to (names the endpoint in errors reading ``raw``).
     """
 
     status: int
     headers: Mapping[str, str]
     body: bytes = b""
     raw: urllib3.BaseHTTPResponse | None = None
+    url: str = ""
 
     def read_body(self) -> bytes:
         """Return the whole body, reading (and releasing) a streamed one if needed."""
         if self.raw is not None:
+            raw = self.raw
             try:
-                self.body = self.raw.read()
+                self.body = raw.read()
+            except Exception as exc:
+                # A broken or stalled streamed body: map urllib3/socket errors to hub's, as the
+                # transport does for everything it reads itself.
+                from hub._transport import map_error
+
+                raise map_error(exc, self.url) from exc
             finally:
-                self.raw.release_conn()
+                raw.release_conn()
                 self.raw = None
         return self.body
 

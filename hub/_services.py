@@ -55,7 +55,7 @@ SERVICES: Mapping[str, ServiceSpec] = MappingProxyType(
             endpoint_prefix="s3",
             signing_name="s3",
             protocol="rest-xml",
-            client_path="hub._client:Client",
+            client_path="hub.services.s3:S3Client",
             global_region="us-east-1",
         ),
         "dynamodb": ServiceSpec(
@@ -64,7 +64,7 @@ SERVICES: Mapping[str, ServiceSpec] = MappingProxyType(
             endpoint_prefix="dynamodb",
             signing_name="dynamodb",
             protocol="json",
-            client_path="hub._client:Client",
+            client_path="hub.services.dynamodb:DynamoDBClient",
             target_prefix="DynamoDB_20120810",
             json_version="1.0",
         ),

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import ssl
 import threading
 import warnings
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -52,6 +53,9 @@ from hub.errors import (
     ReadTimeoutError,
     SSLError,
 )
+
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
 
 logger = logging.getLogger("hub.transport")
 
@@ -104,17 +108,25 @@ _insecure_warned: set[str] = set()
 _insecure_lock = threading.Lock()
 
 
+class _QuietHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    """An HTTPS pool without urllib3's per-request ``InsecureRequestWarning``.
+
+    Used only for ``verify=False`` transports: hub warns once per host itself. Silencing by
+    pool class instead of a global ``warnings`` filter keeps working inside (and after) a
+    caller's ``warnings.catch_warnings()`` block, which saves and restores the global filters.
+    """
+
+    def _validate_conn(self, conn: BaseHTTPConnection) -> None:
+        urllib3.HTTPConnectionPool._validate_conn(self, conn)
+        if conn.is_closed:  # what urllib3 does, minus the warning
+            conn.connect()
+
+
 def _warn_insecure(host: str) -> None:
-    # urllib3 warns on every request; hub warns once per host. Once the user has been told,
-    # urllib3's per-request copies are silenced (installed once, under the lock, because
-    # warnings.catch_warnings() per request would not be thread-safe).
+    # urllib3 warns on every request; hub warns once per host (its pools do not warn).
     with _insecure_lock:
         if host in _insecure_warned:
             return
-        if not _insecure_warned:
-            warnings.filterwarnings(
-                "ignore", category=InsecureRequestWarning, module=r"urllib3\.connectionpool"
-            )
         _insecure_warned.add(host)
     warnings.warn(
         f"TLS certificate verification is disabled (verify=False) for {host}",
@@ -160,6 +172,11 @@ class Transport:
                 headers = urllib3.make_headers(proxy_basic_auth=auth)
                 proxy_url = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
             managers[scheme] = urllib3.ProxyManager(proxy_url, proxy_headers=headers, **kwargs)
+        if settings.verify is False:
+            for manager in set(managers.values()):
+                manager.pool_classes_by_scheme = {
+                    **manager.pool_classes_by_scheme, "https": _QuietHTTPSConnectionPool
+                }
         return managers
 
     def urlopen(
@@ -210,7 +227,15 @@ class Transport:
     def close(self) -> None:
         """Close every idle pooled connection. The transport stays usable (pools reopen)."""
         for manager in set(self._managers.values()):
+            pools = [manager.pools.get(key) for key in list(manager.pools.keys())]
+            # urllib3 2's PoolManager.clear() only forgets its pools (they have no dispose
+            # function): their sockets would stay open for as long as anything references a
+            # pool, e.g. the traceback of an error the caller keeps. Close the idle ones now;
+            # connections in use are left alone and closed when returned to a forgotten pool.
             manager.clear()
+            for pool in pools:
+                if pool is not None:
+                    _close_idle(pool)
 
     def _after_fork_in_child(self) -> None:
         # Drop (not close) the parent's pools: closing would be harmless for plain sockets,
@@ -226,6 +251,25 @@ class Transport:
                 if pool is not None and pool.pool is not None:
                     stats[f"{key.key_scheme}://{key.key_host}:{key.key_port}"] = pool.pool.qsize()
         return stats
+
+
+def _close_idle(pool: urllib3.HTTPConnectionPool) -> None:
+    slots = pool.pool
+    if slots is None:
+        return
+    taken = []
+    try:
+        while True:
+            taken.append(slots.get(block=False))
+    except queue.Empty:
+        pass
+    for conn in taken:
+        if conn is not None:
+            conn.close()
+        try:
+            slots.put(None, block=False)  # keep the slot count: a None means "connect anew"
+        except queue.Full:
+            pass
 
 
 def _endpoint(url: str) -> str:
