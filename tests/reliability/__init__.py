@@ -1,0 +1,1 @@
+"""Reliability and security suite: faults, load, bad input, fork safety, TLS, secret hygiene."""
