@@ -46,7 +46,7 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 
 #: Pages other engineers are still writing: listed in index.md's toctree, and dropped from it
 #: (with a notice) while their file does not exist yet. Any other missing page is an error.
-OPTIONAL_PAGES = ("retries", "endpoints", "s3", "dynamodb")
+OPTIONAL_PAGES = ("retries", "endpoints", "s3", "dynamodb", "reliability")
 
 
 def _drop_missing_optional_pages(app: Any, docname: str, source: list[str]) -> None:

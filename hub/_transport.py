@@ -135,6 +135,11 @@ def _warn_insecure(host: str) -> None:
     )
 
 
+# Virtual-hosted S3 makes one origin per bucket; past this many, requests go through the
+# PoolManager's own (LRU-bounded) lookup instead of the origin cache.
+_MAX_CACHED_ORIGINS = 128
+
+
 class Transport:
     """A urllib3 PoolManager (and one SSLContext) for one set of transport settings.
 
@@ -142,12 +147,18 @@ class Transport:
     shares the parent's sockets.
     """
 
-    __slots__ = ("settings", "_ssl_context", "_managers", "__weakref__")
+    __slots__ = ("settings", "_ssl_context", "_managers", "_origins", "_origins_lock",
+                 "__weakref__")
 
     def __init__(self, settings: TransportSettings) -> None:
         self.settings = settings
         self._ssl_context = _ssl_context(settings.verify)
         self._managers: Mapping[str, urllib3.PoolManager] = self._new_managers()
+        # origin ("https://host:port") -> its pool, so a request skips PoolManager's URL parsing
+        # and pool-key normalization. Published copy-on-write; only direct (non-proxy)
+        # connections; bounded, and an origin once cached always uses that one pool.
+        self._origins: Mapping[str, urllib3.HTTPConnectionPool] = {}
+        self._origins_lock = threading.Lock()
         _live_transports.add(self)
 
     def _new_managers(self) -> Mapping[str, urllib3.PoolManager]:
@@ -199,14 +210,19 @@ class Transport:
         Raises:
             HTTPClientError: A subclass saying what failed (connect, TLS, timeout, reset...).
         """
-        scheme = "https" if url.startswith("https:") else "http"
-        manager = self._managers[scheme]
-        if self.settings.verify is False and scheme == "https":
+        https = url.startswith("https:")
+        if self.settings.verify is False and https:
             _warn_insecure(urlsplit(url).netloc)
+        # The path starts at the first "/" after "scheme://".
+        slash = url.find("/", 8 if https else 7)
+        origin, path = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+        pool: Any = self._origins.get(origin)
+        if pool is None:
+            pool = self._pool_for(origin, https)
         try:
-            return manager.urlopen(
+            return pool.urlopen(  # type: ignore[no-any-return]
                 method,
-                url,
+                path if pool is not self._managers["https" if https else "http"] else url,
                 body=body,
                 headers=headers,
                 timeout=timeout,
@@ -224,8 +240,23 @@ class Transport:
                 f"could not send request to {_endpoint(url)}: {exc}", endpoint=_endpoint(url)
             ) from exc
 
+    def _pool_for(self, origin: str, https: bool) -> Any:
+        """Return the pool for ``origin`` (cached), or the manager when it must route."""
+        manager = self._managers["https" if https else "http"]
+        if self.settings.proxies:
+            return manager  # the proxy manager decides how to reach the origin
+        with self._origins_lock:
+            pool = self._origins.get(origin)
+            if pool is None:
+                pool = manager.connection_from_url(origin)
+                if len(self._origins) < _MAX_CACHED_ORIGINS:
+                    self._origins = {**self._origins, origin: pool}
+            return pool
+
     def close(self) -> None:
         """Close every idle pooled connection. The transport stays usable (pools reopen)."""
+        with self._origins_lock:
+            self._origins = {}
         for manager in set(self._managers.values()):
             pools = [manager.pools.get(key) for key in list(manager.pools.keys())]
             # urllib3 2's PoolManager.clear() only forgets its pools (they have no dispose
@@ -241,6 +272,8 @@ class Transport:
         # Drop (not close) the parent's pools: closing would be harmless for plain sockets,
         # but the child must simply never write to them.
         self._managers = self._new_managers()
+        self._origins = {}
+        self._origins_lock = threading.Lock()
 
     def pool_stats(self) -> dict[str, int]:
         """Idle connections per pool key ("scheme://host:port"), for tests and monitoring."""
