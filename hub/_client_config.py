@@ -83,6 +83,11 @@ class ClientConfig:
     snapshot: Snapshot
     client_class: type[Client]
 
+    def __repr__(self) -> str:
+        info = self.info
+        return (f"<hub.ClientConfig {info.service_name} {info.endpoint} "
+                f"snapshot=v{self.snapshot.version} {self.config!r}>")
+
     def new_client(self) -> Client:
         """Create a client bound to this config (cheap: one small object)."""
         return self.client_class(self)

@@ -6,8 +6,8 @@ The pipeline reads top to bottom (as in aws-sdk-go)::
                               (unmarshal | unmarshal_error) → retry → after_retry ] → complete
 
 A handler fails the request by raising a :class:`~hub.errors.HubError` (or setting
-``request.error``); the rest of that phase is skipped. ``retry``, ``after_retry`` and
-``complete`` always run every handler, because they exist to look at errors.
+``request.error``); the rest of that phase is skipped. ``unmarshal_error``, ``retry``,
+``after_retry`` and ``complete`` always run every handler, because they exist to look at errors.
 """
 
 from __future__ import annotations
@@ -233,7 +233,8 @@ class Request:
                 if self.error is None:
                     self._run(handlers.unmarshal)
                 else:
-                    self._run(handlers.unmarshal_error)
+                    # Every unmarshal_error handler runs: they exist to refine the error.
+                    self._run_all(handlers.unmarshal_error)
             self.retry_delay = None
             self._run_all(handlers.retry)
             self._run_all(handlers.after_retry)

@@ -13,8 +13,9 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from hub._client import Client
 from hub._client_config import ClientConfig
 from hub._config import Config
 from hub._corehandlers import default_handlers
@@ -25,6 +26,10 @@ from hub._snapshot import Snapshot
 from hub._transport import TransportRegistry
 from hub._types import HandlerFn
 from hub.errors import ConfigError, HandlerError
+
+if TYPE_CHECKING:
+    from hub.services.dynamodb import DynamoDBClient
+    from hub.services.s3 import S3Client
 
 _Edit = Callable[[Config, Handlers], tuple[Config, Handlers]]
 
@@ -116,7 +121,16 @@ class Session:
         cached = snapshot.cached_client_config(service_name, configs)
         return cached if cached is not None else snapshot.client_config(service_name, configs)
 
-    def client(self, service_name: str, *configs: Config) -> Any:
+    @overload
+    def client(self, service_name: Literal["s3"], *configs: Config) -> S3Client: ...
+
+    @overload
+    def client(self, service_name: Literal["dynamodb"], *configs: Config) -> DynamoDBClient: ...
+
+    @overload
+    def client(self, service_name: str, *configs: Config) -> Client: ...
+
+    def client(self, service_name: str, *configs: Config) -> Client:
         """Create a client for ``service_name`` bound to the current snapshot.
 
         The first call per (service, configs) on a snapshot resolves the configuration; after

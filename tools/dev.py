@@ -61,7 +61,7 @@ def main(argv: list[str]) -> None:
     command, rest = argv[0], argv[1:]
     py = _venv(python, EXTRAS[command])
     if command == "test":
-        _run(py, "-m", "ruff", "check", "hub", "tests", "benchmarks", "tools")
+        _run(py, "-m", "ruff", "check", "hub", "tests", "benchmarks", "tools", "examples")
         _run(py, "-m", "mypy", "hub")
         _run(py, "-m", "pytest", "-n", "auto", *rest)
     elif command == "bench":
