@@ -321,7 +321,10 @@ _PROTOCOLS: dict[str, tuple[_Fn, _Fn, _Fn]] = {
 def protocol_handlers(protocol: str, handlers: Handlers) -> Handlers:
     """Return ``handlers`` with the protocol's handlers added (called once per client config).
 
-    Unknown protocols get the generic handlers only (raw body, status code as error code).
+    The protocol's build, unmarshal and unmarshal_error handlers go *first* in their phases:
+    they produce the wire request, the parsed result and the parsed error, and the session's
+    own handlers in those phases then see (and may refine) that outcome. Unknown protocols get
+    the generic handlers only (raw body, status code as error code).
     """
     fns = _PROTOCOLS.get(protocol)
     if fns is None:
@@ -336,9 +339,9 @@ def protocol_handlers(protocol: str, handlers: Handlers) -> Handlers:
             "build", handlers.build.push_front(NamedHandler("protocol.build", build)),
         )
     return handlers.with_phase(
-        "unmarshal", handlers.unmarshal.push_back(NamedHandler("protocol.unmarshal", unmarshal)),
+        "unmarshal", handlers.unmarshal.push_front(NamedHandler("protocol.unmarshal", unmarshal)),
     ).with_phase(
         "unmarshal_error",
-        handlers.unmarshal_error.push_back(
+        handlers.unmarshal_error.push_front(
             NamedHandler("protocol.unmarshal_error", unmarshal_error)),
     )

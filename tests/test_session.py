@@ -188,3 +188,12 @@ def test_context_manager_closes_pools() -> None:
     with Session(LOCAL) as session:
         session.client("s3")
     assert session.snapshot.transports.transports()  # created, closed, still usable
+
+
+def test_protocol_handlers_run_before_session_handlers_in_their_phases(session: Session) -> None:
+    session.push_back("unmarshal", noop, name="test.after_parse")
+    session.push_back("unmarshal_error", noop, name="test.refine_error")
+    handlers = session.client("dynamodb").client_config.handlers
+    assert handlers.unmarshal.names == ("protocol.unmarshal", "test.after_parse")
+    assert handlers.unmarshal_error.names == ("protocol.unmarshal_error", "test.refine_error")
+    assert handlers.build.names[0] == "protocol.build"
