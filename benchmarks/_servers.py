@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import os
 import selectors
 import socket
@@ -30,6 +29,7 @@ import sys
 import threading
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 __all__ = ["FastResponder", "MotoServer", "fast_responder", "moto_server"]
@@ -41,58 +41,10 @@ TABLE = "bench-table"
 
 # --------------------------------------------------------------------------- moto
 
-
-class MotoServer:
-    """moto's standalone server in a thread on 127.0.0.1:0 (see ``moto_server()``).
-
-    Attributes:
-        url: Base URL, e.g. ``http://127.0.0.1:40123``.
-    """
-
-    def __init__(self) -> None:
-        self.url = ""
-        self._server: object | None = None
-
-    def start(self) -> MotoServer:
-        """Starts the server and waits until it listens."""
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request log lines
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        self._server = server
-        self.url = f"http://{host}:{port}"
-        return self
-
-    def stop(self) -> None:
-        """Stops the server."""
-        if self._server is not None:
-            self._server.stop()  # type: ignore[attr-defined]
-            self._server = None
-
-    def reset(self) -> None:
-        """Forgets every resource moto holds (``POST /moto-api/reset``)."""
-        import urllib3
-
-        resp = urllib3.request("POST", f"{self.url}/moto-api/reset", retries=False, timeout=10.0)
-        if resp.status != 200:
-            raise RuntimeError(f"moto reset failed: HTTP {resp.status}")
-
-
-@contextlib.contextmanager
-def moto_server() -> Iterator[MotoServer]:
-    """A running embedded moto server, stopped on exit.
-
-    Yields:
-        The ``MotoServer``; ``.url`` is its base URL.
-    """
-    server = MotoServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
+# One implementation of the embedded moto server serves the tests and the benchmarks.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.servers.moto_server import MotoServer  # noqa: E402
+from tests.servers.moto_server import running_moto as moto_server  # noqa: E402
 
 # --------------------------------------------------------------------------- fast responder
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from botocore.retries import standard as botocore_standard
 
 import hub.retry
 from hub.errors import (
@@ -376,31 +377,14 @@ def test_retry_after_ignored_when_not_retryable() -> None:
 
 # --- classification ----------------------------------------------------------------------------
 
-BOTOCORE_THROTTLING = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-}
+# botocore (a pinned test dependency) is the reference for standard mode's tables.
+BOTOCORE_THROTTLING = set(botocore_standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
 
 
 def test_code_tables_match_botocore_standard_mode() -> None:
     assert THROTTLING_CODES == BOTOCORE_THROTTLING
-    assert TRANSIENT_CODES == {
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "PriorRequestNotComplete",
-    }
+    transient = botocore_standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES
+    assert set(transient) == TRANSIENT_CODES
 
 
 @pytest.mark.parametrize("code", sorted(BOTOCORE_THROTTLING))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import hub
 from hub import Config, Operation, Session
 from hub.credentials import RefreshableProvider
+from tests._threads import run_in_threads
 from tests.servers.local import LocalServer
 from tests.servers.responses import ok
 
@@ -37,21 +38,8 @@ def test_64_threads_on_a_cold_session_load_credentials_once(local_server: LocalS
     session = Session(Config(region="us-east-1", endpoint_url=local_server.url,
                              credentials=RefreshableProvider(fetch),
                              max_pool_connections=64))
-    threads, start = 64, threading.Barrier(64)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            start.wait()
-            session.client("dynamodb").new_request(PING).send()
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=60)
+    errors = run_in_threads(
+        64, lambda _: session.client("dynamodb").new_request(PING).send())
     assert errors == []
     assert fetch.calls == 1
     keys = {r.header("Authorization").split("Credential=")[1].split("/")[0]  # type: ignore[union-attr]

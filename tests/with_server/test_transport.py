@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 
@@ -14,6 +13,7 @@ from hub.errors import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from tests._threads import run_in_threads
 from tests.servers.local import LocalServer
 from tests.servers.responses import Response, ok
 
@@ -51,23 +51,13 @@ def test_threads_share_a_bounded_pool(local_server: LocalServer) -> None:
     local_server.set_default(ok(b"x" * 100))
     session = make_session(local_server, max_pool_connections=4)
     threads, per_thread = 16, 25
-    errors: list[BaseException] = []
-    start = threading.Barrier(threads)
 
-    def worker() -> None:
-        try:
-            start.wait()
-            for _ in range(per_thread):
-                client = session.client("dynamodb")  # a fresh client each time, shared pool
-                assert client.new_request(PING).send()["Body"] == b"x" * 100
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
+    def worker(_: int) -> None:
+        for _ in range(per_thread):
+            client = session.client("dynamodb")  # a fresh client each time, shared pool
+            assert client.new_request(PING).send()["Body"] == b"x" * 100
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=60)
+    errors = run_in_threads(threads, worker)
     assert errors == []
     assert len(local_server.requests) == threads * per_thread
     stats = local_server.connections
