@@ -169,6 +169,9 @@ _COLD = {
 
 def _cold_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # An installed package runs from bytecode (pip compiles boto3's at install); without this,
+    # a machine that sets PYTHONDONTWRITEBYTECODE would make hub recompile on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update({
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         "AWS_CONFIG_FILE": os.devnull,

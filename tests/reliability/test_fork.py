@@ -18,6 +18,12 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
 
 _SESSION: Session | None = None  # inherited by fork-context pool workers
 
+# Forking with threads running is the point: servers embedding hub do exactly that.
+FORK_WITH_THREADS = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+
+
 
 def _fork_worker(n: int) -> tuple[int, bytes]:
     assert _SESSION is not None
@@ -31,6 +37,7 @@ def _shipped_worker(session: Session) -> tuple[str, bytes]:
     return credentials.access_key, body
 
 
+@FORK_WITH_THREADS
 def test_os_fork_child_opens_its_own_connection(local_server: LocalServer) -> None:
     local_server.set_default(ok(b"ok"))
     session = make_session(local_server)
@@ -53,6 +60,7 @@ def test_os_fork_child_opens_its_own_connection(local_server: LocalServer) -> No
     assert local_server.requests[-1].connection_id == parent_conn  # parent's socket still good
 
 
+@FORK_WITH_THREADS
 def test_fork_context_pool(local_server: LocalServer) -> None:
     global _SESSION
     local_server.set_default(ok(b"ok"))

@@ -21,6 +21,12 @@ PING = Operation("Ping", "GET", "/ping")
 PUT = Operation("Put", "PUT", "/put")
 CREDENTIALS = hub.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
+# Forking with threads running is the point: servers embedding hub do exactly that.
+FORK_WITH_THREADS = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+
+
 
 def make_session(server: LocalServer, **settings: object) -> Session:
     return Session(Config(region="us-east-1", endpoint_url=server.url, credentials=CREDENTIALS,
@@ -86,6 +92,7 @@ def test_close_releases_idle_connections(local_server: LocalServer) -> None:
     assert local_server.connections.accepted == 2
 
 
+@FORK_WITH_THREADS
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
 def test_forked_child_gets_fresh_connections(local_server: LocalServer) -> None:
     local_server.set_default(ok(b"ok"))
