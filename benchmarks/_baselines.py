@@ -92,6 +92,28 @@ def urllib3_put(base_url: str, *, pool: Any = None, body: bytes = SMALL_BODY) ->
     return op
 
 
+def urllib3_dynamodb(base_url: str, operation: str, payload: dict[str, Any], *,
+                     pool: Any = None) -> Op:
+    """A raw DynamoDB JSON call (``POST /`` with ``X-Amz-Target``): no signing, no parsing.
+
+    The same request body and the same canned response as the clients get, so the floor pays
+    the same bytes on the wire; only the client-side work (validation, signing, parsing) is
+    missing.
+    """
+    import json
+
+    http = pool if pool is not None else urllib3_pool()
+    url = f"{base_url}/"
+    body = json.dumps(payload).encode()
+    headers = {"X-Amz-Target": f"DynamoDB_20120810.{operation}",
+               "Content-Type": "application/x-amz-json-1.0"}
+
+    def op() -> object:
+        return http.request("POST", url, body=body, headers=headers).data
+
+    return op
+
+
 # --------------------------------------------------------------------------- boto3
 
 

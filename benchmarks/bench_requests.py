@@ -68,7 +68,8 @@ def hub_cases(endpoint_url: str) -> dict[str, Op]:
     return cases
 
 
-def _boto3_cases(endpoint_url: str) -> dict[str, Op] | None:
+def boto3_cases(endpoint_url: str) -> dict[str, Op] | None:
+    """boto3's four operations (None when boto3 is not installed)."""
     try:
         s3 = _baselines.boto3_client("s3", endpoint_url)
         ddb = _baselines.boto3_client("dynamodb", endpoint_url)
@@ -82,20 +83,24 @@ def _boto3_cases(endpoint_url: str) -> dict[str, Op] | None:
     }
 
 
-def _floor_cases(endpoint_url: str) -> dict[str, Op]:
+def floor_cases(endpoint_url: str) -> dict[str, Op]:
+    """Raw urllib3 round-trips carrying the same requests and responses: the floors."""
     pool = _baselines.urllib3_pool()
-    get, put = _baselines.urllib3_get(endpoint_url, pool=pool), _baselines.urllib3_put(
-        endpoint_url, pool=pool)
-    # The same raw round-trips stand as the floor for the DynamoDB scenarios (a POST of a
-    # small body and a small JSON answer cost the same to urllib3 as these).
-    return {"s3.get_object": get, "s3.put_object": put, "dynamodb.get_item": put,
-            "dynamodb.put_item": put}
+    table, key = _baselines.TABLE, {"pk": {"S": _baselines.KEY}}
+    return {
+        "s3.get_object": _baselines.urllib3_get(endpoint_url, pool=pool),
+        "s3.put_object": _baselines.urllib3_put(endpoint_url, pool=pool),
+        "dynamodb.get_item": _baselines.urllib3_dynamodb(
+            endpoint_url, "GetItem", {"TableName": table, "Key": key}, pool=pool),
+        "dynamodb.put_item": _baselines.urllib3_dynamodb(
+            endpoint_url, "PutItem", {"TableName": table, "Item": _ITEM}, pool=pool),
+    }
 
 
 def _measure(endpoint_url: str, rounds: int, label: str) -> list[Result]:
-    variants: dict[str, dict[str, Op]] = {"urllib3": _floor_cases(endpoint_url),
+    variants: dict[str, dict[str, Op]] = {"urllib3": floor_cases(endpoint_url),
                                           "hub": hub_cases(endpoint_url)}
-    boto = _boto3_cases(endpoint_url)
+    boto = boto3_cases(endpoint_url)
     if boto is not None:
         variants["boto3"] = boto
     cases = {f"{scenario}|{variant}": op for variant, ops in variants.items()

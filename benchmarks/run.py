@@ -186,7 +186,6 @@ def threaded_requests(bench_requests: Any, args: argparse.Namespace) -> list[Res
     clients are thread-safe); urllib3: one ``PoolManager``. All sized for 32 connections,
     against the fast responder.
     """
-    import _baselines
     from _harness import measure_threads
     from _servers import fast_responder
 
@@ -196,17 +195,11 @@ def threaded_requests(bench_requests: Any, args: argparse.Namespace) -> list[Res
     results: list[Result] = []
     with fast_responder() as server:
         url = server.url
-        pool = _baselines.urllib3_pool(32)
-        get, put = _baselines.urllib3_get(url, pool=pool), _baselines.urllib3_put(url, pool=pool)
-        s3, ddb = _baselines.boto3_client("s3", url), _baselines.boto3_client("dynamodb", url)
+        boto3 = bench_requests.boto3_cases(url)
         variants: dict[str, dict[str, Callable[[], object]]] = {
-            "urllib3": {"s3.get_object": get, "s3.put_object": put,
-                        "dynamodb.get_item": put, "dynamodb.put_item": put},
+            "urllib3": bench_requests.floor_cases(url),
             "hub": bench_requests.hub_cases(url),
-            "boto3": {"s3.get_object": _baselines.boto3_get_object(url, client=s3),
-                      "s3.put_object": _baselines.boto3_put_object(url, client=s3),
-                      "dynamodb.get_item": _baselines.boto3_get_item(url, client=ddb),
-                      "dynamodb.put_item": _baselines.boto3_put_item(url, client=ddb)},
+            **({"boto3": boto3} if boto3 is not None else {}),
         }
         steps = len(counts) * sum(len(ops) for ops in variants.values())
         with Progress(steps, "requests x threads", quiet=args.quiet) as bar:
