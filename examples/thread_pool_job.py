@@ -6,7 +6,9 @@ workers run, at most ``max_pool_connections`` connections are open to the endpoi
 (hub's ``pool_block`` default makes extra workers wait for a pooled connection instead of
 opening throw-away sockets).
 
-Run it (starts an embedded moto server unless ``--endpoint-url``/``AWS_ENDPOINT_URL`` is set)::
+Run it with hub and moto installed (``pip install -e '.[test]'``, or the venv that
+``python3 tools/dev.py test`` creates: ``.venv-3.11/bin/python``). It starts an embedded
+moto server unless ``--endpoint-url``/``AWS_ENDPOINT_URL`` is set::
 
     python3 examples/thread_pool_job.py --objects 500 --workers 32
 """

@@ -11,7 +11,9 @@ Routes:
     ``GET /items/<key>``    returns the DynamoDB index entry as JSON (404 when missing)
     ``GET /healthz``        ``ok``
 
-Run it (starts an embedded moto server unless ``--endpoint-url``/``AWS_ENDPOINT_URL`` is set)::
+Run it with hub and moto installed (``pip install -e '.[test]'``, or the venv that
+``python3 tools/dev.py test`` creates: ``.venv-3.11/bin/python``). It starts an embedded
+moto server unless ``--endpoint-url``/``AWS_ENDPOINT_URL`` is set::
 
     python3 examples/wsgi_app.py --port 8080 --threads 16
     curl -X PUT --data-binary @README.md localhost:8080/objects/readme
