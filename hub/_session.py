@@ -147,7 +147,7 @@ class Session:
         # The hot path: inlined lookups, no lock, no allocation beyond the key and the client.
         snapshot = self._snapshot
         try:
-            cached = snapshot._client_configs.get((service_name, configs))
+            cached = snapshot.client_configs.get((service_name, configs))
         except TypeError:  # an unhashable "config": client_config() reports it properly
             cached = None
         if cached is None:

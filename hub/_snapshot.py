@@ -37,9 +37,12 @@ class Snapshot:
             are unchanged, so a config edit does not reload credentials).
         transports: The transport registry of the session family.
         version: Increases by one with every snapshot a session publishes.
+        client_configs: The write-once cache of resolved client configs, keyed by
+            ``(service_name, configs)``. Read it freely (lock-free); only
+            :meth:`client_config` adds to it, by publishing a new mapping.
     """
 
-    __slots__ = ("config", "handlers", "credentials", "transports", "version", "_client_configs",
+    __slots__ = ("config", "handlers", "credentials", "transports", "version", "client_configs",
                  "_cache_lock")
 
     def __init__(
@@ -55,14 +58,14 @@ class Snapshot:
         self.credentials = credentials
         self.transports = transports
         self.version = version
-        self._client_configs: Mapping[_ClientKey, ClientConfig] = {}
+        self.client_configs: Mapping[_ClientKey, ClientConfig] = {}
         self._cache_lock = threading.Lock()
 
     def cached_client_config(self, service_name: str, configs: tuple[Config, ...]
                              ) -> ClientConfig | None:
         """Return the cached ClientConfig for these arguments, or None (lock-free)."""
         try:
-            return self._client_configs.get((service_name, configs))
+            return self.client_configs.get((service_name, configs))
         except TypeError:  # an unhashable "config": resolve() reports it properly
             return None
 
@@ -88,12 +91,12 @@ class Snapshot:
                 )
         resolved = resolve_client_config(self, service_name, configs)
         with self._cache_lock:
-            current = self._client_configs
+            current = self.client_configs
             key = (service_name, configs)
             if key in current:  # another thread won the race: share its result
                 return current[key]
             if len(current) < MAX_CACHED_CLIENT_CONFIGS:
-                self._client_configs = {**current, key: resolved}
+                self.client_configs = {**current, key: resolved}
         return resolved
 
     def derive(
