@@ -159,7 +159,7 @@ def resolve_client_config(
     return ClientConfig(
         config=config,
         info=info,
-        handlers=protocol_handlers(spec.protocol, snapshot.handlers),
+        handlers=spec.customize(protocol_handlers(spec.protocol, snapshot.handlers)),
         credentials=credentials,
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
         retry_policy=make_policy(config.retry_mode or "standard", config.max_attempts or 3),

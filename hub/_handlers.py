@@ -104,6 +104,31 @@ class HandlerList:
         """Return a new list with ``handler`` first."""
         return HandlerList((as_named(handler, name), *self.handlers))
 
+    def insert_before(self, anchor: str, handler: NamedHandler | HandlerFn, *,
+                      name: str | None = None) -> HandlerList:
+        """Return a new list with ``handler`` just before the first handler called ``anchor``.
+
+        Raises:
+            HandlerError: No handler is called ``anchor``.
+        """
+        return self._insert(anchor, 0, as_named(handler, name))
+
+    def insert_after(self, anchor: str, handler: NamedHandler | HandlerFn, *,
+                     name: str | None = None) -> HandlerList:
+        """Return a new list with ``handler`` just after the first handler called ``anchor``.
+
+        Raises:
+            HandlerError: No handler is called ``anchor``.
+        """
+        return self._insert(anchor, 1, as_named(handler, name))
+
+    def _insert(self, anchor: str, offset: int, handler: NamedHandler) -> HandlerList:
+        for index, existing in enumerate(self.handlers):
+            if existing.name == anchor:
+                at = index + offset
+                return HandlerList((*self.handlers[:at], handler, *self.handlers[at:]))
+        raise HandlerError(self._missing(anchor))
+
     def remove(self, name: str, *, missing_ok: bool = False) -> HandlerList:
         """Return a new list without the handlers called ``name``.
 
@@ -195,6 +220,16 @@ class Handlers:
                    name: str | None = None) -> Handlers:
         """Return new Handlers with ``handler`` first in ``phase``."""
         return self.with_phase(phase, self.phase(phase).push_front(handler, name=name))
+
+    def insert_before(self, phase: str, anchor: str, handler: NamedHandler | HandlerFn, *,
+                      name: str | None = None) -> Handlers:
+        """Return new Handlers with ``handler`` just before ``anchor`` in ``phase``."""
+        return self.with_phase(phase, self.phase(phase).insert_before(anchor, handler, name=name))
+
+    def insert_after(self, phase: str, anchor: str, handler: NamedHandler | HandlerFn, *,
+                     name: str | None = None) -> Handlers:
+        """Return new Handlers with ``handler`` just after ``anchor`` in ``phase``."""
+        return self.with_phase(phase, self.phase(phase).insert_after(anchor, handler, name=name))
 
     def remove(self, phase: str, name: str, *, missing_ok: bool = False) -> Handlers:
         """Return new Handlers without the handlers called ``name`` in ``phase``."""

@@ -5,10 +5,13 @@
 
 - validate: ``protocol.validate_params`` (skipped when ``Config.parameter_validation`` is False);
 - build (pushed to the front): ``protocol.build``, which serializes ``request.params`` into
-  ``request.http_request`` (S3: picks virtual-hosted or path-style addressing);
+  ``request.http_request``;
 - unmarshal: ``protocol.unmarshal`` (boto3-shaped dict; a ``StreamingBody`` for streamed
-  outputs; S3's "200 OK with an ``<Error>`` body" becomes a retryable ClientError);
+  outputs);
 - unmarshal_error: ``protocol.unmarshal_error`` (a boto3-shaped ClientError).
+
+Service quirks (S3's bucket addressing, CopySource, ...) are not here: they are the service's
+own named handlers (``hub/services/_s3_customizations.py``).
 
 Requests for a plain :class:`~hub.Operation` (no model) get the generic behaviour: the raw body
 plus ``ResponseMetadata``, and the status code as the error code.
@@ -16,31 +19,17 @@ plus ``ResponseMetadata``, and the status code as the error code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, unquote_plus
 
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
-from hub.endpoints import s3_bucket_url
 from hub.errors import ClientError
 from hub.protocols import jsonrpc, restxml
 from hub.protocols._shapes import OperationModel
 from hub.protocols.validate import validate
 
 __all__ = ["protocol_handlers"]
-
-# S3 operations that can answer 200 OK with an <Error> body (botocore treats these as 500s,
-# which makes them retryable).
-_S3_200_ERROR_OPS = frozenset({"CopyObject", "CompleteMultipartUpload", "UploadPartCopy"})
-_ERROR_SNIFF = 256
-# Listings boto3 asks for with EncodingType=url (unless the caller chose) and decodes.
-_URL_ENCODED_LISTINGS = frozenset({"ListObjectsV2", "ListObjects", "ListObjectVersions"})
-_LISTING_SCALARS = ("Delimiter", "Marker", "NextMarker", "Prefix", "StartAfter", "KeyMarker",
-                    "NextKeyMarker")
-_LISTING_LISTS = (("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"),
-                  ("DeleteMarkers", "Key"))
-
 
 # --------------------------------------------------------------------------- generic
 
@@ -85,19 +74,12 @@ def raw_unmarshal_error(request: Request) -> None:
 # --------------------------------------------------------------------------- shared
 
 def validate_params(request: Request) -> None:
-    """Check ``request.params`` against the operation's input shape (before any I/O).
-
-    S3's ``CopySource`` given as a dict is turned into its string form first (as boto3 does,
-    before validating).
-    """
+    """Check ``request.params`` against the operation's input shape (before any I/O)."""
     op = request.operation
     if type(op) is not OperationModel:
         return
-    params = request.params
-    if "CopySource" in params and isinstance(params["CopySource"], Mapping):
-        request.params = params = {**params, "CopySource": _copy_source(params["CopySource"])}
     if request.client_config.config.parameter_validation is not False:
-        validate(op, params)
+        validate(op, request.params)
 
 
 def _with_attempts(error: ClientError, request: Request) -> ClientError:
@@ -109,68 +91,21 @@ def _with_attempts(error: ClientError, request: Request) -> ClientError:
     return error
 
 
-# --------------------------------------------------------------------------- rest-xml (S3)
-
-class _QuotedSource(str):
-    """A CopySource already percent-encoded (built from a dict): not encoded again."""
-
-    __slots__ = ()
-
-
-def _copy_source(value: Any) -> Any:
-    """boto3's CopySource handling: ``"bucket/key"`` or ``{"Bucket", "Key", "VersionId"}``."""
-    if isinstance(value, Mapping):
-        bucket, key = value.get("Bucket"), value.get("Key")
-        if not isinstance(bucket, str) or not isinstance(key, str):
-            from hub.errors import ParamValidationError
-
-            raise ParamValidationError("CopyObject", [
-                "CopySource dict must contain string Bucket and Key"])
-        source = f"{quote(bucket, safe='')}/{quote(key, safe='/~')}"
-        version = value.get("VersionId")
-        return _QuotedSource(f"{source}?versionId={version}" if version is not None
-                             else source)
-    if isinstance(value, _QuotedSource):
-        return value
-    if isinstance(value, str):
-        first, sep, version = value.partition("?versionId=")
-        return quote(first, safe="/~") + (sep + version if sep else "")
-    return value
-
+# --------------------------------------------------------------------------- rest-xml
 
 def restxml_build(request: Request) -> None:
-    """Serialize params into the HTTP request (S3 bucket addressing, CopySource, checksums)."""
+    """Serialize params into the HTTP request (path-style URL; flexible checksums)."""
     op = request.operation
     if type(op) is not OperationModel:
         return
-    client_config = request.client_config
-    info = client_config.info
-    endpoint = info.endpoint
     params = request.params
-    if "CopySource" in params:
-        params = {**params, "CopySource": _copy_source(params["CopySource"])}
-    if op.name in _URL_ENCODED_LISTINGS and params.get("EncodingType") is None:
-        # As boto3: ask for url-encoded keys (so any key survives XML), decode them after.
-        params = {**params, "EncodingType": "url"}
-        request.context["decode_listing"] = True
-    serialized = restxml.serialize(op, params, base_url=endpoint)
-    url = serialized.url
-    bucket = params.get("Bucket")
-    if bucket is not None and op.path_parts and op.path_parts[0][1] == "Bucket":
-        base, prefix = s3_bucket_url(
-            endpoint, bucket,
-            addressing_style=client_config.config.s3_addressing_style or "auto",
-            custom_endpoint=info.custom_endpoint,
-        )
-        if not prefix:  # virtual-hosted: the bucket moves from the path to the host
-            head = endpoint.rstrip("/") + "/" + quote(bucket, safe="~")
-            tail = url[len(head):]
-            url = base + (tail if tail.startswith("/") else "/" + tail)
+    serialized = restxml.serialize(op, params, base_url=request.client_config.info.endpoint)
     http = request.http_request
     http.method = serialized.method
-    http.url = url
+    http.url = serialized.url
     headers = serialized.headers
-    algorithm = params.get("ChecksumAlgorithm")
+    algorithm_member = op.request_algorithm_member
+    algorithm = params.get(algorithm_member) if algorithm_member else None
     if algorithm is not None and isinstance(serialized.body, bytes):
         _add_checksum(headers, str(algorithm), serialized.body)
     http.headers.update(headers)
@@ -195,13 +130,6 @@ def _add_checksum(headers: dict[str, str], algorithm: str, body: bytes) -> None:
     headers[f"x-amz-checksum-{name.lower()}"] = base64.b64encode(digest).decode("ascii")
 
 
-def _is_error_body(body: bytes) -> bool:
-    head = body[:_ERROR_SNIFF].lstrip()
-    if head.startswith(b"<?xml"):
-        head = head[head.find(b"?>") + 2:].lstrip()
-    return head.startswith(b"<Error>") or head.startswith(b"<Error ")
-
-
 def restxml_unmarshal(request: Request) -> None:
     """Parse a 2xx response (attach a StreamingBody for streamed outputs)."""
     op = request.operation
@@ -220,29 +148,9 @@ def restxml_unmarshal(request: Request) -> None:
         data[member] = StreamingBody(raw, length if isinstance(length, int) else None,
                                      request.http_request.url)
     else:
-        body = response.read_body()
-        if op.name in _S3_200_ERROR_OPS and (not body.strip() or _is_error_body(body)):
-            # botocore turns these into 500s, so they are retried as transient errors.
-            request.error = _with_attempts(
-                restxml.parse_error(op, 500, response.headers, body), request)
-            return
-        data = restxml.parse(op, response.status, response.headers, body)
-        if request.context.get("decode_listing"):
-            _decode_listing(data)
+        data = restxml.parse(op, response.status, response.headers, response.read_body())
     data["ResponseMetadata"]["RetryAttempts"] = request.retry_count
     request.data = data
-
-
-def _decode_listing(data: dict[str, Any]) -> None:
-    for name in _LISTING_SCALARS:
-        value = data.get(name)
-        if isinstance(value, str):
-            data[name] = unquote_plus(value)
-    for list_name, key in _LISTING_LISTS:
-        for entry in data.get(list_name) or ():
-            value = entry.get(key)
-            if isinstance(value, str):
-                entry[key] = unquote_plus(value)
 
 
 def restxml_unmarshal_error(request: Request) -> None:
@@ -253,13 +161,7 @@ def restxml_unmarshal_error(request: Request) -> None:
         return
     response = request.http_response
     assert response is not None
-    body = response.read_body()
-    error = restxml.parse_error(op, response.status, response.headers, body)
-    if not body.strip() and error.response is not None:
-        # boto3 reports HostId for body-less S3 errors (HEAD 404) even when it is empty.
-        meta = error.response.get("ResponseMetadata")
-        if isinstance(meta, dict):
-            meta.setdefault("HostId", response.headers.get("x-amz-id-2", ""))
+    error = restxml.parse_error(op, response.status, response.headers, response.read_body())
     request.error = _with_attempts(error, request)
 
 

@@ -151,6 +151,7 @@ class Request:
         "body_position",
         "context",
         "start_time",
+        "_built",
     )
 
     def __init__(self, client_config: ClientConfig, operation: Any, params: dict[str, Any]
@@ -170,6 +171,7 @@ class Request:
         self.body_position: int | None = None
         self.context: dict[str, Any] = {}
         self.start_time = time.monotonic()
+        self._built = False
 
     @property
     def attempts(self) -> int:
@@ -192,6 +194,27 @@ class Request:
             except HubError as exc:
                 self.error = exc
 
+    def build(self) -> HTTPRequest:
+        """Run the ``validate`` and ``build`` phases once, without sending anything.
+
+        Used to presign, or to inspect what would be sent. ``send()`` does not build again.
+
+        Returns:
+            The built :class:`HTTPRequest`.
+
+        Raises:
+            HubError: A validate or build handler failed (e.g. ParamValidationError).
+        """
+        if not self._built:
+            handlers = self.client_config.handlers
+            self._run(handlers.validate)
+            if self.error is None:
+                self._run(handlers.build)
+            self._built = True
+        if self.error is not None:
+            raise self.error
+        return self.http_request
+
     def send(self) -> Any:
         """Run the request's phases and return the parsed result.
 
@@ -204,9 +227,11 @@ class Request:
         """
         handlers = self.client_config.handlers
         try:
-            self._run(handlers.validate)
-            if self.error is None:
-                self._run(handlers.build)
+            if not self._built:
+                self._run(handlers.validate)
+                if self.error is None:
+                    self._run(handlers.build)
+                self._built = True
             if self.error is None:
                 self._attempt_loop()
             self._run_all(handlers.complete)

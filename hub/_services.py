@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from hub._handlers import Handlers
 from hub.errors import UnknownServiceError
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class ServiceSpec:
         target_prefix: For JSON protocols, the ``X-Amz-Target`` prefix.
         json_version: For JSON protocols, ``"1.0"`` or ``"1.1"``.
         global_region: Region used when none is configured (None: a region is required).
+        customizations: ``"module:function"`` adding the service's own named handlers
+            (``Handlers -> Handlers``), or None.
     """
 
     name: str
@@ -39,12 +42,22 @@ class ServiceSpec:
     target_prefix: str | None = None
     json_version: str | None = None
     global_region: str | None = None
+    customizations: str | None = None
 
     def client_class(self) -> type[Client]:
         """Import and return the client class for this service."""
         module_name, _, class_name = self.client_path.partition(":")
         cls: type[Client] = getattr(importlib.import_module(module_name), class_name)
         return cls
+
+    def customize(self, handlers: Handlers) -> Handlers:
+        """Return ``handlers`` with this service's own handlers added (if it has any)."""
+        if self.customizations is None:
+            return handlers
+        module_name, _, function_name = self.customizations.partition(":")
+        add: Callable[[Handlers], Handlers] = getattr(importlib.import_module(module_name),
+                                                      function_name)
+        return add(handlers)
 
 
 SERVICES: Mapping[str, ServiceSpec] = MappingProxyType(
@@ -57,6 +70,7 @@ SERVICES: Mapping[str, ServiceSpec] = MappingProxyType(
             protocol="rest-xml",
             client_path="hub.services.s3:S3Client",
             global_region="us-east-1",
+            customizations="hub.services._s3_customizations:add_s3_handlers",
         ),
         "dynamodb": ServiceSpec(
             name="dynamodb",

@@ -203,6 +203,22 @@ class Session:
         self.handlers.push_front(phase, handler, name=name)
         return self._publish([lambda c, h: (c, h.push_front(phase, handler, name=name))])
 
+    def insert_before(self, phase: str, anchor: str, handler: NamedHandler | HandlerFn, *,
+                      name: str | None = None) -> Snapshot:
+        """Insert a handler just before the handler called ``anchor`` in ``phase``; publish.
+
+        Raises:
+            HandlerError: Unknown phase, no such anchor, or a non-callable handler.
+        """
+        return self._publish([lambda c, h: (c, h.insert_before(phase, anchor, handler,
+                                                                name=name))])
+
+    def insert_after(self, phase: str, anchor: str, handler: NamedHandler | HandlerFn, *,
+                     name: str | None = None) -> Snapshot:
+        """Insert a handler just after the handler called ``anchor`` in ``phase``; publish."""
+        return self._publish([lambda c, h: (c, h.insert_after(phase, anchor, handler,
+                                                               name=name))])
+
     def remove_handler(self, phase: str, name: str, *, missing_ok: bool = False) -> Snapshot:
         """Remove the handlers called ``name`` from ``phase`` and publish.
 
@@ -317,6 +333,16 @@ class SessionEditor:
                    name: str | None = None) -> None:
         """Put a handler first in ``phase``."""
         self._record(lambda c, h: (c, h.push_front(phase, handler, name=name)))
+
+    def insert_before(self, phase: str, anchor: str, handler: NamedHandler | HandlerFn, *,
+                      name: str | None = None) -> None:
+        """Insert a handler just before ``anchor`` in ``phase``."""
+        self._record(lambda c, h: (c, h.insert_before(phase, anchor, handler, name=name)))
+
+    def insert_after(self, phase: str, anchor: str, handler: NamedHandler | HandlerFn, *,
+                     name: str | None = None) -> None:
+        """Insert a handler just after ``anchor`` in ``phase``."""
+        self._record(lambda c, h: (c, h.insert_after(phase, anchor, handler, name=name)))
 
     def remove_handler(self, phase: str, name: str, *, missing_ok: bool = False) -> None:
         """Remove the handlers called ``name`` from ``phase``."""

@@ -67,3 +67,15 @@ def test_default_handlers_are_named_core() -> None:
     assert names["send"] == ("core.send",)
     assert names["sign"] == ("core.sigv4",)
     assert all(n.startswith("core.") for phase in names.values() for n in phase)
+
+
+def test_insert_before_and_after_a_named_handler() -> None:
+    handlers = HandlerList().push_back(one, name="a").push_back(one, name="c")
+    assert handlers.insert_after("a", two, name="b").names == ("a", "b", "c")
+    assert handlers.insert_before("a", two, name="z").names == ("z", "a", "c")
+    assert handlers.insert_after("c", two, name="d").names == ("a", "c", "d")
+    assert handlers.names == ("a", "c")
+    with pytest.raises(HandlerError, match="no handler named 'x'"):
+        handlers.insert_after("x", two)
+    phases = Handlers().push_back("build", one, name="a").insert_after("build", "a", two)
+    assert phases.phase("build").names == ("a", "two")

@@ -69,3 +69,30 @@ def test_presign_rejects_unknown_methods_and_bad_params() -> None:
 def test_get_paginator_unknown() -> None:
     with pytest.raises(ValueError):
         _s3().get_paginator("get_object")
+
+
+def test_s3_quirks_are_named_handlers_around_the_protocol_ones() -> None:
+    handlers = _s3().client_config.handlers
+    assert handlers.validate.names[0] == "s3.copy_source"
+    build = handlers.build.names
+    assert build.index("s3.listing_encoding") + 1 == build.index("protocol.build")
+    assert build.index("protocol.build") + 1 == build.index("s3.addressing")
+    assert handlers.unmarshal.names[:3] == ("s3.error_in_200", "protocol.unmarshal",
+                                           "s3.decode_listing")
+    assert handlers.unmarshal_error.names[:2] == ("protocol.unmarshal_error", "s3.host_id")
+    ddb = Session(Config(region="us-east-1", credentials=CREDENTIALS)).client("dynamodb")
+    assert not any(n.startswith("s3.") for phase in ddb.client_config.handlers.names().values()
+                   for n in phase)
+
+
+def test_request_build_runs_validate_and_build_once() -> None:
+    from hub.errors import ParamValidationError
+    from hub.services.s3 import _OPS
+
+    client = _s3()
+    request = client.new_request(_OPS["GetObject"], {"Bucket": "my-bucket", "Key": "a b"})
+    http = request.build()
+    assert http.url == "https://my-bucket.s3.us-west-2.amazonaws.com/a%20b"
+    assert request.build() is http and http.url.count("my-bucket") == 1  # not built twice
+    with pytest.raises(ParamValidationError):
+        client.new_request(_OPS["GetObject"], {"Bucket": "b"}).build()

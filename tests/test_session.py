@@ -75,7 +75,16 @@ def test_handler_builders(session: Session) -> None:
     assert "test.noop" not in session.handlers.build
     session.clear_handlers("complete")
     assert session.handlers.complete.names == ()
-    assert session.version == 6
+    session.insert_after("send", "core.send", noop, name="test.after_send")
+    session.insert_before("send", "test.after_send", noop, name="test.between")
+    assert session.handlers.send.names == ("test.first", "core.send", "test.between",
+                                           "test.after_send")
+    with pytest.raises(HandlerError):
+        session.insert_after("send", "missing", noop)
+    with session.edit() as editor:
+        editor.insert_before("send", "core.send", noop, name="test.before_send")
+    assert session.handlers.send.names[1:3] == ("test.before_send", "core.send")
+    assert session.version == 9
 
 
 def test_edit_publishes_once_or_not_at_all(session: Session) -> None:

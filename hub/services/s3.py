@@ -58,7 +58,6 @@ class S3Client(ServiceClient):
             ParamValidationError: Unknown method or invalid parameters.
             NoCredentialsError: No credentials are available to sign with.
         """
-        from hub._protocol_handlers import restxml_build, validate_params
         from hub.signing import presign_url
 
         op = self._operation(ClientMethod)
@@ -67,13 +66,13 @@ class S3Client(ServiceClient):
         if not isinstance(ExpiresIn, int) or isinstance(ExpiresIn, bool):
             raise ParamValidationError(op.name, [
                 f"ExpiresIn must be an int, got {type(ExpiresIn).__name__}"])
-        request = Request(client_config, op, params)
-        validate_params(request)
-        restxml_build(request)
+        # The client's own validate and build phases: S3's handlers (addressing, CopySource)
+        # and the session's build handlers apply to presigned URLs as to sent requests.
+        http = Request(client_config, op, params).build()
         info = client_config.info
         return presign_url(
-            HttpMethod or request.http_request.method,
-            request.http_request.url,
+            HttpMethod or http.method,
+            http.url,
             credentials=client_config.credentials.get(),
             region=info.signing_region,
             service=info.signing_name,

@@ -1,0 +1,173 @@
+"""S3's departures from plain rest-xml, as named handlers (``s3.*``) added per client config.
+
+Each quirk is its own handler, so it can be found, swapped or removed like any other:
+
+- validate ``s3.copy_source``: ``CopySource`` as ``"bucket/key"`` or a dict, percent-encoded
+  once (before ``protocol.validate_params``);
+- build ``s3.listing_encoding``: listings ask for url-encoded keys unless the caller chose an
+  ``EncodingType`` (any key then survives XML), and ``s3.decode_listing`` in unmarshal decodes
+  them, as boto3 does;
+- build ``s3.addressing``: virtual-hosted or path-style bucket addressing (after
+  ``protocol.build``, which serializes path-style);
+- unmarshal ``s3.error_in_200``: CopyObject, CompleteMultipartUpload and UploadPartCopy can
+  answer 200 OK with an ``<Error>`` body; like botocore, that is a 500 (so it is retried);
+- unmarshal_error ``s3.host_id``: body-less errors (HEAD 404) still report ``HostId``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, unquote_plus
+
+from hub._handlers import Handlers, NamedHandler
+from hub._request import Request
+from hub.endpoints import s3_bucket_url
+from hub.errors import ClientError, ParamValidationError
+from hub.protocols import restxml
+from hub.protocols._shapes import OperationModel
+
+__all__ = ["add_s3_handlers"]
+
+_ERROR_IN_200_OPS = frozenset({"CopyObject", "CompleteMultipartUpload", "UploadPartCopy"})
+_ERROR_SNIFF = 256
+_URL_ENCODED_LISTINGS = frozenset({"ListObjectsV2", "ListObjects", "ListObjectVersions"})
+_LISTING_SCALARS = ("Delimiter", "Marker", "NextMarker", "Prefix", "StartAfter", "KeyMarker",
+                    "NextKeyMarker")
+_LISTING_LISTS = (("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"),
+                  ("DeleteMarkers", "Key"))
+
+
+class _QuotedSource(str):
+    """A CopySource already percent-encoded: never encoded again (e.g. on a retry)."""
+
+    __slots__ = ()
+
+
+def _quote_copy_source(value: object, operation: str) -> object:
+    if isinstance(value, _QuotedSource):
+        return value
+    if isinstance(value, Mapping):
+        bucket, key = value.get("Bucket"), value.get("Key")
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            raise ParamValidationError(operation,
+                                       ["CopySource dict must contain string Bucket and Key"])
+        source = f"{quote(bucket, safe='')}/{quote(key, safe='/~')}"
+        version = value.get("VersionId")
+        return _QuotedSource(f"{source}?versionId={version}" if version is not None
+                             else source)
+    if isinstance(value, str):
+        first, sep, version = value.partition("?versionId=")
+        return _QuotedSource(quote(first, safe="/~") + (sep + version if sep else ""))
+    return value  # a wrong type: validation reports it
+
+
+def copy_source(request: Request) -> None:
+    """Percent-encode ``CopySource`` (str or dict) once, as boto3 does."""
+    params = request.params
+    if "CopySource" in params:
+        quoted = _quote_copy_source(params["CopySource"], request.operation.name)
+        request.params = {**params, "CopySource": quoted}
+
+
+def listing_encoding(request: Request) -> None:
+    """Ask listings for url-encoded keys unless the caller chose an EncodingType."""
+    if (request.operation.name in _URL_ENCODED_LISTINGS
+            and request.params.get("EncodingType") is None):
+        request.params = {**request.params, "EncodingType": "url"}
+        request.context["s3.decode_listing"] = True
+
+
+def addressing(request: Request) -> None:
+    """Move the bucket into the host name when virtual-hosted addressing applies."""
+    op = request.operation
+    bucket = request.params.get("Bucket")
+    if bucket is None or type(op) is not OperationModel or not op.path_parts:
+        return
+    if op.path_parts[0][1] != "Bucket":
+        return
+    client_config = request.client_config
+    info = client_config.info
+    base, prefix = s3_bucket_url(
+        info.endpoint, bucket,
+        addressing_style=client_config.config.s3_addressing_style or "auto",
+        custom_endpoint=info.custom_endpoint,
+    )
+    if prefix:  # path style: protocol.build already put the bucket in the path
+        return
+    http = request.http_request
+    head = info.endpoint.rstrip("/") + "/" + quote(bucket, safe="~")
+    tail = http.url[len(head):]
+    http.url = base + (tail if tail.startswith("/") else "/" + tail)
+
+
+def _is_error_body(body: bytes) -> bool:
+    head = body[:_ERROR_SNIFF].lstrip()
+    if head.startswith(b"<?xml"):
+        head = head[head.find(b"?>") + 2:].lstrip()
+    return head.startswith(b"<Error>") or head.startswith(b"<Error ")
+
+
+def error_in_200(request: Request) -> None:
+    """Treat an ``<Error>`` body (or an empty one) in a 200 answer as a 500, as botocore does."""
+    op = request.operation
+    response = request.http_response
+    if op.name not in _ERROR_IN_200_OPS or response is None or response.raw is not None:
+        return
+    body = response.read_body()
+    if not body.strip() or _is_error_body(body):
+        error = restxml.parse_error(op, 500, response.headers, body)
+        _set_retry_attempts(error, request)
+        request.error = error
+
+
+def decode_listing(request: Request) -> None:
+    """Decode the keys and prefixes that ``s3.listing_encoding`` asked to be url-encoded."""
+    data = request.data
+    if not request.context.get("s3.decode_listing") or not isinstance(data, dict):
+        return
+    for name in _LISTING_SCALARS:
+        value = data.get(name)
+        if isinstance(value, str):
+            data[name] = unquote_plus(value)
+    for list_name, key in _LISTING_LISTS:
+        for entry in data.get(list_name) or ():
+            value = entry.get(key)
+            if isinstance(value, str):
+                entry[key] = unquote_plus(value)
+
+
+def host_id(request: Request) -> None:
+    """boto3 reports ``HostId`` for body-less S3 errors (HEAD 404), even when it is empty."""
+    error, response = request.error, request.http_response
+    if not isinstance(error, ClientError) or response is None or response.body.strip():
+        return
+    meta = error.response.get("ResponseMetadata") if error.response else None
+    if isinstance(meta, dict):
+        meta.setdefault("HostId", response.headers.get("x-amz-id-2", ""))
+
+
+def _set_retry_attempts(error: ClientError, request: Request) -> None:
+    meta = error.response.get("ResponseMetadata") if error.response else None
+    if isinstance(meta, dict):
+        meta["RetryAttempts"] = request.retry_count
+
+
+def _named(name: str, fn: Any) -> NamedHandler:
+    return NamedHandler(name, fn)
+
+
+def add_s3_handlers(handlers: Handlers) -> Handlers:
+    """Return ``handlers`` (with the rest-xml protocol's already in) plus S3's own."""
+    return (
+        handlers.push_front("validate", _named("s3.copy_source", copy_source))
+        .insert_before("build", "protocol.build",
+                       _named("s3.listing_encoding", listing_encoding))
+        .insert_after("build", "protocol.build", _named("s3.addressing", addressing))
+        .insert_before("unmarshal", "protocol.unmarshal",
+                       _named("s3.error_in_200", error_in_200))
+        .insert_after("unmarshal", "protocol.unmarshal",
+                      _named("s3.decode_listing", decode_listing))
+        .insert_after("unmarshal_error", "protocol.unmarshal_error",
+                      _named("s3.host_id", host_id))
+    )
