@@ -301,9 +301,15 @@ def targets(results: Sequence[Result]) -> list[tuple[str, bool | None, str]]:
         x = boto1.median / hub1.median
         out.append(("hub client creation >1,000x faster than boto3", x > 1000, f"{x:,.0f}x"))
     t1, t8 = (cells.get(("client.create.threads", "hub", n)) for n in (1, 8))
+    f1, f8 = (cells.get(("client.create.threads", "bare object", n)) for n in (1, 8))
     if t1 and t8:
         x = t8.ops_per_sec / t1.ops_per_sec
-        out.append(("hub 8-thread aggregate >= 0.8x its 1-thread rate", x >= 0.8, f"{x:.2f}x"))
+        # The bare object's own scaling shows what the interpreter (GIL switching on this
+        # machine's cores) costs any code: a lock convoy in hub would put hub far below it.
+        floor = (f" (bare object: {f8.ops_per_sec / f1.ops_per_sec:.2f}x)" if f1 and f8
+                 else "")
+        out.append(("hub 8-thread aggregate >= 0.8x its 1-thread rate", x >= 0.8,
+                    f"{x:.2f}x{floor}"))
     return out
 
 
