@@ -31,6 +31,8 @@ from hub.protocols.validate import validate
 
 __all__ = ["protocol_handlers"]
 
+_Fn = Callable[[Request], None]
+
 # --------------------------------------------------------------------------- generic
 
 def _request_id(headers: Any) -> str:
@@ -153,16 +155,23 @@ def restxml_unmarshal(request: Request) -> None:
     request.data = data
 
 
-def restxml_unmarshal_error(request: Request) -> None:
-    """Turn an error response into a boto3-shaped ClientError."""
-    op = request.operation
-    if type(op) is not OperationModel:
-        raw_unmarshal_error(request)
-        return
-    response = request.http_response
-    assert response is not None
-    error = restxml.parse_error(op, response.status, response.headers, response.read_body())
-    request.error = _with_attempts(error, request)
+def _unmarshal_error_with(parse_error: Callable[..., ClientError], doc: str) -> _Fn:
+    def unmarshal_error(request: Request) -> None:
+        op = request.operation
+        if type(op) is not OperationModel:
+            raw_unmarshal_error(request)
+            return
+        response = request.http_response
+        assert response is not None
+        error = parse_error(op, response.status, response.headers, response.read_body())
+        request.error = _with_attempts(error, request)
+
+    unmarshal_error.__doc__ = doc
+    return unmarshal_error
+
+
+restxml_unmarshal_error = _unmarshal_error_with(
+    restxml.parse_error, "Turn a rest-xml error response into a boto3-shaped ClientError.")
 
 
 # --------------------------------------------------------------------------- json (DynamoDB)
@@ -198,22 +207,12 @@ def json_unmarshal(request: Request) -> None:
     request.data = data
 
 
-def json_unmarshal_error(request: Request) -> None:
-    """Turn a JSON error response into a boto3-shaped ClientError."""
-    op = request.operation
-    if type(op) is not OperationModel:
-        raw_unmarshal_error(request)
-        return
-    response = request.http_response
-    assert response is not None
-    request.error = _with_attempts(
-        jsonrpc.parse_error(op, response.status, response.headers, response.read_body()),
-        request)
+json_unmarshal_error = _unmarshal_error_with(
+    jsonrpc.parse_error, "Turn a JSON error response into a boto3-shaped ClientError.")
 
 
 # --------------------------------------------------------------------------- wiring
 
-_Fn = Callable[[Request], None]
 _PROTOCOLS: dict[str, tuple[_Fn, _Fn, _Fn]] = {
     "rest-xml": (restxml_build, restxml_unmarshal, restxml_unmarshal_error),
     "json": (json_build, json_unmarshal, json_unmarshal_error),
