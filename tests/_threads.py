@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 
@@ -14,7 +15,7 @@ def run_in_threads(count: int, target: Callable[[int], object], *, timeout: floa
         The exceptions the threads raised (empty when all succeeded).
 
     Raises:
-        AssertionError: A thread was still running after ``timeout`` seconds.
+        AssertionError: A thread was still running ``timeout`` seconds after the start.
     """
     start = threading.Barrier(count)
     errors: list[BaseException] = []
@@ -26,10 +27,14 @@ def run_in_threads(count: int, target: Callable[[int], object], *, timeout: floa
         except BaseException as exc:  # noqa: BLE001 - reported to the test
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    # Daemon threads and one shared deadline: a hung thread fails the test within ``timeout``
+    # and cannot keep the interpreter from exiting.
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + timeout
     for thread in threads:
-        thread.join(timeout=timeout)
-        assert not thread.is_alive(), "a test thread hung"
+        thread.join(max(0.0, deadline - time.monotonic()))
+    hung = [thread.name for thread in threads if thread.is_alive()]
+    assert not hung, f"test threads hung: {hung}"
     return errors

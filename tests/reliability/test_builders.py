@@ -6,7 +6,7 @@ from typing import Any
 
 import hub
 from hub import Config, Session
-from tests.reliability._support import run_threads
+from tests._threads import run_in_threads
 
 THREADS = 8
 ROUNDS = 25
@@ -36,7 +36,7 @@ def test_concurrent_edits_lose_nothing() -> None:
                 session.update(Config(max_attempts=1 + (i * ROUNDS + j) % 7))
                 session.client("dynamodb")  # readers interleave with writers
 
-    run_threads(worker, THREADS, timeout=20)
+    assert run_in_threads(THREADS, worker, timeout=20) == []
     names = {h.name for h in session.handlers.build.handlers} | {
         h.name for h in session.handlers.complete.handlers}
     for i in range(THREADS):

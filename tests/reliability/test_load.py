@@ -11,7 +11,8 @@ import threading
 from collections import Counter
 
 from hub.errors import HubError
-from tests.reliability._support import PING, checked_out, fast_retries, make_session, run_threads
+from tests._threads import run_in_threads
+from tests.reliability._support import PING, checked_out, fast_retries, make_session
 from tests.servers.local import LocalServer
 from tests.servers.responses import ok
 
@@ -49,7 +50,7 @@ def test_one_session_many_threads_with_faults(local_server: LocalServer) -> None
                 outcomes[key] += 1
                 attempts[tries] += 1
 
-    run_threads(worker, THREADS, timeout=60)
+    assert run_in_threads(THREADS, worker, timeout=60) == []
     sent = THREADS * PER_THREAD
     succeeded = outcomes["succeeded"]
     failed = sum(n for key, n in outcomes.items() if key != "succeeded")
