@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import _baselines
 from urllib3 import HTTPHeaderDict
 
 import hub
@@ -81,13 +82,6 @@ def phase_costs() -> dict[str, float]:
             for name, fn in stages.items()}
 
 
-class _Bare:
-    __slots__ = ("a",)
-
-    def __init__(self, a: object) -> None:
-        self.a = a
-
-
 def _rate(fn: Callable[[], object], threads: int, total: int = 1_000_000) -> float:
     per = total // threads
     barrier = threading.Barrier(threads + 1)
@@ -115,7 +109,7 @@ def thread_scaling(threads: int = 8) -> dict[str, tuple[float, float]]:
     table = {("s3", ()): 1}
     cases: dict[str, Callable[[], object]] = {
         "dict.get": lambda: table.get(("s3", ())),
-        "bare object": lambda: _Bare(None),
+        "bare object": _baselines.slots_object(),
         "hub session.client('s3')": lambda: session.client("s3"),
     }
     return {name: (max(_rate(fn, 1) for _ in range(3)),
