@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import urllib3
 
 from hub._config import Config
-from hub._credentials_setting import credentials_cache
+from hub._credentials_setting import credentials_cache_for
 from hub._handlers import Handlers
 from hub._services import ServiceSpec, service_spec
 from hub._transport import Transport, TransportSettings
@@ -151,16 +151,11 @@ def resolve_client_config(
         custom_endpoint=custom,
         partition=partition,
     )
-    credentials = snapshot.credentials
-    if config.credentials is not snapshot.config.credentials or (
-        config.profile != snapshot.config.profile
-    ):
-        credentials = credentials_cache(config)
     return ClientConfig(
         config=config,
         info=info,
         handlers=spec.customize(protocol_handlers(spec.protocol, snapshot.handlers)),
-        credentials=credentials,
+        credentials=credentials_cache_for(config, snapshot.config, snapshot.credentials),
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
         retry_policy=make_policy(config.retry_mode or "standard", config.max_attempts or 3),
         timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),

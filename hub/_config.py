@@ -157,6 +157,20 @@ class Config:
 _FIELDS = dataclasses.fields(Config)
 
 
+def check_configs(configs: tuple[object, ...]) -> tuple[Config, ...]:
+    """Return ``configs`` if each is a Config.
+
+    Raises:
+        ConfigError: One is not (a dict of settings, say).
+    """
+    for config in configs:
+        if not isinstance(config, Config):
+            raise ConfigError(
+                f"expected hub.Config objects, got {type(config).__name__}", field="configs"
+            )
+    return configs  # type: ignore[return-value]
+
+
 def _replace_trusted(config: Config, changes: dict[str, Any]) -> Config:
     new = object.__new__(Config)
     for f in _FIELDS:

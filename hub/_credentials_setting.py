@@ -24,3 +24,15 @@ def credentials_cache(config: Config) -> CredentialsCache:
     if setting is not None:
         return CredentialsCache(setting)
     return CredentialsCache(default_chain(profile=config.profile))
+
+
+def credentials_cache_for(config: Config, previous: Config, cache: CredentialsCache
+                          ) -> CredentialsCache:
+    """Reuse ``cache`` (made for ``previous``) unless ``config`` asks for other credentials.
+
+    Keeping the cache across config changes that leave ``credentials`` and ``profile`` alone
+    means an unrelated edit never reloads credentials.
+    """
+    if config.credentials is previous.credentials and config.profile == previous.profile:
+        return cache
+    return credentials_cache(config)

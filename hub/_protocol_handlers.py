@@ -26,6 +26,7 @@ from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
 from hub.errors import ClientError
 from hub.protocols import jsonrpc, restxml
+from hub.protocols._common import lower_headers, response_metadata
 from hub.protocols._shapes import OperationModel
 from hub.protocols.validate import validate
 
@@ -42,12 +43,10 @@ def _request_id(headers: Any) -> str:
 def _metadata(request: Request) -> dict[str, Any]:
     response = request.http_response
     assert response is not None
-    return {
-        "RequestId": _request_id(response.headers),
-        "HTTPStatusCode": response.status,
-        "HTTPHeaders": {k.lower(): v for k, v in response.headers.items()},
-        "RetryAttempts": request.retry_count,
-    }
+    meta = response_metadata(response.status, lower_headers(response.headers))
+    meta.setdefault("RequestId", "")  # the raw result always has one, possibly empty
+    meta["RetryAttempts"] = request.retry_count
+    return meta
 
 
 def raw_unmarshal(request: Request) -> None:

@@ -205,15 +205,18 @@ class Request:
         Raises:
             HubError: A validate or build handler failed (e.g. ParamValidationError).
         """
+        self._build_once()
+        if self.error is not None:
+            raise self.error
+        return self.http_request
+
+    def _build_once(self) -> None:
         if not self._built:
             handlers = self.client_config.handlers
             self._run(handlers.validate)
             if self.error is None:
                 self._run(handlers.build)
             self._built = True
-        if self.error is not None:
-            raise self.error
-        return self.http_request
 
     def send(self) -> Any:
         """Run the request's phases and return the parsed result.
@@ -227,11 +230,7 @@ class Request:
         """
         handlers = self.client_config.handlers
         try:
-            if not self._built:
-                self._run(handlers.validate)
-                if self.error is None:
-                    self._run(handlers.build)
-                self._built = True
+            self._build_once()
             if self.error is None:
                 self._attempt_loop()
             self._run_all(handlers.complete)

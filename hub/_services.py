@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub._handlers import Handlers
 from hub.errors import UnknownServiceError
@@ -46,18 +46,21 @@ class ServiceSpec:
 
     def client_class(self) -> type[Client]:
         """Import and return the client class for this service."""
-        module_name, _, class_name = self.client_path.partition(":")
-        cls: type[Client] = getattr(importlib.import_module(module_name), class_name)
+        cls: type[Client] = _load(self.client_path)
         return cls
 
     def customize(self, handlers: Handlers) -> Handlers:
         """Return ``handlers`` with this service's own handlers added (if it has any)."""
         if self.customizations is None:
             return handlers
-        module_name, _, function_name = self.customizations.partition(":")
-        add: Callable[[Handlers], Handlers] = getattr(importlib.import_module(module_name),
-                                                      function_name)
+        add: Callable[[Handlers], Handlers] = _load(self.customizations)
         return add(handlers)
+
+
+def _load(path: str) -> Any:
+    """Import ``"module:attribute"`` (service code loads on first use, not at ``import hub``)."""
+    module_name, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 SERVICES: Mapping[str, ServiceSpec] = MappingProxyType(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from hub._client import Client
 from hub._client_config import ClientConfig
-from hub._config import Config
+from hub._config import Config, check_configs
 from hub._corehandlers import default_handlers
 from hub._credentials_setting import credentials_cache
 from hub._defaults import session_defaults
@@ -25,22 +25,13 @@ from hub._handlers import Handlers, NamedHandler
 from hub._snapshot import Snapshot
 from hub._transport import TransportRegistry
 from hub._types import HandlerFn
-from hub.errors import ConfigError, HandlerError
+from hub.errors import HandlerError
 
 if TYPE_CHECKING:
     from hub.services.dynamodb import DynamoDBClient
     from hub.services.s3 import S3Client
 
 _Edit = Callable[[Config, Handlers], tuple[Config, Handlers]]
-
-
-def _check_configs(configs: tuple[object, ...]) -> tuple[Config, ...]:
-    for config in configs:
-        if not isinstance(config, Config):
-            raise ConfigError(
-                f"expected hub.Config objects, got {type(config).__name__}", field="configs"
-            )
-    return configs  # type: ignore[return-value]
 
 
 def _region_from_profile(config: Config) -> Config:
@@ -75,7 +66,7 @@ class Session:
     __slots__ = ("_snapshot", "_lock", "__weakref__")
 
     def __init__(self, *configs: Config, handlers: Handlers | None = None) -> None:
-        config = _region_from_profile(session_defaults().merge(*_check_configs(configs)))
+        config = _region_from_profile(session_defaults().merge(*check_configs(configs)))
         if handlers is not None and not isinstance(handlers, Handlers):
             raise HandlerError(f"handlers must be hub.Handlers, got {type(handlers).__name__}")
         _apply_log_level(config)
@@ -117,9 +108,7 @@ class Session:
             UnknownServiceError: ``service_name`` is not a known service.
             ConfigError: A config is invalid, or no region/endpoint can be resolved.
         """
-        snapshot = self._snapshot
-        cached = snapshot.cached_client_config(service_name, configs)
-        return cached if cached is not None else snapshot.client_config(service_name, configs)
+        return self._snapshot.client_config(service_name, configs)
 
     @overload
     def client(self, service_name: Literal["s3"], *configs: Config) -> S3Client: ...
@@ -178,7 +167,7 @@ class Session:
         Raises:
             ConfigError: An argument is not a Config (nothing is published).
         """
-        checked = _check_configs(configs)
+        checked = check_configs(configs)
         return self._publish([lambda c, h: (c.merge(*checked), h)])
 
     def set_handlers(self, handlers: Handlers) -> Snapshot:
@@ -259,7 +248,7 @@ class Session:
         The copy shares this session's connection pools (for the transport settings both use)
         and, while credentials settings are unchanged, its credentials cache.
         """
-        checked = _check_configs(configs)
+        checked = check_configs(configs)
         current = self._snapshot
         new = Session.__new__(Session)
         new._lock = threading.Lock()
@@ -321,7 +310,7 @@ class SessionEditor:
 
     def update(self, *configs: Config) -> None:
         """Merge configs over the config."""
-        checked = _check_configs(configs)
+        checked = check_configs(configs)
         self._record(lambda c, h: (c.merge(*checked), h))
 
     def push_back(self, phase: str, handler: NamedHandler | HandlerFn, *,

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from hub._config import Config
+from hub._config import Config, check_configs
 from hub._handlers import Handlers
 from hub._transport import TransportRegistry
 from hub.credentials import CredentialsCache
@@ -81,15 +81,7 @@ class Snapshot:
             return cached
         from hub._client_config import resolve_client_config
 
-        for config in configs:
-            if not isinstance(config, Config):
-                from hub.errors import ConfigError
-
-                raise ConfigError(
-                    f"client configs must be hub.Config objects, got {type(config).__name__}",
-                    field="configs",
-                )
-        resolved = resolve_client_config(self, service_name, configs)
+        resolved = resolve_client_config(self, service_name, check_configs(configs))
         with self._cache_lock:
             current = self.client_configs
             key = (service_name, configs)
@@ -108,17 +100,13 @@ class Snapshot:
         version: int | None = None,
     ) -> Snapshot:
         """Return a new snapshot with the given parts replaced (version + 1 by default)."""
-        new_config = self.config if config is None else config
-        credentials = self.credentials
-        if (new_config.credentials is not self.config.credentials
-                or new_config.profile != self.config.profile):
-            from hub._credentials_setting import credentials_cache
+        from hub._credentials_setting import credentials_cache_for
 
-            credentials = credentials_cache(new_config)
+        new_config = self.config if config is None else config
         return Snapshot(
             config=new_config,
             handlers=self.handlers if handlers is None else handlers,
-            credentials=credentials,
+            credentials=credentials_cache_for(new_config, self.config, self.credentials),
             transports=self.transports if transports is None else transports,
             version=self.version + 1 if version is None else version,
         )
