@@ -15,6 +15,7 @@ from typing import Any
 from hub._handlers import HandlerList, Handlers, NamedHandler
 from hub._request import SENSITIVE_HEADERS, HTTPResponse, Request, SensitiveValue
 from hub.errors import ClientError, ConfigError
+from hub.signing import sign
 
 logger = logging.getLogger("hub.request")
 
@@ -80,8 +81,6 @@ def _hash_body(request: Request) -> str:
 
 def sign_v4(request: Request) -> None:
     """Sign the request with SigV4 using the client's credentials (loaded single-flight)."""
-    from hub.signing import sign
-
     client_config = request.client_config
     info = client_config.info
     credentials = client_config.credentials.get()
