@@ -149,12 +149,22 @@ class BackgroundServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stops accepting, closes open connections and worker threads (bounded)."""
-        self._server.close()
-        for channel in list(self._server._map.values()):  # idle keep-alive connections
-            with contextlib.suppress(OSError):
-                channel.close()
-        self._server.task_dispatcher.shutdown(timeout=timeout)
-        self._thread.join(timeout)
+        server = self._server
+
+        def close_all() -> None:
+            # Runs inside the server's loop thread (via its wake-up trigger): closing sockets
+            # from another thread while the loop sits in select() on them races (EBADF).
+            # With every socket (the trigger's too) out of the map, the loop returns.
+            for channel in list(server._map.values()):
+                with contextlib.suppress(OSError):
+                    channel.close()
+
+        if self._thread.is_alive():
+            server.trigger.pull_trigger(close_all)
+            self._thread.join(timeout)
+        else:
+            close_all()
+        server.task_dispatcher.shutdown(timeout=timeout)
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
