@@ -1,0 +1,100 @@
+"""Fork safety: re-create hub's locks and in-flight markers in a forked child.
+
+``os.fork()`` copies only the calling thread. A lock held by any other thread at that moment
+stays held for ever in the child, and a load that another thread had in flight never finishes
+there. The rule in hub: every ``threading`` lock, condition, event, in-flight marker and pool
+that hub owns is re-created in a forked child, either by registering its owner here::
+
+    self._lock = threading.Lock()
+    at_fork_reinit(self, _Owner._reset_lock)   # a function of the object, not a closure on it
+
+or, for module-level state, by a module-level ``os.register_at_fork`` hook documented in that
+module. See ``docs/internals.md`` ("Fork safety").
+
+The registry itself takes no lock (single dict operations are atomic), so it has nothing of
+its own that a fork could leave held, and it is safe to use in the child while it runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import types
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["at_fork_reinit"]
+
+T = TypeVar("T")
+
+# token -> (weak reference to the object, its reinit). Tokens increase, so the child runs the
+# reinits in registration order (an owner registered before its parts is reset first).
+_entries: dict[int, tuple[weakref.ref[Any], Callable[[Any], None]]] = {}
+_tokens = itertools.count()
+
+
+def at_fork_reinit(obj: T, reinit: Callable[[T], None]) -> T:
+    """Register ``obj`` (held weakly): after ``os.fork()``, in the child, call ``reinit(obj)``.
+
+    Used for every lock, in-flight marker and pool that hub owns. ``reinit`` runs in the child
+    only, with one thread, before ``os.fork()`` returns there; it must not take a lock that
+    another thread of the parent may have held, and should only replace state (a new lock, no
+    flight in progress). Registrations are dropped when ``obj`` is garbage-collected. On
+    platforms without ``os.register_at_fork`` (no ``fork``), nothing is registered.
+
+    Args:
+        obj: The owner of the state; must support weak references.
+        reinit: Called with ``obj`` in the child. It must not itself refer to ``obj`` (that
+            would keep ``obj`` alive); a method bound to ``obj`` is unbound here for that
+            reason.
+
+    Returns:
+        ``obj``, so that a constructor can register and assign in one expression.
+
+    Raises:
+        TypeError: ``obj`` cannot be weakly referenced.
+    """
+    if not _SUPPORTED:
+        return obj
+    if isinstance(reinit, types.MethodType) and reinit.__self__ is obj:
+        reinit = reinit.__func__  # a bound method would hold obj strongly
+    token = next(_tokens)
+    # The callback only pops (atomic, no lock): it may run inside the garbage collector, in
+    # any thread, even while this module is being used by that thread.
+    ref = weakref.ref(obj, _forget(token))
+    _entries[token] = (ref, reinit)
+    return obj
+
+
+def _forget(token: int) -> Callable[[weakref.ref[Any]], None]:
+    def callback(_ref: weakref.ref[Any]) -> None:
+        _entries.pop(token, None)
+
+    return callback
+
+
+def registered() -> int:
+    """How many live registrations there are (for tests)."""
+    return len(_entries)
+
+
+def _after_fork_in_child() -> None:
+    # One thread only here. dict.copy() is atomic; entries whose object died are skipped.
+    errors: list[BaseException] = []
+    for ref, reinit in _entries.copy().values():
+        obj = ref()
+        if obj is None:
+            continue
+        try:
+            reinit(obj)
+        except Exception as exc:  # noqa: BLE001 - one failing reinit must not skip the rest
+            errors.append(exc)
+    if errors:
+        # CPython reports an exception raised by an at-fork hook as unraisable, then goes on.
+        raise errors[0]
+
+
+_SUPPORTED = hasattr(os, "register_at_fork")
+if _SUPPORTED:
+    os.register_at_fork(after_in_child=_after_fork_in_child)
