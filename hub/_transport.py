@@ -20,6 +20,7 @@ import warnings
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from urllib3.exceptions import (
     ConnectTimeoutError as _U3ConnectTimeout,
 )
 from urllib3.exceptions import (
+    DecodeError,
     EmptyPoolError,
     HTTPError,
     InsecureRequestWarning,
@@ -233,12 +235,10 @@ class Transport:
                 retries=False,
                 assert_same_host=False,
             )
-        except HTTPError as exc:
-            raise map_error(exc, url) from exc
-        except OSError as exc:  # socket errors urllib3 did not wrap (rare)
-            raise EndpointConnectionError(
-                f"could not send request to {_endpoint(url)}: {exc}", endpoint=_endpoint(url)
-            ) from exc
+        except (HTTPError, HTTPException, OSError, ValueError, MemoryError) as exc:
+            # ValueError/MemoryError: http.client on malformed framing (a "-5" or huge chunk
+            # size while preloading). map_error turns all of them into hub errors.
+            raise map_error(exc, url) from (None if isinstance(exc, UnicodeError) else exc)
 
     def _pool_for(self, origin: str, https: bool) -> Any:
         """Return the pool for ``origin`` (cached), or the manager when it must route."""
@@ -311,39 +311,96 @@ def _endpoint(url: str) -> str:
 
 
 def map_error(exc: BaseException, url: str) -> HTTPClientError:
-    """Translate a urllib3 exception into the matching hub error (never echoing the query)."""
+    """Translate any exception raised while sending a request or reading its response.
+
+    Total: every exception maps to an :class:`~hub.errors.HTTPClientError` subclass, so a
+    caller can wrap a whole send or read in one ``except`` and re-raise only hub errors. The
+    message never echoes the query string. Order matters: urllib3's ``NewConnectionError``
+    (refused, unreachable) and ``NameResolutionError`` (DNS) subclass its
+    ``ConnectTimeoutError``, so they are checked before timeouts.
+
+    Args:
+        exc: The exception urllib3, http.client or the socket layer raised.
+        url: The request URL.
+
+    Returns:
+        The hub error to raise (``raise map_error(exc, url) from exc``).
+    """
+    if isinstance(exc, HTTPClientError):
+        return exc
     endpoint = _endpoint(url)
-    reason = getattr(exc, "reason", None) or exc
-    if isinstance(reason, BaseException) and reason is not exc:
-        cause: BaseException = reason
-    else:
-        cause = exc
-    if isinstance(exc, _U3ConnectTimeout) or isinstance(cause, _U3ConnectTimeout):
+    reason = getattr(exc, "reason", None) or getattr(exc, "original_error", None)
+    cause: BaseException = reason if isinstance(reason, BaseException) else exc
+    if isinstance(exc, ProtocolError) and len(exc.args) > 1 and isinstance(
+            exc.args[1], BaseException):
+        cause = exc.args[1]  # ProtocolError("Connection aborted.", <the real error>)
+    both = (exc, cause)
+    if isinstance(exc, ProxyError) or _raised_in_tunnel(cause):
+        # A CONNECT answered with an error, or a proxy that reset or closed mid-CONNECT (urllib3
+        # reports the latter as a plain "Connection aborted." ProtocolError).
+        return ProxyConnectionError(f"proxy failed for endpoint URL {endpoint}: {_brief(cause)}",
+                                    endpoint=endpoint)
+    if any(isinstance(e, NewConnectionError) for e in both):
+        return EndpointConnectionError(
+            f"could not connect to the endpoint URL {endpoint}: {_brief(cause)}",
+            endpoint=endpoint)
+    if any(isinstance(e, _U3ConnectTimeout) for e in both):
         return ConnectTimeoutError(f"connect timeout on endpoint URL: {endpoint}",
                                    endpoint=endpoint)
-    if isinstance(exc, _U3ReadTimeout) or isinstance(cause, _U3ReadTimeout):
+    if any(isinstance(e, (_U3ReadTimeout, TimeoutError)) for e in both):
         return ReadTimeoutError(f"read timeout on endpoint URL: {endpoint}", endpoint=endpoint)
-    if isinstance(exc, _U3SSLError) or isinstance(cause, (_U3SSLError, ssl.SSLError)):
-        return SSLError(f"TLS error on endpoint URL {endpoint}: {cause}", endpoint=endpoint)
-    if isinstance(exc, ProxyError):
-        return ProxyConnectionError(f"proxy failed for endpoint URL {endpoint}: {cause}",
-                                    endpoint=endpoint)
+    if any(isinstance(e, (_U3SSLError, ssl.SSLError, ssl.CertificateError)) for e in both):
+        return SSLError(f"TLS error on endpoint URL {endpoint}: {_brief(cause)}",
+                        endpoint=endpoint)
     if isinstance(exc, EmptyPoolError):
         return ConnectTimeoutError(
             f"no pooled connection to {endpoint} became free within pool_timeout "
             "(raise max_pool_connections, or make sure streamed bodies are closed)",
             endpoint=endpoint,
         )
-    if isinstance(exc, NewConnectionError) or isinstance(cause, NewConnectionError):
-        return EndpointConnectionError(
-            f"could not connect to the endpoint URL: {endpoint}", endpoint=endpoint
-        )
-    if isinstance(exc, ProtocolError):
+    if isinstance(exc, UnicodeError):
+        # Raised before anything was sent (a header or URL that is not Latin-1). Parameter
+        # validation rejects these first; never chain the value itself (it may be a secret).
+        return HTTPClientError(f"could not encode the request to {endpoint} "
+                               f"({type(exc).__name__})", endpoint=endpoint)
+    if isinstance(exc, MemoryError):
         return ConnectionClosedError(
-            f"connection was closed before a complete response from {endpoint}: {cause}",
+            f"the response from {endpoint} was too large to hold in memory", endpoint=endpoint)
+    if any(isinstance(e, (ProtocolError, HTTPException, ConnectionError)) for e in both) or \
+            isinstance(exc, (ValueError, DecodeError)):
+        # Resets, truncated bodies and malformed framing (a negative or absurd chunk size
+        # surfaces from http.client as ValueError) all mean "no complete response", as in
+        # botocore.
+        return ConnectionClosedError(
+            f"connection was closed, or the response was malformed, before a complete "
+            f"response from {endpoint}: {_brief(cause)}",
             endpoint=endpoint,
         )
-    return HTTPClientError(f"HTTP request to {endpoint} failed: {cause}", endpoint=endpoint)
+    if isinstance(exc, OSError):
+        return EndpointConnectionError(
+            f"could not send request to {endpoint}: {_brief(cause)}", endpoint=endpoint)
+    return HTTPClientError(f"HTTP request to {endpoint} failed: {_brief(cause)}",
+                           endpoint=endpoint)
+
+
+_MAX_REASON = 200
+
+
+def _brief(error: BaseException) -> str:
+    # Bounded: a hostile server controls part of some reasons (a status line, a header).
+    text = str(error) or type(error).__name__
+    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON] + "..."
+
+
+def _raised_in_tunnel(error: BaseException) -> bool:
+    # http.client's _tunnel() runs the CONNECT exchange; an error raised inside it (a reset,
+    # a closed connection, a bad status line) happened talking to the proxy, not the origin.
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "_tunnel":
+            return True
+        tb = tb.tb_next
+    return False
 
 
 class TransportRegistry:
