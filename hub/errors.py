@@ -4,7 +4,8 @@
 
     HubError
     ├── ConfigError                 bad Config value, unknown option (also a ValueError)
-    │   └── UnknownServiceError     session.client("nope")
+    │   ├── UnknownServiceError     session.client("nope")
+    │   └── UnsupportedProtocolError a wire protocol (or event streams) hub does not speak
     ├── HandlerError                unknown phase, handler not callable, name not found (ValueError)
     ├── ParamValidationError        operation parameters do not match the input shape (ValueError)
     ├── CredentialsError
@@ -19,6 +20,7 @@
     │   ├── ReadTimeoutError        connected, but the response did not arrive in time
     │   └── ConnectionClosedError   connection reset or body truncated mid-response
     ├── ResponseParseError          the response body is not what the protocol promised
+    │   └── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
     └── ClientError                 the service answered with an error (code, message, ...)
 
 Errors raised by a request also carry ``attempts`` (how many HTTP attempts were made) and
@@ -53,6 +55,8 @@ __all__ = [
     "ResponseParseError",
     "SSLError",
     "UnknownServiceError",
+    "UnsupportedProtocolError",
+    "XMLForbidden",
 ]
 
 
@@ -119,6 +123,24 @@ class UnknownServiceError(ConfigError):
         )
         self.service_name = service_name
         self.known = known
+
+
+class UnsupportedProtocolError(ConfigError):
+    """A service or operation needs a wire feature hub does not implement.
+
+    Raised by :func:`hub.protocols.get_protocol` for an unknown protocol name (``ec2``,
+    ``smithy-rpc-v2-cbor``) and by a protocol's ``serialize``/``parse`` for an operation that
+    uses event streams.
+
+    Attributes:
+        protocol: The protocol name.
+        operation: The operation, when the refusal is about one operation.
+    """
+
+    def __init__(self, message: str, *, protocol: str, operation: str | None = None) -> None:
+        super().__init__(message, field="protocol")
+        self.protocol = protocol
+        self.operation = operation
 
 
 class HandlerError(HubError, ValueError):
@@ -223,6 +245,13 @@ class ResponseParseError(HubError):
         super().__init__(message)
         self.operation = operation
         self.status_code = status_code
+
+
+class XMLForbidden(ResponseParseError, ValueError):
+    """An XML response declared a DOCTYPE (and so possibly entities): refused outright.
+
+    Also a ``ValueError`` so code that catches malformed-body errors broadly still sees it.
+    """
 
 
 class ClientError(HubError):
