@@ -1,29 +1,42 @@
 """The shape model: immutable descriptions of a service's operations and their data.
 
 Shapes follow botocore's vocabulary (structure, list, map, string, integer, long, boolean, blob,
-timestamp, float, double). They are built once per process from the generated model modules in
-``hub/services`` and shared read-only by every thread.
+timestamp, float, double; ``document`` and ``union`` structures). They are built from the
+generated model modules in ``hub/services`` (or botocore's own JSON, whose shape and operation
+dicts are accepted as they are) and shared read-only by every thread.
+
+Two ways to build:
+
+* :func:`build_service_model` builds every shape and operation at once (small models, tests).
+* Lazily, one operation at a time: a :class:`ShapeResolver` over the raw ``SHAPES`` table
+  builds the shapes an operation reaches on first use, and :func:`build_operation` turns one raw
+  operation into an :class:`OperationModel`. :class:`LazyErrorShapes` finds a service's error
+  shapes by code without building the others.
 
 Recursive shapes (DynamoDB's ``AttributeValue`` holds maps and lists of itself) are built in two
-steps inside :func:`build_service_model`: every :class:`Shape` is created first, then its members
-are attached; nothing is published until that finishes, so readers only ever see complete,
-frozen objects. Shapes and members compare and hash by identity for the same reason: a
-field-by-field ``__eq__`` would recurse forever on a cycle.
+steps: every :class:`Shape` reachable from the requested one is created first, then members are
+attached; the new shapes are published to the resolver's cache only after that finishes, so
+readers only ever see complete, frozen objects. Shapes and members compare and hash by identity
+for the same reason: a field-by-field ``__eq__`` would recurse forever on a cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "LazyErrorShapes",
     "Member",
     "OperationModel",
     "Paginator",
     "ServiceModel",
     "Shape",
+    "ShapeResolver",
+    "build_operation",
+    "build_paginator",
     "build_service_model",
 ]
 
@@ -57,8 +70,12 @@ class Shape:
         min: Minimum length (strings, lists, maps) or value (numbers); None = unchecked.
         max: Maximum, informational only (botocore does not check it either).
         exception: True for error shapes.
-        error_code: The wire error code for error shapes (defaults to the shape name).
+        error_code: The wire error code for error shapes (the ``error.code`` trait, e.g. a
+            query-compatible service's ``awsQueryError`` code; defaults to the shape name).
         error_status: The HTTP status the model gives an error shape, or None.
+        document: A structure holding a free-form JSON document (passed through as-is).
+        union: A structure of which exactly one member is set (a tagged union).
+        event_stream: A structure that is an event stream (not supported by hub's protocols).
         body_members: Structure members that live in the body, precomputed.
         located_members: Structure members bound to a header, the URI, the query string or the
             status code, precomputed.
@@ -84,6 +101,9 @@ class Shape:
     exception: bool = False
     error_code: str | None = None
     error_status: int | None = None
+    document: bool = False
+    union: bool = False
+    event_stream: bool = False
     body_members: tuple[Member, ...] = ()
     located_members: tuple[Member, ...] = ()
 
@@ -114,6 +134,7 @@ class Member:
         idempotency_token: Filled with a fresh UUID4 when the caller leaves it out.
         jsonvalue: A JSON document carried (base64) in a header.
         has_wire_name: True when the model named the element explicitly (``locationName``).
+        host_label: The value is substituted into the operation's ``hostPrefix``.
     """
 
     name: str
@@ -131,6 +152,7 @@ class Member:
     idempotency_token: bool = False
     jsonvalue: bool = False
     has_wire_name: bool = False
+    host_label: bool = False
 
     def __repr__(self) -> str:
         return f"Member({self.name!r} -> {self.shape.name!r})"
@@ -177,8 +199,14 @@ class OperationModel:
         static_query: The query string fixed by the template (``list-type=2``, ``delete``).
         input_payload: The input member that is the whole body, or None.
         output_payload: The output member that is the whole body, or None.
-        streaming_output_member: Output member to attach the response stream to, or None.
+        streaming_output_member: Output member to attach the response stream to (a payload
+            blob/string marked ``streaming``), or None.
         error_shapes: Service-wide error shapes by error code (shared by all operations).
+        result_wrapper: Query protocol: the element wrapping the output
+            (``GetCallerIdentityResult``), or None.
+        host_prefix: The ``endpoint.hostPrefix`` template (``{AccountId}.``), or None.
+        event_stream_member: The input or output member that is an event stream, or None.
+            Such operations are refused by every protocol (UnsupportedProtocolError).
     """
 
     name: str
@@ -197,6 +225,9 @@ class OperationModel:
     output_payload: Member | None = None
     streaming_output_member: str | None = None
     error_shapes: Mapping[str, Shape] = field(default_factory=lambda: _EMPTY)
+    result_wrapper: str | None = None
+    host_prefix: str | None = None
+    event_stream_member: str | None = None
 
     def __repr__(self) -> str:
         return f"OperationModel({self.name!r}, {self.http_method} {self.request_uri})"
@@ -211,13 +242,16 @@ class ServiceModel:
         api_version: ``2006-03-01``.
         endpoint_prefix: Host prefix used by endpoint resolution (``s3``).
         signing_name: SigV4 service name (defaults to the endpoint prefix).
-        protocol: ``rest-xml`` or ``json``.
+        protocol: The wire protocol hub uses for it (``rest-xml``, ``json``, ``rest-json``,
+            ``query``): the first of the model's ``protocols`` that hub implements.
         target_prefix: JSON protocol ``X-Amz-Target`` prefix, or None.
         json_version: JSON protocol version (``1.0``), or None.
         metadata: The model metadata as generated (read-only).
         operations: Operations by name.
         paginators: Paginator facts by operation name.
         shapes: Every shape by name (the name table used to resolve references).
+        query_compatible: A JSON service that was a query service (``awsQueryCompatible``):
+            it reads ``x-amzn-query-error`` on errors and is sent ``x-amzn-query-mode``.
     """
 
     service_name: str
@@ -231,9 +265,28 @@ class ServiceModel:
     operations: Mapping[str, OperationModel]
     paginators: Mapping[str, Paginator]
     shapes: Mapping[str, Shape]
+    query_compatible: bool = False
 
     def __repr__(self) -> str:
         return f"ServiceModel({self.service_name!r}, {self.api_version!r})"
+
+
+#: The wire protocols hub implements, in the order it prefers them.
+SUPPORTED_PROTOCOLS = ("rest-xml", "rest-json", "json", "query")
+
+
+def choose_protocol(metadata: Mapping[str, Any]) -> str:
+    """The protocol to speak to a service: the first of ``protocols`` that hub implements.
+
+    botocore does the same with its own list (a service such as CloudWatch lists
+    ``smithy-rpc-v2-cbor``, ``json`` and ``query``; hub speaks ``json`` to it). When none is
+    supported the model's ``protocol`` is returned, and :func:`hub.protocols.get_protocol`
+    refuses it with an :class:`~hub.errors.UnsupportedProtocolError`.
+    """
+    for name in metadata.get("protocols") or ():
+        if name in SUPPORTED_PROTOCOLS:
+            return str(name)
+    return str(metadata["protocol"])
 
 
 def _namespace(spec: Any) -> tuple[str | None, str | None]:
@@ -244,10 +297,35 @@ def _namespace(spec: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _make_member(name: str, ref: Mapping[str, Any], shapes: Mapping[str, Shape],
-                 raw: Mapping[str, Mapping[str, Any]]) -> Member:
-    target = shapes[ref["shape"]]
-    target_raw = raw[ref["shape"]]
+def _new_shape(name: str, raw: Mapping[str, Any]) -> Shape:
+    ns_uri, ns_prefix = _namespace(raw.get("xmlNamespace"))
+    error = raw.get("error") or {}
+    exception = bool(raw.get("exception", False))
+    return Shape(
+        name=name,
+        type=raw["type"],
+        required=tuple(raw.get("required", ())),
+        payload=raw.get("payload"),
+        flattened=bool(raw.get("flattened", False)),
+        location_name=raw.get("locationName"),
+        xml_namespace=ns_uri,
+        xml_namespace_prefix=ns_prefix,
+        timestamp_format=raw.get("timestampFormat"),
+        streaming=bool(raw.get("streaming", False)),
+        enum=tuple(raw.get("enum", ())),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        exception=exception,
+        error_code=(error.get("code") or name) if exception else None,
+        error_status=error.get("httpStatusCode"),
+        document=bool(raw.get("document", False)),
+        union=bool(raw.get("union", False)),
+        event_stream=bool(raw.get("eventstream", False)),
+    )
+
+
+def _make_member(name: str, ref: Mapping[str, Any], target: Shape,
+                 target_raw: Mapping[str, Any]) -> Member:
     explicit = ref.get("locationName", target_raw.get("locationName"))
     ns_uri, ns_prefix = _namespace(ref.get("xmlNamespace", target_raw.get("xmlNamespace")))
     wire = explicit if explicit is not None else name
@@ -267,7 +345,124 @@ def _make_member(name: str, ref: Mapping[str, Any], shapes: Mapping[str, Shape],
         idempotency_token=bool(ref.get("idempotencyToken", False)),
         jsonvalue=bool(ref.get("jsonvalue", False)),
         has_wire_name=explicit is not None,
+        host_label=bool(ref.get("hostLabel", False)),
     )
+
+
+def _refs(raw: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(slot, member name, reference) for every shape reference of one raw shape."""
+    for member_name, ref in (raw.get("members") or {}).items():
+        yield "members", member_name, ref
+    for slot in ("member", "key", "value"):
+        if slot in raw:
+            yield slot, slot, raw[slot]
+
+
+class ShapeResolver:
+    """Builds :class:`Shape` objects from a raw ``SHAPES`` name table on first use.
+
+    Thread-safe without a lock: a lookup that misses builds the missing shapes (everything
+    reachable from the requested one that is not built yet) privately, then publishes them
+    with ``dict.setdefault``. Two threads racing on the same shape may each build a copy;
+    one copy wins in the cache and both are complete and equivalent (shapes are values).
+
+    Args:
+        raw: The raw shapes by name (a generated ``SHAPES`` dict or botocore's ``shapes``).
+    """
+
+    __slots__ = ("_built", "_raw")
+
+    def __init__(self, raw: Mapping[str, Mapping[str, Any]]) -> None:
+        self._raw = raw
+        self._built: dict[str, Shape] = {}
+
+    @property
+    def raw(self) -> Mapping[str, Mapping[str, Any]]:
+        """The raw shape table this resolver reads."""
+        return self._raw
+
+    def built(self) -> Mapping[str, Shape]:
+        """A read-only view of the shapes built so far."""
+        return MappingProxyType(self._built)
+
+    def shape(self, name: str) -> Shape:
+        """The shape called ``name``, building it (and what it reaches) on first use.
+
+        Raises:
+            KeyError: No shape of that name in the table.
+        """
+        found = self._built.get(name)
+        if found is not None:
+            return found
+        raw = self._raw
+        pending: dict[str, Shape] = {}
+        stack = [name]
+        while stack:  # phase 1: create every missing reachable shape, members not yet set
+            current = stack.pop()
+            if current in pending or current in self._built:
+                continue
+            pending[current] = _new_shape(current, raw[current])
+            stack.extend(ref["shape"] for _, _, ref in _refs(raw[current]))
+        for current, shape in pending.items():  # phase 2: attach members
+            members: dict[str, Member] = {}
+            for slot, member_name, ref in _refs(raw[current]):
+                target_name = ref["shape"]
+                target = pending.get(target_name) or self._built[target_name]
+                member = _make_member(member_name, ref, target, raw[target_name])
+                if slot == "members":
+                    members[member_name] = member
+                else:
+                    # object.__setattr__ is the documented way to initialise a frozen
+                    # dataclass; it happens only here, before the shape is published.
+                    object.__setattr__(shape, slot, member)
+            if "members" in raw[current]:
+                object.__setattr__(shape, "members", MappingProxyType(members))
+                object.__setattr__(shape, "body_members",
+                                   tuple(m for m in members.values() if m.location is None))
+                object.__setattr__(shape, "located_members",
+                                   tuple(m for m in members.values() if m.location is not None))
+        for current, shape in pending.items():  # phase 3: publish
+            self._built.setdefault(current, shape)
+        return self._built[name]
+
+
+class LazyErrorShapes(Mapping[str, Shape]):
+    """A service's error shapes by wire error code, each built on first lookup.
+
+    The codes are found by one scan of the raw table (on first use); only the shapes actually
+    looked up are built.
+
+    Args:
+        resolver: The service's shape resolver.
+    """
+
+    __slots__ = ("_codes", "_resolver")
+
+    def __init__(self, resolver: ShapeResolver) -> None:
+        self._resolver = resolver
+        self._codes: Mapping[str, str] | None = None
+
+    def _code_table(self) -> Mapping[str, str]:
+        codes = self._codes
+        if codes is None:
+            table: dict[str, str] = {}
+            for name, raw in self._resolver.raw.items():
+                if raw.get("exception"):
+                    table[(raw.get("error") or {}).get("code") or name] = name
+            codes = self._codes = MappingProxyType(table)
+        return codes
+
+    def __getitem__(self, code: str) -> Shape:
+        return self._resolver.shape(self._code_table()[code])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._code_table())
+
+    def __len__(self) -> int:
+        return len(self._code_table())
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._code_table()
 
 
 def _parse_uri(uri: str) -> tuple[tuple[tuple[str, str | None, bool], ...], str]:
@@ -284,6 +479,103 @@ def _parse_uri(uri: str) -> tuple[tuple[tuple[str, str | None, bool], ...], str]
     return tuple(parts), query
 
 
+def _ref(raw: Any) -> tuple[str | None, Mapping[str, Any]]:
+    # Generated models name the shape; botocore's JSON has {"shape": ..., "resultWrapper": ...}.
+    if raw is None or raw == "":
+        return None, _EMPTY
+    if isinstance(raw, str):
+        return raw, _EMPTY
+    return raw["shape"], raw
+
+
+def _event_stream_member(shape: Shape | None) -> str | None:
+    if shape is None:
+        return None
+    for member in shape.members.values():
+        if member.shape.event_stream:
+            return member.name
+    return None
+
+
+def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolver, *,
+                    error_shapes: Mapping[str, Shape] | None = None) -> OperationModel:
+    """Build one operation from its raw description (the unit of lazy model building).
+
+    Args:
+        name: The operation name.
+        raw_op: A generated ``OPERATIONS`` entry (``"http": (method, uri)``, ``"input"``/
+            ``"output"`` shape names) or botocore's JSON form (``"http": {"method", "requestUri"}``,
+            ``{"shape": ..., "resultWrapper": ...}`` references). Also read: ``errors``,
+            ``documentation``, ``checksumRequired`` / ``httpChecksum``, ``endpoint.hostPrefix``
+            and a top-level ``resultWrapper`` (generated form).
+        resolver: Builds the shapes the operation reaches.
+        error_shapes: The service's error shapes by code (shared by every operation; a
+            :class:`LazyErrorShapes` keeps them lazy). Defaults to an empty mapping.
+
+    Returns:
+        The operation model.
+    """
+    http = raw_op["http"]
+    if isinstance(http, Mapping):
+        method, uri = http.get("method", "POST"), http.get("requestUri", "/")
+    else:
+        method, uri = http
+    in_name, _ = _ref(raw_op.get("input"))
+    out_name, out_ref = _ref(raw_op.get("output"))
+    input_shape = resolver.shape(in_name) if in_name else None
+    output_shape = resolver.shape(out_name) if out_name else None
+    path_parts, static_query = _parse_uri(uri)
+    in_payload = out_payload = None
+    if input_shape is not None and input_shape.payload:
+        in_payload = input_shape.members[input_shape.payload]
+    if output_shape is not None and output_shape.payload:
+        out_payload = output_shape.members[output_shape.payload]
+    streaming_out = None
+    if (out_payload is not None and out_payload.type in ("blob", "string")
+            and out_payload.streaming):
+        streaming_out = out_payload.name
+    checksum = raw_op.get("httpChecksum") or {}
+    errors = tuple(e if isinstance(e, str) else e["shape"] for e in raw_op.get("errors", ()))
+    documentation = raw_op.get("documentation", "")
+    return OperationModel(
+        name=name,
+        http_method=method,
+        request_uri=uri,
+        input=input_shape,
+        output=output_shape,
+        errors=errors,
+        documentation=documentation if isinstance(documentation, str) else "",
+        checksum_required=bool(raw_op.get("checksumRequired",
+                                          checksum.get("requestChecksumRequired", False))),
+        request_algorithm_member=raw_op.get("requestAlgorithmMember",
+                                            checksum.get("requestAlgorithmMember")),
+        validation_mode_member=raw_op.get("requestValidationModeMember",
+                                          checksum.get("requestValidationModeMember")),
+        path_parts=path_parts,
+        static_query=static_query,
+        input_payload=in_payload,
+        output_payload=out_payload,
+        streaming_output_member=streaming_out,
+        error_shapes=error_shapes if error_shapes is not None else _EMPTY,
+        result_wrapper=out_ref.get("resultWrapper", raw_op.get("resultWrapper")),
+        host_prefix=(raw_op.get("endpoint") or {}).get("hostPrefix"),
+        event_stream_member=(_event_stream_member(output_shape)
+                             or _event_stream_member(input_shape)),
+    )
+
+
+def build_paginator(raw_page: Mapping[str, Any]) -> Paginator:
+    """Build one :class:`Paginator` from its ``paginators-1.json`` entry."""
+    return Paginator(
+        input_token=_as_tuple(raw_page["input_token"]),
+        output_token=_as_tuple(raw_page["output_token"]),
+        result_key=_as_tuple(raw_page.get("result_key", ())),
+        limit_key=raw_page.get("limit_key"),
+        more_results=raw_page.get("more_results"),
+        non_aggregate_keys=_as_tuple(raw_page.get("non_aggregate_keys", ())),
+    )
+
+
 def build_service_model(
     service_name: str,
     metadata: Mapping[str, Any],
@@ -291,116 +583,39 @@ def build_service_model(
     shapes: Mapping[str, Mapping[str, Any]],
     paginators: Mapping[str, Mapping[str, Any]],
 ) -> ServiceModel:
-    """Build the immutable model of one service from generated data (once, at import).
+    """Build the whole immutable model of one service at once.
 
     Args:
         service_name: hub's name for the service.
-        metadata: The ``METADATA`` dict of a generated module.
-        operations: The ``OPERATIONS`` dict (``http``, ``input``, ``output``, ``errors``, ...).
+        metadata: The ``METADATA`` dict of a generated module (or botocore's ``metadata``).
+        operations: The ``OPERATIONS`` dict (see :func:`build_operation` for the forms read).
         shapes: The ``SHAPES`` name table; references between shapes are by name.
         paginators: The ``PAGINATORS`` dict.
 
     Returns:
         The service model.
     """
-    built: dict[str, Shape] = {}
-    for name, raw in shapes.items():
-        ns_uri, ns_prefix = _namespace(raw.get("xmlNamespace"))
-        error = raw.get("error", {})
-        built[name] = Shape(
-            name=name,
-            type=raw["type"],
-            required=tuple(raw.get("required", ())),
-            payload=raw.get("payload"),
-            flattened=bool(raw.get("flattened", False)),
-            location_name=raw.get("locationName"),
-            xml_namespace=ns_uri,
-            xml_namespace_prefix=ns_prefix,
-            timestamp_format=raw.get("timestampFormat"),
-            streaming=bool(raw.get("streaming", False)),
-            enum=tuple(raw.get("enum", ())),
-            min=raw.get("min"),
-            max=raw.get("max"),
-            exception=bool(raw.get("exception", False)),
-            error_code=error.get("code", name) if raw.get("exception") else None,
-            error_status=error.get("httpStatusCode"),
-        )
-    # Second step: attach members. object.__setattr__ is the documented way to initialise a
-    # frozen dataclass; it happens only here, before any shape is reachable from outside.
-    for name, raw in shapes.items():
-        shape = built[name]
-        if "members" in raw:
-            members = {m: _make_member(m, ref, built, shapes) for m, ref in raw["members"].items()}
-            object.__setattr__(shape, "members", MappingProxyType(members))
-            body = tuple(m for m in members.values() if m.location is None)
-            object.__setattr__(shape, "body_members", body)
-            located = tuple(m for m in members.values() if m.location is not None)
-            object.__setattr__(shape, "located_members", located)
-        for slot, default_name in (("member", "member"), ("key", "key"), ("value", "value")):
-            if slot in raw:
-                object.__setattr__(shape, slot, _make_member(default_name, raw[slot], built,
-                                                             shapes))
-
-    error_shapes = MappingProxyType(
-        {s.error_code: s for s in built.values() if s.exception and s.error_code}
-    )
-    ops: dict[str, OperationModel] = {}
-    for name, raw_op in operations.items():
-        method, uri = raw_op["http"]
-        input_shape = built[raw_op["input"]] if raw_op.get("input") else None
-        output_shape = built[raw_op["output"]] if raw_op.get("output") else None
-        path_parts, static_query = _parse_uri(uri)
-        in_payload = out_payload = None
-        if input_shape is not None and input_shape.payload:
-            in_payload = input_shape.members[input_shape.payload]
-        if output_shape is not None and output_shape.payload:
-            out_payload = output_shape.members[output_shape.payload]
-        streaming_out = None
-        if out_payload is not None and out_payload.type in ("blob", "string"):
-            streaming_out = out_payload.name
-        ops[name] = OperationModel(
-            name=name,
-            http_method=method,
-            request_uri=uri,
-            input=input_shape,
-            output=output_shape,
-            errors=tuple(raw_op.get("errors", ())),
-            documentation=raw_op.get("documentation", ""),
-            checksum_required=bool(raw_op.get("checksumRequired", False)),
-            request_algorithm_member=raw_op.get("requestAlgorithmMember"),
-            validation_mode_member=raw_op.get("requestValidationModeMember"),
-            path_parts=path_parts,
-            static_query=static_query,
-            input_payload=in_payload,
-            output_payload=out_payload,
-            streaming_output_member=streaming_out,
-            error_shapes=error_shapes,
-        )
-
-    pages = {}
-    for name, raw_page in paginators.items():
-        pages[name] = Paginator(
-            input_token=_as_tuple(raw_page["input_token"]),
-            output_token=_as_tuple(raw_page["output_token"]),
-            result_key=_as_tuple(raw_page.get("result_key", ())),
-            limit_key=raw_page.get("limit_key"),
-            more_results=raw_page.get("more_results"),
-            non_aggregate_keys=_as_tuple(raw_page.get("non_aggregate_keys", ())),
-        )
-
+    resolver = ShapeResolver(shapes)
+    for name in shapes:
+        resolver.shape(name)
+    error_shapes = MappingProxyType(dict(LazyErrorShapes(resolver)))
+    ops = {name: build_operation(name, raw_op, resolver, error_shapes=error_shapes)
+           for name, raw_op in operations.items()}
+    pages = {name: build_paginator(raw_page) for name, raw_page in paginators.items()}
     endpoint_prefix = metadata["endpointPrefix"]
     return ServiceModel(
         service_name=service_name,
         api_version=metadata["apiVersion"],
         endpoint_prefix=endpoint_prefix,
         signing_name=metadata.get("signingName", endpoint_prefix),
-        protocol=metadata["protocol"],
+        protocol=choose_protocol(metadata),
         target_prefix=metadata.get("targetPrefix"),
         json_version=metadata.get("jsonVersion"),
         metadata=MappingProxyType(dict(metadata)),
         operations=MappingProxyType(ops),
         paginators=MappingProxyType(pages),
-        shapes=MappingProxyType(built),
+        shapes=resolver.built(),
+        query_compatible="awsQueryCompatible" in metadata,
     )
 
 
