@@ -54,6 +54,8 @@ EXPIRED_TOKEN_CODES: frozenset[str] = frozenset(
 """Error codes that mean the credentials (or the signature) went stale: retried once, after
 the credentials cache is invalidated."""
 
+_MAX_DIGITS = 15  # more than any sane delay; longer digit strings are not parsed
+
 
 def is_throttling(code: str | None, status: int | None) -> bool:
     """Tell whether a service response means "slow down".
@@ -141,7 +143,8 @@ def retry_after(headers: Mapping[str, str], clock: Callable[[], float]) -> float
     """Read the server's requested delay, in seconds, from a response's headers.
 
     ``x-amz-retry-after`` (integer milliseconds) wins over ``Retry-After`` (integer seconds or
-    an HTTP-date). Malformed or negative values are ignored; a date in the past means 0.
+    an HTTP-date). Malformed or negative values are ignored; a date in the past means 0. The
+    value is returned as asked: the retry policy clamps it (see :mod:`hub.retry`).
 
     Args:
         headers: The response headers.
@@ -152,22 +155,20 @@ def retry_after(headers: Mapping[str, str], clock: Callable[[], float]) -> float
     """
     amz = header(headers, "x-amz-retry-after")
     if amz is not None:
-        try:
-            millis = int(amz.strip())
-        except ValueError:
-            millis = -1
-        if millis >= 0:
-            return millis / 1000.0
+        amz = amz.strip()
+        if amz.isascii() and amz.isdigit():
+            return int(amz) / 1000.0 if len(amz) <= _MAX_DIGITS else float("inf")
     value = header(headers, "retry-after")
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        # Huge values are clamped by the policy; past _MAX_DIGITS, do not even parse them.
+        return float(value) if len(value) <= _MAX_DIGITS else float("inf")
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - clock())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - clock())

@@ -13,9 +13,15 @@ aws-sdk-go-v2's ``retry.Standard``:
   needed no retry. An empty bucket stops retries until successes refill it, so an outage does
   not multiply traffic.
 
-hub adds: ``Retry-After``/``x-amz-retry-after`` are honoured (capped at ``max_backoff``),
-bodies that cannot be rewound are never resent, and expired-token errors are retried once
-after invalidating the cached credentials.
+A server-requested delay (``x-amz-retry-after`` in milliseconds, or ``Retry-After`` in seconds
+or as an HTTP-date) is clamped as botocore 1.43 clamps ``x-amz-retry-after``: the wait is
+``max(t, min(asked, t + 5 s))`` where ``t`` is the jittered backoff computed for that attempt.
+A server can lengthen a wait by at most 5 s per retry, never shorten it, so a hostile
+``Retry-After: 40`` costs a 3-attempt call at most ``(1 + 5) + (2 + 5)`` seconds of sleep.
+
+hub adds: ``Retry-After`` is honoured too (botocore reads only ``x-amz-retry-after``), bodies
+that cannot be rewound are never resent, and expired-token errors are retried once after
+invalidating the cached credentials.
 
 A policy is created per client config and consulted by the request's ``retry`` phase::
 
@@ -48,6 +54,7 @@ from hub.errors import ConfigError, HubError
 
 __all__ = [
     "EXPIRED_TOKEN_CODES",
+    "RETRY_AFTER_ALLOWANCE",
     "RETRY_MODES",
     "THROTTLING_CODES",
     "TRANSIENT_CODES",
@@ -67,6 +74,10 @@ __all__ = [
 
 RETRY_MODES = ("standard", "adaptive")
 """The accepted ``retry_mode`` values."""
+
+RETRY_AFTER_ALLOWANCE = 5.0
+"""Seconds a server's ``Retry-After``/``x-amz-retry-after`` may add to a computed backoff
+(botocore's ``_RETRY_AFTER_MAX_ADDITIONAL``)."""
 
 # Keys this module keeps in ``request.context``.
 _QUOTA_COST = "retry.quota_cost"
@@ -127,13 +138,15 @@ class StandardRetryPolicy:
         max_attempts: Most HTTP attempts per request, counting the first (>= 1).
         quota: The retry quota to draw from; a new 500-token one when None. Share one quota
             between the policies whose requests should limit each other's retries.
-        max_backoff: The longest delay, in seconds, for backoff and for server-requested
-            delays (``Retry-After`` asking for more is capped to this).
+        max_backoff: The longest computed backoff, in seconds (before any server-requested
+            extension).
         base: The backoff scale in seconds: the n-th retry (0-based) waits up to
             ``base * 2 ** n``.
         rng: Returns a float in [0, 1); injected for reproducible tests.
         clock: Returns the current Unix time; used to turn a ``Retry-After`` HTTP-date into
             a delay.
+        retry_after_allowance: The most seconds a server-requested delay may add to the
+            computed backoff of an attempt (0 ignores ``Retry-After`` entirely).
 
     Raises:
         ConfigError: An argument is out of range.
@@ -148,18 +161,23 @@ class StandardRetryPolicy:
         base: float = 1.0,
         rng: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
+        retry_after_allowance: float = RETRY_AFTER_ALLOWANCE,
     ) -> None:
         _check_max_attempts(max_attempts)
         if not max_backoff >= 0:
             raise ConfigError(f"max_backoff must be >= 0, got {max_backoff!r}")
         if not base > 0:
             raise ConfigError(f"base must be > 0, got {base!r}")
+        if not retry_after_allowance >= 0:
+            raise ConfigError(
+                f"retry_after_allowance must be >= 0, got {retry_after_allowance!r}")
         self._max_attempts = max_attempts
         self.quota = quota if quota is not None else RetryQuota()
         self.max_backoff = float(max_backoff)
         self.base = float(base)
         self._rng = rng
         self._clock = clock
+        self.retry_after_allowance = float(retry_after_allowance)
 
     @property
     def max_attempts(self) -> int:
@@ -238,7 +256,9 @@ class StandardRetryPolicy:
         if response is not None:
             asked = retry_after(response.headers, self._clock)
             if asked is not None:
-                delay = max(delay, min(asked, self.max_backoff))
+                # The server may lengthen this attempt's wait by a bounded amount, never
+                # shorten it: a hostile "Retry-After: 40" must not stall every call.
+                delay = max(delay, min(asked, delay + self.retry_after_allowance))
         return delay
 
     @staticmethod

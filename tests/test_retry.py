@@ -336,21 +336,29 @@ def throttled_with(headers: dict[str, str], **kw: Any) -> float | None:
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
+        # rng() is 0 here, so the computed backoff is 0 and the server may add up to 5 s.
         ({"Retry-After": "3"}, 3.0),
-        ({"retry-after": " 7 "}, 7.0),
+        ({"retry-after": " 7 "}, 5.0),
         ({"RETRY-AFTER": "0"}, 0.0),
-        ({"Retry-After": "120"}, 20.0),  # capped at max_backoff
-        ({"Retry-After": email.utils.formatdate(NOW + 5, usegmt=True)}, 5.0),
+        ({"Retry-After": "40"}, 5.0),  # hostile: clamped to backoff + allowance
+        ({"Retry-After": "120"}, 5.0),
+        ({"Retry-After": "9" * 5000}, 5.0),  # absurdly long: not even parsed
+        ({"Retry-After": email.utils.formatdate(NOW + 4, usegmt=True)}, 4.0),
+        ({"Retry-After": email.utils.formatdate(NOW + 40, usegmt=True)}, 5.0),
         ({"Retry-After": email.utils.formatdate(NOW - 60, usegmt=True)}, 0.0),
-        ({"Retry-After": email.utils.formatdate(NOW + 3600, usegmt=True)}, 20.0),
+        ({"Retry-After": email.utils.formatdate(NOW + 3600, usegmt=True)}, 5.0),
+        ({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, 5.0),
+        ({"Retry-After": "Sat, 99 Foo 99999 99:99:99 GMT"}, 0.0),  # malformed date: ignored
         ({"x-amz-retry-after": "1500"}, 1.5),
         ({"X-Amz-Retry-After": "250"}, 0.25),
+        ({"x-amz-retry-after": "40000"}, 5.0),
         ({"x-amz-retry-after": "1500", "Retry-After": "9"}, 1.5),  # the precise one wins
-        ({"x-amz-retry-after": "junk", "Retry-After": "9"}, 9.0),
+        ({"x-amz-retry-after": "junk", "Retry-After": "3"}, 3.0),
         ({"x-amz-retry-after": "-5"}, 0.0),
         ({"Retry-After": "soon"}, 0.0),
         ({"Retry-After": "-3"}, 0.0),
         ({"Retry-After": "1.5"}, 0.0),  # not an integer: ignored
+        ({"Retry-After": "\u00b2"}, 0.0),  # a digit to str.isdigit, not to int()
         ({}, 0.0),
     ],
 )
@@ -358,8 +366,25 @@ def test_retry_after(headers: dict[str, str], expected: float) -> None:
     assert throttled_with(headers) == pytest.approx(expected, abs=1e-6)
 
 
-def test_retry_after_respects_custom_max_backoff() -> None:
-    assert throttled_with({"Retry-After": "9"}, max_backoff=2.0) == 2.0
+@pytest.mark.parametrize("jitter", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("retry_count", [0, 1, 3, 10])
+def test_retry_after_adds_at_most_the_allowance_to_each_attempts_backoff(
+        jitter: float, retry_count: int) -> None:
+    # botocore's rule: max(t, min(asked, t + 5)), t being this attempt's jittered backoff.
+    policy = StandardRetryPolicy(20, rng=lambda: jitter, clock=lambda: NOW)
+    backoff = jitter * min(20.0, 2.0**retry_count)
+    for asked, expected in (("40", backoff + 5.0), ("0", backoff),
+                            (email.utils.formatdate(NOW + 40, usegmt=True), backoff + 5.0)):
+        request = failed(client_error("Throttling", 429), headers={"Retry-After": asked},
+                         retry_count=retry_count)
+        assert policy.decide(request) == pytest.approx(expected, abs=1e-6)
+
+
+def test_retry_after_allowance_is_configurable() -> None:
+    assert throttled_with({"Retry-After": "9"}, retry_after_allowance=2.0) == 2.0
+    assert throttled_with({"Retry-After": "9"}, retry_after_allowance=0.0) == 0.0
+    with pytest.raises(ConfigError):
+        StandardRetryPolicy(3, retry_after_allowance=-1.0)
 
 
 def test_retry_after_never_shortens_the_jittered_delay() -> None:

@@ -167,18 +167,24 @@ def test_retry_after_is_honoured(local_server: LocalServer) -> None:
     ])
     result = session.client("dynamodb").new_request(PING).send()
     assert result["ResponseMetadata"]["RetryAttempts"] == 1
-    gap = times[1] - times[0]
-    assert 0.18 <= gap < 0.6, gap
+    # Only a lower bound: how much longer a loaded machine takes is not under test.
+    assert times[1] - times[0] >= 0.18
 
 
-def test_retry_after_seconds_are_capped_by_max_backoff(local_server: LocalServer) -> None:
-    session = make_session(local_server)
+@pytest.mark.parametrize("retry_after", ["40", "86400", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_hostile_retry_after_is_clamped_to_backoff_plus_allowance(
+        local_server: LocalServer, retry_after: str) -> None:
+    session, delays = _fast(local_server, max_attempts=3)
     policy = _policy(session)
-    policy.base, policy.max_backoff = 0.001, 0.25
-    times = _arrivals(local_server, [throttle_xml(retry_after=1), ok(b"done")])
-    session.client("dynamodb").new_request(PING).send()
-    gap = times[1] - times[0]
-    assert 0.23 <= gap < 0.7, gap
+    hostile = Response(503, b"", (("Retry-After", retry_after),))
+    local_server.script(hostile, hostile, ok(b"done"))
+    result = session.client("dynamodb").new_request(PING).send()
+    assert result["ResponseMetadata"]["RetryAttempts"] == 2
+    # Each wait is at most that attempt's backoff cap (1 s, then 2 s) plus 5 s, and the
+    # server did push it past the plain backoff.
+    assert len(delays) == 2
+    for n, delay in enumerate(delays):
+        assert 5.0 <= delay <= policy.base * 2**n + policy.retry_after_allowance, delays
 
 
 def test_without_retry_after_the_backoff_is_jittered(local_server: LocalServer) -> None:
