@@ -64,6 +64,12 @@ class Config:
         pool_block: When True, threads wait for a free pooled connection instead of opening
             extra ones that are thrown away afterwards.
         pool_timeout: Seconds to wait for a free pooled connection when ``pool_block`` (> 0).
+        max_response_bytes: The largest response body hub reads into memory (bytes, >= 1);
+            a larger buffered (non-streamed) body raises
+            :class:`~hub.errors.ResponseTooLargeError`. Streamed bodies are not limited.
+        call_timeout: Seconds one operation call may take in all, retries, backoff and
+            slow responses included (> 0); past it the call raises
+            :class:`~hub.errors.CallTimeoutError`. None (the default) sets no limit.
         verify: True/False to turn TLS verification on/off, or a CA bundle path.
         proxies: Proxy URL per scheme, e.g. ``{"https": "http://proxy:3128"}``.
         user_agent_extra: Appended to the User-Agent header.
@@ -88,6 +94,8 @@ class Config:
     max_pool_connections: int | None = None
     pool_block: bool | None = None
     pool_timeout: float | None = None
+    max_response_bytes: int | None = None
+    call_timeout: float | None = None
     verify: bool | str | None = None
     proxies: Mapping[str, str] | None = None
     user_agent_extra: str | None = None
@@ -325,6 +333,8 @@ _VALIDATORS: dict[str, Any] = {
     "max_pool_connections": _check_positive_int,
     "pool_block": _check_bool,
     "pool_timeout": _check_seconds,
+    "max_response_bytes": _check_positive_int,
+    "call_timeout": _check_seconds,
     "verify": _check_verify,
     "proxies": _check_proxies,
     "user_agent_extra": _check_user_agent,

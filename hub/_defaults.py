@@ -9,6 +9,11 @@ from typing import Any
 from hub._config import Config
 from hub.errors import ConfigError
 
+#: 64 MiB: four times the largest buffered response an AWS API sends (a 16 MB DynamoDB
+#: BatchGetItem, a 10 MB Kinesis GetRecords at ~13.4 MB once base64'd), while a hostile
+#: or broken server can no longer make one call hold gigabytes. Raise it per client if needed.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
 #: Built-in values for every setting that has one. ``pool_block`` is True (unlike botocore):
 #: threads wait for a pooled connection rather than opening throw-away extra ones.
 BUILTIN = Config(
@@ -19,6 +24,7 @@ BUILTIN = Config(
     max_pool_connections=10,
     pool_block=True,
     pool_timeout=60.0,
+    max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
     verify=True,
     s3_addressing_style="auto",
     parameter_validation=True,

@@ -21,6 +21,8 @@
     │   └── ConnectionClosedError   connection reset or body truncated mid-response
     ├── ResponseParseError          the response body is not what the protocol promised
     │   └── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
+    ├── ResponseTooLargeError       a buffered body exceeded Config.max_response_bytes
+    ├── CallTimeoutError            the call outlived Config.call_timeout (also a TimeoutError)
     └── ClientError                 the service answered with an error (code, message, ...)
 
 Errors raised by a request also carry ``attempts`` (how many HTTP attempts were made) and
@@ -37,6 +39,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "CallTimeoutError",
     "ClientError",
     "ConfigError",
     "ConnectTimeoutError",
@@ -53,6 +56,7 @@ __all__ = [
     "ProxyConnectionError",
     "ReadTimeoutError",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "SSLError",
     "UnknownServiceError",
     "UnsupportedProtocolError",
@@ -245,6 +249,43 @@ class ResponseParseError(HubError):
         super().__init__(message)
         self.operation = operation
         self.status_code = status_code
+
+
+class ResponseTooLargeError(HubError):
+    """A buffered (non-streamed) response body is larger than ``Config.max_response_bytes``.
+
+    Not retried: the same request would get the same body. Raise the limit for the client, or
+    use a streamed operation.
+
+    Attributes:
+        field: ``"max_response_bytes"``, the setting that limits it.
+        limit: The limit in bytes.
+        endpoint: The URL (without query string) that sent it.
+    """
+
+    def __init__(self, message: str, *, limit: int, endpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.field = "max_response_bytes"
+        self.limit = limit
+        self.endpoint = endpoint
+
+
+class CallTimeoutError(HubError, TimeoutError):
+    """The whole call (every attempt, backoff and read) took longer than ``Config.call_timeout``.
+
+    Not retried: the caller's time budget is spent.
+
+    Attributes:
+        field: ``"call_timeout"``, the setting that limits it.
+        timeout: The limit in seconds.
+        endpoint: The URL (without query string) being called, when known.
+    """
+
+    def __init__(self, message: str, *, timeout: float, endpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.field = "call_timeout"
+        self.timeout = timeout
+        self.endpoint = endpoint
 
 
 class XMLForbidden(ResponseParseError, ValueError):
