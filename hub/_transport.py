@@ -51,6 +51,7 @@ from hub.errors import (
     ConnectTimeoutError,
     EndpointConnectionError,
     HTTPClientError,
+    HubError,
     ProxyConnectionError,
     ReadTimeoutError,
     SSLError,
@@ -310,11 +311,12 @@ def _endpoint(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def map_error(exc: BaseException, url: str) -> HTTPClientError:
+def map_error(exc: BaseException, url: str) -> HubError:
     """Translate any exception raised while sending a request or reading its response.
 
-    Total: every exception maps to an :class:`~hub.errors.HTTPClientError` subclass, so a
-    caller can wrap a whole send or read in one ``except`` and re-raise only hub errors. The
+    Total: every exception maps to an :class:`~hub.errors.HTTPClientError` subclass (a hub
+    error passes through unchanged), so a caller can wrap a whole send or read in one
+    ``except`` and re-raise only hub errors. The
     message never echoes the query string. Order matters: urllib3's ``NewConnectionError``
     (refused, unreachable) and ``NameResolutionError`` (DNS) subclass its
     ``ConnectTimeoutError``, so they are checked before timeouts.
@@ -326,7 +328,7 @@ def map_error(exc: BaseException, url: str) -> HTTPClientError:
     Returns:
         The hub error to raise (``raise map_error(exc, url) from exc``).
     """
-    if isinstance(exc, HTTPClientError):
+    if isinstance(exc, HubError):
         return exc
     endpoint = _endpoint(url)
     reason = getattr(exc, "reason", None) or getattr(exc, "original_error", None)

@@ -18,7 +18,7 @@
     │   │   ├── SSLError            TLS handshake or certificate verification failed
     │   │   └── ProxyConnectionError
     │   ├── ReadTimeoutError        connected, but the response did not arrive in time
-    │   └── ConnectionClosedError   connection reset or body truncated mid-response
+    │   └── ConnectionClosedError   connection reset, body truncated or HTTP framing malformed
     ├── ResponseParseError          the response body is not what the protocol promised
     │   └── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
     ├── ResponseTooLargeError       a buffered body exceeded Config.max_response_bytes
@@ -32,10 +32,17 @@ working as it does with boto3) while still saying why it was not retried.
 
 Messages name the field, operation or provider involved and never contain secrets. All errors
 pickle (they cross process-pool boundaries).
+
+What a server sends cannot make an error unboundedly large: a :class:`ClientError` keeps at
+most ``MAX_MESSAGE_CHARS`` characters of the service's message (and of every other string
+in its ``response``), at most ``MAX_CODE_CHARS`` of its code and request id, and at most
+``MAX_ERROR_FIELDS`` fields per dict or list; a cut string ends with
+``"... [N more characters]"``.
 """
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 __all__ = [
@@ -62,6 +69,38 @@ __all__ = [
     "UnsupportedProtocolError",
     "XMLForbidden",
 ]
+
+
+MAX_MESSAGE_CHARS = 4096
+"""The most characters of a service's error message (or other error string) a ClientError keeps."""
+
+MAX_CODE_CHARS = 256
+"""The most characters of a service's error code (and request id) a ClientError keeps."""
+
+MAX_ERROR_FIELDS = 64
+"""The most entries per dict or list of a ClientError's ``response`` (real errors have ~6)."""
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters]"
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    # A copy of a parsed error document with every string cut and every container capped.
+    if isinstance(value, str):
+        return _cut(value, MAX_MESSAGE_CHARS)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value[:MAX_MESSAGE_CHARS])
+    if depth >= 8:
+        return value if isinstance(value, (int, float, bool, type(None))) else None
+    if isinstance(value, dict):
+        return {key: _bounded(item, depth + 1)
+                for key, item in islice(value.items(), MAX_ERROR_FIELDS)}
+    if isinstance(value, (list, tuple)):
+        return [_bounded(item, depth + 1) for item in islice(value, MAX_ERROR_FIELDS)]
+    return value
 
 
 def _restore(cls: type[HubError], args: tuple[Any, ...], state: dict[str, Any]) -> HubError:
@@ -299,6 +338,7 @@ class ClientError(HubError):
     """The service answered with an error.
 
     Shaped like botocore's ``ClientError``: ``error.response["Error"]["Code"]`` works.
+    Bounded whatever the server sent (see ``MAX_MESSAGE_CHARS``).
 
     Attributes:
         code: The service's error code (``NoSuchKey``, ``ThrottlingException``, ...).
@@ -320,6 +360,12 @@ class ClientError(HubError):
         request_id: str | None = None,
         response: dict[str, Any] | None = None,
     ) -> None:
+        # A hostile or broken server controls these: bound them once, here, for every
+        # protocol (the body read itself is capped by Config.max_response_bytes).
+        code = _cut(code, MAX_CODE_CHARS)
+        message = _cut(message, MAX_MESSAGE_CHARS)
+        if request_id is not None:
+            request_id = _cut(request_id, MAX_CODE_CHARS)
         super().__init__(
             f"An error occurred ({code}) when calling the {operation} operation: {message}"
         )
@@ -333,4 +379,14 @@ class ClientError(HubError):
                 "Error": {"Code": code, "Message": message},
                 "ResponseMetadata": {"RequestId": request_id or "", "HTTPStatusCode": status_code},
             }
+        else:
+            # ResponseMetadata (headers, bounded by the HTTP client) is kept as is.
+            metadata = response.get("ResponseMetadata")
+            response = {key: _bounded(value)
+                        for key, value in islice(response.items(), MAX_ERROR_FIELDS)}
+            if metadata is not None:
+                response["ResponseMetadata"] = metadata
+            error = response.get("Error")
+            if isinstance(error, dict) and isinstance(error.get("Code"), str):
+                error["Code"] = _cut(error["Code"], MAX_CODE_CHARS)
         self.response = response
