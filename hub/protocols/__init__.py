@@ -1,16 +1,143 @@
-"""Wire protocols: the shape model, request serializers and response parsers.
+"""Wire protocols: the shape model, and one object per protocol that speaks it.
 
-* :mod:`hub.protocols._shapes` -- :class:`Shape`, :class:`OperationModel`, :class:`ServiceModel`.
-* :mod:`hub.protocols.restxml` -- REST-XML (S3).
-* :mod:`hub.protocols.jsonrpc` -- AWS JSON 1.0/1.1 (DynamoDB).
-* :mod:`hub.protocols.validate` -- parameter validation against an input shape.
+A wire protocol turns an operation's parameters into an HTTP request and an HTTP response back
+into a boto3-shaped dict or :class:`~hub.errors.ClientError`. Each is one stateless object,
+shared by every client and thread (:class:`WireProtocol`); :func:`get_protocol` returns it by
+name:
 
-Every function here is pure: plain data in, plain data out, no networking.
+* ``rest-xml`` -- :mod:`hub.protocols.restxml` (S3).
+* ``json`` -- :mod:`hub.protocols.jsonrpc`, AWS JSON 1.0 and 1.1 (DynamoDB, KMS, SQS).
+* ``rest-json`` -- :mod:`hub.protocols.restjson` (Lambda, API Gateway, Glacier).
+* ``query`` -- :mod:`hub.protocols.query` (STS, SNS, IAM).
+
+Shared pieces: :mod:`hub.protocols._rest` (URI, query string, headers, payload: rest-xml and
+rest-json), :mod:`hub.protocols._json` (the JSON value codec: json and rest-json),
+:mod:`hub.protocols._xml` (safe XML: rest-xml and query), :mod:`hub.protocols._common`
+(timestamps, base64, host prefixes, ``ResponseMetadata``), :mod:`hub.protocols._shapes` (the
+shape model) and :mod:`hub.protocols.validate` (parameter validation).
+
+Not implemented: ``ec2`` (query's dialect), ``smithy-rpc-v2-cbor`` and event streams;
+:func:`get_protocol` and the protocols' methods raise :class:`~hub.errors.UnsupportedProtocolError`
+for them. Every function here is pure: plain data in, plain data out, no networking.
 """
 
 from __future__ import annotations
 
-from hub.protocols._common import SerializedRequest
-from hub.protocols._shapes import Member, OperationModel, Paginator, ServiceModel, Shape
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-__all__ = ["Member", "OperationModel", "Paginator", "SerializedRequest", "ServiceModel", "Shape"]
+from hub.errors import ClientError, UnsupportedProtocolError
+from hub.protocols._common import SerializedRequest, apply_host_prefix
+from hub.protocols._shapes import (
+    SUPPORTED_PROTOCOLS,
+    Member,
+    OperationModel,
+    Paginator,
+    ServiceModel,
+    Shape,
+    choose_protocol,
+)
+from hub.protocols.jsonrpc import JsonProtocol
+from hub.protocols.query import QueryProtocol
+from hub.protocols.restjson import RestJsonProtocol
+from hub.protocols.restxml import RestXmlProtocol
+
+__all__ = [
+    "SUPPORTED_PROTOCOLS",
+    "Member",
+    "OperationModel",
+    "Paginator",
+    "SerializedRequest",
+    "ServiceModel",
+    "Shape",
+    "WireProtocol",
+    "apply_host_prefix",
+    "choose_protocol",
+    "get_protocol",
+]
+
+
+class WireProtocol(Protocol):
+    """What every wire protocol object provides (stateless, shared, thread-safe).
+
+    Attributes:
+        name: ``rest-xml``, ``json``, ``rest-json`` or ``query``.
+    """
+
+    name: str
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel) -> SerializedRequest:
+        """Build the HTTP request for ``op``.
+
+        Args:
+            op: The operation.
+            params: Validated parameters (``None`` values are skipped).
+            endpoint: ``scheme://host[:port][/path]`` of the service endpoint.
+            service: The service model; its ``metadata`` gives ``targetPrefix``,
+                ``jsonVersion``, ``apiVersion`` and ``awsQueryCompatible``.
+
+        Returns:
+            The request. ``host_prefix`` is set (not applied) for operations with an
+            ``endpoint.hostPrefix``.
+
+        Raises:
+            ParamValidationError: A URI label is missing, a parameter is unknown, or a host
+                label is invalid.
+            UnsupportedProtocolError: The operation uses event streams.
+        """
+        ...
+
+    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
+              body: bytes) -> dict[str, Any]:
+        """Parse a 2xx response into a boto3-shaped dict including ``ResponseMetadata``.
+
+        For a streaming operation the caller passes ``body=b""`` and attaches the stream under
+        :meth:`streaming_member`.
+
+        Raises:
+            ResponseParseError: The body or a header does not match the output shape.
+        """
+        ...
+
+    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
+                    body: bytes) -> ClientError:
+        """Turn an error response into a boto3-shaped :class:`~hub.errors.ClientError`.
+
+        The error code is set; modeled error fields are at the top level of ``response``.
+        Never raises for a malformed body (the status code becomes the code).
+        """
+        ...
+
+    def streaming_member(self, op: OperationModel) -> str | None:
+        """The output member a streamed response body is attached to, or None."""
+        ...
+
+
+_PROTOCOLS: dict[str, WireProtocol] = {
+    "rest-xml": RestXmlProtocol(),
+    "json": JsonProtocol(),
+    "rest-json": RestJsonProtocol(),
+    "query": QueryProtocol(),
+}
+
+
+def get_protocol(name: str) -> WireProtocol:
+    """The shared protocol object for ``name``.
+
+    Args:
+        name: A protocol name from a model's metadata (``rest-xml``, ``json``,
+            ``rest-json``, ``query``); use :func:`choose_protocol` on the metadata to pick one
+            from a ``protocols`` list.
+
+    Raises:
+        UnsupportedProtocolError: hub does not implement it (``ec2``,
+            ``smithy-rpc-v2-cbor``, ...).
+    """
+    protocol = _PROTOCOLS.get(name)
+    if protocol is None:
+        raise UnsupportedProtocolError(
+            f"hub does not implement the {name!r} wire protocol; supported: "
+            f"{', '.join(SUPPORTED_PROTOCOLS)}",
+            protocol=name)
+    return protocol

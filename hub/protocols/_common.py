@@ -8,17 +8,23 @@ import calendar
 import datetime
 import http.client
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from typing import IO, Any, TypeAlias
 from urllib.parse import quote
 
-from hub.errors import ResponseParseError
+from hub.errors import ParamValidationError, ResponseParseError, UnsupportedProtocolError
 
 __all__ = [
     "Body",
     "SerializedRequest",
+    "apply_host_prefix",
+    "expand_host_prefix",
+    "fill_idempotency_tokens",
+    "float_text",
+    "refuse_event_streams",
     "b64decode",
     "b64encode",
     "format_timestamp",
@@ -50,12 +56,100 @@ class SerializedRequest:
         url: Full URL with the percent-encoded path and query string.
         headers: Header names as the protocol writes them (``Content-Type``, ``x-amz-meta-a``).
         body: ``bytes``, a readable file object, an iterable of byte chunks, or None (no body).
+        host_prefix: The operation's expanded ``hostPrefix`` (``123456789012.``), or None. It is
+            *not* applied to ``url``: the caller decides (botocore's ``inject_host_prefix``)
+            and applies it with :func:`apply_host_prefix`.
     """
 
     method: str
     url: str
     headers: dict[str, str]
     body: Body
+    host_prefix: str | None = None
+
+
+_HOST_LABEL = re.compile(r"[A-Za-z0-9.\-]+\Z")
+
+
+def expand_host_prefix(op: Any, params: Mapping[str, Any]) -> str | None:
+    """Fill the operation's ``hostPrefix`` template from its ``hostLabel`` members.
+
+    Args:
+        op: The :class:`~hub.protocols.OperationModel`.
+        params: The call's parameters.
+
+    Returns:
+        The expanded prefix (``"data-"``, ``"123456789012."``), or None when the operation has
+        no host prefix.
+
+    Raises:
+        ParamValidationError: A host label is missing or holds characters other than letters,
+            digits, ``-`` and ``.`` (it would change which host is called).
+    """
+    template: str | None = op.host_prefix
+    if template is None:
+        return None
+    if op.input is None:
+        return template
+    values: dict[str, str] = {}
+    bad: list[str] = []
+    for member in op.input.members.values():
+        if member.host_label:
+            value = params.get(member.name)
+            if not isinstance(value, str) or not _HOST_LABEL.match(value):
+                bad.append(member.name)
+            else:
+                values[member.name] = value
+    if bad:
+        raise ParamValidationError(op.name, [
+            f"Invalid value for parameter(s): {', '.join(bad)}. Must contain only "
+            "alphanumeric characters, hyphen, or period."])
+    return template.format(**values)
+
+
+def apply_host_prefix(url: str, prefix: str | None) -> str:
+    """Prepend ``prefix`` to the host of ``url`` (``https://x.com/a`` -> ``https://p.x.com/a``)."""
+    if not prefix:
+        return url
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return prefix + url
+    return f"{scheme}://{prefix}{rest}"
+
+
+def fill_idempotency_tokens(shape: Any, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``params`` with a fresh UUID4 for each missing top-level idempotency-token member.
+
+    botocore's ``generate_idempotent_uuid`` does the same before serializing. Returns
+    ``params`` itself when nothing is missing.
+    """
+    missing = [m.name for m in shape.members.values()
+               if m.idempotency_token and params.get(m.name) is None]
+    if not missing:
+        return params
+    filled = dict(params)
+    for name in missing:
+        filled[name] = str(uuid.uuid4())
+    return filled
+
+
+def refuse_event_streams(op: Any, protocol: str) -> None:
+    """Raise :class:`~hub.errors.UnsupportedProtocolError` for an event-stream operation."""
+    member = op.event_stream_member
+    if member is not None:
+        raise UnsupportedProtocolError(
+            f"{op.name} streams events ({member}); hub does not implement AWS event streams",
+            protocol=protocol, operation=op.name)
+
+
+def float_text(value: Any) -> str:
+    """A float as botocore writes it in text: ``NaN``/``Infinity``/``-Infinity``, else str()."""
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+    return str(value)
 
 
 def percent_encode(value: str, safe: str = "~") -> str:

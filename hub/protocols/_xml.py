@@ -1,4 +1,4 @@
-"""XML for the REST-XML protocol: safe parsing, shape-driven reading and writing.
+"""XML for the rest-xml and query protocols: safe parsing, shape-driven reading and writing.
 
 Reading follows botocore's rules (namespaces ignored on element names, repeated elements
 grouped, flattened lists without a wrapper, empty elements read as ``""``). Anything a shape does
@@ -11,7 +11,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any, TypeAlias
 
-from hub.protocols._common import b64decode, b64encode, format_timestamp, parse_timestamp
+from hub.errors import XMLForbidden
+from hub.protocols._common import (
+    b64decode,
+    b64encode,
+    float_text,
+    format_timestamp,
+    parse_timestamp,
+)
 from hub.protocols._shapes import Member, Shape
 
 __all__ = [
@@ -27,10 +34,6 @@ __all__ = [
 ]
 
 _Node: TypeAlias = "ET.Element | list[ET.Element]"
-
-
-class XMLForbidden(ValueError):
-    """The document declares a DOCTYPE (and so possibly entities): refused outright."""
 
 
 class _SafeTreeBuilder(ET.TreeBuilder):
@@ -242,5 +245,5 @@ def scalar_text(member: Member, value: Any, default_ts: str) -> str:
     if kind == "blob":
         return b64encode(value)
     if kind in ("float", "double"):
-        return str(float(value))
+        return float_text(value)
     return str(value)

@@ -1,15 +1,17 @@
-"""The AWS JSON 1.0/1.1 protocol (DynamoDB): requests, responses and errors.
+"""The AWS JSON 1.0/1.1 protocol (DynamoDB, KMS, SQS, ...): requests, responses and errors.
 
-Pure functions of plain data, behaving like botocore's ``JSONSerializer``/``JSONParser``
-(the tests compare them): blobs travel as base64, timestamps as epoch seconds, every call is a
-``POST /`` with ``X-Amz-Target: <targetPrefix>.<Operation>``.
+Every call is a ``POST /`` with ``X-Amz-Target: <targetPrefix>.<Operation>`` and a JSON body
+written by the shared codec (:mod:`hub.protocols._json`). The target prefix and JSON version
+come from the service's metadata. Query-compatible services (``awsQueryCompatible``, e.g. SQS)
+are sent ``x-amzn-query-mode: true`` and report their old query error code in the
+``x-amzn-query-error`` header, which becomes the error code as in botocore.
+
+Behaviour follows botocore's ``JSONSerializer``/``JSONParser`` (the tests compare them).
 """
 
 from __future__ import annotations
 
-import decimal
 import json
-import uuid
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -17,21 +19,53 @@ from typing import Any
 from hub.errors import ClientError, ResponseParseError
 from hub.protocols._common import (
     SerializedRequest,
-    b64decode,
-    b64encode,
-    format_timestamp,
+    expand_host_prefix,
     lower_headers,
     parse_failure,
-    parse_timestamp,
+    refuse_event_streams,
     response_metadata,
     status_reason,
 )
-from hub.protocols._shapes import Member, OperationModel, Shape
+from hub.protocols._json import read_structure, write_input
+from hub.protocols._rest import parse_located
+from hub.protocols._shapes import OperationModel, ServiceModel, Shape
 
-__all__ = ["parse", "parse_error", "serialize", "verify_crc32"]
+__all__ = ["JsonProtocol", "json_error", "parse", "parse_error", "serialize", "verify_crc32"]
 
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                  UnicodeDecodeError)
+
+
+class JsonProtocol:
+    """The ``json`` wire protocol (1.0 and 1.1): one shared, stateless object.
+
+    ``serialize`` reads ``targetPrefix``, ``jsonVersion`` and ``awsQueryCompatible`` from
+    ``service.metadata``. The methods follow :class:`hub.protocols.WireProtocol`.
+    """
+
+    name = "json"
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel) -> SerializedRequest:
+        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
+        metadata = service.metadata
+        return serialize(op, params, target_prefix=metadata.get("targetPrefix") or "",
+                         json_version=metadata.get("jsonVersion") or "1.0", base_url=endpoint,
+                         query_compatible="awsQueryCompatible" in metadata)
+
+    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
+              body: bytes) -> dict[str, Any]:
+        """Parse a successful response (see :func:`parse`)."""
+        return parse(op, status, headers, body)
+
+    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
+                    body: bytes) -> ClientError:
+        """Turn an error response into a ClientError (see :func:`parse_error`)."""
+        return parse_error(op, status, headers, body)
+
+    def streaming_member(self, op: OperationModel) -> str | None:
+        """Always None: JSON responses are read whole."""
+        return None
 
 
 def serialize(
@@ -41,6 +75,7 @@ def serialize(
     target_prefix: str,
     json_version: str,
     base_url: str = "",
+    query_compatible: bool = False,
 ) -> SerializedRequest:
     """Build the HTTP request for ``op``.
 
@@ -50,60 +85,27 @@ def serialize(
         target_prefix: The service's ``targetPrefix`` (``DynamoDB_20120810``).
         json_version: ``1.0`` or ``1.1``.
         base_url: Endpoint URL; the request URL is ``base_url`` + ``/``.
+        query_compatible: Send ``x-amzn-query-mode: true`` (``awsQueryCompatible`` services).
 
     Returns:
         The request; ``body`` is the JSON document as bytes (``b"{}"`` for no parameters).
+
+    Raises:
+        ParamValidationError: A host label is invalid.
+        UnsupportedProtocolError: The operation uses event streams.
     """
+    refuse_event_streams(op, "json")
     body: dict[str, Any] = {}
     if op.input is not None:
-        _write_structure(body, op.input, params)
+        body = write_input(op.input, params)
     headers = {
         "X-Amz-Target": f"{target_prefix}.{op.name}",
         "Content-Type": f"application/x-amz-json-{json_version}",
     }
+    if query_compatible:
+        headers["x-amzn-query-mode"] = "true"
     return SerializedRequest("POST", base_url.rstrip("/") + "/", headers,
-                             json.dumps(body).encode("utf-8"))
-
-
-def _write_structure(out: dict[str, Any], shape: Shape, value: Mapping[str, Any]) -> None:
-    members = shape.members
-    for name, item in value.items():
-        if item is None:
-            continue
-        member = members[name]
-        out[member.wire_name] = _write(member, item)
-    for member in members.values():
-        # Like botocore's generate_idempotent_uuid: fill a missing idempotency token.
-        if member.idempotency_token and value.get(member.name) is None:
-            out[member.wire_name] = str(uuid.uuid4())
-
-
-def _write(member: Member, value: Any) -> Any:
-    kind = member.type
-    if kind == "structure":
-        nested: dict[str, Any] = {}
-        _write_structure(nested, member.shape, value)
-        return nested
-    if kind == "list":
-        element = member.shape.member
-        assert element is not None
-        return [_write(element, item) for item in value]
-    if kind == "map":
-        value_m = member.shape.value
-        assert value_m is not None
-        return {key: _write(value_m, item) for key, item in value.items()}
-    if kind == "blob":
-        return b64encode(value)
-    if kind == "timestamp":
-        return format_timestamp(value, member.timestamp_format or "unixtimestamp")
-    if kind in ("float", "double"):
-        number = float(value) if isinstance(value, decimal.Decimal) else value
-        if number != number:
-            return "NaN"
-        if number in (float("inf"), float("-inf")):
-            return "Infinity" if number > 0 else "-Infinity"
-        return number
-    return value
+                             json.dumps(body).encode("utf-8"), expand_host_prefix(op, params))
 
 
 def verify_crc32(op: OperationModel, status: int, headers: Mapping[str, str],
@@ -148,91 +150,46 @@ def parse(
     Raises:
         ResponseParseError: The body is not JSON, does not match the output shape, or fails
             its ``x-amz-crc32`` check.
+        UnsupportedProtocolError: The operation uses event streams.
     """
+    refuse_event_streams(op, "json")
     verify_crc32(op, status, headers, body)
     parsed: dict[str, Any] = {}
     if op.output is not None and body.strip():
         try:
             document = json.loads(body)
-            parsed = _read_structure(op.output, document)
+            parsed = read_structure(op.output, document)
         except _PARSE_ERRORS as exc:
             raise parse_failure(op.name, status, f"{type(exc).__name__}: {exc}") from exc
     parsed["ResponseMetadata"] = response_metadata(status, lower_headers(headers))
     return parsed
 
 
-def _read_structure(shape: Shape, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"expected an object for {shape.name}, got {type(value).__name__}")
-    parsed: dict[str, Any] = {}
-    for member in shape.body_members:
-        raw = value.get(member.wire_name)
-        if raw is not None:
-            parsed[member.name] = _read(member, raw)
-    return parsed
+def _trim_code(code: str) -> str:
+    # "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" and
+    # "ThrottlingException:http://internal.amazon.com/" both mean the last bare name.
+    return code.split(":", 1)[0].rsplit("#", 1)[-1]
 
 
-def _read(member: Member, value: Any) -> Any:
-    kind = member.type
-    if kind == "structure":
-        return _read_structure(member.shape, value)
-    if kind == "list":
-        if not isinstance(value, list):
-            raise TypeError(f"expected a list for {member.shape.name}")
-        element = member.shape.member
-        assert element is not None
-        return [_read(element, item) for item in value]
-    if kind == "map":
-        if not isinstance(value, dict):
-            raise TypeError(f"expected an object for {member.shape.name}")
-        value_m = member.shape.value
-        assert value_m is not None
-        return {key: _read(value_m, item) for key, item in value.items()}
-    if kind == "string":
-        if not isinstance(value, str):
-            raise TypeError(f"expected a string for {member.shape.name}")
-        return value
-    if kind == "blob":
-        if not isinstance(value, str):
-            raise TypeError(f"expected base64 text for {member.shape.name}")
-        return b64decode(value)
-    if kind == "timestamp":
-        if isinstance(value, bool):
-            raise TypeError(f"expected a timestamp for {member.shape.name}")
-        return parse_timestamp(value)
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise TypeError(f"expected a boolean for {member.shape.name}")
-        return value
-    if kind in ("integer", "long"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"expected an integer for {member.shape.name}")
-        return value
-    if kind in ("float", "double"):
-        if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
-            return float(value)
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise TypeError(f"expected a number for {member.shape.name}")
-        return value
-    return value
-
-
-def parse_error(
-    op: OperationModel, status: int, headers: Mapping[str, str], body: bytes
+def json_error(
+    op: OperationModel, status: int, headers: Mapping[str, str], body: bytes, *,
+    rest: bool = False,
 ) -> ClientError:
-    """Turn an error response into a :class:`ClientError` shaped like boto3's.
+    """Build the ClientError for a json or rest-json error response (botocore's rules).
 
-    ``__type`` (``com.amazonaws.dynamodb.v20120810#ResourceNotFoundException``) gives the code
-    after its last ``#`` (and before any ``:``); ``message``/``Message`` the message. Fields of
-    a modeled error shape (TransactionCanceledException's ``CancellationReasons``) are added at
-    the top level of ``response``, exactly where boto3 puts them. A body that is not JSON
-    gives ``Code`` = the status as a string, as boto3 does.
+    The code is ``__type`` (trimmed of its namespace and any ``:`` suffix) or the status; a
+    query-compatible ``x-amzn-query-error: <Code>;<Type>`` header replaces it (the original
+    goes to ``QueryErrorCode``, the type to ``Type``). For rest-json an ``x-amzn-errortype``
+    header, else a ``code``/``Code`` body field, wins over both. Fields of the modeled error
+    shape (looked up by the code, then by ``QueryErrorCode``) are added at the top level of
+    ``response``, as boto3 does.
 
     Args:
         op: The operation.
         status: HTTP status (>= 300).
         headers: Response headers (any case).
         body: The whole body.
+        rest: Apply the rest-json rules (error-type header, header-bound error members).
     """
     lowered = lower_headers(headers)
     document: Any = {}
@@ -246,18 +203,37 @@ def parse_error(
             document = {"message": body.decode("utf-8", "replace")}
     if not isinstance(document, dict):
         document = {}
+    error: dict[str, Any] = {}
     raw_code = document.get("__type")
     code = raw_code if isinstance(raw_code, str) and raw_code else str(status)
-    code = code.split(":", 1)[0].rsplit("#", 1)[-1]
+    code = _trim_code(code)
     message = document.get("message", document.get("Message"))
     if message is None:
         message = status_reason(status) if generic else ""
-    error: dict[str, Any] = {"Message": str(message), "Code": code}
+    error["Message"] = str(message)
+    if not generic:
+        query_error = lowered.get("x-amzn-query-error")
+        if query_error is not None:
+            query_code, sep, kind = query_error.partition(";")
+            if sep and query_code and ";" not in kind:
+                error["QueryErrorCode"] = code
+                error["Type"] = kind
+                code = query_code
+        if rest:
+            rest_code = lowered.get("x-amzn-errortype")
+            if rest_code is None:
+                body_code = document.get("code", document.get("Code"))
+                rest_code = body_code if isinstance(body_code, str) else None
+            if rest_code is not None:
+                code = _trim_code(rest_code)
+    error["Code"] = code
     modeled: dict[str, Any] = {}
-    shape = op.error_shapes.get(code)
-    if shape is not None:
+    shape = _error_shape(op, code, error.get("QueryErrorCode"))
+    if shape is not None and not generic:
         try:
-            modeled = _read_structure(shape, document)
+            modeled = read_structure(shape, document)
+            if rest and shape.located_members:
+                parse_located(shape, status, headers, lowered, modeled)
         except _PARSE_ERRORS:
             modeled = {}
     metadata = response_metadata(status, lowered)
@@ -270,3 +246,31 @@ def parse_error(
         request_id=metadata.get("RequestId"),
         response=response,
     )
+
+
+def _error_shape(op: OperationModel, code: str, query_code: str | None) -> Shape | None:
+    shapes = op.error_shapes
+    shape = shapes.get(code)
+    if shape is None and query_code is not None:
+        shape = shapes.get(query_code)
+    return shape
+
+
+def parse_error(
+    op: OperationModel, status: int, headers: Mapping[str, str], body: bytes
+) -> ClientError:
+    """Turn a json error response into a :class:`ClientError` shaped like boto3's.
+
+    ``__type`` (``com.amazonaws.dynamodb.v20120810#ResourceNotFoundException``) gives the code
+    after its last ``#`` (and before any ``:``); ``message``/``Message`` the message. Fields of
+    a modeled error shape (TransactionCanceledException's ``CancellationReasons``) are added at
+    the top level of ``response``, exactly where boto3 puts them. A body that is not JSON
+    gives ``Code`` = the status as a string, as boto3 does. See :func:`json_error`.
+
+    Args:
+        op: The operation.
+        status: HTTP status (>= 300).
+        headers: Response headers (any case).
+        body: The whole body.
+    """
+    return json_error(op, status, headers, body)

@@ -1,33 +1,33 @@
-"""The REST-XML protocol (S3): build requests from parameters, parse responses and errors.
+"""The rest-xml protocol (S3): build requests from parameters, parse responses and errors.
 
-Pure functions of plain data, so they are tested without a network and shared by every thread.
-Behaviour follows botocore's ``RestXMLSerializer``/``RestXMLParser`` (the tests compare them).
+The URI/query/header binding is :mod:`hub.protocols._rest` (shared with rest-json); this module
+adds the XML body. Pure functions of plain data, wrapped by the stateless
+:class:`RestXmlProtocol`. Behaviour follows botocore's ``RestXMLSerializer``/``RestXMLParser``
+(the tests compare them).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-from hub.errors import ClientError, ParamValidationError
+from hub.errors import ClientError
 from hub.protocols._common import (
     Body,
     SerializedRequest,
-    b64decode,
-    b64encode,
-    format_timestamp,
+    expand_host_prefix,
+    fill_idempotency_tokens,
     lower_headers,
     parse_failure,
-    parse_timestamp,
-    percent_encode,
+    refuse_event_streams,
     response_metadata,
     status_reason,
 )
-from hub.protocols._shapes import Member, OperationModel
+from hub.protocols._rest import parse_located, payload_bytes, serialize_located
+from hub.protocols._shapes import Member, OperationModel, ServiceModel
 from hub.protocols._xml import (
     element_text,
     local_name,
@@ -35,16 +35,41 @@ from hub.protocols._xml import (
     read_members,
     read_structure,
     read_value,
-    scalar_text,
     write_document,
 )
 
-__all__ = ["parse", "parse_error", "serialize"]
-
-_QUERY_SAFE = "-_.~"
+__all__ = ["RestXmlProtocol", "parse", "parse_error", "serialize"]
 # Exceptions a malformed body can raise while we walk it; all become ResponseParseError.
 _PARSE_ERRORS = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                  RecursionError)
+
+
+class RestXmlProtocol:
+    """The rest-xml wire protocol (S3, CloudFront, Route 53): one shared, stateless object.
+
+    ``serialize``/``parse``/``parse_error`` follow :class:`hub.protocols.WireProtocol`.
+    """
+
+    name = "rest-xml"
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel | None = None) -> SerializedRequest:
+        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
+        return serialize(op, params, base_url=endpoint)
+
+    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
+              body: bytes) -> dict[str, Any]:
+        """Parse a successful response (see :func:`parse`)."""
+        return parse(op, status, headers, body)
+
+    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
+                    body: bytes) -> ClientError:
+        """Turn an error response into a ClientError (see :func:`parse_error`)."""
+        return parse_error(op, status, headers, body)
+
+    def streaming_member(self, op: OperationModel) -> str | None:
+        """The output member the response stream is attached to, or None."""
+        return op.streaming_output_member
 
 
 def serialize(
@@ -64,56 +89,26 @@ def serialize(
 
     Raises:
         ParamValidationError: A URI label's parameter is missing or a parameter is unknown.
+        UnsupportedProtocolError: The operation uses event streams.
     """
+    refuse_event_streams(op, "rest-xml")
     shape = op.input
-    headers: dict[str, str] = {}
-    labels: dict[str, str] = {}
-    query: list[tuple[str, str]] = []
-    body_params: dict[str, Any] = {}
     if shape is not None:
-        members = shape.members
-        for name, value in params.items():
-            if value is None:
-                continue
-            member = members.get(name)
-            if member is None:
-                raise ParamValidationError(op.name, [f'Unknown parameter in input: "{name}"'])
-            location = member.location
-            if location == "uri":
-                labels[member.wire_name] = scalar_text(member, value, "iso8601")
-            elif location == "querystring":
-                _add_query(query, member, value)
-            elif location == "header":
-                if member.type == "list" and not value:
-                    continue  # an empty list is no header at all
-                headers[member.wire_name] = _header_value(member, value)
-            elif location == "headers":
-                for key, item in value.items():
-                    headers[member.wire_name + key] = item
-            elif name != shape.payload:
-                body_params[name] = value
-
-    url = base_url.rstrip("/") + path_prefix.rstrip("/") + _render_path(op, labels)
-    if op.static_query:
-        url += "?" + op.static_query
-    if query:
-        encoded = "&".join(
-            f"{percent_encode(k, _QUERY_SAFE)}={percent_encode(v, _QUERY_SAFE)}" for k, v in query
-        )
-        url += ("&" if op.static_query else "?") + encoded
-
+        params = fill_idempotency_tokens(shape, params)
+    url, headers, body_params = serialize_located(op, params, endpoint=base_url,
+                                                  path_prefix=path_prefix)
     body: Body = b""
     payload = op.input_payload
     if payload is not None:
         value = params.get(payload.name)
         if payload.type in ("blob", "string"):
-            body = value.encode("utf-8") if isinstance(value, str) else (
-                b"" if value is None else value)
+            body = payload_bytes(value)
         elif value is not None:
             body = write_document(payload, value)
     elif body_params and shape is not None and shape.location_name:
         root = Member(name=shape.name, shape=shape, type="structure",
-                      wire_name=shape.location_name, xml_namespace=shape.xml_namespace)
+                      wire_name=shape.location_name, xml_namespace=shape.xml_namespace,
+                      xml_namespace_prefix=shape.xml_namespace_prefix)
         body = write_document(root, body_params)
 
     if op.checksum_required and isinstance(body, bytes) and not _has_checksum(headers):
@@ -121,59 +116,8 @@ def serialize(
         # historically sent Content-MD5, which every S3-compatible server accepts.
         digest = hashlib.md5(body, usedforsecurity=False).digest()
         headers["Content-MD5"] = base64.b64encode(digest).decode("ascii")
-    return SerializedRequest(op.http_method, url, headers, body)
-
-
-def _render_path(op: OperationModel, labels: Mapping[str, str]) -> str:
-    parts: list[str] = []
-    for literal, label, greedy in op.path_parts:
-        parts.append(literal)
-        if label is not None:
-            value = labels.get(label)
-            if value is None:
-                raise ParamValidationError(op.name, [
-                    f'Missing required parameter in input: "{label}"'])
-            # Greedy labels ({Key+}) keep "/" so an S3 key maps onto the path as-is.
-            parts.append(percent_encode(value, "/~" if greedy else "~"))
-    return "".join(parts)
-
-
-def _add_query(query: list[tuple[str, str]], member: Member, value: Any) -> None:
-    if isinstance(value, Mapping):
-        query.extend((str(k), str(v)) for k, v in value.items())
-    elif member.type == "list":
-        element = member.shape.member
-        assert element is not None
-        query.extend((member.wire_name, scalar_text(element, v, "iso8601")) for v in value)
-    else:
-        query.append((member.wire_name, scalar_text(member, value, "iso8601")))
-
-
-def _header_value(member: Member, value: Any) -> str:
-    kind = member.type
-    if kind == "timestamp":
-        return str(format_timestamp(value, member.timestamp_format or "rfc822"))
-    if kind == "list":
-        element = member.shape.member
-        assert element is not None
-        if element.type == "string":
-            return ",".join(_quote_list_item(v) for v in value if v is not None)
-        return ",".join(_header_value(element, v) for v in value if v is not None)
-    if member.jsonvalue:
-        return b64encode(json.dumps(value, separators=(",", ":")))
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind in ("float", "double"):
-        return str(float(value))
-    if kind == "blob" and isinstance(value, (bytes, bytearray)):
-        return b64encode(value)
-    return str(value)
-
-
-def _quote_list_item(value: str) -> str:
-    if '"' in value or "," in value:
-        return '"' + value.replace('"', '\\"') + '"'
-    return value
+    return SerializedRequest(op.http_method, url, headers, body,
+                             expand_host_prefix(op, params))
 
 
 def _has_checksum(headers: Mapping[str, str]) -> bool:
@@ -200,13 +144,15 @@ def parse(
 
     Raises:
         ResponseParseError: The body or a header value does not match the output shape.
+        UnsupportedProtocolError: The operation uses event streams.
     """
+    refuse_event_streams(op, "rest-xml")
     lowered = lower_headers(headers)
     parsed: dict[str, Any] = {}
     shape = op.output
     try:
         if shape is not None:
-            _parse_located(shape.located_members, status, headers, lowered, parsed)
+            parse_located(shape, status, headers, lowered, parsed)
             payload = op.output_payload
             if payload is not None:
                 if payload.type in ("blob", "string"):
@@ -233,47 +179,6 @@ def _read_root(members: tuple[Member, ...], root: Element) -> dict[str, Any]:
         return {member.name: read_value(member, root)}
     return read_members(members, root)
 
-
-def _parse_located(members: tuple[Member, ...], status: int, headers: Mapping[str, str],
-                   lowered: Mapping[str, str], parsed: dict[str, Any]) -> None:
-    for member in members:
-        location = member.location
-        if location == "header":
-            raw = lowered.get(member.header_key)
-            if raw is not None:
-                parsed[member.name] = _from_header(member, raw)
-        elif location == "headers":
-            # Keys keep the case the server sent (boto3 does the same): x-amz-meta-Color -> Color.
-            prefix = member.header_key
-            parsed[member.name] = {
-                name[len(prefix):]: value for name, value in headers.items()
-                if name.lower().startswith(prefix)
-            }
-        elif location == "statusCode":
-            parsed[member.name] = status
-
-
-def _from_header(member: Member, raw: str) -> Any:
-    kind = member.type
-    if kind == "string":
-        if member.jsonvalue:
-            return json.loads(b64decode(raw).decode("utf-8"))
-        return raw
-    if kind in ("integer", "long"):
-        return int(raw)
-    if kind == "boolean":
-        return raw.strip() == "true"
-    if kind in ("float", "double"):
-        return float(raw)
-    if kind == "timestamp":
-        return parse_timestamp(raw)
-    if kind == "blob":
-        return b64decode(raw)
-    if kind == "list":
-        element = member.shape.member
-        assert element is not None
-        return [_from_header(element, item.strip()) for item in raw.split(",")]
-    return raw
 
 
 def parse_error(
@@ -306,7 +211,7 @@ def parse_error(
             root = None  # fall back to the status code, like boto3; the body is kept below
     if root is not None and local_name(root.tag) in ("Error", "ErrorResponse"):
         try:
-            error, modeled = _error_fields(op, root, metadata)
+            error, modeled = _error_fields(op, root, metadata, status, headers)
         except _PARSE_ERRORS:
             error, modeled = {}, {}
     if not error.get("Code"):
@@ -327,8 +232,8 @@ def parse_error(
     )
 
 
-def _error_fields(op: OperationModel, root: Element,
-                  metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _error_fields(op: OperationModel, root: Element, metadata: dict[str, Any], status: int,
+                  headers: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     if local_name(root.tag) == "ErrorResponse":
         node = next((c for c in root if local_name(c.tag) == "Error"), root)
         for child in root:
@@ -343,8 +248,11 @@ def _error_fields(op: OperationModel, root: Element,
         error.pop("HostId", None)
     modeled: dict[str, Any] = {}
     shape = op.error_shapes.get(str(error.get("Code", "")))
-    if shape is not None and shape.body_members:
-        modeled = read_structure(shape, node)
+    if shape is not None:
+        if shape.body_members:
+            modeled = read_structure(shape, node)
+        if shape.located_members:
+            parse_located(shape, status, headers, lower_headers(headers), modeled)
     return error, modeled
 
 
