@@ -4,12 +4,23 @@ The rules and messages are botocore's ``ParamValidator``'s, so errors read the s
 coming from boto3: missing required members, unknown members (with the valid names), wrong
 types (with the accepted types), and ``min`` on string/list lengths and numbers. ``max`` and
 enums are not enforced (the service does that; botocore does not either).
+
+Header-bound members (``location`` ``header`` or ``headers``: ``ContentType``, ``Range``,
+``Metadata``, ...) are also checked, so nothing reaches the HTTP layer that it would refuse or
+that would change the request's meaning: values may not contain CR, LF or other control
+characters (tab is allowed) and must be ASCII; names in a ``headers`` map must be HTTP tokens
+(no ``:``, space or control characters). botocore raises the same ``ParamValidationError``
+for non-ASCII ``Metadata``; for CR/LF it lets http.client raise a ``ValueError``, and other
+non-ASCII header values it sends as UTF-8. hub refuses those instead: SigV4 signs the UTF-8
+text while HTTP/1.1 header bytes have no declared charset, and S3 documents user metadata as
+US-ASCII (encode other text, e.g. RFC 2047 or percent-encoding).
 """
 
 from __future__ import annotations
 
 import datetime
 import decimal
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +48,14 @@ _TYPE_NAMES: dict[str, str] = {
 }
 
 
+# RFC 9110 field-value: visible ASCII, space and tab. Anything else (CR, LF, NUL, other
+# controls, DEL, non-ASCII) is refused.
+_BAD_HEADER_VALUE = re.compile(r"[^\t\x20-\x7e]")
+# RFC 9110 token: the characters a header name may use.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
+_ECHO = 60  # characters of a bad value quoted in a message
+
+
 def validate(op_or_shape: OperationModel | Shape, params: Any) -> None:
     """Validate ``params`` against an operation's input (or any shape).
 
@@ -59,8 +78,52 @@ def validate(op_or_shape: OperationModel | Shape, params: Any) -> None:
         name, shape = op_or_shape.name, op_or_shape
     problems: list[str] = []
     _check(shape, params, "", problems)
+    if shape.type == "structure" and isinstance(params, Mapping):
+        _check_headers(shape, params, problems)
     if problems:
         raise ParamValidationError(name, problems)
+
+
+def _echo(text: str) -> str:
+    return repr(text if len(text) <= _ECHO else text[:_ECHO] + "...")
+
+
+def _header_value_problem(path: str, value: str, problems: list[str]) -> None:
+    bad = _BAD_HEADER_VALUE.search(value)
+    if bad is None:
+        return
+    char = bad.group()
+    why = ("non-ASCII characters are not allowed in HTTP headers" if ord(char) > 0x7e
+           else "CR, LF and other control characters are not allowed in HTTP headers")
+    problems.append(f"Invalid header value for parameter {path}, value: {_echo(value)}: {why} "
+                    f"(found {char!r} at position {bad.start()})")
+
+
+def _check_headers(shape: Shape, params: Mapping[str, Any], problems: list[str]) -> None:
+    for name, member in shape.members.items():
+        location = member.location
+        if location not in ("header", "headers"):
+            continue
+        value = params.get(name)
+        if value is None:
+            continue
+        if location == "headers":
+            if not isinstance(value, Mapping):
+                continue  # a type problem, reported by _check
+            for key, item in value.items():
+                if isinstance(key, str) and _HEADER_NAME.fullmatch(key) is None:
+                    problems.append(
+                        f"Invalid header name for parameter {name}, key: {_echo(key)}: names "
+                        "may use only letters, digits and !#$%&'*+-.^_`|~ (no ':', space, "
+                        "control or non-ASCII characters)")
+                if isinstance(item, str):
+                    _header_value_problem(f"{name}.{key}", item, problems)
+        elif isinstance(value, str):
+            _header_value_problem(name, value, problems)
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                if isinstance(item, str):
+                    _header_value_problem(f"{name}[{index}]", item, problems)
 
 
 def _label(path: str) -> str:
