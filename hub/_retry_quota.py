@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from hub._forksafe import at_fork_reinit
 from hub.errors import ConfigError
 
 
@@ -29,6 +30,11 @@ class RetryQuota:
             raise ConfigError(f"retry quota capacity must be >= 0, got {capacity}")
         self.capacity = capacity
         self._available = capacity
+        self._lock = threading.Lock()
+        at_fork_reinit(self, RetryQuota._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        # A thread of the parent may have held the lock at the fork; the tokens are kept.
         self._lock = threading.Lock()
 
     @property

@@ -11,7 +11,7 @@ The algorithm is botocore's (and aws-sdk-go-v2's) adaptive mode:
   so an idle client does not bank a burst.
 
 One lock guards all of it; sleeping happens outside the lock so a waiting thread never blocks
-the threads reporting responses.
+the threads reporting responses. The lock is re-created in a forked child (``hub._forksafe``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
+
+from hub._forksafe import at_fork_reinit
 
 _BETA = 0.7
 _SCALE = 0.4
@@ -54,6 +56,7 @@ class AdaptiveRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        at_fork_reinit(self, AdaptiveRateLimiter._after_fork_in_child)
         now = clock()
         self.enabled = False
         # Token bucket.
@@ -70,6 +73,10 @@ class AdaptiveRateLimiter:
         self.measured_rate = 0.0
         self._bucket_start = float(math.floor(now))
         self._count = 0
+
+    def _after_fork_in_child(self) -> None:
+        # A thread of the parent may have held the lock at the fork; the rates are kept.
+        self._lock = threading.Lock()
 
     def acquire(self) -> float:
         """Take one send token, sleeping until one is available.

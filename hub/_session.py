@@ -21,6 +21,7 @@ from hub._config import Config, check_configs
 from hub._corehandlers import default_handlers
 from hub._credentials_setting import credentials_cache
 from hub._defaults import session_defaults
+from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers, NamedHandler
 from hub._snapshot import Snapshot
 from hub._transport import TransportRegistry
@@ -70,7 +71,8 @@ class Session:
         if handlers is not None and not isinstance(handlers, Handlers):
             raise HandlerError(f"handlers must be hub.Handlers, got {type(handlers).__name__}")
         _apply_log_level(config)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # re-created in a forked child (a thread may hold it)
+        at_fork_reinit(self, Session._after_fork_in_child)
         self._snapshot = Snapshot(
             config=config,
             handlers=default_handlers() if handlers is None else handlers,
@@ -252,8 +254,14 @@ class Session:
         current = self._snapshot
         new = Session.__new__(Session)
         new._lock = threading.Lock()
+        at_fork_reinit(new, Session._after_fork_in_child)
         new._snapshot = current.derive(config=current.config.merge(*checked), version=1)
         return new
+
+    def _after_fork_in_child(self) -> None:
+        # A builder in another thread of the parent may have held the lock at the fork; the
+        # child keeps the last published snapshot (a publish is one assignment).
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         """Close idle pooled connections of this session family (copies included).

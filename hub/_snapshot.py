@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from hub._config import Config, check_configs
+from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers
 from hub._transport import TransportRegistry
 from hub.credentials import CredentialsCache
@@ -43,7 +44,7 @@ class Snapshot:
     """
 
     __slots__ = ("config", "handlers", "credentials", "transports", "version", "client_configs",
-                 "_cache_lock")
+                 "_cache_lock", "__weakref__")
 
     def __init__(
         self,
@@ -59,6 +60,12 @@ class Snapshot:
         self.transports = transports
         self.version = version
         self.client_configs: Mapping[_ClientKey, ClientConfig] = {}
+        self._cache_lock = threading.Lock()  # re-created in a forked child
+        at_fork_reinit(self, Snapshot._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        # Another thread may have been adding to the cache at the fork: what it published is
+        # kept, its lock is not.
         self._cache_lock = threading.Lock()
 
     def cached_client_config(self, service_name: str, configs: tuple[Config, ...]

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from hub._forksafe import at_fork_reinit
 from hub.credentials._providers import StaticProvider
 from hub.credentials._values import CredentialProvider, Credentials
 from hub.errors import (
@@ -98,6 +99,9 @@ class CredentialsCache:
     on free-threaded CPython): the cache publishes an immutable entry, and all state changes
     happen under the lock. The provider is never called with the lock held.
 
+    In a child made by ``os.fork()``, the cache keeps the credentials it holds but forgets a
+    load or refresh that another thread of the parent had in flight: the child loads itself.
+
     Args:
         provider: The source of credentials (a :class:`~hub.credentials.Credentials` value is
             wrapped in a :class:`~hub.credentials.StaticProvider`). Not called until ``get()``.
@@ -150,6 +154,13 @@ class CredentialsCache:
         self._lock = threading.Lock()
         self._entry: _Entry | None = None  # read without the lock, written under it
         self._flight: _Flight | None = None  # the load in progress, under the lock
+        at_fork_reinit(self, CredentialsCache._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        # The thread loading for everyone (and its lock) did not survive the fork: forget its
+        # flight so that the child's first caller loads. The cached credentials are kept.
+        self._lock = threading.Lock()
+        self._flight = None
 
     @property
     def provider(self) -> CredentialProvider:
