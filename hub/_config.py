@@ -8,11 +8,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from hub._redact import MaskedURL, proxy_auth, strip_password
 from hub._types import FrozenMap
-from hub.credentials import CredentialProvider, Credentials
+from hub.credentials import CredentialProvider, Credentials, StaticProvider
 from hub.errors import ConfigError
 
 #: What ``Config.credentials`` accepts: fixed credentials or any provider.
@@ -24,6 +25,11 @@ PROXY_SCHEMES = ("http", "https")
 
 # Regions are DNS labels joined by hyphens; anything else would end up in a hostname.
 _REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# What may appear in a URL as typed (RFC 3986 plus '%'): no space, control, non-ASCII or
+# <>"{}|\^` characters. urlsplit() silently drops tab/CR/LF, which urllib3 then refuses.
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+# A host urllib3 accepts: a reg-name (RFC 3986: unreserved, sub-delims, %XX) or an IP literal.
+_HOST = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\]")
 
 
 def _mask_url(url: str) -> str:
@@ -78,6 +84,10 @@ class Config:
         use_fips_endpoint: Resolve FIPS endpoints.
         use_dualstack_endpoint: Resolve dual-stack (IPv4+IPv6) endpoints.
         log_level: Level for the ``hub`` logger (an int or a level name); stored as an int.
+        pickle_credentials: When True, pickling this Config (or a Session using it) ships
+            static credentials and proxy passwords in clear text to whoever unpickles it. By
+            default (None/False) they are dropped: the receiving process resolves credentials
+            from its own chain. See :doc:`/security` before turning this on.
 
     Raises:
         ConfigError: A field has the wrong type or an invalid value; the error names the field.
@@ -104,6 +114,7 @@ class Config:
     use_fips_endpoint: bool | None = None
     use_dualstack_endpoint: bool | None = None
     log_level: int | str | None = None
+    pickle_credentials: bool | None = None
 
     def __post_init__(self) -> None:
         for field in _FIELDS:
@@ -161,8 +172,56 @@ class Config:
             shown.append(f"{name}={value!r}")
         return f"Config({', '.join(shown)})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Secrets travel only on request (pickle_credentials=True): otherwise static
+        # credentials are dropped (the receiver uses its own chain; a provider object that
+        # pickles itself travels) and proxy URLs lose their password. Issue 17 builds the
+        # per-process rehydration of sessions on this: keep it one plain dict of fields.
+        values = self.set_fields()
+        ship = bool(self.pickle_credentials)
+        setting = values.get("credentials")
+        static = _static_of(setting)
+        if static is not None:
+            if ship:
+                values["credentials"] = _ShippedCredentials(
+                    static.access_key, static.secret_key, static.token, static.expiry
+                )
+            else:
+                del values["credentials"]
+        if "proxies" in values:
+            values["proxies"] = {
+                scheme: str(url) if ship else strip_password(url)
+                for scheme, url in values["proxies"].items()
+            }
+        return (_unpickle_config, (values,))
+
 
 _FIELDS = dataclasses.fields(Config)
+
+
+class _ShippedCredentials(NamedTuple):
+    """Static credentials in a pickle made with ``pickle_credentials=True`` (plain fields)."""
+
+    access_key: str
+    secret_key: str
+    token: str | None
+    expiry: Any
+
+
+def _static_of(setting: object) -> Credentials | None:
+    """The fixed credentials a ``credentials`` setting holds, or None for a provider."""
+    if isinstance(setting, Credentials):
+        return setting
+    if isinstance(setting, StaticProvider):
+        return setting.load()
+    return None
+
+
+def _unpickle_config(values: dict[str, Any]) -> Config:
+    shipped = values.get("credentials")
+    if isinstance(shipped, _ShippedCredentials):
+        values = {**values, "credentials": Credentials(*shipped)}
+    return Config(**values)
 
 
 def check_configs(configs: tuple[object, ...]) -> tuple[Config, ...]:
@@ -242,6 +301,10 @@ def _check_region(name: str, value: object) -> str:
 def _check_url(name: str, value: object) -> str:
     _check_str(name, value)
     assert isinstance(value, str)
+    bad = _bad_url_character(value)
+    if bad is not None:
+        raise ConfigError(f"{name} contains {bad}, which a URL cannot hold as typed "
+                          "(percent-encode it; use the IDNA form of a host name)", field=name)
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -254,11 +317,26 @@ def _check_url(name: str, value: object) -> str:
     if parts.username is not None or parts.password is not None:
         # Never echo the value: it carries a password.
         raise ConfigError(f"{name} must not contain user credentials", field=name)
+    host = parts.netloc.rpartition("@")[2]
+    if parts.port is not None or host.endswith(":"):
+        host = host.rpartition(":")[0]
+    if not _HOST.fullmatch(host):
+        raise ConfigError(f"{name} has an invalid host: {value!r}", field=name)
     if parts.query or parts.fragment:
         raise ConfigError(f"{name} must not have a query or fragment, got {value!r}", field=name)
     if port == 0:
         raise ConfigError(f"{name} has port 0: {value!r}", field=name)
     return value.rstrip("/")
+
+
+def _bad_url_character(url: str) -> str | None:
+    # Describe the first character that cannot appear in a URL, or None. Never quotes the
+    # URL: a proxy URL may carry a password.
+    match = _URL_CHARS.match(url)
+    if match is None or match.end() == len(url):
+        return None
+    char = url[match.end()]
+    return f"{char!r} at position {match.end()}"
 
 
 def _check_credentials(name: str, value: object) -> object:
@@ -289,12 +367,25 @@ def _check_proxies(name: str, value: object) -> FrozenMap:
     for scheme, url in value.items():
         if scheme not in PROXY_SCHEMES:
             raise ConfigError(f"{name} keys must be 'http' or 'https', got {scheme!r}", field=name)
+        # Messages never quote the URL: it may carry a password.
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
             raise ConfigError(f"{name}[{scheme!r}] must be an http:// or https:// URL",
                               field=f"{name}.{scheme}")
         if not urlsplit(url).hostname:
             raise ConfigError(f"{name}[{scheme!r}] has no host", field=f"{name}.{scheme}")
-        checked[scheme] = url
+        if not url.isprintable():
+            raise ConfigError(f"{name}[{scheme!r}] contains a line break, a control character "
+                              "or an undecodable byte", field=f"{name}.{scheme}")
+        try:
+            port = urlsplit(url).port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ConfigError(f"{name}[{scheme!r}] has an invalid port",
+                              field=f"{name}.{scheme}")
+        proxy_auth(url)  # user:password must make a Proxy-Authorization header (Latin-1)
+        # Its repr hides the password wherever the URL ends up (transport settings, locals).
+        checked[scheme] = url if isinstance(url, MaskedURL) else MaskedURL(url)
     return FrozenMap(checked)
 
 
@@ -343,5 +434,6 @@ _VALIDATORS: dict[str, Any] = {
     "use_fips_endpoint": _check_bool,
     "use_dualstack_endpoint": _check_bool,
     "log_level": _check_log_level,
+    "pickle_credentials": _check_bool,
 }
 assert set(_VALIDATORS) == {f.name for f in _FIELDS}, "every Config field needs a validator"
