@@ -26,6 +26,7 @@ from hub.errors import (
     CredentialsError,
     NoCredentialsError,
 )
+from tests._threads import join_all
 
 UTC = timezone.utc  # datetime.UTC is 3.11+
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzCACHEzSECRET"
@@ -104,9 +105,7 @@ def storm(
     workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
     for worker in workers:
         worker.start()
-    for worker in workers:
-        worker.join(WAIT)
-        assert not worker.is_alive(), "a caller never returned"
+    join_all(workers, WAIT)  # fails naming any caller that never returned
     assert all(r is not None for r in results)
     return [r for r in results if r is not None]
 
@@ -278,7 +277,7 @@ def test_advisory_storm_refreshes_once_without_blocking_others() -> None:
     opener = threading.Thread(target=open_gate_when_others_returned)
     opener.start()
     results = storm(get)
-    opener.join(WAIT)
+    join_all([opener], WAIT)
     assert source.loads == 2  # the first load and exactly one refresh
     assert sum(r is new for r in results) == 1  # the refreshing thread
     assert sum(r is old for r in results) == THREADS - 1  # still valid, served at once
@@ -347,7 +346,7 @@ def test_mandatory_storm_blocks_for_one_refresh() -> None:
     source.started.clear()
     checker.start()
     results = storm(get)
-    checker.join(WAIT)
+    join_all([checker], WAIT)
     assert source.loads == 2
     assert all(r is new for r in results)
 

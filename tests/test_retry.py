@@ -42,6 +42,7 @@ from hub.retry import (
     is_transient,
     make_policy,
 )
+from tests._threads import join_all
 
 # --- stand-ins for hub._request.Request --------------------------------------------------------
 
@@ -287,11 +288,10 @@ def test_quota_thread_safety_32_threads() -> None:
 
     try:
         for target in (drain, churn):
-            workers = [threading.Thread(target=target) for _ in range(threads_n)]
+            workers = [threading.Thread(target=target, daemon=True) for _ in range(threads_n)]
             for w in workers:
                 w.start()
-            for w in workers:
-                w.join()
+            join_all(workers)
     finally:
         sys.setswitchinterval(old)
     drained = threads_n * (rounds // 2) * (5 + 10)
@@ -313,11 +313,10 @@ def test_policy_thread_safety_shared_quota() -> None:
             if i % 4 == 0:
                 policy.on_success(request)
 
-    workers = [threading.Thread(target=worker) for _ in range(threads_n)]
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(threads_n)]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join()
+    join_all(workers)
     # i even -> 5 taken; i odd -> 10 taken; i % 4 == 0 (even) -> 5 refunded.
     per_thread = sum(10 if i % 2 else 5 for i in range(rounds)) - 5 * len(range(0, rounds, 4))
     assert quota.available == 10**6 - threads_n * per_thread
@@ -735,11 +734,10 @@ def test_adaptive_limiter_thread_safety() -> None:
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads_n)]
+    workers = [threading.Thread(target=worker, args=(i,), daemon=True)
+               for i in range(threads_n)]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join(timeout=10)
+    join_all(workers)
     assert not errors
-    assert not any(w.is_alive() for w in workers)
     assert limiter.fill_rate >= 0.5

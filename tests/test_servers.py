@@ -6,7 +6,6 @@ import contextlib
 import json
 import socket
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 import urllib3
 from urllib3.exceptions import ProtocolError, ReadTimeoutError, SSLError
 
+from tests._threads import join_all
 from tests.servers.local import LocalServer
 from tests.servers.responses import (
     RecordedRequest,
@@ -280,10 +280,9 @@ def test_truncated_on_the_wire(local_server):
 
 def test_stall_beyond_read_timeout(local_server, http):
     local_server.script(stall(5.0, ok(b"late")))
-    started = time.monotonic()
+    # The error itself is the proof: without the stall the answer would have arrived.
     with pytest.raises(ReadTimeoutError):
         http.request("GET", local_server.url + "/", timeout=urllib3.Timeout(connect=1, read=0.2))
-    assert time.monotonic() - started < 2.0
 
 
 def test_stall_within_timeout_then_answers(local_server, http):
@@ -402,10 +401,8 @@ def test_shutdown_is_clean_with_clients_connected():
     raw_request(stalled, "/stalled")
     assert server.wait_for_requests(4)
 
-    started = time.monotonic()
-    server.stop()
-    assert time.monotonic() - started < 1.0
-    assert server.alive_threads == 0
+    server.stop()  # joins its threads for at most 5 s: less than the 30 s stall
+    assert server.alive_threads == 0  # so the stall was interrupted, not waited out
     assert server.connections.open == 0
     for sock in [*idle, half_sent, stalled]:
         # Every client sees the end of its connection now (EOF after any earlier response);
@@ -430,11 +427,10 @@ def test_parallel_clients(local_server):
         except BaseException as exc:  # noqa: BLE001 (re-raised in the main thread)
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(8)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(10.0)
+    join_all(threads)
     assert not errors
     stats = local_server.connections
     assert sum(stats.requests_per_connection.values()) == 160

@@ -13,6 +13,7 @@ import pytest
 from hub import signing
 from hub.credentials import Credentials
 from hub.errors import ConfigError, HubError
+from tests._threads import run_in_threads
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "aws4_testsuite"
 ACCESS_KEY = "AKIDEXAMPLE"
@@ -370,10 +371,14 @@ def test_presign_rejects_naive_timestamp() -> None:
 
 def test_concurrent_signing_agrees() -> None:
     # Pure function plus a shared key cache: many threads, many keys, identical answers.
-    from concurrent.futures import ThreadPoolExecutor
-
     regions = [f"region-{i}" for i in range(100)]  # more than the cache holds: evictions too
     expected = {region: _sign(region=region) for region in regions}
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda region: (region, _sign(region=region)), regions * 20))
+    results: list[tuple[str, object]] = []
+
+    def sign_all(index: int) -> None:
+        for region in (regions * 20)[index::8]:
+            results.append((region, _sign(region=region)))
+
+    assert run_in_threads(8, sign_all) == []
+    assert len(results) == len(regions) * 20
     assert all(added == expected[region] for region, added in results)
