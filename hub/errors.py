@@ -11,6 +11,7 @@
     ├── CredentialsError
     │   ├── NoCredentialsError      the whole provider chain came up empty
     │   ├── CredentialProviderError one provider failed (bad file, process exited non-zero, ...)
+    │   │   └── SSOTokenExpiredError the SSO login expired: run aws sso login
     │   └── CredentialRefreshError  refreshing expiring credentials failed
     ├── HTTPClientError             the request did not get an HTTP response
     │   ├── EndpointConnectionError could not connect
@@ -65,6 +66,7 @@ __all__ = [
     "ResponseParseError",
     "ResponseTooLargeError",
     "SSLError",
+    "SSOTokenExpiredError",
     "UnknownServiceError",
     "UnsupportedProtocolError",
     "XMLForbidden",
@@ -232,6 +234,13 @@ class CredentialProviderError(CredentialsError):
     def __init__(self, provider: str, message: str) -> None:
         super().__init__(f"{provider}: {message}")
         self.provider = provider
+
+
+class SSOTokenExpiredError(CredentialProviderError):
+    """The SSO access token is missing, expired or rejected and could not be refreshed.
+
+    The message says which ``aws sso login`` command to run.
+    """
 
 
 class CredentialRefreshError(CredentialsError):
