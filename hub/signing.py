@@ -6,7 +6,11 @@ signing keys (``functools.lru_cache`` is thread-safe), keyed by (secret, date, r
 a key is valid for one UTC day, so most requests skip the four key-deriving HMACs.
 
 Secrets never appear in a return value (apart from being the key of the signature) nor in an
-exception message.
+exception message. The secret key, the token and everything derived from them (canonical
+request, signing key) live in local variables of the private functions below; :func:`sign`
+and :func:`presign_url` clear those frames when anything raises inside them and raise an error
+that carries no secret (see :mod:`hub._redact`), so a traceback recorded with its locals
+(Sentry, ``capture_locals=True``) shows where signing failed but no secret.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
+from hub._redact import scrubbed
 from hub._sigv4_canonical import (
     SKIPPED_HEADERS,
     amz_date,
@@ -229,21 +234,27 @@ def sign(
 
     Raises:
         ConfigError: ``timestamp`` is naive, ``url`` is not absolute, ``region``/``service`` is
-            empty, or ``body`` cannot be hashed.
+            empty, or ``body`` cannot be hashed; or an argument of the wrong type made signing
+            fail (the error then names only the original exception's type, since its details
+            may quote a credential).
     """
-    return _sign(
-        method,
-        url,
-        headers,
-        body,
-        credentials,
-        region,
-        service,
-        timestamp,
-        normalize_path,
-        payload_hash,
-        sign_token,
-    ).headers
+    try:
+        return _sign(
+            method,
+            url,
+            headers,
+            body,
+            credentials,
+            region,
+            service,
+            timestamp,
+            normalize_path,
+            payload_hash,
+            sign_token,
+        ).headers
+    except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+        error = scrubbed(exc, "signing the request", field="request")
+    raise error  # outside the except block: no __context__ holding the original
 
 
 def _presign(
@@ -338,14 +349,18 @@ def presign_url(
         ConfigError: ``expires`` is out of range or not an int, ``timestamp`` is naive,
             ``url`` is not absolute, or ``region``/``service`` is empty.
     """
-    return _presign(
-        method,
-        url,
-        credentials,
-        region,
-        service,
-        timestamp,
-        expires,
-        normalize_path,
-        payload_hash,
-    )[0]
+    try:
+        return _presign(
+            method,
+            url,
+            credentials,
+            region,
+            service,
+            timestamp,
+            expires,
+            normalize_path,
+            payload_hash,
+        )[0]
+    except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+        error = scrubbed(exc, "presigning the URL", field="request")
+    raise error  # outside the except block: no __context__ holding the original

@@ -5,13 +5,14 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import Mapping
+from datetime import datetime
 
+from hub._redact import scrubbed
 from hub.credentials._values import Credentials
 from hub.errors import ConfigError, CredentialProviderError
 
 __all__ = ["resolve_region"]
 
-Section = Mapping[str, str]
 
 # configparser copies a "[DEFAULT]" section into every other section; the AWS files have no such
 # notion, so give that role to a name no file will use and treat "[DEFAULT]" as a plain section.
@@ -51,6 +52,32 @@ def config_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str])
     return os.path.expanduser(os.fspath(chosen))
 
 
+class Section(dict[str, str]):
+    """One section's ``key -> value``; its ``repr`` shows the keys, never the values.
+
+    The values include secret keys and tokens, and a section is a local variable of the
+    providers, so a traceback recorded with its locals must not show them.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<Section keys={sorted(self)!r}>"
+
+
+class Sections(dict[str, dict[str, str]]):
+    """A parsed INI file: ``section name -> Section``; its ``repr`` shows only the names.
+
+    Keep the values as :class:`Section` objects when copying them (``dict(section)`` would
+    make their repr show the secrets again).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<Sections {sorted(self)!r}>"
+
+
 def read_ini(path: str, provider: str) -> dict[str, dict[str, str]] | None:
     """Parse an AWS-style INI file into ``{section: {key: value}}``.
 
@@ -59,13 +86,22 @@ def read_ini(path: str, provider: str) -> dict[str, dict[str, str]] | None:
         provider: The provider's name, for error messages.
 
     Returns:
-        The sections, or None when the file does not exist.
+        The sections (masked reprs), or None when the file does not exist.
 
     Raises:
         CredentialProviderError: The file exists but cannot be read or parsed. The message names
             the file and line numbers only: a parse error's own text quotes the offending line,
-            which may hold a secret, so it is neither shown nor chained.
+            which may hold a secret, so it is neither shown nor chained, and the frames that
+            held the file's text are cleared of their locals.
     """
+    try:
+        return _read_ini(path, provider)
+    except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+        error = scrubbed(exc, f"reading {path}", provider=provider)
+    raise error  # outside the except block: no __context__ holding the file's text
+
+
+def _read_ini(path: str, provider: str) -> dict[str, dict[str, str]] | None:
     try:
         with open(path, encoding="utf-8-sig") as file:
             text = file.read()
@@ -90,13 +126,15 @@ def read_ini(path: str, provider: str) -> dict[str, dict[str, str]] | None:
         problem = f"invalid INI syntax ({type(exc).__name__})"
     if problem is not None:
         raise CredentialProviderError(provider, f"malformed file {path}: {problem}")
-    return {
-        name: {key: value.strip() for key, value in parser.items(name, raw=True)}
+    return Sections(
+        (name, Section((key, value.strip()) for key, value in parser.items(name, raw=True)))
         for name in parser.sections()
-    }
+    )
 
 
-def config_profile(sections: Mapping[str, Section], profile: str) -> Section | None:
+def config_profile(
+    sections: Mapping[str, Mapping[str, str]], profile: str
+) -> Mapping[str, str] | None:
     """Return ``profile``'s section of a config file (``[profile NAME]``, or ``[default]``)."""
     section = sections.get(f"profile {profile}")
     if section is None and profile == "default":
@@ -104,7 +142,9 @@ def config_profile(sections: Mapping[str, Section], profile: str) -> Section | N
     return section
 
 
-def static_credentials(section: Section, *, provider: str, where: str) -> Credentials | None:
+def static_credentials(
+    section: Mapping[str, str], *, provider: str, where: str
+) -> Credentials | None:
     """Build credentials from a profile's ``aws_access_key_id``/``aws_secret_access_key`` keys.
 
     Args:
@@ -116,8 +156,19 @@ def static_credentials(section: Section, *, provider: str, where: str) -> Creden
         The credentials, or None when the profile has neither key.
 
     Raises:
-        CredentialProviderError: Only one of the two keys is set.
+        CredentialProviderError: Only one of the two keys is set, or a value is invalid (the
+            message names the key, never its value).
     """
+    try:
+        return _static_credentials(section, provider, where)
+    except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+        error = scrubbed(exc, f"reading the keys of {where}", provider=provider)
+    raise error
+
+
+def _static_credentials(
+    section: Mapping[str, str], provider: str, where: str
+) -> Credentials | None:
     access_key = section.get("aws_access_key_id") or None
     secret_key = section.get("aws_secret_access_key") or None
     if access_key is None and secret_key is None:
@@ -126,7 +177,32 @@ def static_credentials(section: Section, *, provider: str, where: str) -> Creden
         missing = "aws_secret_access_key" if secret_key is None else "aws_access_key_id"
         raise CredentialProviderError(provider, f"{where} has no {missing}")
     token = section.get("aws_session_token") or section.get("aws_security_token") or None
-    return Credentials(access_key, secret_key, token)
+    return credentials_or_error(access_key, secret_key, token, None, provider=provider,
+                                where=where)
+
+
+def credentials_or_error(
+    access_key: str,
+    secret_key: str,
+    token: str | None,
+    expiry: datetime | None,
+    *,
+    provider: str,
+    where: str,
+) -> Credentials:
+    """Build Credentials, turning an invalid value into the provider's typed error.
+
+    Raises:
+        CredentialProviderError: A value is invalid; the message names the field (from
+            :class:`~hub.Credentials`' own check), never the value.
+    """
+    problem: str | None = None
+    try:
+        return Credentials(access_key, secret_key, token, expiry)
+    except ConfigError as exc:
+        problem = str(exc)
+    del access_key, secret_key, token
+    raise CredentialProviderError(provider, f"{where}: {problem}")
 
 
 def resolve_region(

@@ -8,6 +8,8 @@ import shlex
 import subprocess
 from typing import Any
 
+from hub._redact import scrubbed
+from hub.credentials._files import credentials_or_error
 from hub.credentials._time import parse_timestamp
 from hub.credentials._values import Credentials
 from hub.errors import ConfigError, CredentialProviderError
@@ -82,8 +84,17 @@ class ProcessProvider:
 
         Raises:
             CredentialProviderError: The command cannot be started, times out, exits non-zero
-                or prints something other than version 1 credentials JSON.
+                or prints something other than version 1 credentials JSON, or a value it
+                printed is invalid. Nothing it printed on stdout is quoted, chained or left in
+                the locals of the frames the error passed through.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, f"{self._program!r}", provider=self.name)
+        raise error  # outside the except block: no __context__ holding stdout
+
+    def _load(self) -> Credentials:
         try:
             done = subprocess.run(
                 self._argv,
@@ -137,4 +148,7 @@ class ProcessProvider:
                 raise self._fail(
                     f"printed Expiration {fields['Expiration']!r} that is not ISO-8601"
                 ) from None
-        return Credentials(access_key, secret_key, fields["SessionToken"], expiry)
+        where = f"profile {self._profile!r}: {self._program!r}" if self._profile is not None \
+            else repr(self._program)
+        return credentials_or_error(access_key, secret_key, fields["SessionToken"], expiry,
+                                    provider=self.name, where=f"{where} printed invalid values")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from hub._redact import scrubbed
 from hub.credentials._files import (
     config_file,
     config_profile,
     credentials_file,
+    credentials_or_error,
     environ_of,
     read_ini,
     resolve_profile,
@@ -91,6 +94,13 @@ class EnvironmentProvider:
             CredentialProviderError: Only one of the key variables is set, or
                 ``AWS_CREDENTIAL_EXPIRATION`` is not an ISO-8601 timestamp.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "reading the environment", provider=self.name)
+        raise error  # outside the except block, with this provider's frames cleared
+
+    def _load(self) -> Credentials | None:
         env = environ_of(self._environ)
         access_key = env.get("AWS_ACCESS_KEY_ID") or None
         secret_key = env.get("AWS_SECRET_ACCESS_KEY") or None
@@ -111,7 +121,18 @@ class EnvironmentProvider:
                 raise CredentialProviderError(
                     self.name, f"AWS_CREDENTIAL_EXPIRATION {expiration!r} is not ISO-8601"
                 ) from None
-        return Credentials(access_key, secret_key, token, expiry)
+        return credentials_or_error(access_key, secret_key, token, expiry, provider=self.name,
+                                    where="the AWS_* environment variables")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The live environment travels as "read the receiving process's environment"; an
+        # explicit mapping holds the keys themselves, so it does not travel at all.
+        if self._environ is not None:
+            raise TypeError(
+                "an EnvironmentProvider with an explicit environ mapping does not pickle: the "
+                "mapping holds the secret key"
+            )
+        return (EnvironmentProvider, ())
 
 
 class SharedCredentialsProvider:
@@ -156,6 +177,13 @@ class SharedCredentialsProvider:
             CredentialProviderError: The file cannot be read or parsed, or the profile has only
                 one of ``aws_access_key_id`` / ``aws_secret_access_key``.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "reading the shared credentials file", provider=self.name)
+        raise error  # outside the except block, with this provider's frames cleared
+
+    def _load(self) -> Credentials | None:
         env = environ_of(self._environ)
         path = credentials_file(self._path, env)
         sections = read_ini(path, self.name)
@@ -168,6 +196,11 @@ class SharedCredentialsProvider:
         return static_credentials(
             section, provider=self.name, where=f"profile {profile!r} in {path}"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Travels as its settings; of an explicit environ, only the variables it reads.
+        return (_rebuild, (type(self), (self._profile, self._path),
+                           _settings_only(self._environ), {}))
 
 
 class SharedConfigProvider:
@@ -217,6 +250,13 @@ class SharedConfigProvider:
             CredentialProviderError: The file cannot be read or parsed, the profile has only
                 one of the two keys, or ``credential_process`` fails.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "reading the shared config file", provider=self.name)
+        raise error  # outside the except block, with this provider's frames cleared
+
+    def _load(self) -> Credentials | None:
         env = environ_of(self._environ)
         path = config_file(self._path, env)
         sections = read_ini(path, self.name)
@@ -238,6 +278,28 @@ class SharedConfigProvider:
         except ConfigError as exc:
             raise CredentialProviderError(self.name, f"{where}: {exc}") from None
         return process.load()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), (self._profile, self._path),
+                           _settings_only(self._environ),
+                           {"process_timeout": self._process_timeout}))
+
+
+# The variables the shared-file providers read: all that an explicit environ mapping keeps
+# when pickled (a copy of os.environ would otherwise ship AWS_SECRET_ACCESS_KEY).
+_FILE_SETTINGS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
+                  "AWS_CONFIG_FILE")
+
+
+def _settings_only(environ: Mapping[str, str] | None) -> dict[str, str] | None:
+    if environ is None:
+        return None
+    return {name: environ[name] for name in _FILE_SETTINGS if name in environ}
+
+
+def _rebuild(cls: Any, args: tuple[Any, ...], environ: Mapping[str, str] | None,
+             kwargs: dict[str, Any]) -> Any:
+    return cls(*args, environ=environ, **kwargs)
 
 
 class RefreshableProvider:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from hub.errors import ConfigError
 
@@ -15,9 +15,29 @@ def _mask(value: str) -> str:
     return f"****{value[-4:]}" if len(value) > 4 else "****"
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+def _problem(name: str, value: object, *, header: bool) -> str | None:
+    """Why ``value`` cannot be ``credentials.<name>``, or None. Never quotes the value."""
+    if not isinstance(value, str) or not value:
+        return f"credentials.{name} must be a non-empty string, got {type(value).__name__}"
+    # isprintable() is False for CR/LF and other control characters, and for the lone
+    # surrogates that stand for undecodable bytes in environment variables and file names.
+    if not value.isprintable():
+        return (f"credentials.{name} contains a line break, a control character or an "
+                "undecodable byte (the value is not shown)")
+    if header and not value.isascii() and max(value) > "\xff":
+        return (f"credentials.{name} has characters outside Latin-1, which an HTTP header "
+                "cannot carry (the value is not shown)")
+    return None
+
+
+@dataclass(frozen=True, slots=True, repr=False, init=False)
 class Credentials:
     """An immutable set of AWS credentials.
+
+    Values are checked here, once, so that nothing later (signing, sending) can fail on them
+    with an error that quotes them. The secret key and token never show in ``repr``/``str``,
+    and credentials do not pickle (see :doc:`/security`): ship them on purpose with
+    ``Config(pickle_credentials=True)``.
 
     Args:
         access_key: The access key id.
@@ -26,35 +46,61 @@ class Credentials:
         expiry: When temporary credentials expire (timezone-aware), or None for long-lived ones.
 
     Raises:
-        ConfigError: A key is empty or not a string, or ``expiry`` is naive.
+        ConfigError: A key is empty or not a string; a key or token has a line break, another
+            control character or an undecodable byte; the access key or token is not Latin-1
+            (they are sent in headers); or ``expiry`` is naive. The message names the field and
+            never quotes the value.
     """
 
     access_key: str
     secret_key: str
-    token: str | None = None
-    expiry: datetime | None = None
+    token: str | None
+    expiry: datetime | None
 
-    def __post_init__(self) -> None:
-        for name in ("access_key", "secret_key"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                raise ConfigError(
-                    f"credentials.{name} must be a non-empty string, got {type(value).__name__}",
-                    field=f"credentials.{name}",
-                )
-        if self.token is not None and (not isinstance(self.token, str) or not self.token):
-            raise ConfigError(
-                "credentials.token must be a non-empty string or None", field="credentials.token"
-            )
-        if self.expiry is not None and (
-            not isinstance(self.expiry, datetime) or self.expiry.tzinfo is None
-        ):
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        token: str | None = None,
+        expiry: datetime | None = None,
+    ) -> None:
+        problem = (
+            _problem("access_key", access_key, header=True)
+            or _problem("secret_key", secret_key, header=False)
+            or (None if token is None else _problem("token", token, header=True))
+        )
+        if problem is not None:
+            # Deleted before raising: a traceback recorded with its locals shows this frame.
+            del access_key, secret_key, token
+            field = problem.split(" ", 1)[0]
+            raise ConfigError(problem, field=field)
+        if expiry is not None and (not isinstance(expiry, datetime) or expiry.tzinfo is None):
+            del access_key, secret_key, token
             raise ConfigError(
                 "credentials.expiry must be a timezone-aware datetime or None",
                 field="credentials.expiry",
             )
+        object.__setattr__(self, "access_key", access_key)
+        object.__setattr__(self, "secret_key", secret_key)
+        object.__setattr__(self, "token", token)
+        object.__setattr__(self, "expiry", expiry)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError(
+            "hub.Credentials do not pickle: they hold a secret key. To ship them to another "
+            "process on purpose, pickle a Config(credentials=..., pickle_credentials=True); "
+            "see the security docs"
+        )
+
+    def __copy__(self) -> Credentials:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Credentials:
+        return self
 
     def __repr__(self) -> str:
+        if not hasattr(self, "expiry"):  # shown in a traceback while __init__ rejects a value
+            return "Credentials(<not built>)"
         parts = [f"access_key={_mask(self.access_key)!r}", "secret_key=<hidden>"]
         if self.token is not None:
             parts.append("token=<hidden>")
