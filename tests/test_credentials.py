@@ -598,8 +598,14 @@ def test_default_chain_order(
     chain = default_chain()
     assert [p.name for p in chain.providers] == [
         "env",
+        "assume-role",
+        "assume-role-with-web-identity",
+        "sso",
         "shared-credentials-file",
+        "custom-process",
         "shared-config-file",
+        "container-role",
+        "iam-role",
     ]
     assert access_key(chain) == "AKIDCREDFILE"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
@@ -638,11 +644,14 @@ def test_default_chain_falls_through_to_credential_process(
 def test_default_chain_nothing_found(aws_files: Callable[[str, str], None]) -> None:
     with pytest.raises(NoCredentialsError) as info:
         default_chain().load()
-    assert info.value.tried == ("env", "shared-credentials-file", "shared-config-file")
+    everything = ("assume-role", "assume-role-with-web-identity", "sso",
+                  "shared-credentials-file", "custom-process", "shared-config-file",
+                  "container-role", "iam-role")
+    assert info.value.tried == ("env", *everything)
     aws_files("[default]\n", "[default]\n")
     with pytest.raises(NoCredentialsError) as info:
         default_chain("ghost").load()
-    assert info.value.tried == ("shared-credentials-file", "shared-config-file")
+    assert info.value.tried == everything
 
 
 def test_default_chain_broken_file_is_reported(aws_files: Callable[[str, str], None]) -> None:

@@ -7,9 +7,12 @@ temporary credentials once, in one thread, before they expire.
 
 from __future__ import annotations
 
+from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
 from hub.credentials._cache import CredentialsCache
-from hub.credentials._chain import ChainProvider, default_chain
+from hub.credentials._chain import ChainProvider, CredentialProcessProvider, default_chain
+from hub.credentials._container import ContainerProvider
 from hub.credentials._files import resolve_region
+from hub.credentials._imds import InstanceMetadataProvider
 from hub.credentials._process import ProcessProvider
 from hub.credentials._providers import (
     EnvironmentProvider,
@@ -18,19 +21,26 @@ from hub.credentials._providers import (
     SharedCredentialsProvider,
     StaticProvider,
 )
+from hub.credentials._sso import SSOProvider
 from hub.credentials._values import CredentialProvider, Credentials
 
 __all__ = [
+    "AssumeRoleProvider",
     "ChainProvider",
+    "ContainerProvider",
+    "CredentialProcessProvider",
     "CredentialProvider",
     "Credentials",
     "CredentialsCache",
     "EnvironmentProvider",
+    "InstanceMetadataProvider",
     "ProcessProvider",
     "RefreshableProvider",
+    "SSOProvider",
     "SharedConfigProvider",
     "SharedCredentialsProvider",
     "StaticProvider",
+    "WebIdentityProvider",
     "default_chain",
     "resolve_region",
 ]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from hub._request import HTTPRequest
-from hub._transport import TransportRegistry, TransportSettings, make_timeout
 from hub._types import FrozenMap
+
+if TYPE_CHECKING:
+    from hub._transport import TransportRegistry
 
 __all__ = ["HttpReply", "HttpSend", "env_proxies", "send"]
 
@@ -45,8 +47,9 @@ HttpSend = Callable[
 ]
 
 # One registry for every provider in the process (the transports in it re-create their pools
-# in a forked child).
-_registry = TransportRegistry()
+# in a forked child). Created on first use: hub.credentials is imported by hub._config, which
+# the transport module imports, and most processes never need it.
+_registry: TransportRegistry | None = None
 
 
 def send(
@@ -73,6 +76,12 @@ def send(
     Raises:
         HTTPClientError: A subclass saying what failed (connect, timeout, reset...).
     """
+    global _registry
+    from hub._request import HTTPRequest
+    from hub._transport import TransportRegistry, TransportSettings, make_timeout
+
+    if _registry is None:
+        _registry = TransportRegistry()  # a race creates two; one is dropped, harmlessly
     settings = TransportSettings(
         max_pool_connections=10,
         pool_block=False,

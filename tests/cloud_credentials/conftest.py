@@ -66,7 +66,8 @@ def cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]
     """A clean ``os.environ`` for one test; returns a dict copy callers may extend.
 
     The shared files are ``tmp_path/aws/config`` and ``tmp_path/aws/credentials`` (empty);
-    ``HOME`` is ``tmp_path`` (so ``~/.aws/sso/cache`` is ``tmp_path/.aws/sso/cache``).
+    ``HOME`` is ``tmp_path`` (so ``~/.aws/sso/cache`` is ``tmp_path/.aws/sso/cache``), and
+    ``AWS_EC2_METADATA_DISABLED=true`` is set in ``os.environ`` (not in the returned dict).
     """
     for name in list(os.environ):
         upper = name.upper()
@@ -77,6 +78,9 @@ def cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]
     (aws / "config").write_text("")
     (aws / "credentials").write_text("")
     monkeypatch.setenv("HOME", str(tmp_path))
+    # No real metadata service, ever: tests that use the fake IMDS through os.environ set its
+    # endpoint and remove this (the returned dict does not have it).
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
     return {

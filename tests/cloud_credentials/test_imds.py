@@ -239,6 +239,7 @@ def test_same_requests_as_botocore(
     import botocore.session
 
     monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url)
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")
     theirs = botocore.session.Session().get_credentials()
     assert theirs is not None and theirs.method == "iam-role"
     botocore_requests = paths(imds)
