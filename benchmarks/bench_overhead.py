@@ -29,7 +29,7 @@ from urllib3 import HTTPHeaderDict
 
 import hub
 from hub._request import HTTPResponse, Request
-from hub.services.dynamodb import _OPS
+from hub.services.dynamodb.client import MODEL
 
 _PARAMS = {"TableName": "t", "Item": {"pk": {"S": "key"}, "value": {"S": "v" * 64},
                                       "n": {"N": "42"}}}
@@ -41,7 +41,7 @@ def phase_costs() -> dict[str, float]:
     session = hub.Session(hub.Config(region="us-east-1", endpoint_url="http://127.0.0.1:1",
                                      credentials=hub.Credentials("testing", "testing")))
     client_config = session.client("dynamodb").client_config
-    handlers, op = client_config.handlers, _OPS["PutItem"]
+    handlers, op = client_config.handlers, MODEL.operations["PutItem"]
     headers = HTTPHeaderDict({"x-amzn-RequestId": "abc", "x-amz-crc32": str(zlib.crc32(_BODY)),
                               "Content-Type": "application/x-amz-json-1.0"})
 

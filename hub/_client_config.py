@@ -25,6 +25,7 @@ from hub.errors import ConfigError
 if TYPE_CHECKING:
     from hub._client import Client
     from hub._snapshot import Snapshot
+    from hub.protocols import WireProtocol
     from hub.retry import RetryPolicy
 
 
@@ -66,9 +67,10 @@ class ClientConfig:
         retry_policy: The retry policy (its quota is shared by these clients).
         timeout: The urllib3 timeout built from the config.
         user_agent: The User-Agent header value.
-        spec: The service's static metadata.
+        spec: The service's static description (model, signing options, customizations).
         snapshot: The session snapshot this config was resolved from.
         client_class: The client class to instantiate (resolved once, not per client).
+        protocol: The service's wire protocol object.
     """
 
     config: Config
@@ -82,6 +84,7 @@ class ClientConfig:
     spec: ServiceSpec
     snapshot: Snapshot
     client_class: type[Client]
+    protocol: WireProtocol
 
     def __repr__(self) -> str:
         info = self.info
@@ -133,12 +136,15 @@ def resolve_client_config(
 
     Raises:
         UnknownServiceError: The service is not known.
+        UnsupportedProtocolError: hub does not speak the service's wire protocol.
         ConfigError: A config is invalid, or no region/endpoint can be resolved.
     """
     from hub._protocol_handlers import protocol_handlers
+    from hub.protocols import get_protocol
     from hub.retry import make_policy
 
     spec = service_spec(service_name)
+    protocol = get_protocol(spec.protocol)
     config = snapshot.config.merge(*configs)
     url, signing_region, custom, partition = _endpoint(spec, config)
     info = ClientInfo(
@@ -154,7 +160,7 @@ def resolve_client_config(
     return ClientConfig(
         config=config,
         info=info,
-        handlers=spec.customize(protocol_handlers(spec.protocol, snapshot.handlers)),
+        handlers=spec.add_handlers(protocol_handlers(snapshot.handlers)),
         credentials=credentials_cache_for(config, snapshot.config, snapshot.credentials),
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
         retry_policy=make_policy(config.retry_mode or "standard", config.max_attempts or 3),
@@ -162,5 +168,6 @@ def resolve_client_config(
         user_agent=_user_agent(config.user_agent_extra),
         spec=spec,
         snapshot=snapshot,
-        client_class=spec.client_class(),
+        client_class=spec.client_class,
+        protocol=protocol,
     )

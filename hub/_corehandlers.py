@@ -88,18 +88,15 @@ def sign_v4(request: Request) -> None:
     http = request.http_request
     for name in _AUTH_HEADERS:
         http.headers.pop(name, None)
-    is_s3 = info.signing_name == "s3"
+    options = client_config.spec.signing  # the service's SigningOptions (its customizations)
     payload_hash = None
-    if is_s3:
-        body = http.body
-        streaming = body is not None and not isinstance(body, (bytes, bytearray, memoryview))
+    body = http.body
+    streaming = body is not None and not isinstance(body, (bytes, bytearray, memoryview))
+    if streaming and options.unsigned_streams_over_tls and http.url.startswith("https:"):
         # Over TLS the transport already protects the payload; hashing a stream would mean
-        # reading it twice, so S3 streams are sent UNSIGNED-PAYLOAD as botocore does.
-        if streaming and http.url.startswith("https:"):
-            payload_hash = _UNSIGNED_PAYLOAD
-        else:
-            payload_hash = _hash_body(request)
-    elif http.body is not None and not isinstance(http.body, (bytes, bytearray, memoryview)):
+        # reading it twice, so such streams are sent UNSIGNED-PAYLOAD as botocore does (S3).
+        payload_hash = _UNSIGNED_PAYLOAD
+    elif streaming or options.payload_hash_header:
         payload_hash = _hash_body(request)  # a stream: hash it here, the signer only sees bytes
     body_for_hash = http.body if isinstance(http.body, (bytes, str)) or http.body is None else None
     added = sign(
@@ -111,7 +108,7 @@ def sign_v4(request: Request) -> None:
         region=info.signing_region,
         service=info.signing_name,
         timestamp=datetime.now(timezone.utc),
-        normalize_path=not is_s3,
+        normalize_path=options.normalize_path,
         payload_hash=payload_hash,
     )
     # Credential-bearing values hide themselves from every repr (tracebacks with locals too).

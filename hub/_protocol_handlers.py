@@ -1,17 +1,19 @@
 """The handlers a service's wire protocol adds to the session's (once per client config).
 
-``protocol_handlers(protocol, handlers)`` adds, for operations described by an
+Every protocol is one :class:`~hub.protocols.WireProtocol` object (``client_config.protocol``);
+the handlers here are the same for all of them, for operations described by an
 :class:`~hub.protocols.OperationModel`:
 
 - validate: ``protocol.validate_params`` (skipped when ``Config.parameter_validation`` is False);
-- build (pushed to the front): ``protocol.build``, which serializes ``request.params`` into
-  ``request.http_request``;
-- unmarshal: ``protocol.unmarshal`` (boto3-shaped dict; a ``StreamingBody`` for streamed
-  outputs);
-- unmarshal_error: ``protocol.unmarshal_error`` (a boto3-shaped ClientError).
+- build (pushed to the front): ``protocol.build``: ``protocol.serialize`` into
+  ``request.http_request`` (plus flexible checksums and the operation's host prefix);
+- unmarshal: ``protocol.unmarshal``: ``protocol.parse`` (a ``StreamingBody`` attached for
+  streamed outputs);
+- unmarshal_error: ``protocol.unmarshal_error``: ``protocol.parse_error``, then the error
+  becomes the service's modeled subclass (``client.exceptions.NoSuchKey``) when it has one.
 
 Service quirks (S3's bucket addressing, CopySource, ...) are not here: they are the service's
-own named handlers (``hub/services/_s3_customizations.py``).
+own named handlers (its package's ``customizations.py``).
 
 Requests for a plain :class:`~hub.Operation` (no model) get the generic behaviour: the raw body
 plus ``ResponseMetadata``, and the status code as the error code.
@@ -19,18 +21,19 @@ plus ``ResponseMetadata``, and the status code as the error code.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
+from hub._streaming import StreamingBody
 from hub.errors import ClientError
-from hub.protocols import jsonrpc, restxml
-from hub.protocols._common import lower_headers, response_metadata
+from hub.protocols._common import apply_host_prefix, lower_headers, response_metadata
 from hub.protocols._shapes import OperationModel
 from hub.protocols.validate import validate
 
-__all__ = ["protocol_handlers"]
+__all__ = ["modeled_error", "protocol_handlers"]
 
 _Fn = Callable[[Request], None]
 
@@ -72,7 +75,7 @@ def raw_unmarshal_error(request: Request) -> None:
     )
 
 
-# --------------------------------------------------------------------------- shared
+# --------------------------------------------------------------------------- model-driven
 
 def validate_params(request: Request) -> None:
     """Check ``request.params`` against the operation's input shape (before any I/O)."""
@@ -83,27 +86,22 @@ def validate_params(request: Request) -> None:
         validate(op, request.params)
 
 
-def _with_attempts(error: ClientError, request: Request) -> ClientError:
-    response = error.response
-    if response is not None:
-        meta = response.get("ResponseMetadata")
-        if isinstance(meta, dict):
-            meta["RetryAttempts"] = request.retry_count
-    return error
-
-
-# --------------------------------------------------------------------------- rest-xml
-
-def restxml_build(request: Request) -> None:
-    """Serialize params into the HTTP request (path-style URL; flexible checksums)."""
+def build(request: Request) -> None:
+    """Serialize params into the HTTP request with the client's wire protocol."""
     op = request.operation
     if type(op) is not OperationModel:
         return
+    client_config = request.client_config
     params = request.params
-    serialized = restxml.serialize(op, params, base_url=request.client_config.info.endpoint)
+    info = client_config.info
+    serialized = client_config.protocol.serialize(
+        op, params, endpoint=info.endpoint, service=client_config.spec.model)
     http = request.http_request
     http.method = serialized.method
-    http.url = serialized.url
+    # The operation's host prefix ("{AccountId}.") goes in front of AWS hosts only: a custom
+    # endpoint (a local test server, a proxy) is taken as the caller wrote it.
+    http.url = (serialized.url if info.custom_endpoint
+                else apply_host_prefix(serialized.url, serialized.host_prefix))
     headers = serialized.headers
     algorithm_member = op.request_algorithm_member
     algorithm = params.get(algorithm_member) if algorithm_member else None
@@ -131,7 +129,7 @@ def _add_checksum(headers: dict[str, str], algorithm: str, body: bytes) -> None:
     headers[f"x-amz-checksum-{name.lower()}"] = base64.b64encode(digest).decode("ascii")
 
 
-def restxml_unmarshal(request: Request) -> None:
+def unmarshal(request: Request) -> None:
     """Parse a 2xx response (attach a StreamingBody for streamed outputs)."""
     op = request.operation
     if type(op) is not OperationModel:
@@ -139,106 +137,71 @@ def restxml_unmarshal(request: Request) -> None:
         return
     response = request.http_response
     assert response is not None
-    member = op.streaming_output_member
+    protocol = request.client_config.protocol
+    member = protocol.streaming_member(op)
     if member is not None and response.raw is not None:
-        from hub.services._streaming import StreamingBody
-
-        data = restxml.parse(op, response.status, response.headers, b"")
+        data = protocol.parse(op, response.status, response.headers, b"")
         length = data.get("ContentLength")
         raw, response.raw = response.raw, None  # the StreamingBody owns the connection now
         data[member] = StreamingBody(raw, length if isinstance(length, int) else None,
                                      request.http_request.url)
     else:
-        data = restxml.parse(op, response.status, response.headers, response.read_body())
+        data = protocol.parse(op, response.status, response.headers, response.read_body())
     data["ResponseMetadata"]["RetryAttempts"] = request.retry_count
     request.data = data
 
 
-def _unmarshal_error_with(parse_error: Callable[..., ClientError], doc: str) -> _Fn:
-    def unmarshal_error(request: Request) -> None:
-        op = request.operation
-        if type(op) is not OperationModel:
-            raw_unmarshal_error(request)
-            return
-        response = request.http_response
-        assert response is not None
-        error = parse_error(op, response.status, response.headers, response.read_body())
-        request.error = _with_attempts(error, request)
+def modeled_error(request: Request, error: ClientError) -> ClientError:
+    """``error`` as the service's modeled subclass for its code (``NoSuchKey``), if any.
 
-    unmarshal_error.__doc__ = doc
-    return unmarshal_error
+    The subclass instance carries the same message, attributes and ``response``; the current
+    attempt count is written into its ``ResponseMetadata``.
+    """
+    response = error.response
+    if response is not None:
+        meta = response.get("ResponseMetadata")
+        if isinstance(meta, dict):
+            meta["RetryAttempts"] = request.retry_count
+    if type(error) is not ClientError:
+        return error
+    errors = importlib.import_module(request.client_config.spec.errors_module)
+    cls = errors.ERRORS.get(error.code)
+    if cls is None:
+        return error
+    modeled: ClientError = cls.__new__(cls)
+    modeled.args = error.args
+    modeled.__dict__.update(error.__dict__)
+    return modeled
 
 
-restxml_unmarshal_error = _unmarshal_error_with(
-    restxml.parse_error, "Turn a rest-xml error response into a boto3-shaped ClientError.")
-
-
-# --------------------------------------------------------------------------- json (DynamoDB)
-
-def json_build(request: Request) -> None:
-    """Serialize params as an AWS JSON request (``POST /`` with ``X-Amz-Target``)."""
+def unmarshal_error(request: Request) -> None:
+    """Turn an error response into a boto3-shaped (and, when modeled, typed) ClientError."""
     op = request.operation
     if type(op) is not OperationModel:
-        return
-    client_config = request.client_config
-    spec = client_config.spec
-    serialized = jsonrpc.serialize(
-        op, request.params, target_prefix=spec.target_prefix or "",
-        json_version=spec.json_version or "1.0", base_url=client_config.info.endpoint,
-    )
-    http = request.http_request
-    http.method = serialized.method
-    http.url = serialized.url
-    http.headers.update(serialized.headers)
-    http.body = serialized.body
-
-
-def json_unmarshal(request: Request) -> None:
-    """Parse a 2xx JSON response (checks ``x-amz-crc32``)."""
-    op = request.operation
-    if type(op) is not OperationModel:
-        raw_unmarshal(request)
+        raw_unmarshal_error(request)
         return
     response = request.http_response
     assert response is not None
-    data = jsonrpc.parse(op, response.status, response.headers, response.read_body())
-    data["ResponseMetadata"]["RetryAttempts"] = request.retry_count
-    request.data = data
-
-
-json_unmarshal_error = _unmarshal_error_with(
-    jsonrpc.parse_error, "Turn a JSON error response into a boto3-shaped ClientError.")
+    error = request.client_config.protocol.parse_error(op, response.status, response.headers,
+                                                       response.read_body())
+    request.error = modeled_error(request, error)
 
 
 # --------------------------------------------------------------------------- wiring
 
-_PROTOCOLS: dict[str, tuple[_Fn, _Fn, _Fn]] = {
-    "rest-xml": (restxml_build, restxml_unmarshal, restxml_unmarshal_error),
-    "json": (json_build, json_unmarshal, json_unmarshal_error),
-}
+def protocol_handlers(handlers: Handlers) -> Handlers:
+    """Return ``handlers`` with the protocol handlers added (called once per client config).
 
-
-def protocol_handlers(protocol: str, handlers: Handlers) -> Handlers:
-    """Return ``handlers`` with the protocol's handlers added (called once per client config).
-
-    The protocol's build, unmarshal and unmarshal_error handlers go *first* in their phases:
-    they produce the wire request, the parsed result and the parsed error, and the session's
-    own handlers in those phases then see (and may refine) that outcome. Unknown protocols get
-    the generic handlers only (raw body, status code as error code).
+    The build, unmarshal and unmarshal_error handlers go *first* in their phases: they
+    produce the wire request, the parsed result and the parsed error, and the session's own
+    handlers in those phases then see (and may refine) that outcome.
     """
-    fns = _PROTOCOLS.get(protocol)
-    if fns is None:
-        unmarshal: _Fn = raw_unmarshal
-        unmarshal_error: _Fn = raw_unmarshal_error
-    else:
-        build, unmarshal, unmarshal_error = fns
-        handlers = handlers.with_phase(
-            "validate",
-            handlers.validate.push_back(NamedHandler("protocol.validate_params", validate_params)),
-        ).with_phase(
-            "build", handlers.build.push_front(NamedHandler("protocol.build", build)),
-        )
     return handlers.with_phase(
+        "validate",
+        handlers.validate.push_back(NamedHandler("protocol.validate_params", validate_params)),
+    ).with_phase(
+        "build", handlers.build.push_front(NamedHandler("protocol.build", build)),
+    ).with_phase(
         "unmarshal", handlers.unmarshal.push_front(NamedHandler("protocol.unmarshal", unmarshal)),
     ).with_phase(
         "unmarshal_error",

@@ -1,102 +1,119 @@
-"""The services hub knows: static metadata, and which client class serves each."""
+"""What the core knows about a service: a :class:`ServiceSpec`, found through the service index.
+
+The core never imports a service by name. ``service_spec(name)`` looks the name up in the
+generated index (:mod:`hub.services._index`) and imports that package on first use; the package
+describes itself with a ``SPEC`` (its client class, its lazily built model, how it signs, and
+the hand-written handlers of its customizations module).
+"""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hub._handlers import Handlers
 from hub.errors import UnknownServiceError
 
 if TYPE_CHECKING:
     from hub._client import Client
+    from hub.protocols._shapes import ServiceModel
+
+
+@dataclass(frozen=True, slots=True)
+class SigningOptions:
+    """How a service's requests are signed with SigV4 (set by its customizations module).
+
+    Attributes:
+        normalize_path: Normalize the path (``.``/``..``, double slashes) in the canonical
+            request. S3 signs the path exactly as sent, so it sets False.
+        payload_hash_header: Send ``X-Amz-Content-SHA256`` with every request (S3 requires
+            it). Otherwise it is sent only for streamed bodies, which the signer hashes here.
+        unsigned_streams_over_tls: Sign a streamed body as ``UNSIGNED-PAYLOAD`` over HTTPS
+            instead of reading it twice (TLS already protects it), as botocore does for S3.
+        presign_unsigned_payload: Presigned URLs sign ``UNSIGNED-PAYLOAD`` (S3); otherwise the
+            hash of the request body.
+    """
+
+    normalize_path: bool = True
+    payload_hash_header: bool = False
+    unsigned_streams_over_tls: bool = False
+    presign_unsigned_payload: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceSpec:
-    """What hub knows about a service before any client exists.
+    """A service package's description of itself (its generated ``SPEC``).
 
-    Args:
+    Attributes:
         name: The name passed to ``session.client()`` (``"s3"``).
-        api_version: The API version (``"2006-03-01"``).
-        endpoint_prefix: The hostname prefix (``"s3"`` in ``s3.us-east-1.amazonaws.com``).
-        signing_name: The SigV4 service name.
-        protocol: The wire protocol: ``"rest-xml"`` or ``"json"``.
-        client_path: ``"module:Class"`` of the client class, imported on first use.
-        target_prefix: For JSON protocols, the ``X-Amz-Target`` prefix.
-        json_version: For JSON protocols, ``"1.0"`` or ``"1.1"``.
+        client_class: The generated client class.
+        model: The service model; its operations and shapes are built on first use.
+        model_module: The generated data module the model is read from.
+        errors_module: The generated module of modeled errors (``client.exceptions``).
+        methods: boto3 method name -> API operation name (``"put_object": "PutObject"``).
         global_region: Region used when none is configured (None: a region is required).
-        customizations: ``"module:function"`` adding the service's own named handlers
-            (``Handlers -> Handlers``), or None.
+        customize: Adds the service's own named handlers (``Handlers -> Handlers``), or None.
+        signing: How requests are signed.
     """
 
     name: str
-    api_version: str
-    endpoint_prefix: str
-    signing_name: str
-    protocol: str
-    client_path: str
-    target_prefix: str | None = None
-    json_version: str | None = None
+    client_class: type[Client]
+    model: ServiceModel
+    model_module: str
+    errors_module: str
+    methods: Mapping[str, str] = field(default_factory=dict)
     global_region: str | None = None
-    customizations: str | None = None
+    customize: Callable[[Handlers], Handlers] | None = None
+    signing: SigningOptions = SigningOptions()
 
-    def client_class(self) -> type[Client]:
-        """Import and return the client class for this service."""
-        cls: type[Client] = _load(self.client_path)
-        return cls
+    def __repr__(self) -> str:
+        return f"<ServiceSpec {self.name}>"
 
-    def customize(self, handlers: Handlers) -> Handlers:
+    @property
+    def api_version(self) -> str:
+        """The API version (``"2006-03-01"``)."""
+        return self.model.api_version
+
+    @property
+    def endpoint_prefix(self) -> str:
+        """The hostname prefix endpoint resolution uses."""
+        return self.model.endpoint_prefix
+
+    @property
+    def signing_name(self) -> str:
+        """The SigV4 service name."""
+        return self.model.signing_name
+
+    @property
+    def protocol(self) -> str:
+        """The wire protocol hub speaks to the service."""
+        return self.model.protocol
+
+    def add_handlers(self, handlers: Handlers) -> Handlers:
         """Return ``handlers`` with this service's own handlers added (if it has any)."""
-        if self.customizations is None:
-            return handlers
-        add: Callable[[Handlers], Handlers] = _load(self.customizations)
-        return add(handlers)
+        return handlers if self.customize is None else self.customize(handlers)
 
 
-def _load(path: str) -> Any:
-    """Import ``"module:attribute"`` (service code loads on first use, not at ``import hub``)."""
-    module_name, _, attribute = path.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+def known_services() -> tuple[str, ...]:
+    """Every service name hub has a package for, sorted."""
+    from hub.services._index import SERVICES
 
-
-SERVICES: Mapping[str, ServiceSpec] = MappingProxyType(
-    {
-        "s3": ServiceSpec(
-            name="s3",
-            api_version="2006-03-01",
-            endpoint_prefix="s3",
-            signing_name="s3",
-            protocol="rest-xml",
-            client_path="hub.services.s3:S3Client",
-            global_region="us-east-1",
-            customizations="hub.services._s3_customizations:add_s3_handlers",
-        ),
-        "dynamodb": ServiceSpec(
-            name="dynamodb",
-            api_version="2012-08-10",
-            endpoint_prefix="dynamodb",
-            signing_name="dynamodb",
-            protocol="json",
-            client_path="hub.services.dynamodb:DynamoDBClient",
-            target_prefix="DynamoDB_20120810",
-            json_version="1.0",
-        ),
-    }
-)
+    return tuple(sorted(SERVICES))
 
 
 def service_spec(name: object) -> ServiceSpec:
-    """Return the spec for ``name``.
+    """Return the spec of service ``name`` (importing its package on first use).
 
     Raises:
         UnknownServiceError: hub does not know the service; the error lists those it knows.
     """
-    spec = SERVICES.get(name) if isinstance(name, str) else None
-    if spec is None:
-        raise UnknownServiceError(repr(name) if not isinstance(name, str) else name,
-                                  tuple(sorted(SERVICES)))
+    from hub.services._index import SERVICES
+
+    package = SERVICES.get(name) if isinstance(name, str) else None
+    if package is None:
+        raise UnknownServiceError(name if isinstance(name, str) else repr(name),
+                                  known_services())
+    spec: ServiceSpec = importlib.import_module(package).SPEC
     return spec

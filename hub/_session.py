@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any
 
 from hub._client import Client
 from hub._client_config import ClientConfig
@@ -29,8 +29,7 @@ from hub._types import HandlerFn
 from hub.errors import HandlerError
 
 if TYPE_CHECKING:
-    from hub.services.dynamodb import DynamoDBClient
-    from hub.services.s3 import S3Client
+    from hub.services._index import ClientFactory
 
 _Edit = Callable[[Config, Handlers], tuple[Config, Handlers]]
 
@@ -112,23 +111,15 @@ class Session:
         """
         return self._snapshot.client_config(service_name, configs)
 
-    @overload
-    def client(self, service_name: Literal["s3"], *configs: Config) -> S3Client: ...
-
-    @overload
-    def client(self, service_name: Literal["dynamodb"], *configs: Config) -> DynamoDBClient: ...
-
-    @overload
-    def client(self, service_name: str, *configs: Config) -> Client: ...
-
-    def client(self, service_name: str, *configs: Config) -> Client:
+    def _client(self, service_name: str, *configs: Config) -> Client:
         """Create a client for ``service_name`` bound to the current snapshot.
 
         The first call per (service, configs) on a snapshot resolves the configuration; after
-        that a client costs one small object.
+        that a client costs one small object. Type checkers see the service's own client class
+        (``session.client("s3")`` is an ``S3Client``) through the generated service index.
 
         Args:
-            service_name: ``"s3"`` or ``"dynamodb"``.
+            service_name: A service hub has a package for (``"s3"``, ``"dynamodb"``, ...).
             *configs: Configs merged over the session's for this client only.
 
         Raises:
@@ -144,6 +135,12 @@ class Session:
         if cached is None:
             cached = snapshot.client_config(service_name, configs)
         return cached.client_class(cached)
+
+    if TYPE_CHECKING:
+        # One overload per generated service lives in the index, not here: the core names none.
+        client: ClientFactory
+    else:
+        client = _client
 
     # -- builders: one lock, publish a new snapshot or nothing --------------------------------
 

@@ -24,7 +24,11 @@
     │   └── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
     ├── ResponseTooLargeError       a buffered body exceeded Config.max_response_bytes
     ├── CallTimeoutError            the call outlived Config.call_timeout (also a TimeoutError)
+    ├── PaginationError             a paginator got the same continuation token twice
+    ├── WaiterError                 a waiter reached a failure state or ran out of attempts
+    ├── MissingDependencyError      a feature needs an optional extra (also an ImportError)
     └── ClientError                 the service answered with an error (code, message, ...)
+                                    services' modeled errors subclass it (client.exceptions.X)
 
 Errors raised by a request also carry ``attempts`` (how many HTTP attempts were made) and
 ``retry_reason`` (why hub stopped retrying: ``"not_retryable"``, ``"max_attempts"`` or
@@ -59,7 +63,9 @@ __all__ = [
     "HTTPClientError",
     "HandlerError",
     "HubError",
+    "MissingDependencyError",
     "NoCredentialsError",
+    "PaginationError",
     "ParamValidationError",
     "ProxyConnectionError",
     "ReadTimeoutError",
@@ -69,6 +75,7 @@ __all__ = [
     "SSOTokenExpiredError",
     "UnknownServiceError",
     "UnsupportedProtocolError",
+    "WaiterError",
     "XMLForbidden",
 ]
 
@@ -399,3 +406,38 @@ class ClientError(HubError):
             if isinstance(error, dict) and isinstance(error.get("Code"), str):
                 error["Code"] = _cut(error["Code"], MAX_CODE_CHARS)
         self.response = response
+
+
+class PaginationError(HubError):
+    """The service returned the same continuation token twice (pagination would loop)."""
+
+
+class WaiterError(HubError):
+    """A waiter stopped without reaching its success state.
+
+    Attributes:
+        name: The waiter's name (``"BucketExists"``).
+        reason: Why: a failure state was matched, an unexpected error came back, or
+            ``MaxAttempts`` ran out.
+        last_response: The last response (or the error's boto3-shaped ``response``) seen.
+    """
+
+    def __init__(self, name: str, reason: str, last_response: dict[str, Any] | None) -> None:
+        super().__init__(f"Waiter {name} failed: {reason}")
+        self.name = name
+        self.reason = reason
+        self.last_response = last_response
+
+
+class MissingDependencyError(HubError, ImportError):
+    """A feature needs an optional dependency that is not installed.
+
+    Attributes:
+        package: The missing package (``"jmespath"``).
+        extra: The extra that installs it (``pip install "hub[jmespath]"``).
+    """
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        super().__init__(f"{feature} needs the {package!r} package: pip install 'hub[{extra}]'")
+        self.package = package
+        self.extra = extra

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import botocore
@@ -15,41 +16,27 @@ from hub.services._registry import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# A sample of the full surface, checked against botocore below for every operation.
 S3_OPS = {
     "ListBuckets": ("GET", "/"),
     "CreateBucket": ("PUT", "/{Bucket}"),
-    "DeleteBucket": ("DELETE", "/{Bucket}"),
     "HeadBucket": ("HEAD", "/{Bucket}"),
     "GetBucketLocation": ("GET", "/{Bucket}?location"),
     "PutObject": ("PUT", "/{Bucket}/{Key+}"),
     "GetObject": ("GET", "/{Bucket}/{Key+}"),
-    "HeadObject": ("HEAD", "/{Bucket}/{Key+}"),
-    "DeleteObject": ("DELETE", "/{Bucket}/{Key+}"),
     "DeleteObjects": ("POST", "/{Bucket}?delete"),
-    "CopyObject": ("PUT", "/{Bucket}/{Key+}"),
     "ListObjectsV2": ("GET", "/{Bucket}?list-type=2"),
     "CreateMultipartUpload": ("POST", "/{Bucket}/{Key+}?uploads"),
-    "UploadPart": ("PUT", "/{Bucket}/{Key+}"),
-    "CompleteMultipartUpload": ("POST", "/{Bucket}/{Key+}"),
-    "AbortMultipartUpload": ("DELETE", "/{Bucket}/{Key+}"),
-    "ListMultipartUploads": ("GET", "/{Bucket}?uploads"),
-    "ListParts": ("GET", "/{Bucket}/{Key+}"),
+    "PutBucketTagging": ("PUT", "/{Bucket}?tagging"),
+    "GetObjectAttributes": ("GET", "/{Bucket}/{Key+}?attributes"),
 }
-DDB_OPS = (
-    "CreateTable", "DescribeTable", "DeleteTable", "ListTables", "UpdateTable", "PutItem",
-    "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem",
-    "TransactWriteItems", "TransactGetItems",
-)
-
-
 @pytest.fixture(scope="module")
 def botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
-def test_registry_lists_both_services() -> None:
-    assert sorted(SERVICES) == ["dynamodb", "s3"]
-    assert len(SERVICES) == 2
+def test_registry_lists_the_generated_services() -> None:
+    assert {"dynamodb", "s3"} <= set(SERVICES)
     assert "s3" in SERVICES and "nope" not in SERVICES
     assert isinstance(SERVICES["s3"], ServiceModel)
     assert SERVICES["s3"] is SERVICES["s3"]  # built once per process
@@ -61,12 +48,11 @@ def test_s3_metadata_and_operations() -> None:
     s3 = SERVICES["s3"]
     assert (s3.api_version, s3.protocol, s3.endpoint_prefix, s3.signing_name) == (
         "2006-03-01", "rest-xml", "s3", "s3")
-    assert set(s3.operations) == set(S3_OPS)
+    assert len(s3.operations) == 111
     for name, (method, uri) in S3_OPS.items():
         op = s3.operations[name]
         assert isinstance(op, OperationModel)
         assert (op.name, op.http_method, op.request_uri) == (name, method, uri)
-        assert op.documentation and "\n" not in op.documentation
     assert s3.operations["DeleteObjects"].checksum_required
     assert not s3.operations["PutObject"].checksum_required
     assert s3.operations["GetObject"].streaming_output_member == "Body"
@@ -88,11 +74,11 @@ def test_dynamodb_metadata_and_operations() -> None:
     ddb = SERVICES["dynamodb"]
     assert (ddb.protocol, ddb.target_prefix, ddb.json_version, ddb.api_version) == (
         "json", "DynamoDB_20120810", "1.0", "2012-08-10")
-    assert set(ddb.operations) == set(DDB_OPS)
-    for name in DDB_OPS:
+    assert len(ddb.operations) == 57
+    for name in ddb.operations:
         op = ddb.operations[name]
         assert (op.http_method, op.request_uri) == ("POST", "/")
-        assert op.input is not None and op.output is not None
+        assert op.input is not None
 
 
 def test_recursive_attribute_value_resolves() -> None:
@@ -121,6 +107,7 @@ def test_shapes_are_immutable() -> None:
 def test_members_match_botocore(service: str, botocore_session: botocore.session.Session) -> None:
     theirs = botocore_session.get_service_model(service)
     ours = SERVICES[service]
+    assert sorted(ours.operations) == sorted(theirs.operation_names)
     for name, op in ours.operations.items():
         model = theirs.operation_model(name)
         for mine, real in ((op.input, model.input_shape), (op.output, model.output_shape)):
@@ -171,14 +158,27 @@ def test_error_shapes_by_code() -> None:
     assert "CancellationReasons" in tce.members
 
 
-def test_generated_modules_are_fresh() -> None:
-    spec = importlib.util.spec_from_file_location("gen_models", ROOT / "tools" / "gen_models.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    for service, (_, relpath, _) in gen.SELECTION.items():
-        header = (ROOT / relpath).read_text("utf-8").splitlines()[0]
-        if f"botocore {botocore.__version__} " not in header:
-            pytest.skip(f"installed botocore {botocore.__version__} differs from {header!r}")
-        assert (ROOT / relpath).read_text("utf-8") == gen.render(service), (
-            f"{relpath} is stale: run python3 tools/gen_models.py")
+def test_paginators_and_waiters_are_botocore_s(botocore_session: botocore.session.Session
+                                               ) -> None:
+    import hub
+
+    session = hub.Session(hub.Config(region="us-east-1",
+                                     credentials=hub.Credentials("a", "b")))
+    for service in ("s3", "dynamodb"):
+        client = session.client(service)
+        theirs = botocore_session.create_client(service, region_name="us-east-1",
+                                                aws_access_key_id="a", aws_secret_access_key="b")
+        assert sorted(SERVICES[service].paginators) == sorted(
+            botocore_session.get_paginator_model(service)._paginator_config)
+        assert client.waiter_names == theirs.waiter_names
+        for method in client.meta.method_to_api_mapping:
+            assert client.can_paginate(method) == theirs.can_paginate(method), method
+
+
+def test_generated_files_are_fresh() -> None:
+    header = (ROOT / "hub" / "services" / "s3" / "client.py").read_text("utf-8").splitlines()[0]
+    if f"botocore {botocore.__version__} " not in header:
+        pytest.skip(f"installed botocore {botocore.__version__} differs from {header!r}")
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "codegen"), "--check"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr

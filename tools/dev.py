@@ -63,6 +63,7 @@ def main(argv: list[str]) -> None:
     if command == "test":
         _run(py, "-m", "ruff", "check", "hub", "tests", "benchmarks", "tools", "examples")
         _run(py, "-m", "mypy", "hub")
+        _run(py, "tools/codegen", "--check")  # generated service packages match the generator
         _run(py, "-m", "pytest", "-n", "auto", *rest)
     elif command == "bench":
         _run(py, "benchmarks/run.py", *rest)

@@ -1,21 +1,22 @@
 """Service clients and their helpers.
 
-* :class:`S3Client` (``session.client("s3")``) and :class:`DynamoDBClient`
-  (``session.client("dynamodb")``): boto3-compatible methods, one per operation.
-* :class:`StreamingBody`: S3 ``GetObject``'s ``Body``.
+* One generated package per service (``hub/services/<name>/``): ``session.client("s3")``
+  returns its client class (:class:`S3Client`, :class:`DynamoDBClient`, ...), found through
+  the generated index (:mod:`hub.services._index`).
+* :class:`StreamingBody`: a streamed response body (S3 ``GetObject``'s ``Body``).
 * :class:`Paginator` / :class:`PageIterator`: ``client.get_paginator(name)``.
 * :mod:`hub.services.dynamodb_types`: ``TypeSerializer``/``TypeDeserializer``.
 
-The clients are imported on first use (``session.client`` resolves them once per config), so
-``import hub`` does not load the service models.
+Service packages are imported on first use (``session.client`` resolves them once per config),
+so ``import hub`` does not load them, and their models are built per operation on first call.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hub._streaming import StreamingBody
 from hub.services._paginator import PageIterator, PaginationError, Paginator
-from hub.services._streaming import StreamingBody
 
 if TYPE_CHECKING:
     from hub.services.dynamodb import DynamoDBClient
@@ -24,14 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["DynamoDBClient", "PageIterator", "PaginationError", "Paginator", "S3Client",
            "StreamingBody"]
 
+_CLIENTS = {"S3Client": "hub.services.s3", "DynamoDBClient": "hub.services.dynamodb"}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "S3Client":
-        from hub.services.s3 import S3Client
+    package = _CLIENTS.get(name)
+    if package is None:
+        raise AttributeError(f"module 'hub.services' has no attribute {name!r}")
+    import importlib
 
-        return S3Client
-    if name == "DynamoDBClient":
-        from hub.services.dynamodb import DynamoDBClient
-
-        return DynamoDBClient
-    raise AttributeError(f"module 'hub.services' has no attribute {name!r}")
+    return getattr(importlib.import_module(package), name)

@@ -14,18 +14,15 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hub.errors import HubError, ParamValidationError
+from hub.errors import PaginationError, ParamValidationError
 from hub.protocols._shapes import Paginator as PaginatorModel
+from hub.services._search import search
 
 __all__ = ["PageIterator", "Paginator", "PaginationError"]
 
 _Call = Callable[[dict[str, Any]], dict[str, Any]]
 _TRUNCATE = "boto_truncate_amount"
 _ENCODED = "boto_encoded_keys"
-
-
-class PaginationError(HubError):
-    """The service returned the same continuation token twice (pagination would loop)."""
 
 
 class Paginator:
@@ -130,12 +127,29 @@ class PageIterator:
             current_tokens = next_tokens
             skip = 0
 
+    def search(self, expression: str) -> Iterator[Any]:
+        """Apply a JMESPath expression to every page; yield list results item by item.
+
+        As boto3's ``PageIterator.search``: ``paginator.paginate(...).search("Contents[].Key")``.
+        A non-list result is yielded as is (None included).
+
+        Raises:
+            MissingDependencyError: The expression needs the ``jmespath`` package.
+        """
+        for page in self:
+            result = search(expression, page)
+            if isinstance(result, list):
+                yield from result
+            else:
+                yield result
+
     def _next_tokens(self, page: dict[str, Any]) -> dict[str, Any] | None:
         model = self._model
-        if model.more_results is not None and not page.get(model.more_results):
+        if model.more_results is not None and not search(model.more_results, page):
             return None
         pairs = zip(model.input_token, model.output_token, strict=False)
-        tokens = {inp: page.get(out) for inp, out in pairs}
+        # Output tokens may be expressions ("NextMarker || Contents[-1].Key" for ListObjects).
+        tokens = {inp: search(out, page) for inp, out in pairs}
         if all(v is None for v in tokens.values()):
             return None
         return tokens

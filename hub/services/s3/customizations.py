@@ -1,9 +1,15 @@
-"""S3's departures from plain rest-xml, as named handlers (``s3.*``) added per client config.
+"""S3's hand-written behaviour: its signing options, its client methods, and its departures
+from plain rest-xml as named handlers (``s3.*``) added per client config.
+
+- ``SIGNING``: S3 signs the path as sent (no normalization), always sends
+  ``X-Amz-Content-SHA256``, streams over HTTPS unsigned, and presigns ``UNSIGNED-PAYLOAD``;
+- ``ClientMixin``: methods boto3 adds by hand (``generate_presigned_post``).
 
 Each quirk is its own handler, so it can be found, swapped or removed like any other:
 
 - validate ``s3.copy_source``: ``CopySource`` as ``"bucket/key"`` or a dict, percent-encoded
   once (before ``protocol.validate_params``);
+- validate ``s3.bucket_name``: botocore's bucket-name rules (``hub/services/_s3_names.py``);
 - build ``s3.listing_encoding``: listings ask for url-encoded keys unless the caller chose an
   ``EncodingType`` (any key then survives XML), and ``s3.decode_listing`` in unmarshal decodes
   them, as boto3 does;
@@ -16,18 +22,30 @@ Each quirk is its own handler, so it can be found, swapped or removed like any o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
 from hub._handlers import Handlers, NamedHandler
+from hub._protocol_handlers import modeled_error
 from hub._request import Request
+from hub._services import SigningOptions
 from hub.endpoints import s3_bucket_url
 from hub.errors import ClientError, ParamValidationError
-from hub.protocols import restxml
 from hub.protocols._shapes import OperationModel
+from hub.services._base import ServiceClient
+from hub.services._s3_names import bucket_name, check_bucket_name
 
-__all__ = ["add_s3_handlers"]
+__all__ = ["SIGNING", "ClientMixin", "customize"]
+
+#: How S3 signs (botocore's ``s3v4`` signer).
+SIGNING = SigningOptions(normalize_path=False, payload_hash_header=True,
+                         unsigned_streams_over_tls=True, presign_unsigned_payload=True)
 
 _ERROR_IN_200_OPS = frozenset({"CopyObject", "CompleteMultipartUpload", "UploadPartCopy"})
 _ERROR_SNIFF = 256
@@ -116,9 +134,8 @@ def error_in_200(request: Request) -> None:
         return
     body = response.read_body()
     if not body.strip() or _is_error_body(body):
-        error = restxml.parse_error(op, 500, response.headers, body)
-        _set_retry_attempts(error, request)
-        request.error = error
+        error = request.client_config.protocol.parse_error(op, 500, response.headers, body)
+        request.error = modeled_error(request, error)
 
 
 def decode_listing(request: Request) -> None:
@@ -147,20 +164,15 @@ def host_id(request: Request) -> None:
         meta.setdefault("HostId", response.headers.get("x-amz-id-2", ""))
 
 
-def _set_retry_attempts(error: ClientError, request: Request) -> None:
-    meta = error.response.get("ResponseMetadata") if error.response else None
-    if isinstance(meta, dict):
-        meta["RetryAttempts"] = request.retry_count
-
-
 def _named(name: str, fn: Any) -> NamedHandler:
     return NamedHandler(name, fn)
 
 
-def add_s3_handlers(handlers: Handlers) -> Handlers:
-    """Return ``handlers`` (with the rest-xml protocol's already in) plus S3's own."""
+def customize(handlers: Handlers) -> Handlers:
+    """Return ``handlers`` (with the protocol's already in) plus S3's own."""
     return (
         handlers.push_front("validate", _named("s3.copy_source", copy_source))
+        .insert_after("validate", "s3.copy_source", _named("s3.bucket_name", bucket_name))
         .insert_before("build", "protocol.build",
                        _named("s3.listing_encoding", listing_encoding))
         .insert_after("build", "protocol.build", _named("s3.addressing", addressing))
@@ -171,3 +183,81 @@ def add_s3_handlers(handlers: Handlers) -> Handlers:
         .insert_after("unmarshal_error", "protocol.unmarshal_error",
                       _named("s3.host_id", host_id))
     )
+
+
+class ClientMixin(ServiceClient):
+    """S3 client methods that are not API operations (boto3 adds them by hand)."""
+
+    __slots__ = ()
+
+    def generate_presigned_post(self, Bucket: str, Key: str,
+                                Fields: Mapping[str, Any] | None = None,
+                                Conditions: Sequence[Any] | None = None,
+                                ExpiresIn: int = 3600) -> dict[str, Any]:
+        """Build a presigned POST: a URL and form fields a browser can upload one object with.
+
+        As boto3's: the policy lists ``Conditions`` plus the bucket, the key (a key ending in
+        ``${filename}`` becomes a ``starts-with`` condition) and the signing fields, and is
+        signed with SigV4.
+
+        Args:
+            Bucket: The bucket.
+            Key: The object key (may end with ``${filename}``).
+            Fields: Form fields to include (``acl``, ``Content-Type``, ...); add a condition
+                for each as well.
+            Conditions: Policy conditions (dicts or ``[op, field, value]`` lists).
+            ExpiresIn: Seconds the policy stays valid.
+
+        Returns:
+            ``{"url": ..., "fields": {...}}``: POST ``fields`` plus a ``file`` field to ``url``.
+
+        Raises:
+            ParamValidationError: The bucket name is invalid or ``ExpiresIn`` is not an int.
+            NoCredentialsError: No credentials are available to sign with.
+        """
+        check_bucket_name(Bucket, "PutObject")
+        if not isinstance(ExpiresIn, int) or isinstance(ExpiresIn, bool):
+            raise ParamValidationError("generate_presigned_post", [
+                f"ExpiresIn must be an int, got {type(ExpiresIn).__name__}"])
+        client_config = self._client_config
+        info = client_config.info
+        fields = dict(Fields or {})
+        conditions: list[Any] = list(Conditions or [])
+        if Key.endswith("${filename}"):
+            conditions.append(["starts-with", "$key", Key[: -len("${filename}")]])
+        else:
+            conditions.append({"key": Key})
+        conditions.append({"bucket": Bucket})
+        fields["key"] = Key
+        now = datetime.now(timezone.utc)
+        credentials = client_config.credentials.get()
+        date = now.strftime("%Y%m%d")
+        scope = f"{date}/{info.signing_region}/{info.signing_name}/aws4_request"
+        signed = {"x-amz-algorithm": "AWS4-HMAC-SHA256",
+                  "x-amz-credential": f"{credentials.access_key}/{scope}",
+                  "x-amz-date": now.strftime("%Y%m%dT%H%M%SZ")}
+        if credentials.token:
+            signed["x-amz-security-token"] = credentials.token
+        for name, value in signed.items():
+            fields[name] = value
+            conditions.append({name: value})
+        policy = {"expiration": (now + timedelta(seconds=ExpiresIn)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), "conditions": conditions}
+        encoded = base64.b64encode(json.dumps(policy).encode("utf-8")).decode("utf-8")
+        fields["policy"] = encoded
+        fields["x-amz-signature"] = _post_signature(
+            credentials.secret_key, date, info.signing_region, info.signing_name, encoded)
+        base, prefix = s3_bucket_url(
+            info.endpoint, Bucket,
+            addressing_style=client_config.config.s3_addressing_style or "auto",
+            custom_endpoint=info.custom_endpoint)
+        return {"url": base + prefix if prefix else base + "/", "fields": fields}
+
+
+def _post_signature(secret: str, date: str, region: str, service: str, policy: str) -> str:
+    # SigV4's signing key (RFC: "AWS4" + secret, then date, region, service, aws4_request);
+    # a POST policy is signed as the whole string to sign.
+    key = ("AWS4" + secret).encode("utf-8")
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(key, policy.encode("utf-8"), hashlib.sha256).hexdigest()
