@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import pytest
@@ -181,7 +182,8 @@ def test_missing_region_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_session_pickles_its_configuration(session: Session) -> None:
     session.update(Config(max_attempts=7))
     clone = pickle.loads(pickle.dumps(session))
-    assert clone.config == session.config
+    # Static credentials stay home unless Config(pickle_credentials=True) (docs/security.md).
+    assert clone.config == dataclasses.replace(session.config, credentials=None)
     assert clone.snapshot.transports is not session.snapshot.transports
 
 

@@ -82,8 +82,10 @@ def test_fork_context_pool(local_server: LocalServer) -> None:
 
 
 def test_config_and_session_pickle() -> None:
+    # Static credentials and proxy passwords travel only on request (docs/security.md).
     config = Config(region="eu-west-1", credentials=CREDENTIALS, max_attempts=5,
-                    proxies={"https": "http://user:pw@proxy:3128"}, read_timeout=2.5)
+                    proxies={"https": "http://user:pw@proxy:3128"}, read_timeout=2.5,
+                    pickle_credentials=True)
     assert pickle.loads(pickle.dumps(config)) == config
     session = Session(config)
     copy = pickle.loads(pickle.dumps(session))
@@ -95,7 +97,7 @@ def test_config_and_session_pickle() -> None:
 
 def test_spawn_pool_with_explicit_credentials(local_server: LocalServer) -> None:
     local_server.set_default(ok(b"spawned"))
-    session = make_session(local_server)
+    session = make_session(local_server, pickle_credentials=True)  # ship them on purpose
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         key, body = pool.apply_async(_shipped_worker, (session,)).get(timeout=30)
     assert (key, body) == (CREDENTIALS.access_key, b"spawned")
