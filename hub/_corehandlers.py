@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hub._handlers import HandlerList, Handlers, NamedHandler
-from hub._request import SENSITIVE_HEADERS, HTTPResponse, Request, SensitiveValue
+from hub._request import HTTPResponse, Request, set_signed_headers
 from hub.errors import ClientError, ConfigError
 from hub.signing import sign
 
@@ -111,11 +111,8 @@ def sign_v4(request: Request) -> None:
         normalize_path=options.normalize_path,
         payload_hash=payload_hash,
     )
-    # Credential-bearing values hide themselves from every repr (tracebacks with locals too).
-    http.headers.update(
-        (name, SensitiveValue(value) if name.lower() in SENSITIVE_HEADERS else value)
-        for name, value in added
-    )
+    # Credential-bearing values hide themselves from every repr, str and json.dumps.
+    set_signed_headers(http.headers, added)
 
 
 def send(request: Request) -> None:

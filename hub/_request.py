@@ -12,13 +12,14 @@ A handler fails the request by raising a :class:`~hub.errors.HubError` (or setti
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hub._handlers import HandlerList
-from hub.errors import HubError
+from hub.errors import ConfigError, HubError
 
 if TYPE_CHECKING:
     import urllib3
@@ -29,18 +30,83 @@ if TYPE_CHECKING:
 SENSITIVE_HEADERS = frozenset({"authorization", "x-amz-security-token"})
 
 
-class SensitiveValue(str):
-    """A header value whose ``repr`` hides it (credentials, signatures).
+class SensitiveValue:
+    """A header value that is a credential or derived from one (signature, session token).
 
-    It is still a ``str`` (urllib3 and http.client send it unchanged), but reprs of every
-    container holding it (``request.http_request.headers``, urllib3's own ``headers`` locals in
-    a traceback formatted with ``capture_locals=True``) show ``'<hidden>'`` instead of it.
+    It is deliberately *not* a ``str``: ``repr``, ``str``, ``format`` and ``json.dumps(...,
+    default=str)`` show ``<hidden>`` (plain ``json.dumps`` refuses it with a ``TypeError``), so
+    printing, logging or serializing ``request.http_request.headers`` never shows the secret,
+    nor does a traceback formatted with ``capture_locals=True``. http.client sends a header
+    value by calling its ``encode("latin-1")``, which gives the real bytes; :meth:`reveal`
+    gives the real text to code that needs it. It pickles and copies without the value (an
+    unpickled one holds ``"<hidden>"``: a request is signed again before it is sent).
+
+    Args:
+        value: The secret text.
     """
 
-    __slots__ = ()
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret text."""
+        return self._value
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        """Return the value encoded (what http.client calls to put it on the wire).
+
+        Raises:
+            ConfigError: The value cannot be encoded; the message does not quote it.
+        """
+        try:
+            return self._value.encode(encoding, errors)
+        except UnicodeError:
+            pass
+        # Raised outside the except block: a UnicodeEncodeError holds the whole value.
+        raise ConfigError(f"a credential header value cannot be encoded as {encoding}",
+                          field="headers")
 
     def __repr__(self) -> str:
         return "'<hidden>'"
+
+    def __str__(self) -> str:
+        return "<hidden>"
+
+    def __format__(self, spec: str) -> str:
+        return format("<hidden>", spec)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SensitiveValue):
+            return hmac.compare_digest(self._value.encode("utf-8", "surrogatepass"),
+                                       other._value.encode("utf-8", "surrogatepass"))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SensitiveValue, ("<hidden>",))
+
+    def __copy__(self) -> SensitiveValue:
+        return self
+
+    def __deepcopy__(self, memo: object) -> SensitiveValue:
+        return self
+
+
+def set_signed_headers(headers: dict[str, str], added: list[tuple[str, str]]) -> None:
+    """Set the headers a signer returned, credential-bearing ones as :class:`SensitiveValue`.
+
+    Such a value is not a ``str`` (see :class:`SensitiveValue`) although ``headers`` is typed
+    ``dict[str, str]``: everything hub sends it through calls only its ``encode``.
+    """
+    for name, value in added:
+        if name.lower() in SENSITIVE_HEADERS:
+            headers[name] = cast(str, SensitiveValue(value))
+        else:
+            headers[name] = value
 
 
 def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -55,7 +121,9 @@ class HTTPRequest:
     Attributes:
         method: The HTTP method.
         url: The full URL, query string included (already percent-encoded).
-        headers: Header name to value. Use one spelling per header name.
+        headers: Header name to value. Use one spelling per header name. After signing,
+            ``Authorization`` and ``X-Amz-Security-Token`` hold :class:`SensitiveValue`
+            objects (masked; ``.reveal()`` gives the text).
         body: bytes, a file-like object, an iterable of bytes, or None.
     """
 

@@ -279,7 +279,8 @@ class Session:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Ship the configuration, not the pools/locks: the receiving process builds its own.
-        # The config's own credentials/provider travel with it when they pickle.
+        # Config's own pickling drops static credentials and proxy passwords unless
+        # Config.pickle_credentials is True (docs/security.md); a provider object travels.
         return (_rebuild_session, (self.config, self.handlers))
 
 

@@ -44,6 +44,7 @@ from urllib3.exceptions import SSLError as _U3SSLError
 from urllib3.util.ssl_ import create_urllib3_context
 
 from hub._config import Config
+from hub._redact import forget_locals, proxy_auth
 from hub._types import FrozenMap
 from hub.errors import (
     ConfigError,
@@ -179,12 +180,9 @@ class Transport:
         direct = urllib3.PoolManager(**kwargs)
         managers: dict[str, urllib3.PoolManager] = {"http": direct, "https": direct}
         for scheme, proxy_url in (settings.proxies or {}).items():
-            parts = urlsplit(proxy_url)
-            headers = None
-            if parts.username is not None:
-                auth = f"{parts.username}:{parts.password or ''}"
-                headers = urllib3.make_headers(proxy_basic_auth=auth)
-                proxy_url = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+            # user:password becomes a Proxy-Authorization value whose repr is masked
+            # (hub._redact), so no local in urllib3 or here shows the password.
+            proxy_url, headers = proxy_auth(proxy_url)
             managers[scheme] = urllib3.ProxyManager(proxy_url, proxy_headers=headers, **kwargs)
         if settings.verify is False:
             for manager in set(managers.values()):
@@ -239,6 +237,9 @@ class Transport:
         except (HTTPError, HTTPException, OSError, ValueError, MemoryError) as exc:
             # ValueError/MemoryError: http.client on malformed framing (a "-5" or huge chunk
             # size while preloading). map_error turns all of them into hub errors.
+            # The chained urllib3/http.client frames hold the encoded request headers (token,
+            # signature, proxy password) in their locals: keep the frames, drop the locals.
+            forget_locals(exc)
             raise map_error(exc, url) from (None if isinstance(exc, UnicodeError) else exc)
 
     def _pool_for(self, origin: str, https: bool) -> Any:
