@@ -32,7 +32,6 @@ from hub.credentials._profile import env_value, parse_bool
 from hub.credentials._time import parse_timestamp
 from hub.credentials._values import Credentials
 from hub.errors import ClientError, HTTPClientError, XMLForbidden
-from hub.protocols._xml import local_name, parse_xml
 
 __all__ = [
     "ServiceCall",
@@ -187,7 +186,16 @@ class StsCall:
         return data
 
 
+def local_name(tag: str) -> str:
+    """An element tag without its ``{namespace}``."""
+    return tag.rpartition("}")[2]
+
+
 def _parse(reply: HttpReply, operation: str) -> Element:
+    # The protocols' hardened parser (no DOCTYPE, so no entity expansion); imported here, at
+    # the first STS call, to keep hub.credentials light to import.
+    from hub.protocols._xml import parse_xml
+
     try:
         return parse_xml(reply.body)
     except (ParseError, XMLForbidden):
