@@ -199,14 +199,17 @@ class OperationModel:
         static_query: The query string fixed by the template (``list-type=2``, ``delete``).
         input_payload: The input member that is the whole body, or None.
         output_payload: The output member that is the whole body, or None.
-        streaming_output_member: Output member to attach the response stream to (a payload
-            blob/string marked ``streaming``), or None.
+        streaming_output_member: Output member to attach the response stream to (a blob
+            payload, as in botocore), or None.
         error_shapes: Service-wide error shapes by error code (shared by all operations).
         result_wrapper: Query protocol: the element wrapping the output
             (``GetCallerIdentityResult``), or None.
         host_prefix: The ``endpoint.hostPrefix`` template (``{AccountId}.``), or None.
         event_stream_member: The input or output member that is an event stream, or None.
             Such operations are refused by every protocol (UnsupportedProtocolError).
+        input_root: The input as a member: its ``wire_name`` is the XML root element of a
+            rest-xml body (the input reference's ``locationName`` and ``xmlNamespace``, else
+            the shape's), or None when the input has no such name.
     """
 
     name: str
@@ -228,6 +231,7 @@ class OperationModel:
     result_wrapper: str | None = None
     host_prefix: str | None = None
     event_stream_member: str | None = None
+    input_root: Member | None = None
 
     def __repr__(self) -> str:
         return f"OperationModel({self.name!r}, {self.http_method} {self.request_uri})"
@@ -520,7 +524,7 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         method, uri = http.get("method", "POST"), http.get("requestUri", "/")
     else:
         method, uri = http
-    in_name, _ = _ref(raw_op.get("input"))
+    in_name, in_ref = _ref(raw_op.get("input"))
     out_name, out_ref = _ref(raw_op.get("output"))
     input_shape = resolver.shape(in_name) if in_name else None
     output_shape = resolver.shape(out_name) if out_name else None
@@ -530,9 +534,16 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         in_payload = input_shape.members[input_shape.payload]
     if output_shape is not None and output_shape.payload:
         out_payload = output_shape.members[output_shape.payload]
+    input_root = None
+    if input_shape is not None and in_name is not None:
+        root_ref = {"shape": in_name, **{k: v for k, v in in_ref.items()
+                                         if k in ("locationName", "xmlNamespace")}}
+        raw_input = resolver.raw[in_name]
+        if "locationName" in root_ref or "locationName" in raw_input:
+            input_root = _make_member(input_shape.name, root_ref, input_shape, raw_input)
     streaming_out = None
-    if (out_payload is not None and out_payload.type in ("blob", "string")
-            and out_payload.streaming):
+    if out_payload is not None and out_payload.type == "blob":
+        # botocore streams every blob payload (streaming flag or not) and reads string ones.
         streaming_out = out_payload.name
     checksum = raw_op.get("httpChecksum") or {}
     errors = tuple(e if isinstance(e, str) else e["shape"] for e in raw_op.get("errors", ()))
@@ -561,6 +572,7 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         host_prefix=(raw_op.get("endpoint") or {}).get("hostPrefix"),
         event_stream_member=(_event_stream_member(output_shape)
                              or _event_stream_member(input_shape)),
+        input_root=input_root,
     )
 
 

@@ -28,7 +28,7 @@ from hub.protocols._common import (
 )
 from hub.protocols._json import read_structure, write_input
 from hub.protocols._rest import parse_located
-from hub.protocols._shapes import OperationModel, ServiceModel, Shape
+from hub.protocols._shapes import OperationModel, ServiceModel
 
 __all__ = ["JsonProtocol", "json_error", "parse", "parse_error", "serialize", "verify_crc32"]
 
@@ -181,7 +181,7 @@ def json_error(
     query-compatible ``x-amzn-query-error: <Code>;<Type>`` header replaces it (the original
     goes to ``QueryErrorCode``, the type to ``Type``). For rest-json an ``x-amzn-errortype``
     header, else a ``code``/``Code`` body field, wins over both. Fields of the modeled error
-    shape (looked up by the code, then by ``QueryErrorCode``) are added at the top level of
+    shape for the code are added at the top level of
     ``response``, as boto3 does.
 
     Args:
@@ -228,7 +228,7 @@ def json_error(
                 code = _trim_code(rest_code)
     error["Code"] = code
     modeled: dict[str, Any] = {}
-    shape = _error_shape(op, code, error.get("QueryErrorCode"))
+    shape = op.error_shapes.get(code)
     if shape is not None and not generic:
         try:
             modeled = read_structure(shape, document)
@@ -246,14 +246,6 @@ def json_error(
         request_id=metadata.get("RequestId"),
         response=response,
     )
-
-
-def _error_shape(op: OperationModel, code: str, query_code: str | None) -> Shape | None:
-    shapes = op.error_shapes
-    shape = shapes.get(code)
-    if shape is None and query_code is not None:
-        shape = shapes.get(query_code)
-    return shape
 
 
 def parse_error(

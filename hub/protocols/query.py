@@ -37,7 +37,7 @@ from hub.protocols._common import (
     status_reason,
 )
 from hub.protocols._shapes import Member, OperationModel, ServiceModel, Shape
-from hub.protocols._xml import element_text, local_name, parse_xml, read_structure
+from hub.protocols._xml import local_name, parse_xml, read_structure
 
 __all__ = ["QueryProtocol", "parse", "parse_error", "serialize"]
 
@@ -267,5 +267,6 @@ def parse_error(
 def _text_tree(node: Element) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for child in node:
-        tree[local_name(child.tag)] = _text_tree(child) if len(child) else element_text(child)
+        # An empty element is None, as botocore has it (<Message/> -> "Message": None).
+        tree[local_name(child.tag)] = _text_tree(child) if len(child) else child.text
     return tree

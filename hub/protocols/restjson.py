@@ -141,9 +141,10 @@ def parse(
             parse_located(shape, status, headers, lowered, parsed)
             payload = op.output_payload
             if payload is not None:
-                if payload.type in ("blob", "string"):
-                    if not payload.streaming:
-                        parsed[payload.name] = body if payload.type == "blob" else body.decode()
+                if payload.type == "string":
+                    parsed[payload.name] = body.decode()
+                elif payload.type == "blob":
+                    pass  # streamed: the caller attaches the body (streaming_member)
                 else:
                     document = json.loads(body) if body.strip() else {}
                     parsed[payload.name] = read_value(payload, document)

@@ -29,7 +29,6 @@ from hub.protocols._common import (
 from hub.protocols._rest import parse_located, payload_bytes, serialize_located
 from hub.protocols._shapes import Member, OperationModel, ServiceModel
 from hub.protocols._xml import (
-    element_text,
     local_name,
     parse_xml,
     read_members,
@@ -105,11 +104,8 @@ def serialize(
             body = payload_bytes(value)
         elif value is not None:
             body = write_document(payload, value)
-    elif body_params and shape is not None and shape.location_name:
-        root = Member(name=shape.name, shape=shape, type="structure",
-                      wire_name=shape.location_name, xml_namespace=shape.xml_namespace,
-                      xml_namespace_prefix=shape.xml_namespace_prefix)
-        body = write_document(root, body_params)
+    elif body_params and op.input_root is not None:
+        body = write_document(op.input_root, body_params)
 
     if op.checksum_required and isinstance(body, bytes) and not _has_checksum(headers):
         # S3 refuses DeleteObjects (and other checksum-required calls) without one; boto3
@@ -155,11 +151,14 @@ def parse(
             parse_located(shape, status, headers, lowered, parsed)
             payload = op.output_payload
             if payload is not None:
-                if payload.type in ("blob", "string"):
-                    if not payload.streaming:
-                        parsed[payload.name] = body if payload.type == "blob" else body.decode()
+                if payload.type == "string":
+                    parsed[payload.name] = body.decode()
+                elif payload.type == "blob":
+                    pass  # streamed: the caller attaches the body (streaming_member)
                 elif body.strip():
                     parsed[payload.name] = read_value(payload, parse_xml(body))
+                elif payload.type == "structure":
+                    parsed[payload.name] = {}  # an empty body is an empty structure (botocore)
             elif shape.body_members and body.strip():
                 root = parse_xml(body)
                 parsed.update(_read_root(shape.body_members, root))
@@ -259,6 +258,7 @@ def _error_fields(op: OperationModel, root: Element, metadata: dict[str, Any], s
 def _text_tree(node: Element) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for child in node:
-        tree[local_name(child.tag)] = _text_tree(child) if len(child) else element_text(child)
+        # An empty element is None, as botocore has it (<Message/> -> "Message": None).
+        tree[local_name(child.tag)] = _text_tree(child) if len(child) else child.text
     return tree
 

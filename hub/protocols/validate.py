@@ -93,7 +93,7 @@ def _header_value_problem(path: str, value: str, problems: list[str]) -> None:
     if bad is None:
         return
     char = bad.group()
-    why = ("non-ASCII characters are not allowed in HTTP headers" if ord(char) > 0x7e
+    why = ("non-ASCII characters are not allowed in HTTP headers" if ord(char) > 0x7f
            else "CR, LF and other control characters are not allowed in HTTP headers")
     problems.append(f"Invalid header value for parameter {path}, value: {_echo(value)}: {why} "
                     f"(found {char!r} at position {bad.start()})")
