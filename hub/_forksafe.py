@@ -11,6 +11,11 @@ that hub owns is re-created in a forked child, either by registering its owner h
 or, for module-level state, by a module-level ``os.register_at_fork`` hook documented in that
 module. See ``docs/internals.md`` ("Fork safety").
 
+Locks hub does not own can be left held too: OpenSSL 3 takes internal locks while it loads a
+CA bundle (with the GIL released), and a child forked in the middle hangs in its first hash or
+TLS call. Such work runs inside ``with FORK_GUARD:``; a fork waits (bounded) until no thread is
+inside.
+
 The registry itself takes no lock (single dict operations are atomic), so it has nothing of
 its own that a fork could leave held, and it is safe to use in the child while it runs.
 """
@@ -19,12 +24,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import types
 import weakref
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, TypeVar
 
-__all__ = ["at_fork_reinit"]
+__all__ = ["FORK_GUARD", "at_fork_reinit"]
 
 T = TypeVar("T")
 
@@ -79,6 +86,54 @@ def registered() -> int:
     return len(_entries)
 
 
+class ForkGuard:
+    """``with FORK_GUARD:`` marks work that a fork must not cut in half; threads run it at once.
+
+    ``os.fork()`` waits until no thread is inside (at most ``wait`` seconds, then it forks
+    anyway), and threads that arrive meanwhile wait until the fork is done. Meant for short
+    work that holds locks hub cannot re-create (OpenSSL's, while a CA bundle is loaded), not
+    for I/O that can block.
+
+    Args:
+        wait: The longest a fork waits for the threads inside, in seconds.
+    """
+
+    __slots__ = ("_cond", "_forking", "_inside", "_wait", "__weakref__")
+
+    def __init__(self, wait: float = 10.0) -> None:
+        self._wait = wait
+        self._reset()
+        at_fork_reinit(self, ForkGuard._reset)
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._inside = 0
+        self._forking = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            while self._forking:
+                self._cond.wait()
+            self._inside += 1
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        with self._cond:
+            self._inside = max(0, self._inside - 1)  # 0 after a fork from inside
+            if not self._inside:
+                self._cond.notify_all()
+
+    def _before_fork(self) -> None:
+        with self._cond:
+            self._forking += 1
+            self._cond.wait_for(lambda: not self._inside, timeout=self._wait)
+
+    def _after_fork_in_parent(self) -> None:
+        with self._cond:
+            self._forking -= 1
+            self._cond.notify_all()
+
+
 def _after_fork_in_child() -> None:
     # One thread only here. dict.copy() is atomic; entries whose object died are skipped.
     errors: list[BaseException] = []
@@ -98,3 +153,10 @@ def _after_fork_in_child() -> None:
 _SUPPORTED = hasattr(os, "register_at_fork")
 if _SUPPORTED:
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+FORK_GUARD = ForkGuard()
+"""The process-wide :class:`ForkGuard` (its lock is re-created in a forked child)."""
+
+if _SUPPORTED:
+    os.register_at_fork(before=FORK_GUARD._before_fork,
+                        after_in_parent=FORK_GUARD._after_fork_in_parent)
