@@ -53,6 +53,8 @@ class _Fake(LocalServer):
         self.lifetime = 6 * 3600.0
         #: Seconds a ``"slow"`` fault waits.
         self.slow_seconds = 2.0
+        #: Seconds every answer waits (a service under load); 0 for none.
+        self.delay = 0.0
         #: Every credential set handed out, in order (dicts with the AWS field names).
         self.issued: list[dict[str, str]] = []
         self.set_default(self._dispatch)
@@ -125,9 +127,9 @@ class _Fake(LocalServer):
             if faulted is not None:
                 return faulted
         response = self._answer(op, request)
-        if kind == "slow":
-            return Response(response.status, response.body, response.headers,
-                            delay=self.slow_seconds)
+        delay = self.slow_seconds if kind == "slow" else self.delay
+        if delay:
+            return Response(response.status, response.body, response.headers, delay=delay)
         return response
 
 
