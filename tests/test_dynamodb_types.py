@@ -70,7 +70,7 @@ def to_boto(value: Any) -> Any:
         return BotoBinary(value.value)
     if isinstance(value, (set, frozenset, list, tuple)):
         converted = [to_boto(v) for v in value]
-        if all(a is b for a, b in zip(converted, value)):
+        if all(a is b for a, b in zip(converted, value, strict=True)):
             return value
         return type(value)(converted)
     if isinstance(value, dict):

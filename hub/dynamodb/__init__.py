@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from hub.dynamodb.batch import BatchGetError, BatchWriteError, BatchWriter
 from hub.dynamodb.conditions import Attr, ConditionExpressionBuilder, Key
-from hub.dynamodb.table import Table, WaiterError, batch_get_item, batch_write_item
+from hub.dynamodb.table import Table, batch_get_item, batch_write_item
 from hub.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from hub.errors import WaiterError
 
 __all__ = [
     "Attr",

@@ -34,9 +34,9 @@ from typing import Any, Protocol
 from hub.dynamodb._transform import deserialize_output, serialize_input
 from hub.dynamodb.batch import BatchGetError, BatchWriter
 from hub.dynamodb.types import deserialize_item, serialize_item
-from hub.errors import ClientError, HubError
+from hub.errors import ClientError, WaiterError
 
-__all__ = ["Table", "TableMeta", "WaiterError", "batch_get_item", "batch_write_item"]
+__all__ = ["Table", "TableMeta", "batch_get_item", "batch_write_item", "poll_table"]
 
 #: boto3's Table attribute names -> ``TableDescription`` members (from the service model).
 DESCRIBE_ATTRIBUTES: Mapping[str, str] = {
@@ -86,20 +86,6 @@ class _DynamoDBClient(Protocol):
     def describe_table(self, **params: Any) -> dict[str, Any]: ...
     def batch_get_item(self, **params: Any) -> dict[str, Any]: ...
     def batch_write_item(self, **params: Any) -> dict[str, Any]: ...
-
-
-class WaiterError(HubError):
-    """A table waiter gave up: attempts ran out, or DescribeTable failed unexpectedly.
-
-    Attributes:
-        name: The waiter (``"TableExists"`` or ``"TableNotExists"``).
-        last_response: The last DescribeTable result or error response, if any.
-    """
-
-    def __init__(self, name: str, reason: str, last_response: Any = None) -> None:
-        super().__init__(f"Waiter {name} failed: {reason}")
-        self.name = name
-        self.last_response = last_response
 
 
 class TableMeta:
@@ -394,15 +380,18 @@ class Table:
     def wait_until_exists(self, **kwargs: Any) -> None:
         """Poll DescribeTable until the table is ``ACTIVE`` (boto3's ``table_exists`` waiter).
 
+        Uses the client's ``get_waiter("table_exists")`` when it has one. Afterwards the
+        describe attributes are re-read on next access.
+
         Args:
             **kwargs: ``WaiterConfig={"Delay": seconds, "MaxAttempts": n}`` (defaults 20 s and
                 25, as boto3).
 
         Raises:
-            WaiterError: Attempts ran out, or DescribeTable failed with an error other than
-                ``ResourceNotFoundException``.
+            hub.errors.WaiterError: Attempts ran out, or DescribeTable failed with an error
+                other than ``ResourceNotFoundException``.
         """
-        self._wait("TableExists", True, kwargs)
+        self._wait("table_exists", kwargs)
 
     def wait_until_not_exists(self, **kwargs: Any) -> None:
         """Poll DescribeTable until it says ``ResourceNotFoundException`` (``table_not_exists``).
@@ -411,34 +400,57 @@ class Table:
             **kwargs: ``WaiterConfig`` as :meth:`wait_until_exists`.
 
         Raises:
-            WaiterError: Attempts ran out, or DescribeTable failed otherwise.
+            hub.errors.WaiterError: Attempts ran out, or DescribeTable failed otherwise.
         """
-        self._wait("TableNotExists", False, kwargs)
+        self._wait("table_not_exists", kwargs)
 
-    def _wait(self, waiter: str, exists: bool, kwargs: Mapping[str, Any],
-              sleep: Callable[[float], object] = time.sleep) -> None:
-        config = dict(kwargs.get("WaiterConfig") or {})
-        delay = float(config.get("Delay", WAITER_DELAY))
-        attempts = int(config.get("MaxAttempts", WAITER_MAX_ATTEMPTS))
-        last: Any = None
-        for attempt in range(1, attempts + 1):
-            try:
-                last = self.meta.client.describe_table(TableName=self.name)
-            except ClientError as exc:
-                last = exc.response
-                if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                    raise WaiterError(waiter, f"Unexpected error encountered: {exc}",
-                                      last) from exc
-                if not exists:
-                    self.meta.data = None
-                    return
-            else:
-                if exists and last.get("Table", {}).get("TableStatus") == "ACTIVE":
-                    self.meta.data = last["Table"]
-                    return
-            if attempt < attempts:
-                sleep(delay)
-        raise WaiterError(waiter, "Max attempts exceeded", last)
+    def _wait(self, waiter: str, kwargs: Mapping[str, Any]) -> None:
+        client = self.meta.client
+        get_waiter = getattr(client, "get_waiter", None)
+        if get_waiter is not None:
+            get_waiter(waiter).wait(TableName=self.name, **kwargs)
+        else:
+            poll_table(client, self.name, exists=waiter == "table_exists",
+                       waiter_config=kwargs.get("WaiterConfig"))
+        self.meta.data = None
+
+
+def poll_table(client: _DynamoDBClient, name: str, *, exists: bool,
+               waiter_config: Mapping[str, Any] | None = None,
+               sleep: Callable[[float], object] = time.sleep) -> None:
+    """boto3's ``table_exists``/``table_not_exists`` waiters, for a client without waiters.
+
+    Args:
+        client: Anything with ``describe_table``.
+        name: The table.
+        exists: Wait for ``ACTIVE`` (True) or for ``ResourceNotFoundException`` (False).
+        waiter_config: ``{"Delay": seconds, "MaxAttempts": n}``; defaults 20 s and 25.
+        sleep: Called to wait between attempts.
+
+    Raises:
+        hub.errors.WaiterError: Attempts ran out, or an unexpected error came back.
+    """
+    waiter = "TableExists" if exists else "TableNotExists"
+    config = dict(waiter_config or {})
+    delay = float(config.get("Delay", WAITER_DELAY))
+    attempts = int(config.get("MaxAttempts", WAITER_MAX_ATTEMPTS))
+    last: Any = None
+    for attempt in range(1, attempts + 1):
+        try:
+            last = client.describe_table(TableName=name)
+        except ClientError as exc:
+            last = exc.response
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise WaiterError(waiter, f"An error occurred ({exc.response['Error']['Code']})",
+                                  last) from exc
+            if not exists:
+                return
+        else:
+            if exists and last.get("Table", {}).get("TableStatus") == "ACTIVE":
+                return
+        if attempt < attempts:
+            sleep(delay)
+    raise WaiterError(waiter, "Max attempts exceeded", last)
 
 
 for _attr, _member in DESCRIBE_ATTRIBUTES.items():

@@ -61,7 +61,7 @@ class FakeDynamoDB:
                 time.sleep(self._delay)  # lets other threads' batches overlap this one
             unprocessed = []
             with self._lock:
-                for key, request in zip(keys, requests):
+                for key, request in zip(keys, requests, strict=True):
                     if self._random.random() < self._rate:
                         unprocessed.append(request)
                         continue
