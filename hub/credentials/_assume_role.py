@@ -25,7 +25,6 @@ from hub.errors import (
     ClientError,
     CredentialProviderError,
     CredentialsError,
-    HTTPClientError,
     HubError,
     NoCredentialsError,
 )
@@ -159,7 +158,7 @@ class WebIdentityProvider:
             token = self._read_token(token_file)
             try:
                 result = call("AssumeRoleWithWebIdentity", {**params, "WebIdentityToken": token})
-            except (ClientError, HTTPClientError) as exc:
+            except HubError as exc:  # a service error, no answer, or an unreadable one
                 if attempt == 1 and isinstance(exc, ClientError) and exc.code in _EXPIRED:
                     _LOG.info("web identity token expired; reading %s again", token_file)
                     continue
@@ -223,7 +222,7 @@ class _Role:
             call = call_for(functools.partial(_same, source))
             try:
                 result = call("AssumeRole", params)
-            except (ClientError, HTTPClientError) as exc:
+            except HubError as exc:  # a service error, no answer, or an unreadable one
                 if attempt == 1 and isinstance(exc, ClientError) and exc.code in _EXPIRED:
                     # The source credentials expired early (revoked, clock skew): reload once.
                     self._source.invalidate(source)

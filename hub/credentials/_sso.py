@@ -27,7 +27,6 @@ from hub.credentials._values import Credentials
 from hub.errors import (
     ClientError,
     CredentialProviderError,
-    HTTPClientError,
     HubError,
     SSOTokenExpiredError,
 )
@@ -125,7 +124,7 @@ class SSOProvider:
                     self.name, f"the SSO session of profile {view.name!r} has expired or is"
                     f" otherwise invalid; run `{login}`") from None
             raise self._failed(exc) from None
-        except HTTPClientError as exc:
+        except HubError as exc:  # no answer, or an unreadable one
             raise self._failed(exc) from None
         role = result.get("roleCredentials")
         try:
@@ -225,7 +224,7 @@ class SSOProvider:
                                           "clientSecret": data["clientSecret"],
                                           "refreshToken": data["refreshToken"]})
             access, expires_in = str(answer["accessToken"]), float(answer["expiresIn"])
-        except (ClientError, HTTPClientError, KeyError, TypeError, ValueError) as exc:
+        except (HubError, KeyError, TypeError, ValueError) as exc:
             code = getattr(exc, "code", None) or type(exc).__name__
             _LOG.warning("SSO token refresh failed (%s)", code)
             return None

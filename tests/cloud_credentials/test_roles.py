@@ -117,6 +117,12 @@ def test_web_identity_failures_are_typed(
     sts.fail("throttle", times=3)
     with pytest.raises(CredentialProviderError, match="Throttling"):
         WebIdentityProvider(environ=env, sts=fast_sts).load()
+    sts.fail("bad_xml")
+    with pytest.raises(CredentialProviderError, match="unexpected response"):
+        WebIdentityProvider(environ=env, sts=fast_sts).load()
+    sts.fail("reset", times=3)
+    with pytest.raises(CredentialProviderError, match="ConnectionClosedError|connection"):
+        WebIdentityProvider(environ=env, sts=fast_sts).load()
     del env["AWS_ROLE_ARN"]
     with pytest.raises(CredentialProviderError, match="AWS_ROLE_ARN"):
         WebIdentityProvider(environ=env).load()
