@@ -18,10 +18,10 @@ from urllib3 import HTTPHeaderDict
 
 from hub.errors import ClientError, ParamValidationError, ResponseParseError
 from hub.protocols import jsonrpc
-from hub.services._registry import SERVICES
 from hub.services.dynamodb_types import Binary, TypeDeserializer, TypeSerializer
+from tests._protocol_gen import models
 
-DDB = SERVICES["dynamodb"]
+DDB = models("dynamodb")[0]  # built from botocore's JSON model
 BOTO_DDB = botocore.session.get_session().get_service_model("dynamodb")
 PREFIX = DDB.target_prefix or ""
 VERSION = DDB.json_version or ""

@@ -19,9 +19,9 @@ from urllib3 import HTTPHeaderDict
 
 from hub.errors import ClientError, ParamValidationError, ResponseParseError
 from hub.protocols import restxml
-from hub.services._registry import SERVICES
+from tests._protocol_gen import models
 
-S3 = SERVICES["s3"]
+S3 = models("s3")[0]  # built from botocore's JSON model
 BOTO_S3 = botocore.session.get_session().get_service_model("s3")
 ENDPOINT = "https://s3.us-east-1.amazonaws.com"
 UTC = datetime.timezone.utc
