@@ -35,10 +35,24 @@ __all__ = ["FORK_GUARD", "at_fork_reinit"]
 
 T = TypeVar("T")
 
-# token -> (weak reference to the object, its reinit). Tokens increase, so the child runs the
-# reinits in registration order (an owner registered before its parts is reset first).
-_entries: dict[int, tuple[weakref.ref[Any], Callable[[Any], None]]] = {}
+class _Ref(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that also carries its registration (no closure per object)."""
+
+    __slots__ = ("token", "reinit")
+    token: int
+    reinit: Callable[[Any], None]
+
+
+# token -> registration. Tokens increase, so the child runs the reinits in registration order
+# (an owner registered before its parts is reset first).
+_entries: dict[int, _Ref] = {}
 _tokens = itertools.count()
+
+
+def _forget(ref: _Ref) -> None:
+    # Only pops (atomic, no lock): it may run inside the garbage collector, in any thread,
+    # even while that thread is in the middle of at_fork_reinit().
+    _entries.pop(ref.token, None)
 
 
 def at_fork_reinit(obj: T, reinit: Callable[[T], None]) -> T:
@@ -66,19 +80,11 @@ def at_fork_reinit(obj: T, reinit: Callable[[T], None]) -> T:
         return obj
     if isinstance(reinit, types.MethodType) and reinit.__self__ is obj:
         reinit = reinit.__func__  # a bound method would hold obj strongly
-    token = next(_tokens)
-    # The callback only pops (atomic, no lock): it may run inside the garbage collector, in
-    # any thread, even while this module is being used by that thread.
-    ref = weakref.ref(obj, _forget(token))
-    _entries[token] = (ref, reinit)
+    ref = _Ref(obj, _forget)
+    ref.token = token = next(_tokens)
+    ref.reinit = reinit
+    _entries[token] = ref
     return obj
-
-
-def _forget(token: int) -> Callable[[weakref.ref[Any]], None]:
-    def callback(_ref: weakref.ref[Any]) -> None:
-        _entries.pop(token, None)
-
-    return callback
 
 
 def registered() -> int:
@@ -137,12 +143,12 @@ class ForkGuard:
 def _after_fork_in_child() -> None:
     # One thread only here. dict.copy() is atomic; entries whose object died are skipped.
     errors: list[BaseException] = []
-    for ref, reinit in _entries.copy().values():
+    for ref in _entries.copy().values():
         obj = ref()
         if obj is None:
             continue
         try:
-            reinit(obj)
+            ref.reinit(obj)
         except Exception as exc:  # noqa: BLE001 - one failing reinit must not skip the rest
             errors.append(exc)
     if errors:
