@@ -322,6 +322,11 @@ def _check_url(name: str, value: object) -> str:
         host = host.rpartition(":")[0]
     if not _HOST.fullmatch(host):
         raise ConfigError(f"{name} has an invalid host: {value!r}", field=name)
+    if not host.startswith("[") and (
+            len(host) > 253 or any(len(label) > 63 for label in host.split("."))):
+        # DNS limits (RFC 1035); Python's resolver would fail with a UnicodeError later.
+        raise ConfigError(f"{name} has a host name longer than DNS allows "
+                          "(63 characters per label, 253 in all)", field=name)
     if parts.query or parts.fragment:
         raise ConfigError(f"{name} must not have a query or fragment, got {value!r}", field=name)
     if port == 0:
@@ -383,6 +388,13 @@ def _check_proxies(name: str, value: object) -> FrozenMap:
         if port == 0:
             raise ConfigError(f"{name}[{scheme!r}] has an invalid port",
                               field=f"{name}.{scheme}")
+        parts = urlsplit(url)
+        # The host and path as urllib3 will parse them (user:password is checked below).
+        bad = _bad_url_character(
+            f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}")
+        if bad is not None:
+            raise ConfigError(f"{name}[{scheme!r}] contains {bad} in its host or path, which a "
+                              "URL cannot hold", field=f"{name}.{scheme}")
         proxy_auth(url)  # user:password must make a Proxy-Authorization header (Latin-1)
         # Its repr hides the password wherever the URL ends up (transport settings, locals).
         checked[scheme] = url if isinstance(url, MaskedURL) else MaskedURL(url)

@@ -31,7 +31,7 @@ from hub._streaming import StreamingBody
 from hub.errors import ClientError
 from hub.protocols._common import apply_host_prefix, lower_headers, response_metadata
 from hub.protocols._shapes import OperationModel
-from hub.protocols.validate import validate
+from hub.protocols.validate import validate, validate_headers
 
 __all__ = ["modeled_error", "protocol_handlers"]
 
@@ -84,6 +84,8 @@ def validate_params(request: Request) -> None:
         return
     if request.client_config.config.parameter_validation is not False:
         validate(op, request.params)
+    else:  # header injection is never a mere type question: always refused
+        validate_headers(op, request.params)
 
 
 def build(request: Request) -> None:

@@ -28,7 +28,7 @@ from hub.errors import ParamValidationError
 from hub.protocols._common import to_datetime
 from hub.protocols._shapes import OperationModel, Shape
 
-__all__ = ["validate"]
+__all__ = ["validate", "validate_headers"]
 
 _SCALAR_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -82,6 +82,28 @@ def validate(op_or_shape: OperationModel | Shape, params: Any) -> None:
         _check_headers(shape, params, problems)
     if problems:
         raise ParamValidationError(name, problems)
+
+
+def validate_headers(op: OperationModel, params: Any) -> None:
+    """Check only the header-bound parameters (see the module docstring).
+
+    Used when ``Config.parameter_validation`` is False: a CR/LF or non-ASCII text in a header
+    is an injection or a mis-signed request, not a type mistake the service would report.
+
+    Args:
+        op: The operation.
+        params: The caller's parameters.
+
+    Raises:
+        ParamValidationError: A header-bound value or name HTTP cannot carry as given.
+    """
+    shape = op.input
+    if shape is None or not isinstance(params, Mapping):
+        return
+    problems: list[str] = []
+    _check_headers(shape, params, problems)
+    if problems:
+        raise ParamValidationError(op.name, problems)
 
 
 def _echo(text: str) -> str:
