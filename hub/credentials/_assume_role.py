@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from hub._redact import scrubbed
 from hub.credentials._cache import CredentialsCache
 from hub.credentials._container import ContainerProvider
 from hub.credentials._files import environ_of
@@ -312,6 +313,13 @@ class AssumeRoleProvider:
                 profile, a cycle), a source has no credentials, an MFA code is needed and no
                 ``mfa_token`` was given, or STS refused.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "assuming the role", provider=self.name)
+        raise error  # the frames below held every profile's keys (hub._redact; R-secrets)
+
+    def _load(self) -> Credentials | None:
         view = load_profiles(self._profile, self._environ, self.name)
         if not _is_role(view.section):
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from hub._redact import scrubbed
 from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
 from hub.credentials._container import ContainerProvider
 from hub.credentials._imds import InstanceMetadataProvider
@@ -114,6 +115,13 @@ class CredentialProcessProvider:
         Raises:
             CredentialProviderError: The files cannot be read or the command fails.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "running credential_process", provider=self.name)
+        raise error  # the frames below held the profiles and the command (hub._redact)
+
+    def _load(self) -> Credentials | None:
         view = load_profiles(self._profile, self._environ, self.name)
         command = view.get("credential_process")
         if command is None:

@@ -622,3 +622,30 @@ def test_sensitive_values_pickle_without_the_value() -> None:
     with pytest.raises(ConfigError) as caught:
         SensitiveValue(TOKEN + "\u20ac").encode("latin-1")
     assert_no_secret(caught.value, TOKEN)
+
+
+# -- the default chain's profile providers (assume-role, custom-process) ---------------------
+
+
+@pytest.mark.parametrize("profile_text", [
+    "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/x\n",  # no source: config error
+    "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = missing\n",
+    "[profile r]\ncredential_process = {process}\n",  # prints JSON without AccessKeyId
+], ids=["role-without-source", "role-missing-source", "process-bad-output"])
+def test_default_chain_profile_failures_leave_no_secret(tmp_path: Path,
+                                                        profile_text: str) -> None:
+    # The credentials file's other profiles hold secrets; the chosen profile is broken.
+    credentials = _ini(tmp_path / "credentials", "[default]", "aws_access_key_id = AKIDFILE",
+                       f"aws_secret_access_key = {SECRET}", f"aws_session_token = {TOKEN}")
+    (tmp_path / "out.json").write_text(json.dumps({"Version": 1, "SecretAccessKey": SECRET,
+                                                   "SessionToken": TOKEN}))
+    script = tmp_path / "creds.py"
+    script.write_text("import sys\nsys.stdout.write(open(sys.argv[1]).read())\n")
+    config = tmp_path / "config"
+    config.write_text(profile_text.format(
+        process=f"{sys.executable} {script} {tmp_path / 'out.json'}"))
+    environ = {"AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_CONFIG_FILE": str(config),
+               "AWS_EC2_METADATA_DISABLED": "true"}
+    with pytest.raises(CredentialsError) as caught:
+        hub.credentials.default_chain(profile="r", environ=environ).load()
+    assert_no_secret(caught.value, SECRET, TOKEN)
