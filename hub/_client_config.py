@@ -11,13 +11,17 @@ import platform
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import urllib3
-
 from hub._config import Config
 from hub._credentials_setting import credentials_cache_for
 from hub._handlers import Handlers
 from hub._services import ServiceSpec, service_spec
-from hub._transport import Transport, TransportSettings
+from hub._transport import (
+    URLLIB3_VERSION,
+    BaseTransport,
+    Timeout,
+    TransportSettings,
+    make_timeout,
+)
 from hub._version import __version__
 from hub.credentials import CredentialsCache
 from hub.errors import ConfigError
@@ -77,9 +81,9 @@ class ClientConfig:
     info: ClientInfo
     handlers: Handlers
     credentials: CredentialsCache
-    transport: Transport
+    transport: BaseTransport
     retry_policy: RetryPolicy
-    timeout: urllib3.Timeout
+    timeout: Timeout
     user_agent: str
     spec: ServiceSpec
     snapshot: Snapshot
@@ -96,7 +100,7 @@ class ClientConfig:
         return self.client_class(self)
 
 
-_URLLIB3_VERSION = getattr(urllib3, "__version__", "unknown")
+_URLLIB3_VERSION = URLLIB3_VERSION
 
 
 def _user_agent(extra: str | None) -> str:
@@ -141,7 +145,6 @@ def resolve_client_config(
     """
     from hub._protocol_handlers import protocol_handlers
     from hub.protocols import get_protocol
-    from hub.retry import make_policy
 
     spec = service_spec(service_name)
     protocol = get_protocol(spec.protocol)
@@ -163,8 +166,9 @@ def resolve_client_config(
         handlers=spec.add_handlers(protocol_handlers(snapshot.handlers)),
         credentials=credentials_cache_for(config, snapshot.config, snapshot.credentials),
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
-        retry_policy=make_policy(config.retry_mode or "standard", config.max_attempts or 3),
-        timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
+        retry_policy=snapshot.runtime.retry_policy(
+            spec.name, url, config.retry_mode or "standard", config.max_attempts or 3),
+        timeout=make_timeout(config.connect_timeout, config.read_timeout),
         user_agent=_user_agent(config.user_agent_extra),
         spec=spec,
         snapshot=snapshot,

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hub._handlers import HandlerList, Handlers, NamedHandler
-from hub._request import HTTPResponse, Request, set_signed_headers
+from hub._request import Request, set_signed_headers
+from hub._transport import Deadline
 from hub.errors import ClientError, ConfigError
 from hub.signing import sign
 
@@ -115,30 +116,45 @@ def sign_v4(request: Request) -> None:
     set_signed_headers(http.headers, added)
 
 
+_DEADLINE = "core.deadline"
+
+
+def call_deadline(request: Request) -> Deadline | None:
+    """The request's deadline (``start_time + Config.call_timeout``), or None without one."""
+    deadline: Deadline | None = request.context.get(_DEADLINE)
+    if deadline is None:
+        seconds = request.client_config.config.call_timeout
+        if seconds is None:
+            return None
+        deadline = request.context[_DEADLINE] = Deadline(request.start_time + seconds, seconds)
+    return deadline
+
+
 def send(request: Request) -> None:
-    """Send the request through the client's pooled transport."""
+    """Send the request through the client's transport (the seam: ``Transport.send``).
+
+    Streamed operations get the body unread in ``http_response.raw``; others get it read in
+    full, at most ``Config.max_response_bytes`` of it. With ``Config.call_timeout`` set, the
+    transport stops at the call's deadline.
+    """
     client_config = request.client_config
+    config = client_config.config
     http = request.http_request
+    deadline = call_deadline(request)
+    if deadline is not None and deadline.remaining() <= 0:
+        raise deadline.error(http.url)
     client_config.retry_policy.before_attempt(request)
     operation = request.operation
     # hub.Operation says streaming_output; a protocol OperationModel names the stream member.
     stream = bool(getattr(operation, "streaming_output", False)
                   or getattr(operation, "streaming_output_member", None))
-    response = client_config.transport.urlopen(
-        http.method,
-        http.url,
-        body=http.body,
-        headers=http.headers,
+    request.http_response = client_config.transport.send(
+        http,
         timeout=client_config.timeout,
-        pool_timeout=client_config.config.pool_timeout,
         stream=stream,
-    )
-    request.http_response = HTTPResponse(
-        status=response.status,
-        headers=response.headers,
-        body=b"" if stream else response.data,
-        raw=response if stream else None,
-        url=http.url,
+        pool_timeout=config.pool_timeout,
+        deadline=deadline,
+        max_response_bytes=config.max_response_bytes,
     )
 
 
@@ -177,8 +193,12 @@ def after_retry(request: Request, *, sleep: Any = time.sleep) -> None:
     if request.http_response is not None:
         request.http_response.release()
         request.http_response = None
-    if request.retry_delay > 0:
-        sleep(request.retry_delay)
+    delay = request.retry_delay
+    deadline = request.context.get(_DEADLINE)
+    if deadline is not None:  # never sleep past the call's deadline; send() then stops
+        delay = max(0.0, min(delay, deadline.remaining()))
+    if delay > 0:
+        sleep(delay)
     body = request.http_request.body
     if request.body_position is not None and body is not None:
         body.seek(request.body_position)

@@ -16,14 +16,12 @@ import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from hub._handlers import HandlerList
 from hub.errors import ConfigError, HubError
 
 if TYPE_CHECKING:
-    import urllib3
-
     from hub._client_config import ClientConfig
 
 # Header values that are (or are derived from) credentials: never shown by any repr.
@@ -139,6 +137,33 @@ class HTTPRequest:
                 f"headers={_safe_headers(self.headers)!r}, body={body})")
 
 
+class RawBody(Protocol):
+    """An unread response body as a transport hands it over (``HTTPResponse.raw``).
+
+    It owns its connection: the connection is released exactly once, when the body is read to
+    its end, released or discarded (see ``hub._transport``). Reads raise only hub errors.
+    """
+
+    @property
+    def done(self) -> bool:
+        """True once the body was read to its end, released or discarded."""
+
+    def read(self, amt: int | None = None) -> bytes:
+        """Read up to ``amt`` bytes (all the rest when None); ``b""`` at the end."""
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into ``buffer``; return the number of bytes read."""
+
+    def read_all(self) -> bytes:
+        """Read the rest, at most ``max_response_bytes`` (else ResponseTooLargeError)."""
+
+    def release(self) -> None:
+        """Give the connection back if the body was read to its end, else discard it."""
+
+    def discard(self) -> None:
+        """Close the connection without reading the rest."""
+
+
 @dataclass(slots=True)
 class HTTPResponse:
     """The HTTP response received for the current attempt.
@@ -147,43 +172,36 @@ class HTTPResponse:
         status: The HTTP status code.
         headers: The response headers (case-insensitive lookup).
         body: The body, read in full (empty while a streamed body is still unread).
-        raw: The urllib3 response when the body is streamed, else None. Whoever consumes it
-            must read or release it so the connection returns to the pool.
-        url: The URL the request went to (names the endpoint in errors reading ``raw``).
+        raw: The unread body when the call streams (a :class:`RawBody` from the transport),
+            else None. Whoever takes it (``StreamingBody``) must read, close or release it;
+            otherwise :meth:`read_body` or :meth:`release` does.
+        url: The URL the request went to (names the endpoint in errors).
     """
 
     status: int
     headers: Mapping[str, str]
     body: bytes = b""
-    raw: urllib3.BaseHTTPResponse | None = None
+    raw: RawBody | None = None
     url: str = ""
 
     def read_body(self) -> bytes:
-        """Return the whole body, reading (and releasing) a streamed one if needed."""
-        if self.raw is not None:
-            raw = self.raw
-            try:
-                self.body = raw.read()
-            except Exception as exc:
-                # A broken or stalled streamed body: map urllib3/socket errors to hub's, as the
-                # transport does for everything it reads itself.
-                from hub._transport import map_error
+        """Return the whole body, reading (and releasing) a streamed one if needed.
 
-                raise map_error(exc, self.url) from exc
-            finally:
-                raw.release_conn()
-                self.raw = None
+        Raises:
+            HTTPClientError: The connection broke or timed out while reading.
+            ResponseTooLargeError: The body is larger than ``max_response_bytes``.
+        """
+        raw = self.raw
+        if raw is not None:
+            self.raw = None
+            self.body = raw.read_all()  # maps errors and releases the connection itself
         return self.body
 
     def release(self) -> None:
-        """Give the connection of an unread streamed body back (drains or discards it)."""
-        if self.raw is not None:
-            raw, self.raw = self.raw, None
-            try:
-                raw.drain_conn()
-            except Exception:  # noqa: BLE001 - a broken connection is simply not reused
-                pass
-            raw.release_conn()
+        """Give the connection of an unread streamed body back (or discard it)."""
+        raw, self.raw = self.raw, None
+        if raw is not None:
+            raw.release()
 
 
 class Request:

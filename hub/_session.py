@@ -23,8 +23,8 @@ from hub._credentials_setting import credentials_cache
 from hub._defaults import session_defaults
 from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers, NamedHandler
+from hub._runtime import Runtime
 from hub._snapshot import Snapshot
-from hub._transport import TransportRegistry
 from hub._types import HandlerFn
 from hub.errors import HandlerError
 
@@ -76,7 +76,7 @@ class Session:
             config=config,
             handlers=default_handlers() if handlers is None else handlers,
             credentials=credentials_cache(config),
-            transports=TransportRegistry(),
+            runtime=Runtime(),
             version=1,
         )
 
@@ -265,7 +265,7 @@ class Session:
 
         Clients stay usable: pools reopen on the next request.
         """
-        self._snapshot.transports.close()
+        self._snapshot.runtime.close()
 
     def __enter__(self) -> Session:
         return self

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from hub._config import Config, check_configs
 from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers
-from hub._transport import TransportRegistry
+from hub._runtime import Runtime
 from hub.credentials import CredentialsCache
 
 if TYPE_CHECKING:
@@ -36,28 +36,31 @@ class Snapshot:
         handlers: The session's handlers.
         credentials: The credentials cache (kept across snapshots while credentials settings
             are unchanged, so a config edit does not reload credentials).
-        transports: The transport registry of the session family.
+        runtime: The session family's runtime state (transports, retry quotas, rate
+            limiters): shared by every snapshot of the session and of its copies.
+        transports: ``runtime.transports``, the transport registry of the session family.
         version: Increases by one with every snapshot a session publishes.
         client_configs: The write-once cache of resolved client configs, keyed by
             ``(service_name, configs)``. Read it freely (lock-free); only
             :meth:`client_config` adds to it, by publishing a new mapping.
     """
 
-    __slots__ = ("config", "handlers", "credentials", "transports", "version", "client_configs",
-                 "_cache_lock", "__weakref__")
+    __slots__ = ("config", "handlers", "credentials", "runtime", "transports", "version",
+                 "client_configs", "_cache_lock", "__weakref__")
 
     def __init__(
         self,
         config: Config,
         handlers: Handlers,
         credentials: CredentialsCache,
-        transports: TransportRegistry,
+        runtime: Runtime,
         version: int,
     ) -> None:
         self.config = config
         self.handlers = handlers
         self.credentials = credentials
-        self.transports = transports
+        self.runtime = runtime
+        self.transports = runtime.transports
         self.version = version
         self.client_configs: Mapping[_ClientKey, ClientConfig] = {}
         self._cache_lock = threading.Lock()  # re-created in a forked child
@@ -103,7 +106,7 @@ class Snapshot:
         *,
         config: Config | None = None,
         handlers: Handlers | None = None,
-        transports: TransportRegistry | None = None,
+        runtime: Runtime | None = None,
         version: int | None = None,
     ) -> Snapshot:
         """Return a new snapshot with the given parts replaced (version + 1 by default)."""
@@ -114,7 +117,7 @@ class Snapshot:
             config=new_config,
             handlers=self.handlers if handlers is None else handlers,
             credentials=credentials_cache_for(new_config, self.config, self.credentials),
-            transports=self.transports if transports is None else transports,
+            runtime=self.runtime if runtime is None else runtime,
             version=self.version + 1 if version is None else version,
         )
 

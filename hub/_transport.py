@@ -1,37 +1,54 @@
-"""Pooled urllib3 transports, shared by every client of a session family.
+"""The transport seam: the one place hub talks to urllib3.
 
-One :class:`Transport` (a urllib3 ``PoolManager`` plus one ``SSLContext``) exists per distinct
+``Transport.send(http_request, *, timeout, stream) -> HTTPResponse`` is the only way a request
+reaches the network. Everything urllib3 is behind it: pools, TLS contexts, proxies, and the
+mapping of urllib3, http.client and socket errors to :mod:`hub.errors` (:func:`map_error`),
+including errors raised later while a streamed body is read (a :class:`StreamingBody` reads
+through :class:`_Body`, never through urllib3 directly).
+
+Connections have exactly one owner. When urllib3 hands a response over, :class:`_Body` takes
+its connection (and urllib3 forgets it), so a connection goes back to its pool in one place
+(:meth:`_Body._finish`), at most once, and only when its response was read to the end in the
+calling thread with its socket still open. Every other ending (an error, an early close, a
+finalizer run by the garbage collector) closes the socket and returns only the pool *slot*:
+a finalizer may run after the socket object itself was finalized, so it must never put the
+connection back.
+
+One :class:`Transport` (urllib3 pools plus one ``SSLContext``) exists per distinct
 :class:`TransportSettings` in a :class:`TransportRegistry`; a session and its copies share one
 registry, so copies that change no transport setting share connection pools. Timeouts are not
-part of the key: they are passed per request, so changing them never splits a pool.
-
-urllib3 and socket errors are mapped to :mod:`hub.errors` here, at the boundary, so nothing above
-this module sees a urllib3 exception.
+part of the key: they are passed per request, so changing them never splits a pool. A pool is
+never replaced while connections of it are in use, so the per-origin connection count never
+exceeds ``max_pool_connections`` (with ``pool_block``); :meth:`Transport.close` closes idle
+connections and marks the ones in use to be closed when they come back.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
-import queue
+import socket
 import ssl
 import threading
+import time
 import warnings
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.client import HTTPException
+from http.client import HTTPResponse as _HTTPClientResponse
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connection import HTTPConnection as _U3HTTPConnection
+from urllib3.connection import HTTPSConnection as _U3HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError as _U3ConnectTimeout,
 )
 from urllib3.exceptions import (
     DecodeError,
     EmptyPoolError,
-    HTTPError,
     InsecureRequestWarning,
     NewConnectionError,
     ProtocolError,
@@ -44,9 +61,12 @@ from urllib3.exceptions import SSLError as _U3SSLError
 from urllib3.util.ssl_ import create_urllib3_context
 
 from hub._config import Config
+from hub._forksafe import FORK_GUARD, at_fork_reinit
 from hub._redact import forget_locals, proxy_auth
+from hub._request import HTTPRequest, HTTPResponse
 from hub._types import FrozenMap
 from hub.errors import (
+    CallTimeoutError,
     ConfigError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -55,6 +75,7 @@ from hub.errors import (
     HubError,
     ProxyConnectionError,
     ReadTimeoutError,
+    ResponseTooLargeError,
     SSLError,
 )
 
@@ -62,6 +83,427 @@ if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection
 
 logger = logging.getLogger("hub.transport")
+
+URLLIB3_VERSION: str = getattr(urllib3, "__version__", "unknown")
+"""The urllib3 version (for the User-Agent header)."""
+
+Timeout = urllib3.Timeout
+"""Per-request connect/read timeouts, as :meth:`Transport.send` takes them."""
+
+
+def make_timeout(connect: float | None, read: float | None) -> Timeout:
+    """Build the timeout value :meth:`Transport.send` takes (seconds; None = no limit)."""
+    return urllib3.Timeout(connect=connect, read=read)
+
+
+# --------------------------------------------------------------------------- call deadline
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The end of a call's time budget (``Config.call_timeout``).
+
+    Attributes:
+        at: ``time.monotonic()`` value at which the call must be over.
+        seconds: The configured budget (for messages).
+    """
+
+    at: float
+    seconds: float
+
+    def remaining(self) -> float:
+        """Seconds left (<= 0 once passed)."""
+        return self.at - time.monotonic()
+
+    def error(self, url: str) -> CallTimeoutError:
+        """The typed error for a call that ran out of time."""
+        endpoint = _endpoint(url)
+        return CallTimeoutError(
+            f"call to {endpoint} did not finish within call_timeout={self.seconds:g}s",
+            timeout=self.seconds, endpoint=endpoint)
+
+
+# The deadline of the call running in this thread, read when urllib3 creates the response
+# object (inside pool.urlopen, in this thread); None when the call has no deadline.
+_call = threading.local()
+
+
+class _DeadlineTimeout(TimeoutError):
+    """Raised by a socket read once the call's deadline has passed."""
+
+
+class _DeadlineRaw(io.RawIOBase):
+    """A socket reader whose every ``recv`` ends by the call's deadline.
+
+    ``read_timeout`` bounds one ``recv``; a server trickling one byte at a time, or sending
+    ``100 Continue`` for ever, never trips it. Capping each ``recv`` at the time left bounds
+    the whole header and body read.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._io = socket.SocketIO(sock, "rb")  # holds a makefile() reference, as http.client
+        self._sock = sock
+        self.deadline: float | None = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        deadline = self.deadline
+        if deadline is None:
+            return self._io.readinto(buffer)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlineTimeout("call_timeout passed")
+        sock = self._sock
+        base = sock.gettimeout()
+        sock.settimeout(remaining if base is None else min(base, remaining))
+        try:
+            return self._io.readinto(buffer)
+        finally:
+            sock.settimeout(base)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._io.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """What http.client's response sees as its socket: only ``makefile`` is used."""
+
+    __slots__ = ("_sock", "_deadline")
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        return io.BufferedReader(_DeadlineRaw(self._sock, self._deadline))
+
+
+class _ClientResponse(_HTTPClientResponse):
+    """http.client's response, reading through :class:`_DeadlineRaw` when the call has one."""
+
+    def __init__(self, sock: Any, debuglevel: int = 0, method: str | None = None,
+                 url: str | None = None) -> None:
+        deadline = getattr(_call, "deadline", None)
+        if deadline is not None and isinstance(sock, socket.socket):
+            sock = _DeadlineSocket(sock, deadline)
+        super().__init__(sock, debuglevel, method, url)
+
+
+class _HTTPConnection(_U3HTTPConnection):
+    response_class = _ClientResponse
+
+
+class _HTTPSConnection(_U3HTTPSConnection):
+    response_class = _ClientResponse
+
+
+def _end_deadline(u3: Any) -> None:
+    # A streamed body is read after the call returned: the call's deadline no longer applies.
+    raw = getattr(getattr(getattr(u3, "_fp", None), "fp", None), "raw", None)
+    if isinstance(raw, _DeadlineRaw):
+        raw.deadline = None
+
+
+class _DeadlineBody:
+    """A file-like request body whose reads fail once the call's deadline has passed.
+
+    http.client sends a file body block by block; each ``sendall`` is bounded by the socket
+    timeout, but a server reading slowly could otherwise stretch the upload without limit.
+    """
+
+    __slots__ = ("_body", "_deadline")
+
+    def __init__(self, body: Any, deadline: Deadline) -> None:
+        self._body = body
+        self._deadline = deadline
+
+    def read(self, size: int = -1) -> Any:
+        if self._deadline.remaining() <= 0:
+            raise _DeadlineTimeout("call_timeout passed while sending the body")
+        return self._body.read(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._body, name)
+
+
+# --------------------------------------------------------------------------- pools
+
+
+class _PoolMixin:
+    """Connection accounting on top of a urllib3 pool.
+
+    ``close()`` of the transport bumps ``_hub_generation``: connections checked out before it
+    are closed when they come back instead of being kept, so nothing stays open afterwards,
+    while the pool object (and with it the limit on connections) stays the same.
+    """
+
+    pool: Any
+    _hub_generation: int
+    _hub_lock: threading.Lock
+
+    def _hub_init(self) -> None:
+        self._hub_generation = 0
+        self._hub_lock = threading.Lock()
+        at_fork_reinit(self, _PoolMixin._hub_reinit)
+
+    def _hub_reinit(self) -> None:
+        self._hub_lock = threading.Lock()
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        conn._hub_generation = self._hub_generation
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None and (
+            getattr(conn, "_hub_generation", -1) != self._hub_generation
+            or not _socket_usable(conn)
+        ):
+            _close_quietly(conn)
+            conn = None  # the slot goes back, the connection does not
+        with self._hub_lock:
+            super()._put_conn(conn)  # type: ignore[misc]
+
+    def hub_close_idle(self) -> None:
+        """Close idle connections now and in-use ones when they come back."""
+        with self._hub_lock:
+            self._hub_generation += 1
+            slots = self.pool
+            if slots is None:
+                return
+            taken = []
+            while True:
+                try:
+                    taken.append(slots.get(block=False))
+                except Exception:  # noqa: BLE001 - queue.Empty
+                    break
+            for conn in taken:
+                if conn is not None:
+                    _close_quietly(conn)
+                slots.put(None, block=False)  # keep the slot count: None = connect anew
+
+
+class _HTTPPool(_PoolMixin, urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hub_init()
+
+
+class _HTTPSPool(_PoolMixin, urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hub_init()
+
+
+class _QuietHTTPSPool(_HTTPSPool):
+    """An HTTPS pool without urllib3's per-request ``InsecureRequestWarning``.
+
+    Used only for ``verify=False`` transports: hub warns once per host itself. Silencing by
+    pool class instead of a global ``warnings`` filter keeps working inside (and after) a
+    caller's ``warnings.catch_warnings()`` block, which saves and restores the global filters.
+    """
+
+    def _validate_conn(self, conn: BaseHTTPConnection) -> None:
+        urllib3.HTTPConnectionPool._validate_conn(self, conn)
+        if conn.is_closed:  # what urllib3 does, minus the warning
+            conn.connect()
+
+
+def _socket_usable(conn: Any) -> bool:
+    # A connection whose socket object was closed (fd -1: e.g. finalized by the garbage
+    # collector) must never be pooled; one with no socket simply reconnects.
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return True
+    try:
+        return bool(sock.fileno() >= 0)
+    except Exception:  # noqa: BLE001 - a broken socket object is not usable
+        return False
+
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is dropped
+        pass
+
+
+# --------------------------------------------------------------------------- bodies
+
+_CHUNK = 64 * 1024
+
+
+class _Body:
+    """The unread body of one response, owning its pooled connection until it ends.
+
+    Reads map every error to :mod:`hub.errors`. The connection goes back to the pool only from
+    :meth:`_finish` (the body was read to its end, in the reading thread); every other ending
+    closes it and returns the slot. Safe to drop unread: the finalizer only closes.
+    """
+
+    __slots__ = ("_u3", "_pool", "_conn", "_url", "_limit", "_deadline", "__weakref__")
+
+    def __init__(self, u3: Any, url: str, limit: int | None, deadline: Deadline | None) -> None:
+        self._u3: Any = u3
+        # Take the connection from urllib3 so that it never releases it on its own.
+        self._pool: Any = u3._pool
+        self._conn: Any = u3._connection
+        u3._pool = None
+        u3._connection = None
+        self._url = url
+        self._limit = limit
+        self._deadline = deadline
+
+    @property
+    def done(self) -> bool:
+        """True once the body was read to its end, released or discarded."""
+        return self._u3 is None
+
+    def read(self, amt: int | None = None) -> bytes:
+        """Read up to ``amt`` bytes (all the rest when None); ``b""`` at the end.
+
+        Raises:
+            HTTPClientError: The connection broke or timed out (a subclass says which).
+            CallTimeoutError: The call's deadline passed while reading.
+        """
+        u3 = self._u3
+        if u3 is None:
+            return b""
+        if amt is not None and amt < 0:
+            amt = None
+        try:
+            data: bytes = u3.read(amt)
+        except Exception as exc:
+            self.discard()
+            raise self._error(exc) from exc
+        except BaseException:
+            self.discard()
+            raise
+        if amt is None or (amt != 0 and not data) or u3.length_remaining == 0:
+            self._finish()
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into ``buffer``; return the number of bytes read (0 at the end)."""
+        data = self.read(len(buffer))
+        n = len(data)
+        memoryview(buffer).cast("B")[:n] = data
+        return n
+
+    def read_all(self) -> bytes:
+        """Read the whole rest of the body, at most ``max_response_bytes`` of it.
+
+        Raises:
+            ResponseTooLargeError: The body is larger than the limit (nothing more is read).
+            HTTPClientError: The connection broke or timed out.
+        """
+        u3 = self._u3
+        if u3 is None:
+            return b""
+        limit = self._limit
+        length = u3.length_remaining
+        if limit is None or (length is not None and length <= limit):
+            return self.read()
+        if length is not None:
+            self.discard()
+            raise self._too_large(f"declares {length} bytes")
+        # No length (chunked or read-to-close): read in steps, so memory stays within the cap.
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = self.read(_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > limit:
+                self.discard()
+                raise self._too_large(f"sent more than {limit} bytes")
+            chunks.append(chunk)
+
+    def release(self) -> None:
+        """Give the connection back if the body was read to its end, else discard it."""
+        u3 = self._u3
+        if u3 is None:
+            return
+        if u3.length_remaining == 0 or u3.isclosed():
+            self._finish()
+        else:
+            self.discard()
+
+    def discard(self) -> None:
+        """Close the connection (the unread rest is not downloaded) and return its slot."""
+        u3, pool, conn = self._u3, self._pool, self._conn
+        self._u3 = self._pool = self._conn = None
+        if u3 is not None:
+            try:
+                u3.close()  # closes http.client's file, which holds the socket open
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                pass
+        if conn is not None:
+            _close_quietly(conn)
+        if pool is not None:
+            pool._put_conn(None)
+
+    def _finish(self) -> None:
+        # The one place a connection goes back to its pool (the pool refuses dead sockets).
+        pool, conn = self._pool, self._conn
+        self._u3 = self._pool = self._conn = None
+        if pool is not None:
+            pool._put_conn(conn)
+
+    def end_deadline(self) -> None:
+        """Stop applying the call's deadline (the call has returned a streamed body)."""
+        self._deadline = None
+        if self._u3 is not None:
+            _end_deadline(self._u3)
+
+    def _error(self, exc: Exception) -> HubError:
+        if isinstance(exc, HubError):
+            return exc
+        deadline = self._deadline
+        if deadline is not None and (deadline.remaining() <= 0 or _is_deadline(exc)):
+            return deadline.error(self._url)
+        return map_error(exc, self._url)
+
+    def _too_large(self, what: str) -> ResponseTooLargeError:
+        endpoint = _endpoint(self._url)
+        return ResponseTooLargeError(
+            f"the response from {endpoint} {what}, over max_response_bytes={self._limit}",
+            limit=self._limit or 0, endpoint=endpoint)
+
+    def __del__(self) -> None:
+        # Run by the garbage collector, possibly after the socket object was finalized:
+        # never put the connection back, only close it and return its slot.
+        if getattr(self, "_u3", None) is not None:
+            self.discard()
+
+    def __repr__(self) -> str:
+        return f"<hub body from {_endpoint(self._url)} done={self.done}>"
+
+
+def _is_deadline(exc: BaseException) -> bool:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, _DeadlineTimeout):
+            return True
+        current = current.__cause__ or current.__context__ or (
+            current.args[1] if len(current.args) > 1
+            and isinstance(current.args[1], BaseException) else None)
+        seen += 1
+    return False
+
+
+# --------------------------------------------------------------------------- transports
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,21 +551,8 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
 
 
 _insecure_warned: set[str] = set()
+# Module-level lock: re-created in a forked child by the hook at the end of this module.
 _insecure_lock = threading.Lock()
-
-
-class _QuietHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
-    """An HTTPS pool without urllib3's per-request ``InsecureRequestWarning``.
-
-    Used only for ``verify=False`` transports: hub warns once per host itself. Silencing by
-    pool class instead of a global ``warnings`` filter keeps working inside (and after) a
-    caller's ``warnings.catch_warnings()`` block, which saves and restores the global filters.
-    """
-
-    def _validate_conn(self, conn: BaseHTTPConnection) -> None:
-        urllib3.HTTPConnectionPool._validate_conn(self, conn)
-        if conn.is_closed:  # what urllib3 does, minus the warning
-            conn.connect()
 
 
 def _warn_insecure(host: str) -> None:
@@ -135,40 +564,79 @@ def _warn_insecure(host: str) -> None:
     warnings.warn(
         f"TLS certificate verification is disabled (verify=False) for {host}",
         InsecureRequestWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 
 # Virtual-hosted S3 makes one origin per bucket; past this many, requests go through the
 # PoolManager's own (LRU-bounded) lookup instead of the origin cache.
 _MAX_CACHED_ORIGINS = 128
+_NUM_POOLS = 256  # the PoolManager's LRU: above the origin cache, so a cached pool is kept
 
 
-class Transport:
-    """A urllib3 PoolManager (and one SSLContext) for one set of transport settings.
+class BaseTransport:
+    """What the request pipeline needs from a transport (see :class:`Transport`).
+
+    Subclass it for a transport that does not go through urllib3, such as
+    :class:`hub.testing.MemoryTransport`.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def send(self, request: HTTPRequest, *, timeout: Timeout, stream: bool,
+             pool_timeout: float | None = None, deadline: Deadline | None = None,
+             max_response_bytes: int | None = None) -> HTTPResponse:
+        """Send one request and return hub's response.
+
+        Args:
+            request: The request to send (method, URL, headers, body).
+            timeout: Connect and read timeouts (:func:`make_timeout`).
+            stream: True to return with the body unread in ``response.raw`` (the caller reads
+                or releases it); False to read it in full into ``response.body``.
+            pool_timeout: Seconds to wait for a free pooled connection.
+            deadline: The call's deadline, if it has one.
+            max_response_bytes: The largest body read into ``response.body``.
+
+        Raises:
+            HTTPClientError: A subclass saying what failed (connect, TLS, timeout, reset...).
+            CallTimeoutError: ``deadline`` passed.
+            ResponseTooLargeError: The body is larger than ``max_response_bytes``.
+        """
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close idle connections; connections in use are closed when they come back."""
+
+    def pool_stats(self) -> dict[str, int]:
+        """Idle connections per pool key ("scheme://host:port")."""
+        return {}
+
+
+class Transport(BaseTransport):
+    """urllib3 pools (and one SSLContext) for one set of transport settings.
 
     Thread-safe: urllib3 pools are. After ``os.fork()`` the child gets fresh pools, so it never
     shares the parent's sockets.
     """
 
-    __slots__ = ("settings", "_ssl_context", "_managers", "_origins", "_origins_lock",
-                 "__weakref__")
+    __slots__ = ("settings", "_ssl_context", "_managers", "_origins", "_origins_lock")
 
     def __init__(self, settings: TransportSettings) -> None:
         self.settings = settings
-        self._ssl_context = _ssl_context(settings.verify)
+        with FORK_GUARD:  # OpenSSL locks its stores while loading CA certs (GIL released)
+            self._ssl_context = _ssl_context(settings.verify)
         self._managers: Mapping[str, urllib3.PoolManager] = self._new_managers()
         # origin ("https://host:port") -> its pool, so a request skips PoolManager's URL parsing
         # and pool-key normalization. Published copy-on-write; only direct (non-proxy)
         # connections; bounded, and an origin once cached always uses that one pool.
-        self._origins: Mapping[str, urllib3.HTTPConnectionPool] = {}
+        self._origins: Mapping[str, Any] = {}
         self._origins_lock = threading.Lock()
-        _live_transports.add(self)
+        at_fork_reinit(self, Transport._after_fork_in_child)
 
     def _new_managers(self) -> Mapping[str, urllib3.PoolManager]:
         settings = self.settings
         kwargs: dict[str, Any] = {
-            "num_pools": 50,
+            "num_pools": _NUM_POOLS,
             "maxsize": settings.max_pool_connections,
             "block": settings.pool_block,
             "retries": False,
@@ -184,33 +652,36 @@ class Transport:
             # (hub._redact), so no local in urllib3 or here shows the password.
             proxy_url, headers = proxy_auth(proxy_url)
             managers[scheme] = urllib3.ProxyManager(proxy_url, proxy_headers=headers, **kwargs)
-        if settings.verify is False:
-            for manager in set(managers.values()):
-                manager.pool_classes_by_scheme = {
-                    **manager.pool_classes_by_scheme, "https": _QuietHTTPSConnectionPool
-                }
+        https_pool = _QuietHTTPSPool if settings.verify is False else _HTTPSPool
+        for manager in set(managers.values()):
+            manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": https_pool}
         return managers
 
-    def urlopen(
-        self,
-        method: str,
-        url: str,
-        *,
-        body: Any,
-        headers: Mapping[str, str],
-        timeout: urllib3.Timeout,
-        pool_timeout: float | None,
-        stream: bool,
-    ) -> urllib3.BaseHTTPResponse:
-        """Send one HTTP request and return urllib3's response.
+    def send(self, request: HTTPRequest, *, timeout: Timeout, stream: bool,
+             pool_timeout: float | None = None, deadline: Deadline | None = None,
+             max_response_bytes: int | None = None) -> HTTPResponse:
+        """Send one request through the pooled connections (see :meth:`BaseTransport.send`)."""
+        url = request.url
+        body = request.body
+        if deadline is not None:
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise deadline.error(url)
+            timeout = _clamp_timeout(timeout, remaining)
+            pool_timeout = remaining if pool_timeout is None else min(pool_timeout, remaining)
+            if body is not None and hasattr(body, "read"):
+                body = _DeadlineBody(body, deadline)
+        u3 = self._urlopen(request.method, url, body, request.headers, timeout, pool_timeout,
+                           deadline)
+        raw = _Body(u3, url, max_response_bytes, deadline)
+        if stream:
+            raw.end_deadline()
+            return HTTPResponse(status=u3.status, headers=u3.headers, raw=raw, url=url)
+        return HTTPResponse(status=u3.status, headers=u3.headers, body=raw.read_all(), url=url)
 
-        Args:
-            stream: When True the body is left unread (the caller must read or release it);
-                otherwise it is read in full and the connection goes back to the pool.
-
-        Raises:
-            HTTPClientError: A subclass saying what failed (connect, TLS, timeout, reset...).
-        """
+    def _urlopen(self, method: str, url: str, body: Any, headers: Mapping[str, str],
+                 timeout: Timeout, pool_timeout: float | None,
+                 deadline: Deadline | None) -> Any:
         https = url.startswith("https:")
         if self.settings.verify is False and https:
             _warn_insecure(urlsplit(url).netloc)
@@ -218,29 +689,35 @@ class Transport:
         slash = url.find("/", 8 if https else 7)
         origin, path = (url, "/") if slash < 0 else (url[:slash], url[slash:])
         pool: Any = self._origins.get(origin)
-        if pool is None:
+        if pool is None or pool.pool is None:
             pool = self._pool_for(origin, https)
+        if deadline is not None:
+            _call.deadline = deadline.at
         try:
-            return pool.urlopen(  # type: ignore[no-any-return]
+            return pool.urlopen(
                 method,
                 path if pool is not self._managers["https" if https else "http"] else url,
                 body=body,
                 headers=headers,
                 timeout=timeout,
                 pool_timeout=pool_timeout,
-                preload_content=not stream,
+                preload_content=False,
+                release_conn=False,
                 decode_content=False,
                 redirect=False,
                 retries=False,
                 assert_same_host=False,
             )
-        except (HTTPError, HTTPException, OSError, ValueError, MemoryError) as exc:
-            # ValueError/MemoryError: http.client on malformed framing (a "-5" or huge chunk
-            # size while preloading). map_error turns all of them into hub errors.
+        except Exception as exc:
             # The chained urllib3/http.client frames hold the encoded request headers (token,
             # signature, proxy password) in their locals: keep the frames, drop the locals.
             forget_locals(exc)
-            raise map_error(exc, url) from (None if isinstance(exc, UnicodeError) else exc)
+            if deadline is not None and (deadline.remaining() <= 0 or _is_deadline(exc)):
+                raise deadline.error(url) from exc
+            raise map_error(exc, url) from exc
+        finally:
+            if deadline is not None:
+                _call.deadline = None
 
     def _pool_for(self, origin: str, https: bool) -> Any:
         """Return the pool for ``origin`` (cached), or the manager when it must route."""
@@ -249,26 +726,30 @@ class Transport:
             return manager  # the proxy manager decides how to reach the origin
         with self._origins_lock:
             pool = self._origins.get(origin)
-            if pool is None:
+            if pool is None or pool.pool is None:
                 pool = manager.connection_from_url(origin)
-                if len(self._origins) < _MAX_CACHED_ORIGINS:
+                if origin in self._origins or len(self._origins) < _MAX_CACHED_ORIGINS:
                     self._origins = {**self._origins, origin: pool}
             return pool
 
     def close(self) -> None:
-        """Close every idle pooled connection. The transport stays usable (pools reopen)."""
-        with self._origins_lock:
-            self._origins = {}
+        """Close every idle pooled connection, and each in-use one when it comes back.
+
+        The pools themselves stay (so the per-origin connection limit keeps holding for
+        requests still in flight) and reopen connections on the next request.
+        """
+        for pool in self._pools():
+            if isinstance(pool, _PoolMixin):
+                pool.hub_close_idle()
+
+    def _pools(self) -> list[Any]:
+        pools = []
         for manager in set(self._managers.values()):
-            pools = [manager.pools.get(key) for key in list(manager.pools.keys())]
-            # urllib3 2's PoolManager.clear() only forgets its pools (they have no dispose
-            # function): their sockets would stay open for as long as anything references a
-            # pool, e.g. the traceback of an error the caller keeps. Close the idle ones now;
-            # connections in use are left alone and closed when returned to a forgotten pool.
-            manager.clear()
-            for pool in pools:
+            for key in list(manager.pools.keys()):
+                pool = manager.pools.get(key)
                 if pool is not None:
-                    _close_idle(pool)
+                    pools.append(pool)
+        return pools
 
     def _after_fork_in_child(self) -> None:
         # Drop (not close) the parent's pools: closing would be harmless for plain sockets,
@@ -288,23 +769,11 @@ class Transport:
         return stats
 
 
-def _close_idle(pool: urllib3.HTTPConnectionPool) -> None:
-    slots = pool.pool
-    if slots is None:
-        return
-    taken = []
-    try:
-        while True:
-            taken.append(slots.get(block=False))
-    except queue.Empty:
-        pass
-    for conn in taken:
-        if conn is not None:
-            conn.close()
-        try:
-            slots.put(None, block=False)  # keep the slot count: a None means "connect anew"
-        except queue.Full:
-            pass
+def _clamp_timeout(timeout: Timeout, remaining: float) -> Timeout:
+    connect, read = timeout.connect_timeout, timeout.read_timeout
+    connect = remaining if not isinstance(connect, (int, float)) else min(connect, remaining)
+    read = remaining if not isinstance(read, (int, float)) else min(read, remaining)
+    return urllib3.Timeout(connect=connect, read=read)
 
 
 def _endpoint(url: str) -> str:
@@ -410,17 +879,26 @@ class TransportRegistry:
     """Get-or-create Transports by settings; shared by a session and its copies.
 
     Reads are lock-free: the registry publishes an immutable dict and replaces it (under the
-    lock) when a new transport is added.
+    lock) when a new transport is added. :meth:`override` makes every lookup return one
+    transport (an in-memory one in tests).
     """
 
-    __slots__ = ("_transports", "_lock", "__weakref__")
+    __slots__ = ("_transports", "_lock", "_override", "__weakref__")
 
     def __init__(self) -> None:
-        self._transports: Mapping[TransportSettings, Transport] = {}
+        self._transports: Mapping[TransportSettings, BaseTransport] = {}
+        self._override: BaseTransport | None = None
+        self._lock = threading.Lock()
+        at_fork_reinit(self, TransportRegistry._reset_lock)
+
+    def _reset_lock(self) -> None:
         self._lock = threading.Lock()
 
-    def get(self, settings: TransportSettings) -> Transport:
+    def get(self, settings: TransportSettings) -> BaseTransport:
         """Return the transport for ``settings``, creating it on first use."""
+        override = self._override
+        if override is not None:
+            return override
         transport = self._transports.get(settings)
         if transport is not None:
             return transport
@@ -431,23 +909,28 @@ class TransportRegistry:
                 self._transports = {**self._transports, settings: transport}
             return transport
 
-    def transports(self) -> tuple[Transport, ...]:
+    def override(self, transport: BaseTransport | None) -> None:
+        """Send every request of clients resolved from now on through ``transport``.
+
+        None restores the real transports. Clients resolved before keep their transport.
+        """
+        self._override = transport
+
+    def transports(self) -> tuple[BaseTransport, ...]:
         """The transports created so far."""
-        return tuple(self._transports.values())
+        extra = (self._override,) if self._override is not None else ()
+        return tuple(self._transports.values()) + extra
 
     def close(self) -> None:
-        """Close every transport's idle connections (pools reopen if used again)."""
+        """Close every transport's idle connections; in-use ones close when they come back."""
         for transport in self.transports():
             transport.close()
 
 
-_live_transports: weakref.WeakSet[Transport] = weakref.WeakSet()
+def _reinit_module_lock() -> None:
+    global _insecure_lock
+    _insecure_lock = threading.Lock()
 
 
-def _reset_after_fork() -> None:
-    for transport in list(_live_transports):
-        transport._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)
+if hasattr(os, "register_at_fork"):  # this module's own lock (see hub._forksafe)
+    os.register_at_fork(after_in_child=_reinit_module_lock)
