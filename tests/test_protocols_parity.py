@@ -45,10 +45,10 @@ from tests._protocol_gen import (
 
 #: service -> protocol, covering every protocol hub speaks with several real models each.
 SERVICES = {
-    "sts": "query", "sns": "query", "iam": "query",
+    "sts": "query", "sns": "query", "iam": "query", "sdb": "query",
     "lambda": "rest-json", "glacier": "rest-json", "apigateway": "rest-json",
     "kms": "json", "secretsmanager": "json", "sqs": "json", "dynamodb": "json",
-    "s3": "rest-xml", "route53": "rest-xml",
+    "s3": "rest-xml", "route53": "rest-xml", "s3control": "rest-xml",
 }
 EXAMPLES = 150
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
