@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hub._config import Config
 from hub.credentials import (
     Credentials,
@@ -23,7 +25,20 @@ def credentials_cache(config: Config) -> CredentialsCache:
         return CredentialsCache(StaticProvider(setting))
     if setting is not None:
         return CredentialsCache(setting)
-    return CredentialsCache(default_chain(profile=config.profile))
+    # A profile that only came from AWS_PROFILE / AWS_DEFAULT_PROFILE is not "explicit": as in
+    # botocore, the environment's keys then still come first (the chain reads the variable).
+    profile = config.profile
+    if profile is not None and profile == _environment_profile():
+        profile = None
+    return CredentialsCache(default_chain(profile=profile))
+
+
+def _environment_profile() -> str | None:
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
 
 
 def credentials_cache_for(config: Config, previous: Config, cache: CredentialsCache

@@ -333,3 +333,47 @@ def test_same_assume_role_call_as_botocore(cloud_env: dict[str, str], sts: FakeS
               for r in sts.requests]
     assert all(s.startswith("AKIDSOURCE/") and s.endswith("/us-west-2/sts/aws4_request")
                for s in scopes), scopes
+
+
+# -- through a session, and against moto's STS ---------------------------------------------------
+
+
+def test_session_profile_and_aws_profile_pick_the_role(
+    cloud_env: dict[str, str], sts: FakeSTS, local_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hub
+    from tests.servers.responses import ok
+
+    local_server.set_default(ok(b'<?xml version="1.0"?><ListAllMyBucketsResult><Buckets>'
+                                b"</Buckets></ListAllMyBucketsResult>",
+                                content_type="application/xml"))
+    role_files(cloud_env, f"[profile dev]\nrole_arn = {ROLE}\nsource_profile = base\n",
+               f"[base]\naws_access_key_id = AKIDSOURCE\naws_secret_access_key = {SOURCE_SECRET}\n")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")  # an explicit profile skips these
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SOURCE_SECRET)
+    config = hub.Config(region="us-east-1", endpoint_url=local_server.url)
+    hub.Session(config.merge(hub.Config(profile="dev"))).client("s3").list_buckets()
+    role_key = sts.issued[-1]["AccessKeyId"]
+    assert f"Credential={role_key}/" in (local_server.requests[-1].header("Authorization") or "")
+    # AWS_PROFILE selects the same profile, but the environment's keys come first (botocore).
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    hub.Session(config).client("s3").list_buckets()
+    assert "Credential=AKIDENV/" in (local_server.requests[-1].header("Authorization") or "")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    hub.Session(config).client("s3").list_buckets()
+    assert sts.count("AssumeRole") == 2
+
+
+def test_assume_role_and_web_identity_against_moto(cloud_env: dict[str, str], moto: Any,
+                                                   token_file: Path) -> None:
+    role_files(cloud_env, f"[profile dev]\nrole_arn = {ROLE}\nsource_profile = base\n"
+               "duration_seconds = 900\n",
+               "[base]\naws_access_key_id = AKIDSOURCE\naws_secret_access_key = x\n")
+    env = {**cloud_env, "AWS_ENDPOINT_URL_STS": moto.url, "AWS_REGION": "us-east-1"}
+    creds = AssumeRoleProvider("dev", environ=env).load()
+    assert creds is not None and creds.token and creds.expiry is not None
+    web = WebIdentityProvider(environ={**env, "AWS_ROLE_ARN": ROLE,
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file)}).load()
+    assert web is not None and web.access_key != creds.access_key
