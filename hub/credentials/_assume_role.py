@@ -137,6 +137,13 @@ class WebIdentityProvider:
             CredentialProviderError: The role ARN is missing, the token file cannot be read,
                 or STS refused (the message has STS's error code and message).
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "assuming the role with a web identity", provider=self.name)
+        raise error  # the frames below held the web identity token and the profiles (hub._redact)
+
+    def _load(self) -> Credentials | None:
         view = load_profiles(self._profile, self._environ, self.name)
 
         def setting(env_var: str, key: str) -> str | None:

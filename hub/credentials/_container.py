@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub._redact import scrubbed
 from hub.credentials import _http
 from hub.credentials._files import environ_of
 from hub.credentials._http import HttpSend
@@ -87,6 +88,13 @@ class ContainerProvider:
                 break or its file cannot be read, or every attempt failed or the response
                 lacks a field.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "loading container credentials", provider=self.name)
+        raise error  # the frames below held the authorization token and the response (hub._redact)
+
+    def _load(self) -> Credentials | None:
         env = environ_of(self._environ)
         relative = env_value(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
         full = env_value(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from hub._redact import scrubbed
 from hub.credentials._profile import ProfileView, load_profiles
 from hub.credentials._sts import ServiceCall, SsoCall
 from hub.credentials._time import parse_timestamp
@@ -105,6 +106,13 @@ class SSOProvider:
             CredentialProviderError: The SSO settings are incomplete or inconsistent, the
                 cached token is unreadable, or the portal failed.
         """
+        try:
+            return self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "loading SSO credentials", provider=self.name)
+        raise error  # the frames below held the SSO tokens (hub._redact)
+
+    def _load(self) -> Credentials | None:
         view = load_profiles(self._profile, self._environ, self.name)
         config = self._config(view)
         if config is None:

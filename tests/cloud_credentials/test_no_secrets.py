@@ -46,7 +46,10 @@ def everything_said(run: Callable[[], object], caplog: pytest.LogCaptureFixture)
         try:
             run()
         except HubError as exc:
-            text = "\n".join(traceback.format_exception(exc)) + repr(exc)
+            # With every frame's locals, as Sentry records them (skipping this test's frame).
+            text = "".join(traceback.TracebackException(
+                type(exc), exc, exc.__traceback__ and exc.__traceback__.tb_next,
+                capture_locals=True).format()) + repr(exc)
             cause: BaseException | None = exc
             while cause is not None:
                 text += f"\n{cause!s} {cause!r}"
