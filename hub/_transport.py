@@ -73,6 +73,7 @@ from hub.errors import (
     EndpointConnectionError,
     HTTPClientError,
     HubError,
+    ParamValidationError,
     ProxyConnectionError,
     ReadTimeoutError,
     ResponseTooLargeError,
@@ -784,9 +785,12 @@ def _endpoint(url: str) -> str:
 def map_error(exc: BaseException, url: str) -> HubError:
     """Translate any exception raised while sending a request or reading its response.
 
-    Total: every exception maps to an :class:`~hub.errors.HTTPClientError` subclass (a hub
-    error passes through unchanged), so a caller can wrap a whole send or read in one
-    ``except`` and re-raise only hub errors. The
+    Total: every exception maps to an :class:`~hub.errors.HTTPClientError` subclass, except
+    that a hub error passes through unchanged and a header or URL that http.client refuses to
+    write (CR/LF, ``:`` in a name; validation refuses those first, so only a header a handler
+    added afterwards gets here) is a
+    :class:`~hub.errors.ParamValidationError`, which is not retried. So a caller can wrap a
+    whole send or read in one ``except`` and re-raise only hub errors. The
     message never echoes the query string. Order matters: urllib3's ``NewConnectionError``
     (refused, unreachable) and ``NameResolutionError`` (DNS) subclass its
     ``ConnectTimeoutError``, so they are checked before timeouts.
@@ -807,7 +811,7 @@ def map_error(exc: BaseException, url: str) -> HubError:
             exc.args[1], BaseException):
         cause = exc.args[1]  # ProtocolError("Connection aborted.", <the real error>)
     both = (exc, cause)
-    if isinstance(exc, ProxyError) or _raised_in_tunnel(cause):
+    if isinstance(exc, ProxyError) or _raised_in(cause, ("_tunnel",)):
         # A CONNECT answered with an error, or a proxy that reset or closed mid-CONNECT (urllib3
         # reports the latter as a plain "Connection aborted." ProtocolError).
         return ProxyConnectionError(f"proxy failed for endpoint URL {endpoint}: {_brief(cause)}",
@@ -830,6 +834,11 @@ def map_error(exc: BaseException, url: str) -> HubError:
             "(raise max_pool_connections, or make sure streamed bodies are closed)",
             endpoint=endpoint,
         )
+    if isinstance(exc, ValueError) and _raised_in(exc, _REQUEST_WRITERS):
+        # Never quote http.client's message: it holds the refused value.
+        return ParamValidationError(f"the request to {endpoint}", [
+            "a header name or value, or the URL, contains characters HTTP does not allow "
+            "(CR, LF, control characters, text that is not Latin-1, or ':' in a header name)"])
     if isinstance(exc, UnicodeError):
         # Raised before anything was sent (a header or URL that is not Latin-1). Parameter
         # validation rejects these first; never chain the value itself (it may be a secret).
@@ -864,12 +873,17 @@ def _brief(error: BaseException) -> str:
     return text if len(text) <= _MAX_REASON else text[:_MAX_REASON] + "..."
 
 
-def _raised_in_tunnel(error: BaseException) -> bool:
-    # http.client's _tunnel() runs the CONNECT exchange; an error raised inside it (a reset,
-    # a closed connection, a bad status line) happened talking to the proxy, not the origin.
+# http.client functions that validate what is about to be written; nothing was sent yet.
+_REQUEST_WRITERS = ("putheader", "putrequest", "_validate_path", "_validate_host",
+                    "_validate_method")
+
+
+def _raised_in(error: BaseException, functions: tuple[str, ...]) -> bool:
+    # Where an error came from, when its type does not say: e.g. http.client's _tunnel() runs
+    # the CONNECT exchange, so a reset raised inside it happened talking to the proxy.
     tb = error.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_name == "_tunnel":
+        if tb.tb_frame.f_code.co_name in functions:
             return True
         tb = tb.tb_next
     return False
