@@ -300,7 +300,22 @@ def _ser_list(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
     return {LIST: [serialize(v) for v in value]}
 
 
+_NUMBER_TYPES = frozenset({int, Decimal})
+_STRING_TYPES = frozenset({str})
+_BINARY_ELEMENT_TYPES = frozenset({bytes, bytearray, Binary})
+
+
 def _ser_set(value: Set[Any]) -> dict[str, Any]:
+    # Fast path: the element types alone decide (the common, homogeneous sets).
+    kinds = {type(v) for v in value}
+    if kinds <= _NUMBER_TYPES:
+        return {NUMBER_SET: [str(v) if type(v) is int and -_INT_LIMIT < v < _INT_LIMIT
+                             else _number_text(v) for v in value]}
+    if kinds <= _STRING_TYPES:
+        return {STRING_SET: list(value)}
+    if kinds <= _BINARY_ELEMENT_TYPES:
+        return {BINARY_SET: [_binary_raw(v) for v in value]}
+    # Mixed sets, subclasses, floats: boto3's element-by-element order decides the error.
     if _is_type_set(value, _is_number):
         return {NUMBER_SET: [_number_text(v) for v in value]}
     if _is_type_set(value, _is_string):
@@ -378,16 +393,22 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     get = _SERIALIZERS.get
     out: dict[str, dict[str, Any]] = {}
     for k, v in item.items():
-        fn = get(type(v))
-        out[k] = _serialize_slow(v) if fn is None else fn(v)
+        t = type(v)
+        # The two commonest cases inline (no call); everything else through the table.
+        if t is str:
+            out[k] = {STRING: v}
+        elif t is int and -_INT_LIMIT < v < _INT_LIMIT:
+            out[k] = {NUMBER: str(v)}
+        else:
+            fn = get(t)
+            out[k] = _serialize_slow(v) if fn is None else fn(v)
     return out
 
 
 # --------------------------------------------------------------------------- deserialize
 
 
-def _de_n(raw: Any) -> Decimal:
-    return DYNAMODB_CONTEXT.create_decimal(raw)
+_de_n = DYNAMODB_CONTEXT.create_decimal
 
 
 def _de_m(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -445,7 +466,19 @@ def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     Raises:
         TypeError: As :func:`deserialize`.
     """
-    return {k: deserialize(v) for k, v in item.items()}
+    out: dict[str, Any] = {}
+    create = DYNAMODB_CONTEXT.create_decimal
+    for k, av in item.items():
+        # Strings and numbers inline; the one-key dict is the normal AttributeValue shape.
+        if len(av) == 1:
+            if STRING in av:
+                out[k] = av[STRING]
+                continue
+            if NUMBER in av:
+                out[k] = create(av[NUMBER])
+                continue
+        out[k] = deserialize(av)
+    return out
 
 
 # --------------------------------------------------------------------------- boto3 classes

@@ -318,3 +318,60 @@ def test_waiters(pair: Pair) -> None:
     assert info.value.last_response["Error"]["Code"] == "ResourceNotFoundException"
     with pytest.raises(ClientError):
         missing.load()
+
+
+# --------------------------------------------------------------------------- low-level client
+
+
+def test_client_table_is_the_table_layer(pair: Pair) -> None:
+    table = pair.client.Table("hub-t")
+    assert isinstance(table, Table) and table == pair.hub and table.meta.client is pair.client
+    table.put_item(Item={"pk": "c", "sk": 1, "n": 5})
+    assert pair.hub.get_item(Key={"pk": "c", "sk": 1})["Item"]["n"] == 5
+
+
+def test_low_level_client_accepts_condition_objects_like_boto3s(pair: Pair) -> None:
+    client, boto_client = pair.client, pair.resource.meta.client
+    for i in range(6):
+        client.put_item(TableName="hub-t", Item={"pk": {"S": "q"}, "sk": {"N": str(i)},
+                                                 "state": {"S": "new" if i % 2 else "old"}})
+        boto_client.put_item(TableName="boto-t",
+                             Item={"pk": "q", "sk": i, "state": "new" if i % 2 else "old"})
+
+    mine = client.query(TableName="hub-t",
+                        KeyConditionExpression=Key("pk").eq("q") & Key("sk").gte(2),
+                        FilterExpression=Attr("state").eq("new"))
+    # boto3's resource client (which takes native values) answers the same query alike.
+    theirs = boto_client.query(TableName="boto-t",
+                               KeyConditionExpression=BotoKey("pk").eq("q") & BotoKey("sk").gte(2),
+                               FilterExpression=BotoAttr("state").eq("new"))
+    assert [i["sk"] for i in mine["Items"]] == [{"N": "3"}, {"N": "5"}]
+    assert [int(i["sk"]) for i in theirs["Items"]] == [3, 5]
+
+    # ConditionExpression on writes, merged with the caller's own placeholders.
+    with pytest.raises(ClientError) as info:
+        client.put_item(TableName="hub-t", Item={"pk": {"S": "q"}, "sk": {"N": "1"}},
+                        ConditionExpression=Attr("pk").not_exists())
+    assert info.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    result = client.update_item(
+        TableName="hub-t", Key={"pk": {"S": "q"}, "sk": {"N": "1"}},
+        UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":s": {"S": "done"}},
+        ConditionExpression=Attr("state").is_in(["new", "old"]) & Attr("sk").between(0, 9),
+        ReturnValues="ALL_NEW")
+    assert result["Attributes"]["state"] == {"S": "done"}
+
+    # Inside a transaction each item gets its own placeholders.
+    client.transact_write_items(TransactItems=[
+        {"ConditionCheck": {"TableName": "hub-t", "Key": {"pk": {"S": "q"}, "sk": {"N": "1"}},
+                            "ConditionExpression": Attr("state").eq("done")}},
+        {"Delete": {"TableName": "hub-t", "Key": {"pk": {"S": "q"}, "sk": {"N": "0"}},
+                    "ConditionExpression": Attr("state").eq("old") & Attr("sk").lt(1)}},
+    ])
+    assert "Item" not in client.get_item(TableName="hub-t",
+                                         Key={"pk": {"S": "q"}, "sk": {"N": "0"}})
+
+    # An Attr in a key condition is refused before anything is sent, as boto3 does.
+    from hub.dynamodb.conditions import DynamoDBNeedsKeyConditionError
+    with pytest.raises(DynamoDBNeedsKeyConditionError):
+        client.query(TableName="hub-t", KeyConditionExpression=Attr("pk").eq("q"))

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hub._services import ServiceSpec
-from hub.services._base import ServiceClient
 from hub.services._lazy import lazy_service_model
+from hub.services.dynamodb import customizations as _custom
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -36,7 +36,7 @@ _METADATA: dict[str, Any] = {
 MODEL = lazy_service_model('dynamodb', _METADATA, 'hub.services.dynamodb._model')
 
 
-class DynamoDBClient(ServiceClient):
+class DynamoDBClient(_custom.ClientMixin):
     """Amazon DynamoDB (DynamoDB), as boto3's ``client("dynamodb")``.
 
     Create it with ``session.client(...)``; it is one slot wide and thread-safe. Modeled
@@ -1682,4 +1682,5 @@ SPEC = ServiceSpec(
         'update_table_replica_auto_scaling': 'UpdateTableReplicaAutoScaling',
         'update_time_to_live': 'UpdateTimeToLive',
     },
+    customize=_custom.customize,
 )
