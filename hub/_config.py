@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from hub._redact import MaskedURL, proxy_auth, strip_password
+from hub._redact import MaskedURL, mask_url, proxy_auth, strip_password
 from hub._types import FrozenMap
 from hub.credentials import CredentialProvider, Credentials, StaticProvider
 from hub.errors import ConfigError
@@ -30,17 +30,6 @@ _REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 # A host urllib3 accepts: a reg-name (RFC 3986: unreserved, sub-delims, %XX) or an IP literal.
 _HOST = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\]")
-
-
-def _mask_url(url: str) -> str:
-    """Hide a password in ``scheme://user:password@host`` URLs (proxies carry them)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:****@{parts.hostname}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _describe(value: object) -> str:
@@ -164,7 +153,7 @@ class Config:
         shown = []
         for name, value in self.set_fields().items():
             if name == "proxies":
-                value = {scheme: _mask_url(url) for scheme, url in value.items()}
+                value = {scheme: mask_url(url) for scheme, url in value.items()}
             elif name == "credentials" and not isinstance(value, Credentials):
                 value = f"<{type(value).__name__}>"
                 shown.append(f"{name}={value}")

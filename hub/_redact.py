@@ -19,12 +19,21 @@ the original exception (with its message and frames) in ``__context__``.
 
 from __future__ import annotations
 
+import base64
 import traceback
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from hub.errors import ConfigError, CredentialProviderError, HubError
 
-__all__ = ["MaskedStr", "forget_locals", "mask_url", "proxy_auth", "scrubbed"]
+__all__ = [
+    "MaskedStr",
+    "MaskedURL",
+    "forget_locals",
+    "mask_url",
+    "proxy_auth",
+    "scrubbed",
+    "strip_password",
+]
 
 
 class MaskedStr(str):
@@ -157,9 +166,6 @@ def proxy_auth(proxy_url: str) -> tuple[str, dict[str, str] | None]:
 
 
 def _proxy_auth(proxy_url: str) -> tuple[str, dict[str, str] | None]:
-    import base64
-    from urllib.parse import unquote
-
     parts = urlsplit(proxy_url)
     if parts.username is None:
         return str(proxy_url), None
