@@ -29,7 +29,7 @@ _LOADER = botocore.loaders.create_loader()
 _SESSION = botocore.session.get_session()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def models(service: str) -> tuple[ServiceModel, botocore.model.ServiceModel]:
     """hub's model built from botocore's service JSON, and botocore's model of it."""
     raw = _LOADER.load_service_model(service, "service-2")
@@ -58,6 +58,19 @@ NONEMPTY = st.text(_CHARS, min_size=1, max_size=8)
 HOST_LABEL = st.from_regex(r"[a-z0-9][a-z0-9-]{0,7}", fullmatch=True)
 TIMESTAMPS = st.datetimes(min_value=datetime.datetime(1970, 1, 2),
                           max_value=datetime.datetime(2100, 1, 1), timezones=st.just(UTC))
+# What users pass as a timestamp: aware (any zone) or naive (UTC) datetimes, epoch seconds,
+# ISO 8601 text.
+_ZONES = st.sampled_from([UTC, datetime.timezone(datetime.timedelta(hours=5, minutes=30)),
+                          datetime.timezone(datetime.timedelta(hours=-8))])
+TIMESTAMP_INPUTS = st.one_of(
+    TIMESTAMPS,
+    st.datetimes(min_value=datetime.datetime(1970, 1, 2), max_value=datetime.datetime(2100, 1, 1),
+                 timezones=_ZONES),
+    st.datetimes(min_value=datetime.datetime(1970, 1, 2), max_value=datetime.datetime(2100, 1, 1)),
+    st.integers(86400, 4102444800),
+    TIMESTAMPS.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
+)
+BLOB_INPUTS = st.binary(max_size=8) | TEXT  # text is sent as its UTF-8 bytes
 _JSON_SCALARS = (st.none() | st.booleans() | st.integers(-(2**53), 2**53) | TEXT
                  | st.floats(allow_nan=False, allow_infinity=False))
 JSON_VALUES = st.recursive(
@@ -78,13 +91,17 @@ def _string(shape: botocore.model.Shape) -> st.SearchStrategy[str]:
 
 
 def value_for(shape: botocore.model.Shape, *, depth: int = 0, nan: bool = True,
-              location: str | None = None) -> st.SearchStrategy[Any]:
-    """A strategy for one value of ``shape`` (botocore's shape object)."""
+              location: str | None = None, inputs: bool = True) -> st.SearchStrategy[Any]:
+    """A strategy for one value of ``shape`` (botocore's shape object).
+
+    ``inputs`` widens timestamps and blobs to everything a caller may pass; responses get
+    canonical values (aware datetimes, bytes).
+    """
     kind = shape.type_name
     if kind == "structure":
         if shape.is_document_type:
             return JSON_VALUES
-        return structure(shape, depth=depth + 1, nan=nan)
+        return structure(shape, depth=depth + 1, nan=nan, inputs=inputs)
     if kind == "list":
         if depth > 4:
             return st.just([])
@@ -94,15 +111,16 @@ def value_for(shape: botocore.model.Shape, *, depth: int = 0, nan: bool = True,
             # survive the round trip in botocore either, so requests only get plain items.
             element = (st.from_regex(r"[A-Za-z0-9_.-]{1,6}", fullmatch=True)
                        if shape.member.type_name == "string"
-                       else value_for(shape.member, depth=depth + 1, nan=nan))
+                       else value_for(shape.member, depth=depth + 1, nan=nan, inputs=inputs))
             return st.lists(element, max_size=size)
-        return st.lists(value_for(shape.member, depth=depth + 1, nan=nan), max_size=size)
+        return st.lists(value_for(shape.member, depth=depth + 1, nan=nan, inputs=inputs),
+                        max_size=size)
     if kind == "map":
         if depth > 4:
             return st.just({})
         size = 3
-        return st.dictionaries(_string(shape.key), value_for(shape.value, depth=depth + 1,
-                                                             nan=nan), max_size=size)
+        return st.dictionaries(_string(shape.key), value_for(
+            shape.value, depth=depth + 1, nan=nan, inputs=inputs), max_size=size)
     if kind == "string":
         if shape.serialization.get("jsonvalue"):
             return JSON_VALUES
@@ -114,14 +132,15 @@ def value_for(shape: botocore.model.Shape, *, depth: int = 0, nan: bool = True,
     if kind in ("float", "double"):
         return _floats(nan)
     if kind == "timestamp":
-        return TIMESTAMPS
+        return TIMESTAMP_INPUTS if inputs else TIMESTAMPS
     if kind == "blob":
-        return st.binary(max_size=8)
+        return BLOB_INPUTS if inputs and location != "header" else st.binary(max_size=8)
     raise AssertionError(f"no strategy for {kind}")
 
 
 def structure(shape: botocore.model.StructureShape, *, depth: int = 1, nan: bool = True,
-              skip_locations: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+              skip_locations: tuple[str, ...] = (),
+              inputs: bool = True) -> st.SearchStrategy[dict[str, Any]]:
     """A strategy for a structure value: required members always, others sometimes."""
     required: dict[str, st.SearchStrategy[Any]] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {}
@@ -149,7 +168,7 @@ def structure(shape: botocore.model.StructureShape, *, depth: int = 1, nan: bool
                 and not member.serialization.get("jsonvalue"):
             strategy = st.from_regex(r"[!-~]([ -~]{0,6}[!-~])?", fullmatch=True)
         else:
-            strategy = value_for(member, depth=depth, nan=nan, location=location)
+            strategy = value_for(member, depth=depth, nan=nan, location=location, inputs=inputs)
         if is_required:
             required[name] = strategy
         else:
@@ -175,7 +194,7 @@ def _query_map_value(shape: botocore.model.Shape) -> st.SearchStrategy[Any]:
     return TEXT
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def input_params(op: botocore.model.OperationModel) -> st.SearchStrategy[dict[str, Any]]:
     """Parameters for ``op`` (empty when it has no input)."""
     if op.input_shape is None:
@@ -221,7 +240,7 @@ def botocore_request(service: str, name: str, params: dict[str, Any]) -> dict[st
 
 # --------------------------------------------------------------------------- responses
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def output_value(shape: botocore.model.StructureShape | None, *,
                  body_only: bool = False) -> st.SearchStrategy[dict[str, Any]]:
     """A response value for ``shape`` (no NaN: it never compares equal to itself)."""
@@ -229,7 +248,7 @@ def output_value(shape: botocore.model.StructureShape | None, *,
         return st.just({})
     skip = ("header", "headers", "statusCode", "uri", "querystring") if body_only else (
         "uri", "querystring")
-    return structure(shape, nan=False, skip_locations=skip)
+    return structure(shape, nan=False, skip_locations=skip, inputs=False)
 
 
 def xml_element(shape: botocore.model.Shape, value: Any, name: str) -> ElementTree.Element:

@@ -123,8 +123,10 @@ def fill_idempotency_tokens(shape: Any, params: Mapping[str, Any]) -> Mapping[st
     botocore's ``generate_idempotent_uuid`` does the same before serializing. Returns
     ``params`` itself when nothing is missing.
     """
-    missing = [m.name for m in shape.members.values()
-               if m.idempotency_token and params.get(m.name) is None]
+    tokens: tuple[str, ...] = shape.idempotency_members
+    if not tokens:
+        return params
+    missing = [name for name in tokens if params.get(name) is None]
     if not missing:
         return params
     filled = dict(params)

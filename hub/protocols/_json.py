@@ -45,10 +45,9 @@ def write_input(shape: Shape, params: Mapping[str, Any], members: Any = None) ->
             continue
         member = shape_members[name]
         out[member.wire_name] = write_value(member, item)
-    for member in shape_members.values():
-        if (member.idempotency_token and params.get(member.name) is None
-                and (members is None or member.name in members)):
-            out[member.wire_name] = str(uuid.uuid4())
+    for name in shape.idempotency_members:
+        if params.get(name) is None and (members is None or name in members):
+            out[shape_members[name].wire_name] = str(uuid.uuid4())
     return out
 
 

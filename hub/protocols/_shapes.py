@@ -79,6 +79,7 @@ class Shape:
         body_members: Structure members that live in the body, precomputed.
         located_members: Structure members bound to a header, the URI, the query string or the
             status code, precomputed.
+        idempotency_members: Names of members filled with a UUID4 when left out, precomputed.
     """
 
     name: str
@@ -106,6 +107,7 @@ class Shape:
     event_stream: bool = False
     body_members: tuple[Member, ...] = ()
     located_members: tuple[Member, ...] = ()
+    idempotency_members: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"Shape({self.name!r}, {self.type!r})"
@@ -425,6 +427,8 @@ class ShapeResolver:
                                    tuple(m for m in members.values() if m.location is None))
                 object.__setattr__(shape, "located_members",
                                    tuple(m for m in members.values() if m.location is not None))
+                object.__setattr__(shape, "idempotency_members",
+                                   tuple(m.name for m in members.values() if m.idempotency_token))
         for current, shape in pending.items():  # phase 3: publish
             self._built.setdefault(current, shape)
         return self._built[name]
