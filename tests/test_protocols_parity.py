@@ -15,6 +15,7 @@ lists/maps, flattened members, empty lists, unions, documents, unicode -- then:
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 from xml.etree import ElementTree
@@ -280,3 +281,62 @@ def test_parse_error_matches_botocore(service: str, data: st.DataObject) -> None
     assert error.status_code == status and error.operation == name
     assert our_meta["RequestId"] == their_meta["RequestId"] == REQUEST_ID
     assert error.request_id == REQUEST_ID
+
+
+# --------------------------------------------------------------------------- pinned cases
+
+UTC = datetime.timezone.utc
+PINNED_PARSE: list[tuple[str, str, dict[str, Any]]] = [
+    # xsi:type attribute in a namespaced element.
+    ("s3", "GetObjectAcl", {"Owner": {"ID": "o"}, "Grants": [
+        {"Grantee": {"Type": "CanonicalUser", "ID": "i", "DisplayName": "ü"},
+         "Permission": "READ"}]}),
+    # Flattened list in a query response, element named by its locationName.
+    ("sdb", "GetAttributes", {"Attributes": [{"Name": "a", "Value": "1"},
+                                             {"Name": "b", "Value": ""}]}),
+    # Map in a query response; an empty list; a nested timestamp.
+    ("sns", "GetTopicAttributes", {"Attributes": {"Policy": "{}", "Owner": "1"}}),
+    ("iam", "ListUsers", {"Users": [], "IsTruncated": False}),
+    ("sts", "AssumeRole", {"Credentials": {
+        "AccessKeyId": "a", "SecretAccessKey": "s", "SessionToken": "t",
+        "Expiration": datetime.datetime(2030, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)}}),
+    # rest-json: header, statusCode and body members together; a union; a document.
+    ("lambda", "GetFunctionConfiguration", {"FunctionName": "f", "Timeout": 3,
+                                            "Environment": {"Variables": {}}}),
+    # json: recursive AttributeValue with blobs and sets.
+    ("dynamodb", "GetItem", {"Item": {"m": {"M": {"l": {"L": [{"B": b"\x00"}, {"NULL": True},
+                                                              {"BS": [b"a", b""]}]}}}}}),
+]
+
+
+@pytest.mark.parametrize(("service", "name", "value"), PINNED_PARSE,
+                         ids=[f"{s}-{n}" for s, n, _ in PINNED_PARSE])
+def test_pinned_parse_cases(service: str, name: str, value: dict[str, Any]) -> None:
+    _check_parse(service, name, value)
+
+
+PINNED_SERIALIZE: list[tuple[str, str, dict[str, Any]]] = [
+    ("sdb", "BatchPutAttributes", {"DomainName": "d", "Items": [
+        {"Name": "i", "Attributes": [{"Name": "a", "Value": "v", "Replace": True}]}]}),
+    ("sns", "SetSubscriptionAttributes", {"SubscriptionArn": "a", "AttributeName": "n"}),
+    ("iam", "CreateRole", {"RoleName": "r", "AssumeRolePolicyDocument": "{}", "Tags": []}),
+    ("s3control", "GetAccessPoint", {"AccountId": "123456789012", "Name": "ap"}),
+    ("s3", "PutObjectAcl", {"Bucket": "b", "Key": "k", "AccessControlPolicy": {"Grants": [
+        {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+         "Permission": "READ"}], "Owner": {"ID": "o"}}}),
+    ("sqs", "SendMessage", {"QueueUrl": "q", "MessageBody": "ü", "DelaySeconds": 1,
+                            "MessageAttributes": {"a": {"DataType": "Binary",
+                                                        "BinaryValue": b"\x00"}}}),
+    ("apigateway", "GetExport", {"restApiId": "a", "stageName": "s", "exportType": "swagger",
+                                 "parameters": {"k": "v w"}}),
+    ("glacier", "InitiateJob", {"accountId": "-", "vaultName": "v", "jobParameters": {
+        "Type": "inventory-retrieval", "InventoryRetrievalParameters": {
+            "StartDate": "2020-01-01T00:00:00Z"}}}),
+    ("lambda", "ListFunctions", {"MaxItems": 5, "Marker": "m/=", "FunctionVersion": "ALL"}),
+]
+
+
+@pytest.mark.parametrize(("service", "name", "params"), PINNED_SERIALIZE,
+                         ids=[f"{s}-{n}" for s, n, _ in PINNED_SERIALIZE])
+def test_pinned_serialize_cases(service: str, name: str, params: dict[str, Any]) -> None:
+    _check_serialize(service, name, params)
