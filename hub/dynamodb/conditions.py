@@ -379,17 +379,13 @@ class Attr(AttributeBase):
 
 
 class BuiltConditionExpression(NamedTuple):
-    """A built expression and its placeholders (boto3's namedtuple fields).
+    """A built expression and its placeholders (boto3's namedtuple fields)."""
 
-    Attributes:
-        condition_expression: The expression text, e.g. ``"#n0 = :v0"``.
-        attribute_name_placeholders: ``{"#n0": "pk"}`` (for ``ExpressionAttributeNames``).
-        attribute_value_placeholders: ``{":v0": "a"}``: native Python values, to be
-            serialized for ``ExpressionAttributeValues``.
-    """
-
+    #: The expression text, e.g. ``"#n0 = :v0"``.
     condition_expression: str
+    #: ``{"#n0": "pk"}``, for ``ExpressionAttributeNames``.
     attribute_name_placeholders: dict[str, str]
+    #: ``{":v0": "a"}``: native Python values, to serialize for ``ExpressionAttributeValues``.
     attribute_value_placeholders: dict[str, Any]
 
 
