@@ -227,3 +227,50 @@ def test_legacy_parameters_are_serialized() -> None:
     assert params["Expected"]["n"] == {"Value": {"N": "2"}, "ComparisonOperator": "EQ"}
     assert params["Expected"]["m"]["AttributeValueList"] == [{"S": "a"}, {"B": b"b"}]
     assert sorted(params["AttributeUpdates"]["n"]["Value"]["NS"]) == ["1", "2"]
+
+
+# --------------------------------------------------------------------------- client handler
+
+_BOTO_DDB = None
+
+
+def _boto_operation(name: str) -> Any:
+    global _BOTO_DDB
+    if _BOTO_DDB is None:
+        import botocore.session
+
+        _BOTO_DDB = botocore.session.get_session().get_service_model("dynamodb")
+    return _BOTO_DDB.operation_model(name)
+
+
+@given(trees(attr_leaves), trees(key_leaves), st.booleans())
+def test_client_handler_matches_boto3s_resource_injector(filter_recipe: Recipe,
+                                                         key_recipe: Recipe,
+                                                         with_own: bool) -> None:
+    from boto3.dynamodb.transform import TransformationInjector
+
+    from hub.dynamodb.types import serialize
+    from hub.services.dynamodb.customizations import _expanded
+
+    def params(ns: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"TableName": "t", "FilterExpression": filter_recipe(ns),
+                               "KeyConditionExpression": key_recipe(ns)}
+        if with_own:
+            out["ExpressionAttributeNames"] = {"#own": "x"}
+            out["ExpressionAttributeValues"] = {":own": {"S": "y"}}
+        return out
+
+    given_params = params(mine)
+    ours = _expanded(given_params)
+    assert isinstance(given_params["FilterExpression"], mine.ConditionBase)  # caller's intact
+    assert given_params.get("ExpressionAttributeNames", {}).keys() <= {"#own"}
+
+    theirs = params(boto)
+    TransformationInjector().inject_condition_expressions(theirs, _boto_operation("Query"))
+    # boto3's resource client serializes native values in a later step; the low-level
+    # client's own values are already AttributeValues.
+    values = {k: (v if k == ":own" else serialize(v))
+              for k, v in theirs.pop("ExpressionAttributeValues", {}).items()}
+    if values:
+        theirs["ExpressionAttributeValues"] = values
+    assert ours == theirs
