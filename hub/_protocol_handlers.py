@@ -167,7 +167,13 @@ def modeled_error(request: Request, error: ClientError) -> ClientError:
     if type(error) is not ClientError:
         return error
     errors = importlib.import_module(request.client_config.spec.errors_module)
-    cls = errors.ERRORS.get(error.code)
+    # A query-compatible JSON service (SQS) reports the legacy query code as the code and
+    # the modeled name as QueryErrorCode; botocore picks the class by the latter first.
+    detail = response.get("Error") if response is not None else None
+    query_code = detail.get("QueryErrorCode") if isinstance(detail, dict) else None
+    cls = errors.ERRORS.get(query_code) if isinstance(query_code, str) else None
+    if cls is None:
+        cls = errors.ERRORS.get(error.code)
     if cls is None:
         return error
     modeled: ClientError = cls.__new__(cls)

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 SERVICES: dict[str, str] = {
     'dynamodb': 'hub.services.dynamodb',
+    'kms': 'hub.services.kms',
+    'lambda': 'hub.services.lambda_',
     's3': 'hub.services.s3',
+    'secretsmanager': 'hub.services.secretsmanager',
+    'sns': 'hub.services.sns',
+    'sqs': 'hub.services.sqs',
+    'ssm': 'hub.services.ssm',
+    'sts': 'hub.services.sts',
 }
 
 if TYPE_CHECKING:
@@ -22,7 +29,14 @@ if TYPE_CHECKING:
     from hub._client import Client
     from hub._config import Config
     from hub.services.dynamodb import DynamoDBClient
+    from hub.services.kms import KMSClient
+    from hub.services.lambda_ import LambdaClient
     from hub.services.s3 import S3Client
+    from hub.services.secretsmanager import SecretsManagerClient
+    from hub.services.sns import SNSClient
+    from hub.services.sqs import SQSClient
+    from hub.services.ssm import SSMClient
+    from hub.services.sts import STSClient
 
     class ClientFactory(Protocol):
         """``Session.client``: the client class for each known service name."""
@@ -34,8 +48,43 @@ if TYPE_CHECKING:
 
         @overload
         def __call__(
+            self, service_name: Literal['kms'], *configs: Config
+        ) -> KMSClient: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['lambda'], *configs: Config
+        ) -> LambdaClient: ...
+
+        @overload
+        def __call__(
             self, service_name: Literal['s3'], *configs: Config
         ) -> S3Client: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['secretsmanager'], *configs: Config
+        ) -> SecretsManagerClient: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['sns'], *configs: Config
+        ) -> SNSClient: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['sqs'], *configs: Config
+        ) -> SQSClient: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['ssm'], *configs: Config
+        ) -> SSMClient: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['sts'], *configs: Config
+        ) -> STSClient: ...
 
         @overload
         def __call__(self, service_name: str, *configs: Config) -> Client: ...

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import keyword
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ def service_info(data: loader.ServiceData) -> dict[str, Any]:
     """The naming and wiring facts of one service's package."""
     meta = data.model["metadata"]
     package = data.name.replace("-", "_")
+    if keyword.iskeyword(package):  # "lambda" -> hub.services.lambda_
+        package += "_"
     service_id = meta.get("serviceId", data.name)
     class_name = config.CLASS_NAMES.get(data.name) or (
         "".join(p[:1].upper() + p[1:] for p in service_id.replace("-", " ").split()) + "Client")

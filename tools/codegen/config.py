@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 #: botocore service names generated into ``hub/services/<package>/``.
-SERVICES = ("dynamodb", "s3")
+SERVICES = ("dynamodb", "kms", "lambda", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts")
 
 #: Client class names where ``serviceId`` + "Client" is not the boto3-stubs spelling.
 CLASS_NAMES: dict[str, str] = {}

@@ -97,8 +97,9 @@ def render_client(data: ServiceData, header: str, info: dict[str, Any]) -> str:
     out = [
         header,
         '# mypy: disable-error-code="no-any-return"',
-        f'"""{title}: ``session.client("{data.name}")``, one method per operation (generated).',
+        f'"""{title}: ``session.client("{data.name}")``.',
         "",
+        "One method per operation (generated).","",
         "Each method hands its parameters to the request pipeline; the operation's model is built",
         "the first time it is called (:mod:`hub.services._lazy`).",
         '"""',
@@ -204,7 +205,9 @@ def render_errors(data: ServiceData, header: str) -> str:
         out += docs.wrap(doc or f"The service answered {name}.", "    ", first='"""')
         out[-1] += '"""'
     out += ["", "", "#: Wire error code -> class.", "ERRORS: dict[str, type[ClientError]] = {"]
-    out += [f"    {json.dumps(code)}: {name}," for code, name in codes.items()]
+    for code, name in codes.items():
+        line = f"    {json.dumps(code)}: {name},"
+        out += [line] if len(line) <= 100 else [f"    {json.dumps(code)}:", f"        {name},"]
     out += ["}", ""]
     return "\n".join(out)
 

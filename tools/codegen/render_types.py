@@ -178,7 +178,11 @@ def render(data: ServiceData, header: str) -> str:
         if shape_name in names.outputs and (
                 shape_name not in names.inputs or names.variant(shape_name)):
             out += _typed_dict(names, shape_name, "out", response=shape_name in op_outputs)
-    return "\n".join(out).rstrip("\n") + "\n"
+    text = "\n".join(out).rstrip("\n") + "\n"
+    body = text.split("class ResponseMetadataTypeDef", 1)[1]
+    used = [n for n in ("Iterable", "Mapping", "Sequence") if f"{n}[" in body or n == "Iterable"]
+    return text.replace("from collections.abc import Iterable, Mapping, Sequence",
+                        f"from collections.abc import {', '.join(used)}", 1)
 
 
 def result_type(names: TypeNames, op: dict[str, Any]) -> str:
