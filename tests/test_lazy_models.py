@@ -3,6 +3,8 @@ the shapes it reaches) is built on first use; memory grows with the operations u
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -10,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import hub
 from hub.protocols import OperationModel
 from hub.services._lazy import lazy_service_model
 
@@ -42,9 +43,7 @@ def test_import_and_client_creation_read_no_model() -> None:
 
 
 def test_an_operation_reaches_only_its_shapes() -> None:
-    model = lazy_service_model("s3", hub.Session(hub.Config(
-        region="us-east-1", credentials=hub.Credentials("a", "b"))).client(
-        "s3").client_config.spec.model.metadata, "hub.services.s3._model")
+    model = lazy_service_model("s3", _s3_metadata(), "hub.services.s3._model")
     op = model.operations["GetObjectTagging"]
     assert isinstance(op, OperationModel)
     assert op is model.operations["GetObjectTagging"]  # built once, then cached
@@ -77,3 +76,32 @@ def test_model_memory_grows_with_the_operations_used() -> None:
     """)
     one, full = (int(v) for v in out.split())
     assert 0 < one < full / 10, (one, full)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_a_forked_child_builds_even_if_the_parent_was_mid_build() -> None:
+    # Another thread of the parent holds the service's build lock at the moment of fork();
+    # the child gets a new lock (hub._forksafe) and builds the operation itself.
+    model = lazy_service_model("s3", _s3_metadata(), "hub.services.s3._model")
+    builder = model.operations._builder  # type: ignore[attr-defined]
+    builder._lock.acquire()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: must not wait for a lock nobody will release
+            signal.alarm(20)
+            try:
+                ok = model.operations["GetObject"].name == "GetObject"
+            except BaseException:  # noqa: BLE001 - report any failure as the exit status
+                ok = False
+            os._exit(0 if ok else 1)
+    finally:
+        builder._lock.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert "GetObject" not in model.operations.built()  # type: ignore[attr-defined]
+
+
+def _s3_metadata() -> dict[str, object]:
+    from hub.services.s3.client import _METADATA
+
+    return _METADATA
