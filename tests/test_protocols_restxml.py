@@ -368,3 +368,19 @@ def test_fuzzed_bodies_only_raise_response_parse_error(body: bytes) -> None:
             pass
     error = restxml.parse_error(S3.operations["GetObject"], 400, {}, body)
     assert isinstance(error, ClientError)
+
+
+def test_xml_union_with_a_member_this_model_does_not_know() -> None:
+    s3control, theirs = models("s3control")
+    body = (b"<DescribeJobResult><Job><JobId>j</JobId><ManifestGenerator>"
+            b"<FutureGenerator><X>1</X></FutureGenerator></ManifestGenerator></Job>"
+            b"</DescribeJobResult>")
+    ours = restxml.parse(s3control.operations["DescribeJob"], 200, HEADERS, body)
+    parser = botocore.parsers.create_parser("rest-xml")
+    expected = parser.parse({"status_code": 200, "headers": HTTPHeaderDict(HEADERS),
+                             "body": body}, theirs.operation_model("DescribeJob").output_shape)
+    assert ours["Job"] == expected["Job"] == {
+        "JobId": "j", "ManifestGenerator": {"SDK_UNKNOWN_MEMBER": {"name": "FutureGenerator"}}}
+    two = body.replace(b"<FutureGenerator>", b"<S3JobManifestGenerator/><FutureGenerator>")
+    with pytest.raises(ResponseParseError, match="exactly one member"):
+        restxml.parse(s3control.operations["DescribeJob"], 200, HEADERS, two)

@@ -97,9 +97,21 @@ def _key_name(member: Member) -> str:
 def read_structure(shape: Shape, node: _Node) -> dict[str, Any]:
     """Read the body members of ``shape`` from ``node``.
 
+    A union whose one element this model does not know reads as
+    ``{"SDK_UNKNOWN_MEMBER": {"name": <element>}}``, as in botocore.
+
     Raises:
-        ValueError: A scalar does not parse (bad integer, timestamp, base64, ...).
+        ValueError: A scalar does not parse (bad integer, timestamp, base64, ...), or a union
+            has more than one member set.
     """
+    if shape.union:
+        first = node[0] if isinstance(node, list) else node
+        tags = {local_name(child.tag) for child in first} - {"__type"}
+        if len(tags) != 1:
+            raise ValueError(f"{shape.name} must have exactly one member set, got {len(tags)}")
+        tag = tags.pop()
+        if not any(_key_name(m) == tag for m in shape.body_members):
+            return {"SDK_UNKNOWN_MEMBER": {"name": tag}}
     return read_members(shape.body_members, node)
 
 
