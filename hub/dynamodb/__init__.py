@@ -10,17 +10,21 @@ What boto3 users know as ``boto3.resource("dynamodb").Table(...)``, on a hub cli
     table.query(KeyConditionExpression=Key("pk").eq("job#1"))
 
 Modules:
-    :mod:`hub.dynamodb.table`: :class:`Table`, :func:`batch_get_item`, :func:`batch_write_item`.
-    :mod:`hub.dynamodb.conditions`: ``Key``/``Attr`` and the expression builder.
-    :mod:`hub.dynamodb.types`: ``TypeSerializer``/``TypeDeserializer``/``Binary``.
-    :mod:`hub.dynamodb.batch`: :class:`BatchWriter` (safe to share between threads).
+
+- :mod:`hub.dynamodb.table`: :class:`Table`;
+- :mod:`hub.dynamodb.conditions`: ``Key``/``Attr`` and the expression builder;
+- :mod:`hub.dynamodb.types`: ``TypeSerializer``/``TypeDeserializer``/``Binary``;
+- :mod:`hub.dynamodb.batch`: :class:`BatchWriter` (safe to share between threads),
+  :func:`batch_get_item`, :func:`batch_write_item`;
+- :mod:`hub.dynamodb.errors`: every error of the layer.
 """
 
 from __future__ import annotations
 
-from hub.dynamodb.batch import BatchGetError, BatchWriteError, BatchWriter
+from hub.dynamodb.batch import BatchWriter, batch_get_item, batch_write_item
 from hub.dynamodb.conditions import Attr, ConditionExpressionBuilder, Key
-from hub.dynamodb.table import Table, batch_get_item, batch_write_item
+from hub.dynamodb.errors import BatchGetError, BatchWriteError
+from hub.dynamodb.table import Table
 from hub.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from hub.errors import WaiterError
 

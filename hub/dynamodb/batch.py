@@ -6,61 +6,31 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
 from hub._forksafe import at_fork_reinit
-from hub.dynamodb.types import serialize_item
-from hub.errors import HubError, ParamValidationError
+from hub.dynamodb.errors import BatchGetError, BatchWriteError
+from hub.dynamodb.types import deserialize_item, serialize_item
+from hub.errors import ParamValidationError
 
-__all__ = ["BatchGetError", "BatchWriteError", "BatchWriter"]
+__all__ = ["BatchWriter", "batch_get", "batch_get_item", "batch_write_item"]
 
 logger = logging.getLogger(__name__)
 
 #: DynamoDB's limit on requests per BatchWriteItem call.
 MAX_BATCH = 25
+#: DynamoDB's limit on keys per BatchGetItem call.
+MAX_BATCH_GET = 100
 
 
 class _BatchWriteClient(Protocol):
     def batch_write_item(self, **params: Any) -> dict[str, Any]: ...
 
 
-class BatchWriteError(HubError):
-    """DynamoDB kept returning some requests as ``UnprocessedItems`` until retries ran out.
-
-    Attributes:
-        table_name: The table written to.
-        unprocessed: The write requests (low-level form, ``{"PutRequest": {"Item": ...}}``)
-            that were not written; nothing else of the batch is missing.
-    """
-
-    def __init__(self, table_name: str, unprocessed: list[dict[str, Any]], retries: int
-                 ) -> None:
-        super().__init__(
-            f"BatchWriteItem on table {table_name!r}: {len(unprocessed)} request(s) still"
-            f" unprocessed after {retries} retries without progress"
-        )
-        self.table_name = table_name
-        self.unprocessed = unprocessed
-
-
-class BatchGetError(HubError):
-    """DynamoDB kept returning keys as ``UnprocessedKeys`` until retries ran out.
-
-    Attributes:
-        table_name: The table read.
-        unprocessed: The keys (low-level form) that were not read.
-    """
-
-    def __init__(self, table_name: str, unprocessed: list[dict[str, Any]], retries: int
-                 ) -> None:
-        super().__init__(
-            f"BatchGetItem on table {table_name!r}: {len(unprocessed)} key(s) still"
-            f" unprocessed after {retries} retries without progress"
-        )
-        self.table_name = table_name
-        self.unprocessed = unprocessed
+class _BatchGetClient(Protocol):
+    def batch_get_item(self, **params: Any) -> dict[str, Any]: ...
 
 
 class BatchWriter:
@@ -222,8 +192,7 @@ class BatchWriter:
             if stalled > self._max_retries:
                 raise BatchWriteError(table, unprocessed, self._max_retries)
             retries += 1
-            delay = min(self._backoff_cap, self._backoff_base * 2 ** min(retries - 1, 30))
-            self._sleep(delay / 2 + random.uniform(0, delay / 2))
+            self._sleep(_backoff(retries, self._backoff_base, self._backoff_cap))
             pending = unprocessed
 
     def flush(self) -> None:
@@ -255,3 +224,110 @@ class BatchWriter:
     def __repr__(self) -> str:
         return (f"<BatchWriter table={self._table_name!r} buffered={len(self._buffer)}"
                 f" in_flight={self._inflight}>")
+
+
+# --------------------------------------------------------------------------- one-call helpers
+
+
+def _backoff(retries: int, base: float = 0.05, cap: float = 5.0) -> float:
+    delay = min(cap, base * 2.0 ** min(retries - 1, 30))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def batch_get(client: _BatchGetClient, table_name: str, keys: Iterable[Mapping[str, Any]], *,
+              max_retries: int = 10, sleep: Callable[[float], object] = time.sleep,
+              **params: Any) -> list[dict[str, Any]]:
+    """Get the items with ``keys`` (native) from one table, 100 keys per BatchGetItem call,
+    retrying ``UnprocessedKeys`` with backoff (:meth:`hub.dynamodb.Table.batch_get`).
+
+    Raises:
+        BatchGetError: Keys stayed unprocessed after ``max_retries`` retries in a row that
+            returned nothing.
+        ClientError: The service refused.
+    """
+    out: list[dict[str, Any]] = []
+
+    def fetch(pending: list[dict[str, Any]]) -> None:
+        stalled = retries = 0
+        while pending:
+            result = client.batch_get_item(RequestItems={table_name: {**params,
+                                                                      "Keys": pending}})
+            got = result.get("Responses", {}).get(table_name, [])
+            out.extend(deserialize_item(item) for item in got)
+            left = (result.get("UnprocessedKeys") or {}).get(table_name, {}).get("Keys") or []
+            if not left:
+                return
+            stalled = 0 if got else stalled + 1
+            if stalled > max_retries:
+                raise BatchGetError(table_name, left, max_retries)
+            retries += 1
+            sleep(_backoff(retries))
+            pending = left
+
+    chunk: list[dict[str, Any]] = []
+    for key in keys:
+        chunk.append(serialize_item(key))
+        if len(chunk) == MAX_BATCH_GET:
+            fetch(chunk)
+            chunk = []
+    if chunk:
+        fetch(chunk)
+    return out
+
+
+def _deserialize_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for request in requests:
+        if "PutRequest" in request:
+            out.append({"PutRequest": {"Item": deserialize_item(request["PutRequest"]["Item"])}})
+        elif "DeleteRequest" in request:
+            out.append({"DeleteRequest": {"Key": deserialize_item(
+                request["DeleteRequest"]["Key"])}})
+        else:
+            out.append(request)
+    return out
+
+
+def batch_get_item(client: _BatchGetClient, **kwargs: Any) -> dict[str, Any]:
+    """BatchGetItem with native keys and items (boto3's ``dynamodb`` resource method).
+
+    ``RequestItems={"t": {"Keys": [{"pk": "a"}], ...}}``; ``Responses`` and ``UnprocessedKeys``
+    come back native. One call: retrying ``UnprocessedKeys`` is the caller's (or use
+    :meth:`Table.batch_get`).
+    """
+    request = {
+        table: {**spec, "Keys": [serialize_item(k) for k in spec.get("Keys", ())]}
+        for table, spec in kwargs.get("RequestItems", {}).items()
+    }
+    result = client.batch_get_item(**{**kwargs, "RequestItems": request})
+    result["Responses"] = {t: [deserialize_item(i) for i in items]
+                           for t, items in result.get("Responses", {}).items()}
+    result["UnprocessedKeys"] = {
+        t: {**spec, "Keys": [deserialize_item(k) for k in spec.get("Keys", ())]}
+        for t, spec in (result.get("UnprocessedKeys") or {}).items()}
+    return result
+
+
+def batch_write_item(client: _BatchWriteClient, **kwargs: Any) -> dict[str, Any]:
+    """BatchWriteItem with native items and keys (boto3's ``dynamodb`` resource method).
+
+    ``UnprocessedItems`` come back native. One call: for buffering and retries use
+    :meth:`Table.batch_writer`.
+    """
+    request: dict[str, list[dict[str, Any]]] = {}
+    for table, requests in kwargs.get("RequestItems", {}).items():
+        converted = []
+        for req in requests:
+            if "PutRequest" in req:
+                converted.append({"PutRequest": {"Item": serialize_item(
+                    req["PutRequest"]["Item"])}})
+            elif "DeleteRequest" in req:
+                converted.append({"DeleteRequest": {"Key": serialize_item(
+                    req["DeleteRequest"]["Key"])}})
+            else:
+                converted.append(req)
+        request[table] = converted
+    result = client.batch_write_item(**{**kwargs, "RequestItems": request})
+    result["UnprocessedItems"] = {t: _deserialize_requests(reqs)
+                                  for t, reqs in (result.get("UnprocessedItems") or {}).items()}
+    return result

@@ -30,7 +30,11 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, NamedTuple
 
-from hub.errors import HubError
+from hub.dynamodb.errors import (
+    DynamoDBNeedsConditionError,
+    DynamoDBNeedsKeyConditionError,
+    DynamoDBOperationNotSupportedError,
+)
 
 __all__ = [
     "And",
@@ -47,9 +51,6 @@ __all__ = [
     "ConditionBase",
     "ConditionExpressionBuilder",
     "Contains",
-    "DynamoDBNeedsConditionError",
-    "DynamoDBNeedsKeyConditionError",
-    "DynamoDBOperationNotSupportedError",
     "Equals",
     "GreaterThan",
     "GreaterThanEquals",
@@ -65,40 +66,6 @@ __all__ = [
 
 # A path part is a run of characters that are not ".", "[" or "]" and not inside brackets.
 _NAME_PART = re.compile(r"[^.\[\]]+(?![^\[]*\])")
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class DynamoDBOperationNotSupportedError(HubError, TypeError):
-    """``&``, ``|`` or ``~`` was applied to something that is not a condition (boto3's error).
-
-    Attributes:
-        operation: ``"AND"``, ``"OR"`` or ``"NOT"``.
-    """
-
-    def __init__(self, operation: str, value: Any) -> None:
-        super().__init__(
-            f"{operation} operation cannot be applied to value {value} of type "
-            f"{type(value)} directly. Must use AttributeBase object methods "
-            f"(i.e. Attr().eq()). to generate ConditionBase instances first."
-        )
-        self.operation = operation
-
-
-class DynamoDBNeedsConditionError(HubError, TypeError):
-    """An expression was built from something that is not a condition (boto3's error)."""
-
-    def __init__(self, value: Any) -> None:
-        super().__init__(
-            f"Expecting a ConditionBase object. Got {value} of type {type(value)}. "
-            f"Use AttributeBase object methods (i.e. Attr().eq()). to "
-            f"generate ConditionBase instances."
-        )
-
-
-class DynamoDBNeedsKeyConditionError(HubError, ValueError):
-    """A key condition uses an ``Attr`` (only ``Key`` is allowed there; boto3's error)."""
 
 
 # --------------------------------------------------------------------------- conditions

@@ -26,17 +26,16 @@ cheap to create and safe to share between threads.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from hub.dynamodb._transform import deserialize_output, serialize_input
-from hub.dynamodb.batch import BatchGetError, BatchWriter
-from hub.dynamodb.types import deserialize_item, serialize_item
+from hub.dynamodb.batch import BatchWriter, batch_get
+from hub.dynamodb.types import deserialize_item
 from hub.errors import ClientError, WaiterError
 
-__all__ = ["Table", "TableMeta", "batch_get_item", "batch_write_item", "poll_table"]
+__all__ = ["Table", "TableMeta", "poll_table"]
 
 #: boto3's Table attribute names -> ``TableDescription`` members (from the service model).
 DESCRIBE_ATTRIBUTES: Mapping[str, str] = {
@@ -73,7 +72,6 @@ DESCRIBE_ATTRIBUTES: Mapping[str, str] = {
 #: boto3's ``table_exists``/``table_not_exists`` waiter defaults.
 WAITER_DELAY = 20.0
 WAITER_MAX_ATTEMPTS = 25
-_BATCH_GET_MAX = 100
 
 
 class _DynamoDBClient(Protocol):
@@ -312,7 +310,7 @@ class Table:
         Args:
             keys: The primary keys.
             max_retries: Retries in a row that return nothing before
-                :class:`~hub.dynamodb.batch.BatchGetError` is raised.
+                :class:`~hub.dynamodb.errors.BatchGetError` is raised.
             sleep: Called to wait between retries.
             **params: ``KeysAndAttributes`` fields: ``ConsistentRead``,
                 ``ProjectionExpression``, ``ExpressionAttributeNames``.
@@ -321,35 +319,8 @@ class Table:
             BatchGetError: Keys stayed unprocessed after ``max_retries`` retries.
             ClientError: The service refused.
         """
-        client, name = self.meta.client, self.name
-        out: list[dict[str, Any]] = []
-        chunk: list[dict[str, Any]] = []
-
-        def fetch(pending: list[dict[str, Any]]) -> None:
-            stalled = retries = 0
-            while pending:
-                result = client.batch_get_item(RequestItems={name: {**params, "Keys": pending}})
-                got = result.get("Responses", {}).get(name, [])
-                out.extend(deserialize_item(item) for item in got)
-                left = (result.get("UnprocessedKeys") or {}).get(name, {}).get("Keys") or []
-                if not left:
-                    return
-                stalled = 0 if got else stalled + 1
-                if stalled > max_retries:
-                    raise BatchGetError(name, left, max_retries)
-                retries += 1
-                delay = min(5.0, 0.05 * 2 ** min(retries - 1, 30))
-                sleep(delay / 2 + random.uniform(0, delay / 2))
-                pending = left
-
-        for key in keys:
-            chunk.append(serialize_item(key))
-            if len(chunk) == _BATCH_GET_MAX:
-                fetch(chunk)
-                chunk = []
-        if chunk:
-            fetch(chunk)
-        return out
+        return batch_get(self.meta.client, self.name, keys, max_retries=max_retries,
+                         sleep=sleep, **params)
 
     # ------------------------------------------------------------------ table
 
@@ -456,61 +427,3 @@ def poll_table(client: _DynamoDBClient, name: str, *, exists: bool,
 for _attr, _member in DESCRIBE_ATTRIBUTES.items():
     setattr(Table, _attr, _describe_attribute(_attr, _member))
 del _attr, _member
-
-
-def _deserialize_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for request in requests:
-        if "PutRequest" in request:
-            out.append({"PutRequest": {"Item": deserialize_item(request["PutRequest"]["Item"])}})
-        elif "DeleteRequest" in request:
-            out.append({"DeleteRequest": {"Key": deserialize_item(
-                request["DeleteRequest"]["Key"])}})
-        else:
-            out.append(request)
-    return out
-
-
-def batch_get_item(client: _DynamoDBClient, **kwargs: Any) -> dict[str, Any]:
-    """BatchGetItem with native keys and items (boto3's ``dynamodb`` resource method).
-
-    ``RequestItems={"t": {"Keys": [{"pk": "a"}], ...}}``; ``Responses`` and ``UnprocessedKeys``
-    come back native. One call: retrying ``UnprocessedKeys`` is the caller's (or use
-    :meth:`Table.batch_get`).
-    """
-    request = {
-        table: {**spec, "Keys": [serialize_item(k) for k in spec.get("Keys", ())]}
-        for table, spec in kwargs.get("RequestItems", {}).items()
-    }
-    result = client.batch_get_item(**{**kwargs, "RequestItems": request})
-    result["Responses"] = {t: [deserialize_item(i) for i in items]
-                           for t, items in result.get("Responses", {}).items()}
-    result["UnprocessedKeys"] = {
-        t: {**spec, "Keys": [deserialize_item(k) for k in spec.get("Keys", ())]}
-        for t, spec in (result.get("UnprocessedKeys") or {}).items()}
-    return result
-
-
-def batch_write_item(client: _DynamoDBClient, **kwargs: Any) -> dict[str, Any]:
-    """BatchWriteItem with native items and keys (boto3's ``dynamodb`` resource method).
-
-    ``UnprocessedItems`` come back native. One call: for buffering and retries use
-    :meth:`Table.batch_writer`.
-    """
-    request: dict[str, list[dict[str, Any]]] = {}
-    for table, requests in kwargs.get("RequestItems", {}).items():
-        converted = []
-        for req in requests:
-            if "PutRequest" in req:
-                converted.append({"PutRequest": {"Item": serialize_item(
-                    req["PutRequest"]["Item"])}})
-            elif "DeleteRequest" in req:
-                converted.append({"DeleteRequest": {"Key": serialize_item(
-                    req["DeleteRequest"]["Key"])}})
-            else:
-                converted.append(req)
-        request[table] = converted
-    result = client.batch_write_item(**{**kwargs, "RequestItems": request})
-    result["UnprocessedItems"] = {t: _deserialize_requests(reqs)
-                                  for t, reqs in (result.get("UnprocessedItems") or {}).items()}
-    return result

@@ -40,7 +40,15 @@ from collections.abc import Callable, Mapping, Set
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 
-from hub.errors import HubError, ParamValidationError
+# The errors live in hub.dynamodb.errors; these names stay importable from here too.
+from hub.dynamodb.errors import ClampedNumberError as ClampedNumberError
+from hub.dynamodb.errors import InexactNumberError as InexactNumberError
+from hub.dynamodb.errors import NumberError as NumberError
+from hub.dynamodb.errors import NumberOverflowError as NumberOverflowError
+from hub.dynamodb.errors import NumberUnderflowError as NumberUnderflowError
+from hub.dynamodb.errors import RoundedNumberError as RoundedNumberError
+from hub.dynamodb.errors import UnsupportedTypeError as UnsupportedTypeError
+from hub.dynamodb.errors import number_error
 
 __all__ = [
     "BINARY",
@@ -55,15 +63,8 @@ __all__ = [
     "STRING",
     "STRING_SET",
     "Binary",
-    "ClampedNumberError",
-    "InexactNumberError",
-    "NumberError",
-    "NumberOverflowError",
-    "NumberUnderflowError",
-    "RoundedNumberError",
     "TypeDeserializer",
     "TypeSerializer",
-    "UnsupportedTypeError",
     "deserialize",
     "deserialize_item",
     "serialize",
@@ -88,86 +89,6 @@ DYNAMODB_CONTEXT = Context(
 _BINARY_TYPES = (bytearray, bytes)
 _NON_FINITE_MESSAGE = "Infinity and NaN not supported"
 _FLOAT_MESSAGE = "Float types are not supported. Use Decimal types instead."
-
-
-# --------------------------------------------------------------------------- errors
-
-
-def _plain_error(cls: type[HubError], message: Any, problem: str) -> HubError:
-    # Keep boto3's exact message (args/str) while carrying ParamValidationError's attributes.
-    error = cls.__new__(cls)
-    HubError.__init__(error, message)
-    error.operation = "TypeSerializer"  # type: ignore[attr-defined]
-    error.problems = [problem]  # type: ignore[attr-defined]
-    return error
-
-
-class UnsupportedTypeError(ParamValidationError, TypeError):
-    """A value has no DynamoDB type (``float`` included), or is Infinity/NaN.
-
-    The message is boto3's; ``problems`` names the offending value's type.
-
-    Attributes:
-        value: The value that could not be serialized.
-    """
-
-    value: Any = None
-
-    def __init__(self, message: str, value: Any = None) -> None:
-        HubError.__init__(self, message)
-        self.operation = "TypeSerializer"
-        self.problems = [f"{message} (value of type {type(value).__name__})"]
-        self.value = value
-
-
-class NumberError(ParamValidationError):
-    """A number DynamoDB cannot store exactly. Each subclass is also the ``decimal`` signal
-    that boto3 raises for it, with boto3's message (the list of signals).
-
-    Attributes:
-        value: The number that could not be stored.
-    """
-
-    value: Any = None
-
-
-class InexactNumberError(NumberError, decimal.Inexact):
-    """More than 38 significant digits would be lost (``decimal.Inexact``)."""
-
-
-class RoundedNumberError(NumberError, decimal.Rounded):
-    """The number would be rounded, losing only zeros (``decimal.Rounded``)."""
-
-
-class NumberOverflowError(NumberError, decimal.Overflow):
-    """The exponent is too large for DynamoDB (``decimal.Overflow``)."""
-
-
-class NumberUnderflowError(NumberError, decimal.Underflow):
-    """The exponent is too small for DynamoDB (``decimal.Underflow``)."""
-
-
-class ClampedNumberError(NumberError, decimal.Clamped):
-    """The exponent of a zero is out of DynamoDB's range (``decimal.Clamped``)."""
-
-
-_SIGNAL_ERRORS: dict[type[ArithmeticError], type[NumberError]] = {
-    decimal.Overflow: NumberOverflowError,
-    decimal.Underflow: NumberUnderflowError,
-    decimal.Inexact: InexactNumberError,
-    decimal.Rounded: RoundedNumberError,
-    decimal.Clamped: ClampedNumberError,
-}
-
-
-def _number_error(exc: ArithmeticError, value: Any) -> NumberError:
-    cls = next((c for t, c in _SIGNAL_ERRORS.items() if isinstance(exc, t)), InexactNumberError)
-    text = f"number {value!r} cannot be stored exactly by DynamoDB ({type(exc).__name__})"
-    # boto3's error is the bare signal: args is the one list of signals raised.
-    message = exc.args[0] if len(exc.args) == 1 else str(exc)
-    error = _plain_error(cls, message, text)
-    error.value = value  # type: ignore[attr-defined]
-    return error  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- Binary
@@ -222,7 +143,7 @@ def _number_text(value: Any) -> str:
     try:
         number = DYNAMODB_CONTEXT.create_decimal(value)
     except decimal.DecimalException as exc:
-        raise _number_error(exc, value) from None
+        raise number_error(exc, value) from None
     if not number.is_finite():
         raise UnsupportedTypeError(_NON_FINITE_MESSAGE, value)
     return str(number)
