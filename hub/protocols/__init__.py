@@ -23,6 +23,7 @@ for them. Every function here is pure: plain data in, plain data out, no network
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -37,10 +38,6 @@ from hub.protocols._shapes import (
     Shape,
     choose_protocol,
 )
-from hub.protocols.jsonrpc import JsonProtocol
-from hub.protocols.query import QueryProtocol
-from hub.protocols.restjson import RestJsonProtocol
-from hub.protocols.restxml import RestXmlProtocol
 
 __all__ = [
     "SUPPORTED_PROTOCOLS",
@@ -114,16 +111,19 @@ class WireProtocol(Protocol):
         ...
 
 
-_PROTOCOLS: dict[str, WireProtocol] = {
-    "rest-xml": RestXmlProtocol(),
-    "json": JsonProtocol(),
-    "rest-json": RestJsonProtocol(),
-    "query": QueryProtocol(),
+# Each protocol's module is imported on first use, so a process that only talks to S3 never
+# loads the JSON or query code (cold start).
+_CLASSES: dict[str, tuple[str, str]] = {
+    "rest-xml": ("hub.protocols.restxml", "RestXmlProtocol"),
+    "json": ("hub.protocols.jsonrpc", "JsonProtocol"),
+    "rest-json": ("hub.protocols.restjson", "RestJsonProtocol"),
+    "query": ("hub.protocols.query", "QueryProtocol"),
 }
+_INSTANCES: dict[str, WireProtocol] = {}
 
 
 def get_protocol(name: str) -> WireProtocol:
-    """The shared protocol object for ``name``.
+    """The shared protocol object for ``name`` (created, and its module imported, once).
 
     Args:
         name: A protocol name from a model's metadata (``rest-xml``, ``json``,
@@ -134,10 +134,16 @@ def get_protocol(name: str) -> WireProtocol:
         UnsupportedProtocolError: hub does not implement it (``ec2``,
             ``smithy-rpc-v2-cbor``, ...).
     """
-    protocol = _PROTOCOLS.get(name)
-    if protocol is None:
+    protocol = _INSTANCES.get(name)
+    if protocol is not None:
+        return protocol
+    spec = _CLASSES.get(name)
+    if spec is None:
         raise UnsupportedProtocolError(
             f"hub does not implement the {name!r} wire protocol; supported: "
             f"{', '.join(SUPPORTED_PROTOCOLS)}",
             protocol=name)
-    return protocol
+    module = importlib.import_module(spec[0])
+    created: WireProtocol = getattr(module, spec[1])()
+    # Two threads racing here may both create one; setdefault keeps a single shared object.
+    return _INSTANCES.setdefault(name, created)
