@@ -11,10 +11,14 @@ that hub owns is re-created in a forked child, either by registering its owner h
 or, for module-level state, by a module-level ``os.register_at_fork`` hook documented in that
 module. See ``docs/internals.md`` ("Fork safety").
 
-Locks hub does not own can be left held too: OpenSSL 3 takes internal locks while it loads a
-CA bundle (with the GIL released), and a child forked in the middle hangs in its first hash or
-TLS call. Such work runs inside ``with FORK_GUARD:``; a fork waits (bounded) until no thread is
-inside.
+Locks hub does not own can be left held too, so a fork also waits for two kinds of work:
+
+- OpenSSL 3 takes internal locks while it loads a CA bundle (with the GIL released), and a
+  child forked in the middle hangs in its first hash or TLS call. Such work runs inside
+  ``with FORK_GUARD:``; a fork waits (bounded) until no thread is inside.
+- hub imports some modules on first use. A thread in the middle of such an import holds that
+  module's import lock and leaves it half-executed: a child forked then would hang on its
+  first use. A fork first waits for hub modules being imported to finish.
 
 The registry itself takes no lock (single dict operations are atomic), so it has nothing of
 its own that a fork could leave held, and it is safe to use in the child while it runs.
@@ -22,8 +26,10 @@ its own that a fork could leave held, and it is safe to use in the child while i
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
+import sys
 import threading
 import types
 import weakref
@@ -156,9 +162,27 @@ def _after_fork_in_child() -> None:
         raise errors[0]
 
 
+def _finish_imports() -> None:
+    # A module is in sys.modules, marked initializing, while its code runs; importing it again
+    # waits on its import lock until that is done (importlib breaks a would-be deadlock by
+    # raising at once). The importing thread may go on to import the next module meanwhile,
+    # so look again until none is left (bounded). Only hub's modules: hub's own hygiene.
+    for _ in range(100):
+        pending = [name for name, module in list(sys.modules.items())
+                   if (name == "hub" or name.startswith("hub."))
+                   and getattr(getattr(module, "__spec__", None), "_initializing", False)]
+        if not pending:
+            return
+        for name in pending:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - best effort: the fork must go on
+                pass
+
+
 _SUPPORTED = hasattr(os, "register_at_fork")
 if _SUPPORTED:
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_finish_imports, after_in_child=_after_fork_in_child)
 
 FORK_GUARD = ForkGuard()
 """The process-wide :class:`ForkGuard` (its lock is re-created in a forked child)."""

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import faulthandler
 import gc
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -65,19 +67,26 @@ _CHILD_PROCESS_KEYS = "AKIDPROCESS"
 # -- running children under a watchdog ----------------------------------------------------------
 
 
+def _arm_dump(file: Any) -> None:
+    # A hung child writes where it hangs before the parent's watchdog kills it.
+    faulthandler.dump_traceback_later(WATCHDOG * 0.8, exit=True, file=file)
+
+
 def fork_child(work: Callable[[], None]) -> str:
-    """Fork; the child runs ``work`` and exits. Returns "ok", "hang" or the child's error."""
+    """Fork; the child runs ``work`` and exits. Returns "ok", "hang..." or the child's error."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
         code = 1
         try:
             os.close(read_fd)
-            try:
-                work()
-                code = 0
-            except BaseException:  # noqa: BLE001 - reported to the parent through the pipe
-                os.write(write_fd, traceback.format_exc()[-4000:].encode())
+            with os.fdopen(write_fd, "w", closefd=False) as report:
+                _arm_dump(report)
+                try:
+                    work()
+                    code = 0
+                except BaseException:  # noqa: BLE001 - reported to the parent by the pipe
+                    report.write(traceback.format_exc()[-4000:])
         finally:
             os._exit(code)
     os.close(write_fd)
@@ -95,7 +104,8 @@ def fork_child(work: Callable[[], None]) -> str:
         if os.waitstatus_to_exitcode(status) == 0:
             return "ok"
         with os.fdopen(read_fd, "rb", closefd=False) as pipe:
-            return pipe.read().decode(errors="replace") or f"exit status {status}"
+            report = pipe.read().decode(errors="replace") or f"exit status {status}"
+        return f"hang: {report}" if report.startswith("Timeout (") else report
     finally:
         os.close(read_fd)
 
@@ -107,6 +117,7 @@ _POOL_BARRIER: MPBarrier | None = None
 def _pool_task(_: int) -> str:
     # One task per worker: each waits at the barrier until every worker has taken its task.
     assert _POOL_WORK is not None and _POOL_BARRIER is not None
+    _arm_dump(sys.stderr)  # where a hung worker hangs, in the captured output
     try:
         _POOL_WORK()
         result = "ok"
@@ -116,6 +127,7 @@ def _pool_task(_: int) -> str:
         _POOL_BARRIER.wait(WATCHDOG)
     except threading.BrokenBarrierError:
         result = "another worker never got here"
+    faulthandler.cancel_dump_traceback_later()
     return result
 
 
