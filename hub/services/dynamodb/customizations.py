@@ -28,9 +28,18 @@ __all__ = ["ClientMixin", "customize", "expand_conditions"]
 _TRANSACT_KINDS = ("ConditionCheck", "Put", "Delete", "Update")
 
 
+_CONDITION_NAMES = tuple(name for name, _ in CONDITION_PARAMS)
+
+
 def _has_condition(params: Any) -> bool:
-    return isinstance(params, dict) and any(
-        isinstance(params.get(name), ConditionBase) for name, _ in CONDITION_PARAMS)
+    # On every DynamoDB request: a few dict lookups, no generator.
+    if not isinstance(params, dict):
+        return False
+    for name in _CONDITION_NAMES:
+        value = params.get(name)
+        if value is not None and type(value) is not str and isinstance(value, ConditionBase):
+            return True
+    return False
 
 
 def _expanded(params: dict[str, Any]) -> dict[str, Any]:
