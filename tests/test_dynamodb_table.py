@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -136,3 +137,37 @@ def test_describe_attributes_are_boto3s() -> None:
         "get_item", "put_item", "update_item", "delete_item", "query", "scan", "batch_writer",
         "load", "reload", "wait_until_exists", "wait_until_not_exists", "delete", "update"}
     assert table.key_schema is None and table.table_status == "ACTIVE"
+
+
+class Recorder:
+    """``batch_write_item`` that records the keys it was sent."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def batch_write_item(self, **params: Any) -> dict[str, Any]:
+        (_, requests), = params["RequestItems"].items()
+        self.keys += [r["PutRequest"]["Item"]["pk"]["S"] for r in requests]
+        return {}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_batch_writer_in_a_forked_child_starts_empty() -> None:
+    client = Recorder()
+    writer = BatchWriter(client, "t")  # type: ignore[arg-type]
+    for n in range(3):
+        writer.put_item({"pk": f"parent{n}"})
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's buffered requests are not written twice
+        code = 1
+        try:
+            assert "buffered=0" in repr(writer)
+            writer.put_item({"pk": "child"})
+            writer.flush()
+            code = 0 if client.keys == ["child"] else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    writer.flush()
+    assert client.keys == ["parent0", "parent1", "parent2"]
