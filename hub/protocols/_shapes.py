@@ -513,9 +513,11 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         name: The operation name.
         raw_op: A generated ``OPERATIONS`` entry (``"http": (method, uri)``, ``"input"``/
             ``"output"`` shape names) or botocore's JSON form (``"http": {"method", "requestUri"}``,
-            ``{"shape": ..., "resultWrapper": ...}`` references). Also read: ``errors``,
-            ``documentation``, ``checksumRequired`` / ``httpChecksum``, ``endpoint.hostPrefix``
-            and a top-level ``resultWrapper`` (generated form).
+            ``{"shape": ..., "resultWrapper": ...}`` references; an input reference may carry
+            the ``locationName``/``xmlNamespace`` of a rest-xml body's root element). Also
+            read: ``errors``, ``documentation``, ``checksumRequired`` /
+            ``httpChecksumRequired`` / ``httpChecksum``, ``endpoint.hostPrefix`` and a
+            top-level ``resultWrapper`` (generated form).
         resolver: Builds the shapes the operation reaches.
         error_shapes: The service's error shapes by code (shared by every operation; a
             :class:`LazyErrorShapes` keeps them lazy). Defaults to an empty mapping.
@@ -560,8 +562,9 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         output=output_shape,
         errors=errors,
         documentation=documentation if isinstance(documentation, str) else "",
-        checksum_required=bool(raw_op.get("checksumRequired",
-                                          checksum.get("requestChecksumRequired", False))),
+        checksum_required=bool(raw_op.get("checksumRequired")
+                               or raw_op.get("httpChecksumRequired")
+                               or checksum.get("requestChecksumRequired")),
         request_algorithm_member=raw_op.get("requestAlgorithmMember",
                                             checksum.get("requestAlgorithmMember")),
         validation_mode_member=raw_op.get("requestValidationModeMember",
