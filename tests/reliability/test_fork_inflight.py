@@ -496,11 +496,13 @@ def test_at_fork_reinit_runs_in_the_child_and_holds_weakly() -> None:
     bound = at_fork_reinit(_Owner(), _Owner().reset)  # another object's method: kept as is
     same = _Owner()
     at_fork_reinit(same, same.reset)  # its own bound method: must not keep it alive
-    before = forksafe.registered()
+    tokens = [token for token, ref in forksafe._entries.items() if ref() is same]
+    assert len(tokens) == 1 and forksafe.registered() >= 3
     same_ref = weakref.ref(same)
     del same
     gc.collect()
-    assert same_ref() is None and forksafe.registered() == before - 1
+    assert same_ref() is None  # not kept alive by its registration ...
+    assert tokens[0] not in forksafe._entries  # ... which went with it
     owner.lock.acquire()  # held by this thread: the child must still get a free lock
 
     def child() -> None:
