@@ -274,3 +274,18 @@ def test_client_handler_matches_boto3s_resource_injector(filter_recipe: Recipe,
     if values:
         theirs["ExpressionAttributeValues"] = values
     assert ours == theirs
+
+
+def test_client_loads_the_table_layer_only_when_used() -> None:
+    import subprocess
+    import sys
+
+    from hub.dynamodb._transform import CONDITION_PARAMS
+    from hub.services.dynamodb import customizations
+
+    assert customizations._CONDITION_NAMES == tuple(name for name, _ in CONDITION_PARAMS)
+    code = ("import sys, hub\n"
+            "c = hub.Session(hub.Config(region='us-east-1')).client('dynamodb')\n"
+            "assert not [m for m in sys.modules if m.startswith('hub.dynamodb')]\n"
+            "assert type(c.Table('t')).__module__ == 'hub.dynamodb.table'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -13,37 +13,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
-from hub.dynamodb._transform import CONDITION_PARAMS, build_conditions
-from hub.dynamodb.conditions import ConditionBase
-from hub.dynamodb.table import Table as _Table
-from hub.dynamodb.types import serialize
 from hub.services._base import ServiceClient
+
+if TYPE_CHECKING:
+    from hub.dynamodb.table import Table as _Table
 
 __all__ = ["ClientMixin", "customize", "expand_conditions"]
 
 _TRANSACT_KINDS = ("ConditionCheck", "Put", "Delete", "Update")
-
-
-_CONDITION_NAMES = tuple(name for name, _ in CONDITION_PARAMS)
+# hub.dynamodb._transform.CONDITION_PARAMS's names (hub.dynamodb loads only when used).
+_CONDITION_NAMES = ("ConditionExpression", "FilterExpression", "KeyConditionExpression")
 
 
 def _has_condition(params: Any) -> bool:
-    # On every DynamoDB request: a few dict lookups, no generator.
+    # On every DynamoDB request: a few dict lookups. A condition object exists only if its
+    # module was imported, so a client never imports the table layer for plain strings.
     if not isinstance(params, dict):
         return False
+    conditions = sys.modules.get("hub.dynamodb.conditions")
+    if conditions is None:
+        return False
+    base = conditions.ConditionBase
     for name in _CONDITION_NAMES:
         value = params.get(name)
-        if value is not None and type(value) is not str and isinstance(value, ConditionBase):
+        if value is not None and type(value) is not str and isinstance(value, base):
             return True
     return False
 
 
 def _expanded(params: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``params`` with condition objects built and their placeholders merged."""
+    from hub.dynamodb._transform import build_conditions
+    from hub.dynamodb.types import serialize
+
     params = dict(params)
     names, values = build_conditions(params)
     if names:
@@ -93,4 +100,6 @@ class ClientMixin(ServiceClient):
         Args:
             name: The table name.
         """
-        return _Table(self, name)  # type: ignore[arg-type]
+        from hub.dynamodb.table import Table
+
+        return Table(self, name)  # type: ignore[arg-type]
