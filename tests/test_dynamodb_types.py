@@ -50,7 +50,8 @@ sets = st.one_of(
     st.frozensets(st.binary(max_size=4), max_size=4).map(set),
     st.frozensets(st.binary(max_size=4).map(Binary), max_size=3),
     # Mixed sets: boto3 decides element by element (a float raises only if reached).
-    st.frozensets(st.one_of(st.integers(0, 3), st.text(max_size=2), st.just(1.5)), max_size=4),
+    st.frozensets(st.one_of(st.integers(0, 3), st.text(max_size=2), st.just(1.5),
+                            st.booleans(), st.binary(max_size=1)), max_size=4),
 )
 values = st.recursive(
     st.one_of(scalars, sets),
