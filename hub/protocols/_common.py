@@ -16,6 +16,7 @@ from typing import IO, Any, TypeAlias
 from urllib.parse import quote
 
 from hub.errors import ParamValidationError, ResponseParseError, UnsupportedProtocolError
+from hub.protocols._shapes import OperationModel, Shape
 
 __all__ = [
     "Body",
@@ -71,11 +72,11 @@ class SerializedRequest:
 _HOST_LABEL = re.compile(r"[A-Za-z0-9.\-]+\Z")
 
 
-def expand_host_prefix(op: Any, params: Mapping[str, Any]) -> str | None:
+def expand_host_prefix(op: OperationModel, params: Mapping[str, Any]) -> str | None:
     """Fill the operation's ``hostPrefix`` template from its ``hostLabel`` members.
 
     Args:
-        op: The :class:`~hub.protocols.OperationModel`.
+        op: The operation.
         params: The call's parameters.
 
     Returns:
@@ -86,7 +87,7 @@ def expand_host_prefix(op: Any, params: Mapping[str, Any]) -> str | None:
         ParamValidationError: A host label is missing or holds characters other than letters,
             digits, ``-`` and ``.`` (it would change which host is called).
     """
-    template: str | None = op.host_prefix
+    template = op.host_prefix
     if template is None:
         return None
     if op.input is None:
@@ -117,13 +118,13 @@ def apply_host_prefix(url: str, prefix: str | None) -> str:
     return f"{scheme}://{prefix}{rest}"
 
 
-def fill_idempotency_tokens(shape: Any, params: Mapping[str, Any]) -> Mapping[str, Any]:
+def fill_idempotency_tokens(shape: Shape, params: Mapping[str, Any]) -> Mapping[str, Any]:
     """``params`` with a fresh UUID4 for each missing top-level idempotency-token member.
 
     botocore's ``generate_idempotent_uuid`` does the same before serializing. Returns
     ``params`` itself when nothing is missing.
     """
-    tokens: tuple[str, ...] = shape.idempotency_members
+    tokens = shape.idempotency_members
     if not tokens:
         return params
     missing = [name for name in tokens if params.get(name) is None]
@@ -135,7 +136,7 @@ def fill_idempotency_tokens(shape: Any, params: Mapping[str, Any]) -> Mapping[st
     return filled
 
 
-def refuse_event_streams(op: Any, protocol: str) -> None:
+def refuse_event_streams(op: OperationModel, protocol: str) -> None:
     """Raise :class:`~hub.errors.UnsupportedProtocolError` for an event-stream operation."""
     member = op.event_stream_member
     if member is not None:
