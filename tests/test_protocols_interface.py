@@ -252,3 +252,23 @@ def test_modeled_error_by_its_error_code_trait() -> None:
     error = REST_JSON.parse_error(PUT, 409, {"x-amzn-ErrorType": "Oops.Code"},
                                   b'{"message": "m", "Detail": "d"}')
     assert error.code == "Oops.Code" and error.response["Detail"] == "d"
+
+
+def test_resolver_races_publish_complete_shapes() -> None:
+    raw = botocore.loaders.create_loader().load_service_model("dynamodb", "service-2")
+    resolver = ShapeResolver(raw["shapes"])
+    seen: list[Any] = []
+
+    def build(index: int) -> None:
+        shape = resolver.shape("QueryOutput" if index % 2 else "PutItemInput")
+        items = resolver.shape("AttributeValue")
+        seen.append((shape.name, len(shape.members), items.members["L"].shape.member))
+
+    assert run_in_threads(8, build) == []
+    value = resolver.shape("AttributeValue")
+    assert {(name, count) for name, count, _ in seen} == {
+        ("QueryOutput", len(raw["shapes"]["QueryOutput"]["members"])),
+        ("PutItemInput", len(raw["shapes"]["PutItemInput"]["members"]))}
+    for _, _, element in seen:  # every copy a thread saw is complete and self-consistent
+        assert element is not None and element.shape.members["L"].shape.member is not None
+    assert resolver.shape("AttributeValue") is value  # one copy is published for good

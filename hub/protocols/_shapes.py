@@ -388,7 +388,8 @@ class ShapeResolver:
         return self._raw
 
     def built(self) -> Mapping[str, Shape]:
-        """A read-only view of the shapes built so far."""
+        """A read-only, live view of the shapes built so far (it grows as shapes are built;
+        copy it before iterating while other threads may build)."""
         return MappingProxyType(self._built)
 
     def shape(self, name: str) -> Shape:
