@@ -7,7 +7,8 @@ resolution, requests). Every child then does its own work with the session it in
 transport and client config, a credentials load, requests to the local server, session edits.
 
 A watchdog in the parent gives each child ``WATCHDOG`` seconds, then kills it and fails the
-test. It detects hangs (a child blocked on a lock some dead thread held); it times nothing.
+test. It detects hangs (a child blocked on a lock some dead thread held); it times nothing. A
+hung child first dumps its stack (faulthandler), so the failure says where it hung.
 """
 
 from __future__ import annotations
@@ -55,10 +56,9 @@ pytestmark = [
 ]
 
 WATCHDOG = 30.0  # seconds one child (or one pool's tasks) may take before it counts as hung
-FORKS = 30  # os.fork() children per scenario
+FORKS = 30  # children per scenario: os.fork() calls, or pool workers (POOL_WORKERS per pool)
 SLOW_FORKS = 20  # for scenarios whose every fork waits for a slow credentials load
-POOLS = 12  # fork-context pools per scenario ...
-POOL_WORKERS = 2  # ... of this many workers each
+POOL_WORKERS = 2
 SLOW_LOAD = 0.05  # seconds a slow provider holds the credentials single-flight
 
 _CHILD_PROCESS_KEYS = "AKIDPROCESS"
