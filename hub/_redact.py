@@ -20,7 +20,9 @@ the original exception (with its message and frames) in ``__context__``.
 from __future__ import annotations
 
 import base64
+import sys
 import traceback
+from types import FrameType
 from urllib.parse import unquote, urlsplit
 
 from hub.errors import ConfigError, CredentialProviderError, HubError
@@ -82,13 +84,23 @@ def strip_password(url: str) -> str:
     return f"{head}://{userinfo.split(':', 1)[0]}@{host}{slash}{tail}"
 
 
-def forget_locals(exc: BaseException) -> None:
+def forget_locals(exc: BaseException, boundary: FrameType | None = None) -> None:
     """Clear the local variables of every finished frame ``exc`` (and its chain) passed through.
 
     The frames and line numbers stay in the traceback; only their variables are dropped, so a
     traceback formatted with ``capture_locals=True`` shows where it failed but no value. Frames
     still running (the caller's) cannot be cleared and are skipped.
+
+    Only exceptions raised below ``boundary`` are touched: an exception the caller was already
+    handling when it called hub (it shows up as a ``__context__``) keeps its locals.
+
+    Args:
+        exc: The exception caught at the boundary.
+        boundary: The frame of the ``except`` clause that caught it; the caller's frame when
+            None.
     """
+    if boundary is None:
+        boundary = sys._getframe(1)
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:
@@ -96,9 +108,21 @@ def forget_locals(exc: BaseException) -> None:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        traceback.clear_frames(current.__traceback__)
+        tb = current.__traceback__
+        if tb is not None and not _below(tb.tb_frame, boundary):
+            continue  # raised before hub was called: not hub's to touch
+        traceback.clear_frames(tb)
         pending.append(current.__cause__)
         pending.append(current.__context__)
+
+
+def _below(frame: FrameType | None, boundary: FrameType) -> bool:
+    # A finished frame keeps its f_back, so the chain leads back to the boundary.
+    while frame is not None:
+        if frame is boundary:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def scrubbed(
@@ -129,7 +153,7 @@ def scrubbed(
         CredentialProviderError) that names only the original type (its message or
         attributes, e.g. a ``UnicodeEncodeError``'s ``object``, may hold the secret).
     """
-    forget_locals(exc)
+    forget_locals(exc, sys._getframe(1))
     if isinstance(exc, HubError) or not isinstance(exc, Exception):
         if exc.__suppress_context__:
             exc.__context__ = None

@@ -649,3 +649,23 @@ def test_default_chain_profile_failures_leave_no_secret(tmp_path: Path,
     with pytest.raises(CredentialsError) as caught:
         hub.credentials.default_chain(profile="r", environ=environ).load()
     assert_no_secret(caught.value, SECRET, TOKEN)
+
+
+def test_an_exception_the_caller_is_handling_keeps_its_locals(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signing, "_signature", _raiser(RuntimeError("boom")))
+
+    def callers_code() -> None:
+        marker = "the caller's own local"  # noqa: F841 - read back from the frame below
+        raise KeyError("k")
+
+    try:
+        callers_code()
+    except KeyError as outer:
+        with pytest.raises(ConfigError) as caught:
+            signing.sign("GET", "https://h/", [], None, credentials=CREDENTIALS, region="r",
+                         service="s", timestamp=1_700_000_000)
+        assert caught.value.__context__ is outer  # Python's implicit chaining, kept
+        assert outer.__traceback__ is not None and outer.__traceback__.tb_next is not None
+        assert outer.__traceback__.tb_next.tb_frame.f_locals["marker"] == "the caller's own local"
+    assert_no_secret(caught.value)
