@@ -171,3 +171,16 @@ def test_fuzzed_bodies_only_raise_response_parse_error(body: bytes) -> None:
         pass
     assert isinstance(REST_JSON.parse_error(LAMBDA.operations["GetFunction"], 400, {}, body),
                       ClientError)
+
+
+def test_scalars_sent_as_strings_are_accepted_as_botocore_does() -> None:
+    body = b'{"CodeSize": "12", "Timeout": 3.0, "MemorySize": 128}'
+    parsed = REST_JSON.parse(LAMBDA.operations["GetFunctionConfiguration"], 200, {}, body)
+    assert (parsed["CodeSize"], parsed["Timeout"], parsed["MemorySize"]) == (12, 3, 128)
+    assert isinstance(parsed["Timeout"], int)
+    # The json protocol keeps botocore's raw values and hub's strict types instead.
+    from hub.protocols import jsonrpc
+
+    ddb, _ = models("dynamodb")
+    with pytest.raises(ResponseParseError):
+        jsonrpc.parse(ddb.operations["Query"], 200, {}, b'{"Count": "2"}')

@@ -7,7 +7,8 @@ documents passed through untouched, unions as structures with one member set.
 
 Reading is strict about types: a value of the wrong JSON type raises ``TypeError`` and a bad
 scalar ``ValueError``; the protocol turns both into :class:`hub.errors.ResponseParseError`
-naming the operation.
+naming the operation. ``lenient=True`` (rest-json) converts scalars as botocore's
+``RestJSONParser`` does: numbers and booleans sent as strings are accepted.
 """
 
 from __future__ import annotations
@@ -92,8 +93,13 @@ def write_value(member: Member, value: Any) -> Any:
     return value
 
 
-def read_structure(shape: Shape, value: Any) -> dict[str, Any]:
+def read_structure(shape: Shape, value: Any, *, lenient: bool = False) -> dict[str, Any]:
     """Read the body members of ``shape`` from a decoded JSON object.
+
+    Args:
+        shape: The structure.
+        value: The decoded JSON.
+        lenient: Accept numbers and booleans sent as strings (rest-json, as botocore).
 
     Raises:
         TypeError: ``value`` is not an object, or a member has the wrong JSON type.
@@ -112,12 +118,17 @@ def read_structure(shape: Shape, value: Any) -> dict[str, Any]:
     for member in members:
         raw = value.get(member.wire_name)
         if raw is not None:
-            parsed[member.name] = read_value(member, raw)
+            parsed[member.name] = read_value(member, raw, lenient=lenient)
     return parsed
 
 
-def read_value(member: Member, value: Any) -> Any:
-    """Read one decoded JSON value of ``member``'s type (``None`` stays ``None``)."""
+def read_value(member: Member, value: Any, *, lenient: bool = False) -> Any:
+    """Read one decoded JSON value of ``member``'s type (``None`` stays ``None``).
+
+    Raises:
+        TypeError: The value has the wrong JSON type.
+        ValueError: A scalar does not parse.
+    """
     if value is None:
         return None  # sparse lists and maps: a null element is kept, like botocore
     kind = member.type
@@ -125,19 +136,19 @@ def read_value(member: Member, value: Any) -> Any:
     if kind == "structure":
         if member.shape.document:
             return value
-        return read_structure(member.shape, value)
+        return read_structure(member.shape, value, lenient=lenient)
     if kind == "list":
         if not isinstance(value, list):
             raise TypeError(f"expected a list for {name}")
         element = member.shape.member
         assert element is not None
-        return [read_value(element, item) for item in value]
+        return [read_value(element, item, lenient=lenient) for item in value]
     if kind == "map":
         if not isinstance(value, dict):
             raise TypeError(f"expected an object for {name}")
         value_m = member.shape.value
         assert value_m is not None
-        return {key: read_value(value_m, item) for key, item in value.items()}
+        return {key: read_value(value_m, item, lenient=lenient) for key, item in value.items()}
     if kind == "string":
         if not isinstance(value, str):
             raise TypeError(f"expected a string for {name}")
@@ -151,17 +162,21 @@ def read_value(member: Member, value: Any) -> Any:
             raise TypeError(f"expected a timestamp for {name}")
         return parse_timestamp(value)
     if kind == "boolean":
+        if lenient and isinstance(value, str):
+            return value.lower() == "true"
         if not isinstance(value, bool):
             raise TypeError(f"expected a boolean for {name}")
         return value
     if kind in ("integer", "long"):
+        if lenient and isinstance(value, (str, float)) and not isinstance(value, bool):
+            return int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"expected an integer for {name}")
         return value
     if kind in ("float", "double"):
-        if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
+        if isinstance(value, str) and (lenient or value in ("NaN", "Infinity", "-Infinity")):
             return float(value)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise TypeError(f"expected a number for {name}")
-        return value
+        return float(value) if lenient else value
     return value

@@ -231,7 +231,7 @@ def json_error(
     shape = op.error_shapes.get(code)
     if shape is not None and not generic:
         try:
-            modeled = read_structure(shape, document)
+            modeled = read_structure(shape, document, lenient=rest)
             if rest and shape.located_members:
                 parse_located(shape, status, headers, lowered, modeled)
         except _PARSE_ERRORS:

@@ -147,10 +147,10 @@ def parse(
                     pass  # streamed: the caller attaches the body (streaming_member)
                 else:
                     document = json.loads(body) if body.strip() else {}
-                    parsed[payload.name] = read_value(payload, document)
+                    parsed[payload.name] = read_value(payload, document, lenient=True)
             elif shape.body_members:
                 document = json.loads(body) if body.strip() else {}
-                parsed.update(read_structure(shape, document))
+                parsed.update(read_structure(shape, document, lenient=True))
     except _PARSE_ERRORS as exc:
         raise parse_failure(op.name, status, f"{type(exc).__name__}: {exc}") from exc
     parsed["ResponseMetadata"] = response_metadata(status, lowered, host_id=True)
