@@ -14,7 +14,8 @@ aws-sdk-go-v2's ``retry.Standard``:
   not multiply traffic.
 
 A server-requested delay (``x-amz-retry-after`` in milliseconds, or ``Retry-After`` in seconds
-or as an HTTP-date) is clamped as botocore 1.43 clamps ``x-amz-retry-after``: the wait is
+or as an HTTP-date) is clamped as botocore's new retry behaviour clamps ``x-amz-retry-after``
+(in 1.43 behind ``AWS_NEW_RETRIES_2026``; its default mode ignores the header): the wait is
 ``max(t, min(asked, t + 5 s))`` where ``t`` is the jittered backoff computed for that attempt.
 A server can lengthen a wait by at most 5 s per retry, never shorten it, so a hostile
 ``Retry-After: 40`` costs a 3-attempt call at most ``(1 + 5) + (2 + 5)`` seconds of sleep.

@@ -379,6 +379,37 @@ def test_retry_after_adds_at_most_the_allowance_to_each_attempts_backoff(
         assert policy.decide(request) == pytest.approx(expected, abs=1e-6)
 
 
+class _BotocoreContext:
+    """The parts of botocore's RetryContext its ExponentialBackoff reads."""
+
+    def __init__(self, attempt_number: int, headers: dict[str, str]) -> None:
+        self.attempt_number = attempt_number
+        self.http_response = type("Response", (), {"headers": headers})()
+
+
+class _AlwaysThrottling:
+    def is_throttling_error_from_context(self, context: object) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("millis", ["0", "500", "3000", "40000", "junk", "-5"])
+@pytest.mark.parametrize("attempt", [1, 2, 3, 6])
+@pytest.mark.parametrize("jitter", [0.0, 0.3, 1.0])
+def test_x_amz_retry_after_clamp_matches_botocore(monkeypatch: pytest.MonkeyPatch,
+                                                  millis: str, attempt: int,
+                                                  jitter: float) -> None:
+    # botocore 1.43 ships the clamp behind its new-retries switch (AWS_NEW_RETRIES_2026); its
+    # default standard mode ignores the header. hub always applies it.
+    monkeypatch.setattr(botocore_standard, "NEW_RETRIES_ENABLED", True)
+    reference = botocore_standard.ExponentialBackoff(
+        random=lambda: jitter, throttling_detector=_AlwaysThrottling())
+    expected = reference.delay_amount(_BotocoreContext(attempt, {"x-amz-retry-after": millis}))
+    policy = StandardRetryPolicy(10, rng=lambda: jitter, clock=lambda: NOW)
+    request = failed(client_error("Throttling", 400), headers={"x-amz-retry-after": millis},
+                     retry_count=attempt - 1)
+    assert policy.decide(request) == pytest.approx(expected, abs=1e-9)
+
+
 def test_retry_after_allowance_is_configurable() -> None:
     assert throttled_with({"Retry-After": "9"}, retry_after_allowance=2.0) == 2.0
     assert throttled_with({"Retry-After": "9"}, retry_after_allowance=0.0) == 0.0
