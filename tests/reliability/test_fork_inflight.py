@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import faulthandler
 import gc
+import importlib
 import multiprocessing
 import os
 import signal
@@ -24,6 +25,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -545,3 +547,58 @@ def test_a_fork_waits_for_threads_inside_the_fork_guard() -> None:
     assert order == ["left the guard", "forked"]
     with FORK_GUARD:  # usable again after the fork
         pass
+
+
+_FORK_STARTED = threading.Event()
+_FORK_STARTED_ARMED = False
+
+
+def _note_fork_started() -> None:
+    # Registered after hub's hooks, so it runs before them: the fork has begun.
+    if _FORK_STARTED_ARMED:
+        _FORK_STARTED.set()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_note_fork_started)
+
+
+def test_a_fork_waits_for_a_hub_module_being_imported(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # A thread is importing a hub module (its first use) when the fork starts. Without the
+    # wait, the child would get the half-executed module and its import lock held for ever.
+    global _FORK_STARTED_ARMED
+    channel = types.ModuleType("hub_fork_probe_channel")
+    channel.started, channel.release = threading.Event(), threading.Event()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "hub_fork_probe_channel", channel)
+    (tmp_path / "_fork_probe.py").write_text(
+        "import hub_fork_probe_channel as channel\n"
+        "channel.started.set()\n"
+        "channel.release.wait(30)\n"
+        "READY = True\n"
+    )
+    monkeypatch.setattr(hub, "__path__", [*hub.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "hub._fork_probe", raising=False)
+    join_import = _start(lambda: importlib.import_module("hub._fork_probe"))
+    assert channel.started.wait(WATCHDOG)  # type: ignore[attr-defined]
+
+    def release_once_the_fork_started() -> None:
+        _FORK_STARTED.wait(WATCHDOG)
+        channel.release.set()  # type: ignore[attr-defined]
+
+    def child() -> None:
+        module = importlib.import_module("hub._fork_probe")
+        assert module.READY
+
+    _FORK_STARTED.clear()
+    _FORK_STARTED_ARMED = True
+    join_releaser = _start(release_once_the_fork_started)
+    try:
+        outcome = fork_child(child)
+    finally:
+        _FORK_STARTED_ARMED = False
+        channel.release.set()  # type: ignore[attr-defined]
+        join_releaser()
+        join_import()
+    assert outcome == "ok", outcome
+    monkeypatch.delitem(sys.modules, "hub._fork_probe")
