@@ -7,12 +7,12 @@ temporary credentials once, in one thread, before they expire.
 
 from __future__ import annotations
 
-from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
+import importlib as _importlib
+import typing as _typing
+
 from hub.credentials._cache import CredentialsCache
 from hub.credentials._chain import ChainProvider, CredentialProcessProvider, default_chain
-from hub.credentials._container import ContainerProvider
 from hub.credentials._files import resolve_region
-from hub.credentials._imds import InstanceMetadataProvider
 from hub.credentials._process import ProcessProvider
 from hub.credentials._providers import (
     EnvironmentProvider,
@@ -21,8 +21,23 @@ from hub.credentials._providers import (
     SharedCredentialsProvider,
     StaticProvider,
 )
-from hub.credentials._sso import SSOProvider
 from hub.credentials._values import CredentialProvider, Credentials
+
+if _typing.TYPE_CHECKING:
+    from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
+    from hub.credentials._container import ContainerProvider
+    from hub.credentials._imds import InstanceMetadataProvider
+    from hub.credentials._sso import SSOProvider
+
+# The cloud providers are imported on first use (attribute access or default_chain()): most
+# processes that pass their own credentials never need their modules.
+_LAZY = {
+    "AssumeRoleProvider": "hub.credentials._assume_role",
+    "ContainerProvider": "hub.credentials._container",
+    "InstanceMetadataProvider": "hub.credentials._imds",
+    "SSOProvider": "hub.credentials._sso",
+    "WebIdentityProvider": "hub.credentials._assume_role",
+}
 
 __all__ = [
     "AssumeRoleProvider",
@@ -47,7 +62,23 @@ __all__ = [
 
 # Show the public path (hub.credentials.X) in reprs, tracebacks and docs, as httpx does.
 for _name in __all__:
+    if _name in _LAZY:
+        continue
     _obj = globals()[_name]
     if hasattr(_obj, "__module__"):
         _obj.__module__ = __name__
 del _name, _obj
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    obj = getattr(_importlib.import_module(module), name)
+    obj.__module__ = __name__
+    globals()[name] = obj
+    return obj
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from hub._redact import scrubbed
-from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
-from hub.credentials._container import ContainerProvider
-from hub.credentials._imds import InstanceMetadataProvider
 from hub.credentials._process import ProcessProvider
-from hub.credentials._profile import load_profiles
 from hub.credentials._providers import (
     EnvironmentProvider,
     SharedConfigProvider,
     SharedCredentialsProvider,
 )
-from hub.credentials._sso import SSOProvider
 from hub.credentials._values import CredentialProvider, Credentials
 from hub.errors import ConfigError, CredentialProviderError, NoCredentialsError
 
@@ -122,6 +117,8 @@ class CredentialProcessProvider:
         raise error  # the frames below held the profiles and the command (hub._redact)
 
     def _load(self) -> Credentials | None:
+        from hub.credentials._profile import load_profiles
+
         view = load_profiles(self._profile, self._environ, self.name)
         command = view.get("credential_process")
         if command is None:
@@ -141,6 +138,9 @@ def profile_chain(
     botocore's order, with the environment variables ignored: web identity (profile keys),
     SSO, the credentials file, ``credential_process``, the config file's static keys.
     """
+    from hub.credentials._assume_role import WebIdentityProvider
+    from hub.credentials._sso import SSOProvider
+
     return ChainProvider([
         WebIdentityProvider(profile, environ=environ, use_env=False),
         SSOProvider(profile, environ=environ),
@@ -188,6 +188,13 @@ def default_chain(
         A chain whose ``load()`` raises :class:`~hub.errors.NoCredentialsError` naming every
         provider tried when none had credentials.
     """
+    # The cloud providers' modules are imported here, not with hub: a process that passes its
+    # own credentials never needs them (they cost a few ms of import).
+    from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
+    from hub.credentials._container import ContainerProvider
+    from hub.credentials._imds import InstanceMetadataProvider
+    from hub.credentials._sso import SSOProvider
+
     providers: list[CredentialProvider] = []
     if profile is None:
         providers.append(EnvironmentProvider(environ))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import time
@@ -135,6 +134,8 @@ class ContainerProvider:
         if parts.scheme == "https":
             return
         host = parts.hostname or ""
+        import ipaddress  # only for a full URI (1 ms to import)
+
         try:
             if ipaddress.ip_address(host).is_loopback:
                 return

@@ -10,11 +10,9 @@ profile itself) cannot refresh. When neither works the error says to run ``aws s
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -44,6 +42,8 @@ _REFRESH_KEYS = ("refreshToken", "clientId", "clientSecret", "registrationExpire
 
 def sso_cache_key(start_url: str, session_name: str | None) -> str:
     """The token cache file's stem: SHA-1 of the ``sso_session`` name, else of the start URL."""
+    import hashlib  # here, not at import: most processes never use SSO
+
     return hashlib.sha1((session_name or start_url).encode("utf-8")).hexdigest()
 
 
@@ -258,6 +258,8 @@ class SSOProvider:
 
 def _write_private(path: str, data: Mapping[str, Any]) -> None:
     # Atomically, readable by the owner only: the AWS CLI may read (or write) it at any time.
+    import tempfile
+
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".hub-sso-", suffix=".json")

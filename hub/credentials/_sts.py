@@ -20,9 +20,8 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
-from xml.etree.ElementTree import Element, ParseError
 
 from hub import endpoints
 from hub._version import __version__
@@ -32,6 +31,9 @@ from hub.credentials._profile import env_value, parse_bool
 from hub.credentials._time import parse_timestamp
 from hub.credentials._values import Credentials
 from hub.errors import ClientError, HTTPClientError, XMLForbidden
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 __all__ = [
     "ServiceCall",
@@ -194,6 +196,8 @@ def local_name(tag: str) -> str:
 def _parse(reply: HttpReply, operation: str) -> Element:
     # The protocols' hardened parser (no DOCTYPE, so no entity expansion); imported here, at
     # the first STS call, to keep hub.credentials light to import.
+    from xml.etree.ElementTree import ParseError
+
     from hub.protocols._xml import parse_xml
 
     try:
