@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from urllib3 import HTTPHeaderDict
 
-from hub.errors import ClientError, ParamValidationError, ResponseParseError
+from hub.errors import ClientError, ParamValidationError, ResponseParseError, XMLForbidden
 from hub.protocols import restxml
 from tests._protocol_gen import models
 
@@ -342,8 +342,10 @@ def test_doctype_and_entities_are_refused() -> None:
     bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
             b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
             b"<ListBucketResult><Name>&lol2;</Name></ListBucketResult>")
-    with pytest.raises(ResponseParseError, match="DOCTYPE"):
+    with pytest.raises(XMLForbidden, match="DOCTYPE") as refused:
         restxml.parse(S3.operations["ListObjectsV2"], 200, {}, bomb)
+    assert isinstance(refused.value, ResponseParseError)
+    assert refused.value.operation == "ListObjectsV2"
     external = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                 b"<ListBucketResult><Name>&x;</Name></ListBucketResult>")
     with pytest.raises(ResponseParseError):

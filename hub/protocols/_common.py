@@ -15,7 +15,12 @@ from email.utils import formatdate, parsedate_to_datetime
 from typing import IO, Any, TypeAlias
 from urllib.parse import quote
 
-from hub.errors import ParamValidationError, ResponseParseError, UnsupportedProtocolError
+from hub.errors import (
+    ParamValidationError,
+    ResponseParseError,
+    UnsupportedProtocolError,
+    XMLForbidden,
+)
 from hub.protocols._shapes import OperationModel, Shape
 
 __all__ = [
@@ -295,10 +300,16 @@ def response_metadata(status: int, lowered: Mapping[str, str], *,
     return meta
 
 
-def parse_failure(operation: str, status: int, what: str) -> ResponseParseError:
-    """A :class:`ResponseParseError` naming the operation (callers ``raise ... from exc``)."""
-    return ResponseParseError(
-        f"could not parse the {operation} response (HTTP {status}): {what}",
+def parse_failure(operation: str, status: int, cause: BaseException) -> ResponseParseError:
+    """The error for a body that did not parse, naming the operation (``raise ... from cause``).
+
+    An :class:`~hub.errors.XMLForbidden` cause stays an ``XMLForbidden``, so callers can tell a
+    refused document from a merely malformed one.
+    """
+    kind = XMLForbidden if isinstance(cause, XMLForbidden) else ResponseParseError
+    return kind(
+        f"could not parse the {operation} response (HTTP {status}): "
+        f"{type(cause).__name__}: {cause}",
         operation=operation,
         status_code=status,
     )

@@ -160,7 +160,7 @@ def parse(
             document = json.loads(body)
             parsed = read_structure(op.output, document)
         except _PARSE_ERRORS as exc:
-            raise parse_failure(op.name, status, f"{type(exc).__name__}: {exc}") from exc
+            raise parse_failure(op.name, status, exc) from exc
     parsed["ResponseMetadata"] = response_metadata(status, lower_headers(headers))
     return parsed
 

@@ -201,7 +201,7 @@ def parse(
                     parsed = read_structure(op.output, start)
             _body_metadata(root, metadata)
         except _PARSE_ERRORS as exc:
-            raise parse_failure(op.name, status, f"{type(exc).__name__}: {exc}") from exc
+            raise parse_failure(op.name, status, exc) from exc
     parsed["ResponseMetadata"] = metadata
     return parsed
 

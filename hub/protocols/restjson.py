@@ -152,7 +152,7 @@ def parse(
                 document = json.loads(body) if body.strip() else {}
                 parsed.update(read_structure(shape, document, lenient=True))
     except _PARSE_ERRORS as exc:
-        raise parse_failure(op.name, status, f"{type(exc).__name__}: {exc}") from exc
+        raise parse_failure(op.name, status, exc) from exc
     parsed["ResponseMetadata"] = response_metadata(status, lowered, host_id=True)
     return parsed
 

@@ -163,7 +163,7 @@ def parse(
                 root = parse_xml(body)
                 parsed.update(_read_root(shape.body_members, root))
     except _PARSE_ERRORS as exc:
-        raise parse_failure(op.name, status, f"{type(exc).__name__}: {exc}") from exc
+        raise parse_failure(op.name, status, exc) from exc
     parsed["ResponseMetadata"] = response_metadata(status, lowered, host_id=True)
     return parsed
 

@@ -114,11 +114,16 @@ def _header_value_problem(path: str, value: str, problems: list[str]) -> None:
     bad = _BAD_HEADER_VALUE.search(value)
     if bad is None:
         return
-    char = bad.group()
-    why = ("non-ASCII characters are not allowed in HTTP headers" if ord(char) > 0x7f
-           else "CR, LF and other control characters are not allowed in HTTP headers")
-    problems.append(f"Invalid header value for parameter {path}, value: {_echo(value)}: {why} "
-                    f"(found {char!r} at position {bad.start()})")
+    # The value is not quoted: header-bound members include secrets (SSECustomerKey, MFA).
+    code = ord(bad.group())
+    if code > 0x7F:
+        found = "a non-ASCII character"
+        why = "non-ASCII characters are not allowed in HTTP headers"
+    else:
+        found = {0x0D: "CR", 0x0A: "LF", 0x00: "NUL", 0x7F: "DEL"}.get(code, f"control {code:#04x}")
+        why = "CR, LF and other control characters are not allowed in HTTP headers"
+    problems.append(f"Invalid header value for parameter {path}: {why} "
+                    f"(found {found} at position {bad.start()})")
 
 
 def _check_headers(shape: Shape, params: Mapping[str, Any], problems: list[str]) -> None:
