@@ -669,3 +669,13 @@ def test_an_exception_the_caller_is_handling_keeps_its_locals(
         assert outer.__traceback__ is not None and outer.__traceback__.tb_next is not None
         assert outer.__traceback__.tb_next.tb_frame.f_locals["marker"] == "the caller's own local"
     assert_no_secret(caught.value)
+
+
+def test_presigned_post_failure_leaves_no_secret(local_server: LocalServer) -> None:
+    s3: Any = make_session(local_server).client("s3")
+    good = s3.generate_presigned_post("bucket", "key")
+    assert good["fields"]["x-amz-security-token"] == TOKEN  # by design: the form carries it
+    with pytest.raises(ConfigError) as caught:  # json cannot encode the condition, deep inside
+        s3.generate_presigned_post("bucket", "key", Conditions=[{"x-amz-meta-n": object()}])
+    assert caught.value.field == "Conditions" and "TypeError" in str(caught.value)
+    assert_no_secret(caught.value)

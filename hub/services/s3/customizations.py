@@ -9,6 +9,8 @@ Each quirk is its own handler, so it can be found, swapped or removed like any o
 
 - validate ``s3.copy_source``: ``CopySource`` as ``"bucket/key"`` or a dict, percent-encoded
   once (before ``protocol.validate_params``);
+- validate ``s3.sse_customer_key``: SSE-C keys given raw are base64-encoded and their MD5 added
+  (``SSECustomerKey``, ``CopySourceSSECustomerKey``), as boto3 does;
 - validate ``s3.bucket_name``: botocore's bucket-name rules (``hub/services/_s3_names.py``);
 - build ``s3.listing_encoding``: listings ask for url-encoded keys unless the caller chose an
   ``EncodingType`` (any key then survives XML), and ``s3.decode_listing`` in unmarshal decodes
@@ -33,6 +35,7 @@ from urllib.parse import quote, unquote_plus
 
 from hub._handlers import Handlers, NamedHandler
 from hub._protocol_handlers import modeled_error
+from hub._redact import scrubbed
 from hub._request import Request
 from hub._services import SigningOptions
 from hub.endpoints import s3_bucket_url
@@ -86,6 +89,28 @@ def copy_source(request: Request) -> None:
     if "CopySource" in params:
         quoted = _quote_copy_source(params["CopySource"], request.operation.name)
         request.params = {**params, "CopySource": quoted}
+
+
+def sse_customer_key(request: Request) -> None:
+    """SSE-C as boto3 sends it: the raw key (bytes or str) base64-encoded, and its MD5 added.
+
+    Applies to ``SSECustomerKey`` and ``CopySourceSSECustomerKey`` when the caller did not
+    give the matching ``...KeyMD5`` (then the key is taken as already encoded, as botocore
+    does).
+    """
+    params = request.params
+    for prefix in ("SSECustomer", "CopySourceSSECustomer"):
+        key = params.get(prefix + "Key")
+        if key is None or prefix + "KeyMD5" in params:
+            continue
+        raw = key.encode("utf-8") if isinstance(key, str) else key
+        if not isinstance(raw, (bytes, bytearray)):
+            continue  # a wrong type: validation reports it
+        digest = hashlib.md5(raw, usedforsecurity=False).digest()  # S3's checksum, not crypto
+        params = {**params,
+                  prefix + "Key": base64.b64encode(raw).decode("ascii"),
+                  prefix + "KeyMD5": base64.b64encode(digest).decode("ascii")}
+    request.params = params
 
 
 def listing_encoding(request: Request) -> None:
@@ -172,6 +197,8 @@ def customize(handlers: Handlers) -> Handlers:
     """Return ``handlers`` (with the protocol's already in) plus S3's own."""
     return (
         handlers.push_front("validate", _named("s3.copy_source", copy_source))
+        .insert_after("validate", "s3.copy_source", _named("s3.sse_customer_key",
+                                                           sse_customer_key))
         .insert_after("validate", "s3.copy_source", _named("s3.bucket_name", bucket_name))
         .insert_before("build", "protocol.build",
                        _named("s3.listing_encoding", listing_encoding))
@@ -214,6 +241,9 @@ class ClientMixin(ServiceClient):
         Raises:
             ParamValidationError: The bucket name is invalid or ``ExpiresIn`` is not an int.
             NoCredentialsError: No credentials are available to sign with.
+            ConfigError: Signing failed (e.g. a condition that is not JSON-serializable); the
+                error names only the original exception's type, since its details may quote
+                the session token.
         """
         check_bucket_name(Bucket, "PutObject")
         if not isinstance(ExpiresIn, int) or isinstance(ExpiresIn, bool):
@@ -229,29 +259,41 @@ class ClientMixin(ServiceClient):
             conditions.append({"key": Key})
         conditions.append({"bucket": Bucket})
         fields["key"] = Key
-        now = datetime.now(timezone.utc)
-        credentials = client_config.credentials.get()
-        date = now.strftime("%Y%m%d")
-        scope = f"{date}/{info.signing_region}/{info.signing_name}/aws4_request"
-        signed = {"x-amz-algorithm": "AWS4-HMAC-SHA256",
-                  "x-amz-credential": f"{credentials.access_key}/{scope}",
-                  "x-amz-date": now.strftime("%Y%m%dT%H%M%SZ")}
-        if credentials.token:
-            signed["x-amz-security-token"] = credentials.token
-        for name, value in signed.items():
-            fields[name] = value
-            conditions.append({name: value})
-        policy = {"expiration": (now + timedelta(seconds=ExpiresIn)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"), "conditions": conditions}
-        encoded = base64.b64encode(json.dumps(policy).encode("utf-8")).decode("utf-8")
-        fields["policy"] = encoded
-        fields["x-amz-signature"] = _post_signature(
-            credentials.secret_key, date, info.signing_region, info.signing_name, encoded)
         base, prefix = s3_bucket_url(
             info.endpoint, Bucket,
             addressing_style=client_config.config.s3_addressing_style or "auto",
             custom_endpoint=info.custom_endpoint)
-        return {"url": base + prefix if prefix else base + "/", "fields": fields}
+        credentials = client_config.credentials.get()
+        try:
+            _sign_post(fields, conditions, credentials, info, ExpiresIn)
+        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
+            error = scrubbed(exc, "signing the POST policy", field="Conditions")
+        else:
+            return {"url": base + prefix if prefix else base + "/", "fields": fields}
+        del fields, conditions  # they may hold the session token by now (hub._redact)
+        raise error
+
+
+def _sign_post(fields: dict[str, Any], conditions: list[Any], credentials: Any, info: Any,
+               expires_in: int) -> None:
+    # Adds the signing fields, the policy and its signature to ``fields`` (and ``conditions``).
+    now = datetime.now(timezone.utc)
+    date = now.strftime("%Y%m%d")
+    scope = f"{date}/{info.signing_region}/{info.signing_name}/aws4_request"
+    signed = {"x-amz-algorithm": "AWS4-HMAC-SHA256",
+              "x-amz-credential": f"{credentials.access_key}/{scope}",
+              "x-amz-date": now.strftime("%Y%m%dT%H%M%SZ")}
+    if credentials.token:
+        signed["x-amz-security-token"] = credentials.token
+    for name, value in signed.items():
+        fields[name] = value
+        conditions.append({name: value})
+    policy = {"expiration": (now + timedelta(seconds=expires_in)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"), "conditions": conditions}
+    encoded = base64.b64encode(json.dumps(policy).encode("utf-8")).decode("utf-8")
+    fields["policy"] = encoded
+    fields["x-amz-signature"] = _post_signature(
+        credentials.secret_key, date, info.signing_region, info.signing_name, encoded)
 
 
 def _post_signature(secret: str, date: str, region: str, service: str, policy: str) -> str:
