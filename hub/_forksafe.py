@@ -41,6 +41,7 @@ __all__ = ["FORK_GUARD", "at_fork_reinit"]
 
 T = TypeVar("T")
 
+
 class _Ref(weakref.ref):  # type: ignore[type-arg]
     """A weak reference that also carries its registration (no closure per object)."""
 
@@ -102,12 +103,13 @@ class ForkGuard:
     """``with FORK_GUARD:`` marks work that a fork must not cut in half; threads run it at once.
 
     ``os.fork()`` waits until no thread is inside (at most ``wait`` seconds, then it forks
-    anyway), and threads that arrive meanwhile wait until the fork is done. Meant for short
-    work that holds locks hub cannot re-create (OpenSSL's, while a CA bundle is loaded), not
-    for I/O that can block.
+    anyway), and threads that arrive meanwhile wait until the fork is done (at most ``wait``
+    seconds too). Meant for short work that holds locks hub cannot re-create (OpenSSL's,
+    while a CA bundle is loaded), not for I/O that can block.
 
     Args:
-        wait: The longest a fork waits for the threads inside, in seconds.
+        wait: The longest a fork waits for the threads inside, and a thread for a fork, in
+            seconds.
     """
 
     __slots__ = ("_cond", "_forking", "_inside", "_wait", "__weakref__")
@@ -124,8 +126,9 @@ class ForkGuard:
 
     def __enter__(self) -> None:
         with self._cond:
-            while self._forking:
-                self._cond.wait()
+            # Bounded too: a fork waiting for something this thread must finish first (an
+            # import, see _finish_imports) stalls for ``wait`` seconds instead of deadlocking.
+            self._cond.wait_for(lambda: not self._forking, timeout=self._wait)
             self._inside += 1
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
