@@ -183,3 +183,12 @@ def test_non_ascii_metadata_is_refused_like_botocore() -> None:
         client.put_object(Bucket="b", Key="k", Body=b"", Metadata={"a": "\u4e2d"})
     assert problems("PutObject", {"Bucket": "b", "Key": "k", "Metadata": {"a": "\u4e2d"}},
                     service="s3")
+
+
+def test_refused_header_values_are_not_quoted() -> None:
+    # Header-bound members include secrets: the message names the member and the position only.
+    secret = "sEcReTkEy\u00e9sEcReT\r\n"
+    found = problems("PutObject", {"Bucket": "b", "Key": "k", "SSECustomerKey": secret},
+                     service="s3")
+    assert "parameter SSECustomerKey" in found[0] and "position 9" in found[0]
+    assert "sEcReT" not in found[0]

@@ -167,9 +167,15 @@ def _wrong_type(path: str, value: Any, kind: str, problems: list[str]) -> None:
 def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     kind = shape.type
     if kind == "structure":
+        if shape.document:
+            return  # a free-form JSON document: the protocol passes it through as given
         if not isinstance(value, Mapping):
             _wrong_type(path, value, kind, problems)
             return
+        if shape.union and sum(item is not None for item in value.values()) != 1:
+            problems.append(
+                f"Invalid number of parameters set for tagged union structure {_label(path)}."
+                f" Can only set one of the following keys: {', '.join(shape.members)}.")
         members = shape.members
         for required in shape.required:
             if required not in value:
