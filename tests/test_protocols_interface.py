@@ -272,3 +272,14 @@ def test_resolver_races_publish_complete_shapes() -> None:
     for _, _, element in seen:  # every copy a thread saw is complete and self-consistent
         assert element is not None and element.shape.members["L"].shape.member is not None
     assert resolver.shape("AttributeValue") is value  # one copy is published for good
+
+
+def test_validation_knows_documents_and_unions() -> None:
+    from hub.protocols.validate import validate
+
+    validate(PUT, {**PARAMS, "Any": {"free": [1, {"nested": None}]}})  # any JSON value
+    validate(PUT, {**PARAMS, "Any": ["a", 1.5, True]})
+    with pytest.raises(ParamValidationError, match="tagged union structure Choice"):
+        validate(PUT, {**PARAMS, "Choice": {"A": "x", "B": 1}})
+    with pytest.raises(ParamValidationError, match="tagged union"):
+        validate(PUT, {**PARAMS, "Choice": {}})
