@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -199,6 +200,23 @@ def test_header_values_that_are_plain_ascii_are_sent_unchanged(local_server: Loc
     s3.put_object(**_PUT, ContentDisposition=value, Metadata={"Name_1.x~!": " v\t1 "})
     (request,) = local_server.requests
     assert request.header("content-disposition") == value
+
+
+@pytest.mark.parametrize("key", ["a\r\nX-Injected: 1", "../../etc/passwd", "?x=1#frag", "a b",
+                                 "\u4e2d\u6587/\U0001f600", "%2e%2e/", "a\x00b", "k" * 2000],
+                         ids=["crlf", "dot-dot", "query-fragment", "space", "unicode",
+                              "percent", "nul", "long"])
+def test_hostile_keys_are_sent_percent_encoded_in_the_path(local_server: LocalServer,
+                                                           key: str) -> None:
+    # Key is a URI label, not a header: any text is legal and must arrive as one path segment
+    # run, percent-encoded, without changing the request's target.
+    local_server.set_default(OK_PUT)
+    s3 = make_session(local_server).client("s3")
+    assert typed(lambda: s3.put_object(Bucket="bucket", Key=key, Body=b"x")) is None
+    (request,) = local_server.requests
+    assert request.query == "" and request.path.startswith("/bucket/")
+    assert not any(c in request.path for c in " \r\n\x00?#"), request.path
+    assert unquote(request.path[len("/bucket/"):]) == key
 
 
 # --------------------------------------------------------------------------- Config
