@@ -99,3 +99,31 @@ def test_request_build_runs_validate_and_build_once() -> None:
     assert request.build() is http and http.url.count("my-bucket") == 1  # not built twice
     with pytest.raises(ParamValidationError):
         client.new_request(_OPS["GetObject"], {"Bucket": "b"}).build()
+
+
+def test_sse_c_keys_are_encoded_and_their_md5_added_as_boto3_does() -> None:
+    import base64
+    import hashlib
+
+    from hub.services.s3.client import MODEL
+
+    client = _s3()
+    key = b"k" * 32
+    http = client.new_request(MODEL.operations["CopyObject"], {
+        "Bucket": "my-bucket", "Key": "to", "CopySource": "my-bucket/from",
+        "SSECustomerAlgorithm": "AES256", "SSECustomerKey": key,
+        "CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": key.decode(),
+    }).build()
+    headers = {k.lower(): v for k, v in http.headers.items()}
+    encoded = base64.b64encode(key).decode()
+    md5 = base64.b64encode(hashlib.md5(key).digest()).decode()
+    assert headers["x-amz-server-side-encryption-customer-key"] == encoded
+    assert headers["x-amz-server-side-encryption-customer-key-md5"] == md5
+    assert headers["x-amz-copy-source-server-side-encryption-customer-key"] == encoded
+    assert headers["x-amz-copy-source-server-side-encryption-customer-key-md5"] == md5
+    # A caller that gives the MD5 sends an already encoded key, unchanged (as botocore).
+    http = client.new_request(MODEL.operations["GetObject"], {
+        "Bucket": "my-bucket", "Key": "k", "SSECustomerAlgorithm": "AES256",
+        "SSECustomerKey": encoded, "SSECustomerKeyMD5": md5}).build()
+    headers = {k.lower(): v for k, v in http.headers.items()}
+    assert headers["x-amz-server-side-encryption-customer-key"] == encoded
