@@ -25,7 +25,7 @@ The serializer's and the condition builder's errors keep boto3's class names, me
 from __future__ import annotations
 
 import decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.errors import HubError, ParamValidationError
 
@@ -48,12 +48,15 @@ __all__ = [
 # --------------------------------------------------------------------------- values
 
 
-def _plain_error(cls: type[HubError], message: Any, problem: str) -> HubError:
+_E = TypeVar("_E", bound=ParamValidationError)
+
+
+def _plain_error(cls: type[_E], message: Any, problem: str) -> _E:
     # Keep boto3's exact message (args/str) while carrying ParamValidationError's attributes.
     error = cls.__new__(cls)
     HubError.__init__(error, message)
-    error.operation = "TypeSerializer"  # type: ignore[attr-defined]
-    error.problems = [problem]  # type: ignore[attr-defined]
+    error.operation = "TypeSerializer"
+    error.problems = [problem]
     return error
 
 
@@ -116,13 +119,18 @@ _SIGNAL_ERRORS: dict[type[ArithmeticError], type[NumberError]] = {
 
 
 def number_error(exc: ArithmeticError, value: Any) -> NumberError:
+    """The :class:`NumberError` for a ``decimal`` signal raised while storing ``value``.
+
+    It is also that signal's class and carries boto3's message (the list of signals); its
+    ``problems`` name the value.
+    """
     cls = next((c for t, c in _SIGNAL_ERRORS.items() if isinstance(exc, t)), InexactNumberError)
     text = f"number {value!r} cannot be stored exactly by DynamoDB ({type(exc).__name__})"
     # boto3's error is the bare signal: args is the one list of signals raised.
     message = exc.args[0] if len(exc.args) == 1 else str(exc)
     error = _plain_error(cls, message, text)
-    error.value = value  # type: ignore[attr-defined]
-    return error  # type: ignore[return-value]
+    error.value = value
+    return error
 
 
 # --------------------------------------------------------------------------- conditions

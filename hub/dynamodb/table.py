@@ -82,6 +82,8 @@ class _DynamoDBClient(Protocol):
     def query(self, **params: Any) -> dict[str, Any]: ...
     def scan(self, **params: Any) -> dict[str, Any]: ...
     def describe_table(self, **params: Any) -> dict[str, Any]: ...
+    def delete_table(self, **params: Any) -> dict[str, Any]: ...
+    def update_table(self, **params: Any) -> dict[str, Any]: ...
     def batch_get_item(self, **params: Any) -> dict[str, Any]: ...
     def batch_write_item(self, **params: Any) -> dict[str, Any]: ...
 
@@ -336,14 +338,11 @@ class Table:
 
     def delete(self, **kwargs: Any) -> dict[str, Any]:
         """DeleteTable; returns its result."""
-        result: dict[str, Any] = self.meta.client.delete_table(  # type: ignore[attr-defined]
-            TableName=self.name, **kwargs)
-        return result
+        return self.meta.client.delete_table(TableName=self.name, **kwargs)
 
     def update(self, **kwargs: Any) -> Table:
         """UpdateTable; returns a new ``Table`` loaded with the returned description (boto3)."""
-        result = self.meta.client.update_table(  # type: ignore[attr-defined]
-            TableName=self.name, **kwargs)
+        result = self.meta.client.update_table(TableName=self.name, **kwargs)
         table = Table(self.meta.client, self.name)
         table.meta.data = result.get("TableDescription")
         return table
