@@ -24,10 +24,11 @@ from hub.credentials._providers import (
 from hub.credentials._values import CredentialProvider, Credentials
 
 if _typing.TYPE_CHECKING:
-    from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
+    from hub.credentials._assume_role import AssumeRoleProvider
     from hub.credentials._container import ContainerProvider
     from hub.credentials._imds import InstanceMetadataProvider
     from hub.credentials._sso import SSOProvider
+    from hub.credentials._web_identity import WebIdentityProvider
 
 # The cloud providers are imported on first use (attribute access or default_chain()): most
 # processes that pass their own credentials never need their modules.
@@ -36,7 +37,7 @@ _LAZY = {
     "ContainerProvider": "hub.credentials._container",
     "InstanceMetadataProvider": "hub.credentials._imds",
     "SSOProvider": "hub.credentials._sso",
-    "WebIdentityProvider": "hub.credentials._assume_role",
+    "WebIdentityProvider": "hub.credentials._web_identity",
 }
 
 __all__ = [

@@ -1,6 +1,6 @@
-"""Roles: ``role_arn`` profiles (``assume-role``) and web identity tokens.
+"""Role profiles (``assume-role``): ``AssumeRole`` with credentials from a source.
 
-Both call STS through a :data:`~hub.credentials._sts.ServiceCall` made by an ``sts`` factory
+The call goes to STS through a :data:`~hub.credentials._sts.ServiceCall` made by an ``sts`` factory
 (``sts(region, credentials=..., environ=...)``; default :class:`~hub.credentials._sts.StsCall`),
 so a test or a future generated STS client can stand in for the built-in one.
 """
@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from hub._redact import scrubbed
 from hub.credentials._cache import CredentialsCache
 from hub.credentials._container import ContainerProvider
 from hub.credentials._files import environ_of
 from hub.credentials._imds import InstanceMetadataProvider
-from hub.credentials._profile import ProfileView, env_value, load_profiles
+from hub.credentials._profile import ProfileView, load_profiles
 from hub.credentials._providers import EnvironmentProvider
-from hub.credentials._sts import ServiceCall, StsCall
+from hub.credentials._sts import (
+    EXPIRED_CODES,
+    ServiceCall,
+    StsCall,
+    StsFactory,
+    credentials_from,
+    provider_failure,
+    session_name,
+    sts_region,
+)
 from hub.credentials._values import CredentialProvider, Credentials
 from hub.errors import (
     ClientError,
@@ -30,164 +38,16 @@ from hub.errors import (
     NoCredentialsError,
 )
 
-__all__ = ["AssumeRoleProvider", "StsFactory", "WebIdentityProvider", "sts_region"]
+__all__ = ["AssumeRoleProvider"]
 
 _LOG = logging.getLogger("hub.credentials")
 
-_EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException"})
 #: The ``credential_source`` values botocore accepts.
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 
 
-class StsFactory(Protocol):
-    """Makes the STS :data:`ServiceCall` for a region (signed when ``credentials`` is given)."""
-
-    def __call__(self, region: str | None, *, environ: Mapping[str, str],
-                 credentials: Callable[[], Credentials] | None = None) -> ServiceCall:
-        """Return the call function."""
-        ...
-
-
-def sts_region(view: ProfileView) -> str | None:
-    """The region STS is called in: ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's."""
-    env = view.environ
-    return env_value(env, "AWS_REGION") or env_value(env, "AWS_DEFAULT_REGION") or view.get(
-        "region"
-    )
-
-
 def _same(credentials: Credentials) -> Credentials:
     return credentials
-
-
-def _session_name(configured: str | None) -> str:
-    # botocore names unnamed sessions "botocore-session-<epoch>"; hub says who it is.
-    return configured or f"hub-session-{int(time.time())}"
-
-
-def _credentials(result: Mapping[str, Any], provider: str, operation: str) -> Credentials:
-    creds = result.get("Credentials")
-    try:
-        assert isinstance(creds, dict)
-        return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"],
-                           creds["SessionToken"], creds["Expiration"])
-    except (AssertionError, KeyError, HubError):
-        raise CredentialProviderError(
-            provider, f"{operation} returned no usable Credentials"
-        ) from None
-
-
-def _failed(provider: str, what: str, exc: Exception) -> CredentialProviderError:
-    if isinstance(exc, ClientError):
-        detail = f"{exc.code}: {exc.message}" if exc.message else exc.code
-    elif isinstance(exc, CredentialsError):
-        detail = str(exc)
-    else:
-        detail = str(exc) if isinstance(exc, HubError) else type(exc).__name__
-    error = CredentialProviderError(provider, f"{what} failed: {detail}")
-    error.__cause__ = exc
-    return error
-
-
-class WebIdentityProvider:
-    """``AssumeRoleWithWebIdentity`` with a token file (EKS IRSA, GitHub OIDC, ...).
-
-    Settings, each from its variable first and then the profile (botocore's rule):
-    ``AWS_WEB_IDENTITY_TOKEN_FILE`` / ``web_identity_token_file``, ``AWS_ROLE_ARN`` /
-    ``role_arn``, ``AWS_ROLE_SESSION_NAME`` / ``role_session_name``. The call is unsigned and
-    goes to STS in ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` / the profile's ``region`` (the
-    global endpoint without one), or to ``AWS_ENDPOINT_URL_STS`` / ``AWS_ENDPOINT_URL``. The
-    token file is read again on every load, so a rotated token is used; when STS says the
-    token expired (``ExpiredTokenException``) the file is read again and the call retried once.
-
-    Args:
-        profile: The profile, or None for the selected one.
-        environ: The environment, or None for ``os.environ`` (read at every load).
-        use_env: False to ignore the variables (a ``source_profile`` is read that way).
-        sts: Makes the STS call function (default: the built-in query client).
-    """
-
-    __slots__ = ("_environ", "_profile", "_sts", "_use_env")
-
-    name = "assume-role-with-web-identity"
-
-    def __init__(
-        self,
-        profile: str | None = None,
-        *,
-        environ: Mapping[str, str] | None = None,
-        use_env: bool = True,
-        sts: StsFactory = StsCall,
-    ) -> None:
-        self._profile = profile
-        self._environ = environ
-        self._use_env = use_env
-        self._sts = sts
-
-    def __repr__(self) -> str:
-        return f"WebIdentityProvider(profile={self._profile!r})"
-
-    def load(self) -> Credentials | None:
-        """Exchange the token for role credentials.
-
-        Returns:
-            The credentials, or None when no token file is configured.
-
-        Raises:
-            CredentialProviderError: The role ARN is missing, the token file cannot be read,
-                or STS refused (the message has STS's error code and message).
-        """
-        try:
-            return self._load()
-        except BaseException as exc:  # noqa: BLE001 - re-raised, scrubbed
-            error = scrubbed(exc, "assuming the role with a web identity", provider=self.name)
-        raise error  # the frames below held the web identity token and the profiles (hub._redact)
-
-    def _load(self) -> Credentials | None:
-        view = load_profiles(self._profile, self._environ, self.name)
-
-        def setting(env_var: str, key: str) -> str | None:
-            return view.setting(env_var if self._use_env else None, key)
-
-        token_file = setting("AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file")
-        if token_file is None:
-            return None
-        role_arn = setting("AWS_ROLE_ARN", "role_arn")
-        if role_arn is None:
-            raise CredentialProviderError(
-                self.name, f"a web identity token file is configured (profile {view.name!r} or"
-                " AWS_WEB_IDENTITY_TOKEN_FILE) but no role: set role_arn or AWS_ROLE_ARN"
-            )
-        params = {"RoleArn": role_arn,
-                  "RoleSessionName": _session_name(setting("AWS_ROLE_SESSION_NAME",
-                                                           "role_session_name"))}
-        call = self._sts(sts_region(view), environ=view.environ)
-        for attempt in (1, 2):
-            token = self._read_token(token_file)
-            try:
-                result = call("AssumeRoleWithWebIdentity", {**params, "WebIdentityToken": token})
-            except HubError as exc:  # a service error, no answer, or an unreadable one
-                if attempt == 1 and isinstance(exc, ClientError) and exc.code in _EXPIRED:
-                    _LOG.info("web identity token expired; reading %s again", token_file)
-                    continue
-                raise _failed(self.name, f"AssumeRoleWithWebIdentity for {role_arn}", exc
-                              ) from None
-            return _credentials(result, self.name, "AssumeRoleWithWebIdentity")
-        raise AssertionError("unreachable")
-
-    def _read_token(self, path: str) -> str:
-        try:
-            with open(path, encoding="utf-8") as file:
-                token = file.read().strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            detail = getattr(exc, "strerror", None) or type(exc).__name__
-            raise CredentialProviderError(
-                self.name, f"cannot read the web identity token file {path}: {detail}"
-            ) from None
-        if not token:
-            raise CredentialProviderError(self.name, f"the web identity token file {path} is"
-                                          " empty")
-        return token
 
 
 class _Role:
@@ -210,7 +70,7 @@ class _Role:
     def load_with(self, call_for: Callable[[Callable[[], Credentials]], ServiceCall],
                   mfa_token: Callable[[str], str] | None) -> Credentials:
         params = {"RoleArn": self.role_arn, **self.params}
-        params["RoleSessionName"] = _session_name(params.get("RoleSessionName"))
+        params["RoleSessionName"] = session_name(params.get("RoleSessionName"))
         if self.mfa_serial is not None:
             if mfa_token is None:
                 raise CredentialProviderError(
@@ -225,19 +85,20 @@ class _Role:
             try:
                 source = self._source.get()
             except CredentialsError as exc:
-                raise _failed("assume-role", f"profile {self.profile!r}: loading the source"
-                              " credentials", exc) from None
+                raise provider_failure(
+                    "assume-role", f"profile {self.profile!r}: loading the source credentials",
+                    exc) from None
             call = call_for(functools.partial(_same, source))
             try:
                 result = call("AssumeRole", params)
             except HubError as exc:  # a service error, no answer, or an unreadable one
-                if attempt == 1 and isinstance(exc, ClientError) and exc.code in _EXPIRED:
+                if attempt == 1 and isinstance(exc, ClientError) and exc.code in EXPIRED_CODES:
                     # The source credentials expired early (revoked, clock skew): reload once.
                     self._source.invalidate(source)
                     continue
-                raise _failed("assume-role", f"AssumeRole for {self.role_arn} (profile"
+                raise provider_failure("assume-role", f"AssumeRole for {self.role_arn} (profile"
                               f" {self.profile!r})", exc) from None
-            return _credentials(result, "assume-role", "AssumeRole")
+            return credentials_from(result, "assume-role", "AssumeRole")
         raise AssertionError("unreachable")
 
 

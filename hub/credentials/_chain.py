@@ -138,8 +138,8 @@ def profile_chain(
     botocore's order, with the environment variables ignored: web identity (profile keys),
     SSO, the credentials file, ``credential_process``, the config file's static keys.
     """
-    from hub.credentials._assume_role import WebIdentityProvider
     from hub.credentials._sso import SSOProvider
+    from hub.credentials._web_identity import WebIdentityProvider
 
     return ChainProvider([
         WebIdentityProvider(profile, environ=environ, use_env=False),
@@ -190,10 +190,11 @@ def default_chain(
     """
     # The cloud providers' modules are imported here, not with hub: a process that passes its
     # own credentials never needs them (they cost a few ms of import).
-    from hub.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
+    from hub.credentials._assume_role import AssumeRoleProvider
     from hub.credentials._container import ContainerProvider
     from hub.credentials._imds import InstanceMetadataProvider
     from hub.credentials._sso import SSOProvider
+    from hub.credentials._web_identity import WebIdentityProvider
 
     providers: list[CredentialProvider] = []
     if profile is None:

@@ -20,27 +20,40 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode
 
 from hub import endpoints
 from hub._version import __version__
 from hub.credentials import _http
 from hub.credentials._http import HttpReply, HttpSend
-from hub.credentials._profile import env_value, parse_bool
+from hub.credentials._profile import ProfileView, env_value, parse_bool
 from hub.credentials._time import parse_timestamp
 from hub.credentials._values import Credentials
-from hub.errors import ClientError, HTTPClientError, XMLForbidden
+from hub.errors import (
+    ClientError,
+    CredentialProviderError,
+    CredentialsError,
+    HTTPClientError,
+    HubError,
+    XMLForbidden,
+)
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 __all__ = [
+    "EXPIRED_CODES",
     "ServiceCall",
     "SsoCall",
     "StsCall",
+    "StsFactory",
     "configured_endpoint",
+    "credentials_from",
     "is_retryable",
+    "provider_failure",
+    "session_name",
+    "sts_region",
 ]
 
 _LOG = logging.getLogger("hub.credentials")
@@ -313,3 +326,59 @@ class SsoCall:
         data["ResponseMetadata"] = {"RequestId": reply.headers.get("x-amzn-requestid", ""),
                                     "HTTPStatusCode": reply.status}
         return data
+
+
+# -- shared by the STS-based providers ------------------------------------------------------
+
+
+#: The error codes that mean "the credentials or token that signed this expired".
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
+
+
+class StsFactory(Protocol):
+    """Makes the STS :data:`ServiceCall` for a region (signed when ``credentials`` is given)."""
+
+    def __call__(self, region: str | None, *, environ: Mapping[str, str],
+                 credentials: Callable[[], Credentials] | None = None) -> ServiceCall:
+        """Return the call function."""
+        ...
+
+
+def sts_region(view: ProfileView) -> str | None:
+    """The region STS is called in: ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's."""
+    env = view.environ
+    return env_value(env, "AWS_REGION") or env_value(env, "AWS_DEFAULT_REGION") or view.get(
+        "region"
+    )
+
+
+def session_name(configured: str | None) -> str:
+    """The ``RoleSessionName``: the configured one, else ``hub-session-<epoch seconds>``."""
+    # botocore names unnamed sessions "botocore-session-<epoch>"; hub says who it is.
+    return configured or f"hub-session-{int(time.time())}"
+
+
+def credentials_from(result: Mapping[str, Any], provider: str, operation: str) -> Credentials:
+    """The ``Credentials`` of an ``AssumeRole*`` result (a provider error when it has none)."""
+    creds = result.get("Credentials")
+    try:
+        assert isinstance(creds, dict)
+        return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"],
+                           creds["SessionToken"], creds["Expiration"])
+    except (AssertionError, KeyError, HubError):
+        raise CredentialProviderError(
+            provider, f"{operation} returned no usable Credentials"
+        ) from None
+
+
+def provider_failure(provider: str, what: str, exc: Exception) -> CredentialProviderError:
+    """A provider error for a failed call: the service's code and message, never a secret."""
+    if isinstance(exc, ClientError):
+        detail = f"{exc.code}: {exc.message}" if exc.message else exc.code
+    elif isinstance(exc, CredentialsError):
+        detail = str(exc)
+    else:
+        detail = str(exc) if isinstance(exc, HubError) else type(exc).__name__
+    error = CredentialProviderError(provider, f"{what} failed: {detail}")
+    error.__cause__ = exc
+    return error
