@@ -250,3 +250,20 @@ def test_same_requests_as_botocore(
     assert mine is not None
     assert paths(imds) == botocore_requests
     assert imds.token_ttl_seen[-1:] == botocore_ttls[-1:]
+
+
+def test_proxies_come_from_the_environment_unless_no_proxy_covers_the_host() -> None:
+    from hub.credentials._http import env_proxies
+
+    url = IPV4_ENDPOINT + "latest/api/token"
+    assert env_proxies(url, {}) is None
+    assert env_proxies(url, {"HTTP_PROXY": "http://proxy:3128"}) == {"http": "http://proxy:3128"}
+    assert env_proxies(url, {"HTTP_PROXY": "http://upper:1", "http_proxy": "http://lower:2"}) == {
+        "http": "http://lower:2"}
+    for no_proxy in ("169.254.169.254", "localhost, 169.254.169.254", "*"):
+        assert env_proxies(url, {"HTTP_PROXY": "http://p:1", "NO_PROXY": no_proxy}) is None
+    assert env_proxies("https://sts.eu-west-1.amazonaws.com/",
+                       {"https_proxy": "http://p:1", "no_proxy": ".amazonaws.com"}) is None
+    assert env_proxies("https://sts.eu-west-1.amazonaws.com/",
+                       {"https_proxy": "http://p:1", "no_proxy": "example.com"}) == {
+        "https": "http://p:1"}
