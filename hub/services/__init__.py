@@ -16,22 +16,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hub._streaming import StreamingBody
-from hub.services._paginator import PageIterator, PaginationError, Paginator
 
 if TYPE_CHECKING:
+    from hub.errors import PaginationError
+    from hub.services._paginator import PageIterator, Paginator
     from hub.services.dynamodb import DynamoDBClient
     from hub.services.s3 import S3Client
 
 __all__ = ["DynamoDBClient", "PageIterator", "PaginationError", "Paginator", "S3Client",
            "StreamingBody"]
 
-_CLIENTS = {"S3Client": "hub.services.s3", "DynamoDBClient": "hub.services.dynamodb"}
+# Imported on first use: a client is created without loading the paginator machinery.
+_LAZY = {"S3Client": "hub.services.s3", "DynamoDBClient": "hub.services.dynamodb",
+         "PageIterator": "hub.services._paginator", "Paginator": "hub.services._paginator",
+         "PaginationError": "hub.errors"}
 
 
 def __getattr__(name: str) -> Any:
-    package = _CLIENTS.get(name)
-    if package is None:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module 'hub.services' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(package), name)
+    return getattr(importlib.import_module(module), name)

@@ -17,11 +17,11 @@ from hub._client import Client
 from hub._request import Request
 from hub.errors import ParamValidationError
 from hub.protocols._shapes import OperationModel
-from hub.services._paginator import Paginator
 
 if TYPE_CHECKING:
     from hub._services import ServiceSpec
     from hub.services._meta import ClientMeta
+    from hub.services._paginator import Paginator
     from hub.services._waiter import Waiter
 
 __all__ = ["ServiceClient"]
@@ -99,6 +99,8 @@ class ServiceClient(Client):
         Raises:
             ValueError: The operation cannot be paginated.
         """
+        from hub.services._paginator import Paginator
+
         spec = self._client_config.spec
         api = spec.methods.get(operation_name)
         config = spec.model.paginators.get(api) if api is not None else None
