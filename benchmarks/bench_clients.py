@@ -253,6 +253,48 @@ def memory(endpoint_url: str, *, clients: int = 1000, repeat: int = 3,
     return out
 
 
+# --------------------------------------------------------------------------- model memory
+
+# Each runs in a fresh interpreter: imports and the client are set up first (not counted), then
+# tracemalloc counts what building the S3 model for the operations used keeps alive.
+_MODEL_SETUP = (
+    "import gc, tracemalloc\n"
+    "import hub\n"
+    "from hub.services._lazy import model_data\n"
+    "s = hub.Session(hub.Config(region='us-east-1', credentials=hub.Credentials('a', 'b')))\n"
+    "ops = s.client('s3').client_config.spec.model.operations\n"
+)
+_MODEL_CODE = {
+    "hub (one operation)": "ops['PutObject']\n",
+    "hub (all operations)": "model_data('hub.services.s3._model')\nfor n in ops: ops[n]\n",
+    BOTO3: "import botocore.session\nbs = botocore.session.get_session()\n"
+           "bs.get_service_model('s3').operation_model('PutObject')\n",
+}
+
+
+def model_memory() -> list[Measurement]:
+    """Memory the S3 service model holds in a process that used one operation (PutObject),
+    for hub and for botocore (which loads the whole model), and for hub with every operation
+    built.
+
+    Returns:
+        One ``memory.s3_model`` measurement per variant (bytes).
+    """
+    out = []
+    for variant, code in _MODEL_CODE.items():
+        setup = _MODEL_SETUP if variant != BOTO3 else "import gc, tracemalloc\n"
+        script = (setup + "gc.collect(); tracemalloc.start()\n"
+                  "before = tracemalloc.get_traced_memory()[0]\n" + code
+                  + "gc.collect(); print(tracemalloc.get_traced_memory()[0] - before)\n")
+        done = subprocess.run([sys.executable, "-c", script], env=_cold_env(),
+                              capture_output=True, text=True, timeout=300, check=True)
+        value = float(done.stdout.split()[-1])
+        out.append(Measurement("memory.s3_model", variant if variant == BOTO3 else HUB
+                               if variant == "hub (one operation)" else variant, value, "bytes",
+                               {"what": variant}))
+    return out
+
+
 # --------------------------------------------------------------------------- connections
 
 

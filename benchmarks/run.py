@@ -387,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Progress(repeat * 2, "memory", quiet=args.quiet) as bar:
             measurements += bench_clients.memory(url, clients=args.clients, repeat=repeat,
                                                  progress=bar)
+        measurements += bench_clients.model_memory()
     if "requests" in chosen:
         rows, why = run_requests(args)
         results += rows
