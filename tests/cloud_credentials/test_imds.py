@@ -267,3 +267,13 @@ def test_proxies_come_from_the_environment_unless_no_proxy_covers_the_host() -> 
     assert env_proxies("https://sts.eu-west-1.amazonaws.com/",
                        {"https_proxy": "http://p:1", "no_proxy": "example.com"}) == {
         "https": "http://p:1"}
+
+
+def test_no_service_listening_is_no_credentials(cloud_env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**cloud_env, "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://127.0.0.1:{port}"}
+    assert InstanceMetadataProvider(environ=env).load() is None
