@@ -14,6 +14,8 @@ Scenarios, against a canned-response responder in a child process (``_servers.se
 - ``serialize``/``deserialize`` of the item alone: hub's vs boto3's TypeSerializer.
 - ``batch_writer``: 10,000 items; hub's writer shared by 8 threads and used by 1, boto3's by
   one thread (it is not thread-safe); reported per item.
+- ``put_item cpu``/``get_item cpu``: the same calls timed with this process's CPU clock (the
+  responder is another process), the client-side cost even on a busy machine.
 
 Targets (issue 15): ``hub.table`` at most 1.3x ``hub.client`` and at least 3x faster than
 ``boto3.table``.
@@ -253,6 +255,28 @@ def batch_results(url: str, repeat: int) -> list[Result]:
         for name, values in samples.items()]
 
 
+def cpu_results(cases: dict[str, Op], rounds: int, calls: int = 100) -> list[Result]:
+    """Client CPU time per call (``time.process_time``), interleaved round by round.
+
+    On a loaded machine wall time mostly measures waiting for a core; the CPU time of this
+    process (the responder runs in another) is the client-side cost itself.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in cases if "_item|" in name}
+    for r in range(rounds):
+        names = list(samples)
+        names = names[r % len(names):] + names[: r % len(names)]
+        for name in names:
+            op = cases[name]
+            start = time.process_time_ns()
+            for _ in range(calls):
+                op()
+            samples[name].append((time.process_time_ns() - start) / calls)
+    return [Result(f"{name.split('|')[0]} cpu", name.split("|")[1],
+                   Stats.from_samples(values, calls=calls * len(values)),
+                   {"clock": "process_time"})
+            for name, values in samples.items()]
+
+
 # --------------------------------------------------------------------------- run
 
 
@@ -268,6 +292,9 @@ def run(quick: bool, *, rounds: int | None = None) -> list[Result]:
                    for name, value in stats.items()]
         order = ["hub.client", "hub.table", "boto3.table", "boto3.client", "hub", "boto3"]
         results.sort(key=lambda r: (r.scenario, order.index(r.variant)))
+        cpu = cpu_results(cases, rounds)
+        cpu.sort(key=lambda r: (r.scenario, order.index(r.variant)))
+        results += cpu
         results += batch_results(responder.url, 1 if quick else 3)
     finally:
         responder.stop()
@@ -278,7 +305,7 @@ def summary(results: list[Result]) -> list[str]:
     """The target lines: table vs low-level client, and vs boto3's Table."""
     by = {(r.scenario, r.variant): r.stats.median for r in results}
     lines = []
-    for op in ("put_item", "get_item"):
+    for op in ("put_item", "get_item", "put_item cpu", "get_item cpu"):
         table, low = by.get((op, "hub.table")), by.get((op, "hub.client"))
         boto = by.get((op, "boto3.table"))
         if table and low:
@@ -310,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = run(args.quick, rounds=args.rounds)
     print_table(results, baseline={"put_item": "hub.client", "get_item": "hub.client",
+                                   "put_item cpu": "hub.client", "get_item cpu": "hub.client",
                                    "serialize": "hub", "deserialize": "hub",
                                    "batch_writer (per item)": f"hub x{BATCH_THREADS} threads"})
     print()
