@@ -35,6 +35,10 @@ _LAZY = {"S3Client": "hub.services.s3", "DynamoDBClient": "hub.services.dynamodb
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        from hub.services._index import CLIENTS
+
+        module = CLIENTS.get(name)  # any generated client class: hub.services.SQSClient
+    if module is None:
         raise AttributeError(f"module 'hub.services' has no attribute {name!r}")
     import importlib
 

@@ -23,6 +23,19 @@ SERVICES: dict[str, str] = {
     'sts': 'hub.services.sts',
 }
 
+#: Client class name -> package (``from hub.services import SQSClient``).
+CLIENTS: dict[str, str] = {
+    'DynamoDBClient': 'hub.services.dynamodb',
+    'KMSClient': 'hub.services.kms',
+    'LambdaClient': 'hub.services.lambda_',
+    'S3Client': 'hub.services.s3',
+    'SecretsManagerClient': 'hub.services.secretsmanager',
+    'SNSClient': 'hub.services.sns',
+    'SQSClient': 'hub.services.sqs',
+    'SSMClient': 'hub.services.ssm',
+    'STSClient': 'hub.services.sts',
+}
+
 if TYPE_CHECKING:
     from typing import Literal, Protocol, overload
 

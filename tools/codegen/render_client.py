@@ -254,6 +254,9 @@ def render_index(header: str, services: list[dict[str, Any]]) -> str:
         "SERVICES: dict[str, str] = {",
     ]
     out += [f"    {s['name']!r}: {'hub.services.' + s['package']!r}," for s in services]
+    out += ["}", "", "#: Client class name -> package (``from hub.services import SQSClient``).",
+            "CLIENTS: dict[str, str] = {"]
+    out += [f"    {s['class_name']!r}: {'hub.services.' + s['package']!r}," for s in services]
     out += [
         "}",
         "",
