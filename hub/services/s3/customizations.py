@@ -30,7 +30,7 @@ import hmac
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_plus
 
 from hub._handlers import Handlers, NamedHandler
@@ -43,6 +43,12 @@ from hub.errors import ClientError, ParamValidationError
 from hub.protocols._shapes import OperationModel
 from hub.services._base import ServiceClient
 from hub.services._s3_names import bucket_name, check_bucket_name
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable
+
+    from hub.transfer import TransferConfig
 
 __all__ = ["SIGNING", "ClientMixin", "customize"]
 
@@ -272,6 +278,109 @@ class ClientMixin(ServiceClient):
             return {"url": base + prefix if prefix else base + "/", "fields": fields}
         del fields, conditions  # they may hold the session token by now (hub._redact)
         raise error
+
+
+    # -- managed transfers: hub.transfer does the work (loaded on first use) ------------------
+
+    def upload_file(self, Filename: str | os.PathLike[str], Bucket: str, Key: str,
+                    ExtraArgs: Mapping[str, Any] | None = None,
+                    Callback: Callable[[int], Any] | None = None,
+                    Config: TransferConfig | None = None) -> None:
+        """Upload a file, in parallel parts above ``Config.multipart_threshold`` (as boto3).
+
+        A failed or interrupted multipart upload is aborted (no orphaned parts). See
+        ``docs/transfer.md``.
+
+        Args:
+            Filename: The file to upload.
+            Bucket: The bucket.
+            Key: The object key.
+            ExtraArgs: PutObject/CreateMultipartUpload parameters, among
+                ``hub.transfer.ALLOWED_UPLOAD_ARGS``.
+            Callback: Called with byte counts as parts complete (calls never overlap).
+            Config: A :class:`hub.transfer.TransferConfig` (boto3's defaults when None).
+
+        Raises:
+            ParamValidationError: An ``ExtraArgs`` key is not allowed, or a bad argument.
+            ClientError: S3 refused a request (after the client's retries).
+        """
+        _transfer().upload_file(self, Filename, Bucket, Key, ExtraArgs, Callback, Config)
+
+    def upload_fileobj(self, Fileobj: IO[bytes], Bucket: str, Key: str,
+                       ExtraArgs: Mapping[str, Any] | None = None,
+                       Callback: Callable[[int], Any] | None = None,
+                       Config: TransferConfig | None = None) -> None:
+        """Upload a binary file object (seekable or not); as :meth:`upload_file` otherwise.
+
+        Raises:
+            ParamValidationError: An ``ExtraArgs`` key is not allowed, or a bad argument.
+            ClientError: S3 refused a request (after the client's retries).
+        """
+        _transfer().upload_fileobj(self, Fileobj, Bucket, Key, ExtraArgs, Callback, Config)
+
+    def download_file(self, Bucket: str, Key: str, Filename: str | os.PathLike[str],
+                      ExtraArgs: Mapping[str, Any] | None = None,
+                      Callback: Callable[[int], Any] | None = None,
+                      Config: TransferConfig | None = None) -> None:
+        """Download an object to a file with parallel ranged GETs pinned to one ETag.
+
+        Written to a temporary file beside ``Filename`` and renamed into place, so a failed
+        download never leaves a partial file under the final name.
+
+        Args:
+            Bucket: The bucket.
+            Key: The object key.
+            Filename: Where to write the object.
+            ExtraArgs: GetObject parameters among ``hub.transfer.ALLOWED_DOWNLOAD_ARGS``.
+            Callback: Called with byte counts as data is written (calls never overlap).
+            Config: A :class:`hub.transfer.TransferConfig` (boto3's defaults when None).
+
+        Raises:
+            ParamValidationError: An ``ExtraArgs`` key is not allowed, or a bad argument.
+            ClientError: S3 refused a request (412 when the object changed mid-download).
+        """
+        _transfer().download_file(self, Bucket, Key, Filename, ExtraArgs, Callback, Config)
+
+    def download_fileobj(self, Bucket: str, Key: str, Fileobj: IO[bytes],
+                         ExtraArgs: Mapping[str, Any] | None = None,
+                         Callback: Callable[[int], Any] | None = None,
+                         Config: TransferConfig | None = None) -> None:
+        """Download an object into a binary file object (in order when it is unseekable).
+
+        Raises:
+            ParamValidationError: An ``ExtraArgs`` key is not allowed, or a bad argument.
+            ClientError: S3 refused a request (412 when the object changed mid-download).
+        """
+        _transfer().download_fileobj(self, Bucket, Key, Fileobj, ExtraArgs, Callback, Config)
+
+    def copy(self, CopySource: Mapping[str, Any] | str, Bucket: str, Key: str,
+             ExtraArgs: Mapping[str, Any] | None = None,
+             Callback: Callable[[int], Any] | None = None, SourceClient: Any = None,
+             Config: TransferConfig | None = None) -> None:
+        """Managed copy: CopyObject below the threshold, parallel UploadPartCopy above it.
+
+        Args:
+            CopySource: ``{"Bucket": ..., "Key": ..., "VersionId": ...}`` (VersionId optional).
+            Bucket: The destination bucket.
+            Key: The destination key.
+            ExtraArgs: Parameters among ``hub.transfer.ALLOWED_COPY_ARGS``.
+            Callback: Called with byte counts as parts are copied (calls never overlap).
+            SourceClient: The client that reads the source's size (this one when None).
+            Config: A :class:`hub.transfer.TransferConfig` (boto3's defaults when None).
+
+        Raises:
+            ParamValidationError: Bad ``CopySource``, or an ``ExtraArgs`` key is not allowed.
+            ClientError: S3 refused a request (after the client's retries).
+        """
+        _transfer().copy(self, CopySource, Bucket, Key, ExtraArgs, Callback, SourceClient,
+                         Config)
+
+
+def _transfer() -> Any:
+    # hub.transfer loads on the first managed transfer, not with every S3 client.
+    import hub.transfer._manager as manager
+
+    return manager
 
 
 def _sign_post(fields: dict[str, Any], conditions: list[Any], credentials: Any, info: Any,

@@ -1,0 +1,241 @@
+"""``TransferFuture`` and the bookkeeping of one transfer (its tasks, its first error, cancel).
+
+A transfer is a set of tasks (a start task, then parts) run by its manager's workers. It ends
+when its last task ends: the task that brings the count of pending tasks to zero runs the
+transfer's ``finish`` (complete the multipart upload, rename the temporary file) or, after an
+error or a cancel, its ``cleanup`` (abort the multipart upload, remove the temporary file).
+Since that happens only once no part is in flight any more, an abort never races a part upload
+that would leave an orphaned part behind.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub._forksafe import at_fork_reinit
+from hub.errors import HubError
+
+__all__ = ["TransferCancelledError", "TransferFuture", "TransferMeta"]
+
+
+class TransferCancelledError(HubError, concurrent.futures.CancelledError):
+    """The transfer was cancelled (``future.cancel()``, ``manager.cancel()``, Ctrl-C).
+
+    Its multipart upload was aborted and its temporary file removed before this was raised.
+    """
+
+
+@dataclass(slots=True)
+class TransferMeta:
+    """What a transfer is about.
+
+    Attributes:
+        kind: ``"upload"``, ``"download"`` or ``"copy"``.
+        bucket: The bucket written to (read from, for downloads).
+        key: The key written to (read from, for downloads).
+        size: The object's size in bytes once known (None before).
+        extra: Free-form notes (``upload_id`` of a multipart upload, ``etag`` of a download).
+    """
+
+    kind: str
+    bucket: str
+    key: str
+    size: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TransferFuture:
+    """The result of one submitted transfer (as s3transfer's ``TransferFuture``).
+
+    Attributes:
+        meta: The :class:`TransferMeta`.
+    """
+
+    def __init__(self, meta: TransferMeta) -> None:
+        self.meta = meta
+        self._done = threading.Event()
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._cancel: Callable[[], None] | None = None
+        self._callbacks: list[Callable[[TransferFuture], None]] = []
+        self._lock = threading.Lock()
+        at_fork_reinit(self, TransferFuture._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+
+    def done(self) -> bool:
+        """True once the transfer succeeded, failed or was cancelled and cleaned up."""
+        return self._done.is_set()
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for the transfer and return its result (the last call's response, or None).
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed first.
+            TransferCancelledError: The transfer was cancelled.
+            HubError: The error that made the transfer fail (e.g. a ``ClientError``).
+        """
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"transfer of {self.meta.key!r} still running")
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait for the transfer and return its error (None when it succeeded)."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"transfer of {self.meta.key!r} still running")
+        return self._error
+
+    def cancel(self) -> bool:
+        """Ask the transfer to stop; returns False when it had already ended.
+
+        Parts not yet started are skipped, parts in flight finish, then the multipart upload
+        is aborted (or the temporary file removed) and :meth:`result` raises
+        :class:`TransferCancelledError`.
+        """
+        if self._done.is_set() or self._cancel is None:
+            return False
+        self._cancel()
+        return True
+
+    def add_done_callback(self, fn: Callable[[TransferFuture], None]) -> None:
+        """Call ``fn(self)`` when the transfer ends (at once when it already has)."""
+        with self._lock:
+            if not self._done.is_set():
+                self._callbacks.append(fn)
+                return
+        fn(self)
+
+    def _set(self, result: Any, error: BaseException | None) -> None:
+        self._result, self._error = result, error
+        with self._lock:
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            fn(self)
+
+    def __repr__(self) -> str:
+        state = "done" if self.done() else "running"
+        return f"<hub.transfer.TransferFuture {self.meta.kind} {self.meta.key!r} {state}>"
+
+
+Submit = Callable[[Callable[[], None]], None]
+
+
+class Transfer:
+    """One transfer's tasks: counts them, keeps the first error, finishes or cleans up once.
+
+    Subclasses implement :meth:`start`, :meth:`finish` (returns the result) and
+    :meth:`cleanup`.
+
+    Args:
+        submit: Runs a task (on a worker, or at once in the calling thread).
+        future: The future to settle.
+        callback: Called with byte counts as data moves; calls are serialized (never two at
+            once), so it need not be thread-safe.
+    """
+
+    def __init__(self, submit: Submit, future: TransferFuture,
+                 callback: Callable[[int], Any] | None) -> None:
+        self._submit = submit
+        self.future = future
+        self._callback = callback
+        self._lock = threading.Lock()
+        self._pending = 0
+        self.error: BaseException | None = None
+        future._cancel = self.cancel
+        at_fork_reinit(self, Transfer._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+
+    # -- what subclasses implement -----------------------------------------------------------
+
+    def start(self) -> None:
+        """The first task: look at the source, then :meth:`spawn` the parts."""
+        raise NotImplementedError
+
+    def finish(self) -> Any:
+        """Runs once every task succeeded; its return value is the future's result."""
+        return None
+
+    def cleanup(self) -> None:
+        """Runs once every task ended after a failure or a cancel."""
+
+    # -- machinery ---------------------------------------------------------------------------
+
+    @property
+    def failed(self) -> bool:
+        """True once an error or a cancel was recorded (pending parts then skip their work)."""
+        return self.error is not None
+
+    def progress(self, amount: int) -> None:
+        """Report ``amount`` bytes moved to the callback (serialized)."""
+        callback = self._callback
+        if callback is not None and amount:
+            with self._lock:
+                callback(amount)
+
+    def fail(self, error: BaseException) -> None:
+        """Record ``error`` (the first one wins); pending tasks then skip their work."""
+        with self._lock:
+            if self.error is None:
+                self.error = error
+
+    def cancel(self) -> None:
+        """Record a cancel (pending tasks skip; cleanup runs once the running ones end)."""
+        self.fail(TransferCancelledError(
+            f"transfer of {self.future.meta.key!r} was cancelled"))
+
+    def spawn(self, task: Callable[..., None], *args: Any) -> None:
+        """Run ``task(*args)`` as one of this transfer's tasks."""
+        with self._lock:
+            self._pending += 1
+        try:
+            self._submit(lambda: self._run(task, args))
+        except BaseException as exc:  # noqa: BLE001 - the pool refused (shut down): settle
+            self.fail(exc)
+            self._task_done()
+
+    def run(self) -> None:
+        """Run the start task in the calling thread (parts then go to the workers)."""
+        with self._lock:
+            self._pending += 1
+        self._run(lambda: self.start(), ())
+
+    def _run(self, task: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            if self.error is None:
+                task(*args)
+        except BaseException as exc:  # noqa: BLE001 - recorded, raised by future.result()
+            self.fail(exc)
+        finally:
+            self._task_done()
+
+    def _task_done(self) -> None:
+        with self._lock:
+            self._pending -= 1
+            last = self._pending == 0
+        if last:
+            self._settle()
+
+    def _settle(self) -> None:
+        if self.error is None:
+            try:
+                result = self.finish()
+            except BaseException as exc:  # noqa: BLE001 - recorded, raised by future.result()
+                self.fail(exc)
+            else:  # done: a cancel that arrives now is too late
+                self.future._set(result, None)
+                return
+        try:
+            self.cleanup()
+        except Exception:  # noqa: BLE001 - the first error is the one to report
+            pass
+        self.future._set(None, self.error)

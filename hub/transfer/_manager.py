@@ -1,0 +1,314 @@
+"""``TransferManager`` (many transfers, futures) and the client methods' one-shot calls.
+
+Workers: a manager runs parts on at most ``min(max_concurrency, max_pool_connections)``
+threads, started on first need. Every request also holds a connection slot shared by all
+transfers on the same transport (``_limits``), so several managers (or the one-shot calls of
+16 threads) together still never need more connections than the pool holds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any
+
+from hub._forksafe import at_fork_reinit
+from hub.errors import ParamValidationError
+from hub.transfer._config import (
+    ALLOWED_COPY_ARGS,
+    ALLOWED_DOWNLOAD_ARGS,
+    ALLOWED_UPLOAD_ARGS,
+    TransferConfig,
+    check_extra_args,
+)
+from hub.transfer._future import Transfer, TransferFuture
+from hub.transfer._limits import Bandwidth
+from hub.transfer._tasks import Copy, Download, PartChecksum, Upload
+
+__all__ = ["TransferManager", "copy", "download_file", "download_fileobj", "upload_file",
+           "upload_fileobj"]
+
+Callback = Callable[[int], Any]
+
+
+def _check_callback(operation: str, callback: object) -> None:
+    if callback is not None and not callable(callback):
+        raise ParamValidationError(operation, [
+            f"Callback must be callable, got {type(callback).__name__}"])
+
+
+def _copy_source(operation: str, source: object) -> dict[str, Any]:
+    if isinstance(source, str):
+        head, sep, version = source.partition("?versionId=")
+        bucket, slash, key = head.lstrip("/").partition("/")
+        if bucket and slash and key:
+            out: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if sep:
+                out["VersionId"] = version
+            return out
+    elif isinstance(source, Mapping):
+        if isinstance(source.get("Bucket"), str) and isinstance(source.get("Key"), str):
+            return dict(source)
+    raise ParamValidationError(operation, [
+        "CopySource must be a dict with string Bucket and Key (and optional VersionId), or "
+        "'bucket/key'"])
+
+
+class TransferManager:
+    """Runs many transfers at once on one client, as s3transfer's ``TransferManager``.
+
+    Submit transfers, get :class:`~hub.transfer.TransferFuture` objects back; the manager's
+    workers (at most ``min(max_concurrency, max_pool_connections)``) run every transfer's
+    parts. Use it as a context manager: leaving the block waits for every transfer (or, on an
+    exception such as KeyboardInterrupt, cancels them, then waits for their cleanup).
+
+    Args:
+        client: An S3 client (``session.client("s3")``); its connection pool is shared.
+        config: The :class:`~hub.transfer.TransferConfig` (boto3's defaults when None).
+        checksum: Per-part checksums (the :class:`~hub.transfer.PartChecksum` seam); None
+            sends none.
+
+    Example::
+
+        with TransferManager(s3) as manager:
+            futures = [manager.upload(path, "bucket", path.name) for path in paths]
+        for future in futures:
+            future.result()
+    """
+
+    def __init__(self, client: Any, config: TransferConfig | None = None, *,
+                 checksum: PartChecksum | None = None) -> None:
+        self._client = client
+        self._config = config = config or TransferConfig()
+        if not isinstance(config, TransferConfig):
+            raise ParamValidationError("TransferManager", [
+                f"Config must be a hub.transfer.TransferConfig, got {type(config).__name__}"])
+        pool = client.client_config.config.max_pool_connections or 10
+        self._workers = max(1, min(config.max_concurrency, pool)) if config.use_threads else 0
+        self._checksum = checksum
+        self._bandwidth = Bandwidth(config.max_bandwidth) if config.max_bandwidth else None
+        self._executor: ThreadPoolExecutor | None = None
+        self._futures: set[TransferFuture] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        at_fork_reinit(self, TransferManager._reset)
+
+    def _reset(self) -> None:
+        # A forked child has none of the parent's workers: start afresh.
+        self._lock = threading.Lock()
+        self._executor = None
+        self._futures = set()
+
+    @property
+    def config(self) -> TransferConfig:
+        """The :class:`TransferConfig` in use."""
+        return self._config
+
+    # -- submitting -------------------------------------------------------------------------
+
+    def upload(self, fileobj: str | os.PathLike[str] | IO[bytes], bucket: str, key: str,
+               extra_args: Mapping[str, Any] | None = None,
+               callback: Callback | None = None) -> TransferFuture:
+        """Upload a file (path) or binary file object to ``bucket``/``key``.
+
+        Raises:
+            ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_UPLOAD_ARGS``.
+        """
+        extra = check_extra_args("upload", extra_args, ALLOWED_UPLOAD_ARGS)
+        _check_callback("upload", callback)
+        return self._start(Upload(self._client, self._config, self._submit, fileobj, bucket,
+                                  key, extra, callback, self._bandwidth, self._checksum))
+
+    def download(self, bucket: str, key: str, fileobj: str | os.PathLike[str] | IO[bytes],
+                 extra_args: Mapping[str, Any] | None = None,
+                 callback: Callback | None = None) -> TransferFuture:
+        """Download ``bucket``/``key`` to a file (path; written atomically) or file object.
+
+        Raises:
+            ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_DOWNLOAD_ARGS``.
+        """
+        extra = check_extra_args("download", extra_args, ALLOWED_DOWNLOAD_ARGS)
+        _check_callback("download", callback)
+        return self._start(Download(self._client, self._config, self._submit, bucket, key,
+                                    fileobj, extra, callback, self._bandwidth))
+
+    def copy(self, copy_source: Mapping[str, Any] | str, bucket: str, key: str,
+             extra_args: Mapping[str, Any] | None = None, callback: Callback | None = None,
+             source_client: Any = None) -> TransferFuture:
+        """Copy ``copy_source`` (``{"Bucket", "Key", "VersionId"?}``) to ``bucket``/``key``.
+
+        Raises:
+            ParamValidationError: Bad ``copy_source``, or ``extra_args`` keys outside
+                ``ALLOWED_COPY_ARGS``.
+        """
+        source = _copy_source("copy", copy_source)
+        extra = check_extra_args("copy", extra_args, ALLOWED_COPY_ARGS)
+        _check_callback("copy", callback)
+        return self._start(Copy(self._client, self._config, self._submit, source, bucket, key,
+                                extra, callback, source_client, self._bandwidth))
+
+    def _start(self, transfer: Transfer) -> TransferFuture:
+        future = transfer.future
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the TransferManager is shut down")
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        transfer.spawn(transfer.start)
+        return future
+
+    def _forget(self, future: TransferFuture) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def _submit(self, task: Callable[[], None]) -> None:
+        if not self._workers:
+            task()  # use_threads=False: everything in the calling thread, in order
+            return
+        executor = self._executor
+        if executor is None:
+            with self._lock:
+                executor = self._executor
+                if executor is None:
+                    executor = self._executor = ThreadPoolExecutor(
+                        self._workers, thread_name_prefix="hub-transfer")
+        executor.submit(task)
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Cancel every transfer still running (each cleans up, then raises on ``result()``)."""
+        with self._lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()
+
+    def wait(self) -> None:
+        """Wait until every submitted transfer has ended (errors stay on their futures)."""
+        while True:
+            with self._lock:
+                futures = list(self._futures)
+            if not futures:
+                return
+            for future in futures:
+                future.exception()
+
+    def shutdown(self, cancel: bool = False) -> None:
+        """Wait for (or, with ``cancel``, cancel) every transfer, then stop the workers."""
+        with self._lock:
+            self._closed = True
+        if cancel:
+            self.cancel()
+        try:
+            self.wait()
+        except BaseException:
+            self.cancel()  # Ctrl-C while waiting: stop what is left, then wait for cleanup
+            self.wait()
+            raise
+        finally:
+            executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=True)
+
+    def __enter__(self) -> TransferManager:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.shutdown(cancel=exc_type is not None)
+
+    def __repr__(self) -> str:
+        return (f"<hub.transfer.TransferManager workers={self._workers} "
+                f"running={len(self._futures)}>")
+
+
+# --------------------------------------------------------------------------- one-shot calls
+
+
+def _run(manager: TransferManager, transfer: Transfer) -> Any:
+    # The start task runs in the calling thread: an object under the threshold is one request,
+    # with no worker thread started at all. Ctrl-C cancels, waits for cleanup, re-raises.
+    future = transfer.future
+    try:
+        with manager._lock:
+            manager._futures.add(future)
+        future.add_done_callback(manager._forget)
+        transfer.run()
+        return future.result()
+    except BaseException:
+        transfer.cancel()  # no-op when the transfer already failed with this error
+        raise
+    finally:
+        manager.shutdown()
+
+
+def _config(operation: str, config: object) -> TransferConfig | None:
+    if config is None or isinstance(config, TransferConfig):
+        return config
+    raise ParamValidationError(operation, [
+        f"Config must be a hub.transfer.TransferConfig, got {type(config).__name__}"])
+
+
+def upload_file(client: Any, Filename: str | os.PathLike[str], Bucket: str, Key: str,
+                ExtraArgs: Mapping[str, Any] | None = None, Callback: Callback | None = None,
+                Config: TransferConfig | None = None) -> None:
+    """``client.upload_file``: see :meth:`hub.services.s3.S3Client.upload_file`."""
+    manager = TransferManager(client, _config("upload_file", Config))
+    extra = check_extra_args("upload_file", ExtraArgs, ALLOWED_UPLOAD_ARGS)
+    _check_callback("upload_file", Callback)
+    _run(manager, Upload(client, manager.config, manager._submit, Filename, Bucket, Key,
+                         extra, Callback, manager._bandwidth))
+
+
+def upload_fileobj(client: Any, Fileobj: IO[bytes], Bucket: str, Key: str,
+                   ExtraArgs: Mapping[str, Any] | None = None,
+                   Callback: Callback | None = None,
+                   Config: TransferConfig | None = None) -> None:
+    """``client.upload_fileobj``: see :meth:`hub.services.s3.S3Client.upload_fileobj`."""
+    manager = TransferManager(client, _config("upload_fileobj", Config))
+    extra = check_extra_args("upload_fileobj", ExtraArgs, ALLOWED_UPLOAD_ARGS)
+    _check_callback("upload_fileobj", Callback)
+    if isinstance(Fileobj, (str, os.PathLike)) or not hasattr(Fileobj, "read"):
+        raise ParamValidationError("upload_fileobj", [
+            f"Fileobj must be a binary file object, got {type(Fileobj).__name__}"])
+    _run(manager, Upload(client, manager.config, manager._submit, Fileobj, Bucket, Key,
+                         extra, Callback, manager._bandwidth))
+
+
+def download_file(client: Any, Bucket: str, Key: str, Filename: str | os.PathLike[str],
+                  ExtraArgs: Mapping[str, Any] | None = None, Callback: Callback | None = None,
+                  Config: TransferConfig | None = None) -> None:
+    """``client.download_file``: see :meth:`hub.services.s3.S3Client.download_file`."""
+    manager = TransferManager(client, _config("download_file", Config))
+    extra = check_extra_args("download_file", ExtraArgs, ALLOWED_DOWNLOAD_ARGS)
+    _check_callback("download_file", Callback)
+    _run(manager, Download(client, manager.config, manager._submit, Bucket, Key, Filename,
+                           extra, Callback, manager._bandwidth))
+
+
+def download_fileobj(client: Any, Bucket: str, Key: str, Fileobj: IO[bytes],
+                     ExtraArgs: Mapping[str, Any] | None = None,
+                     Callback: Callback | None = None,
+                     Config: TransferConfig | None = None) -> None:
+    """``client.download_fileobj``: see :meth:`hub.services.s3.S3Client.download_fileobj`."""
+    manager = TransferManager(client, _config("download_fileobj", Config))
+    extra = check_extra_args("download_fileobj", ExtraArgs, ALLOWED_DOWNLOAD_ARGS)
+    _check_callback("download_fileobj", Callback)
+    if isinstance(Fileobj, (str, os.PathLike)) or not hasattr(Fileobj, "write"):
+        raise ParamValidationError("download_fileobj", [
+            f"Fileobj must be a writable binary file object, got {type(Fileobj).__name__}"])
+    _run(manager, Download(client, manager.config, manager._submit, Bucket, Key, Fileobj,
+                           extra, Callback, manager._bandwidth))
+
+
+def copy(client: Any, CopySource: Mapping[str, Any] | str, Bucket: str, Key: str,
+         ExtraArgs: Mapping[str, Any] | None = None, Callback: Callback | None = None,
+         SourceClient: Any = None, Config: TransferConfig | None = None) -> None:
+    """``client.copy``: see :meth:`hub.services.s3.S3Client.copy`."""
+    manager = TransferManager(client, _config("copy", Config))
+    source = _copy_source("copy", CopySource)
+    extra = check_extra_args("copy", ExtraArgs, ALLOWED_COPY_ARGS)
+    _check_callback("copy", Callback)
+    _run(manager, Copy(client, manager.config, manager._submit, source, Bucket, Key, extra,
+                       Callback, SourceClient, manager._bandwidth))

@@ -1,0 +1,673 @@
+"""A fast, threaded, in-memory S3-compatible server for transfer tests and benchmarks.
+
+Enough of S3 for managed transfers, over HTTP or HTTPS (any ``ssl.SSLContext``, e.g. from
+trustme), path-style addressing only:
+
+- buckets: CreateBucket, HeadBucket, ListObjectsV2 (no paging);
+- objects: PutObject, GetObject (``Range``, ``If-Match``, ``If-None-Match``), HeadObject,
+  DeleteObject, CopyObject;
+- multipart: CreateMultipartUpload, UploadPart, UploadPartCopy (``x-amz-copy-source-range``),
+  CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads.
+
+Bodies may come with a Content-Length, HTTP chunked, and/or ``Content-Encoding: aws-chunked``
+(the SDKs' trailing-checksum framing); ``Expect: 100-continue`` is answered at once. ETags
+are random (not MD5s: hashing would cost the server more than the client it measures).
+Signatures are not checked.
+
+Faults for tests: ``server.fail(op, ...)`` makes the next matching request(s) answer an
+error status, or (``truncate``) send the head and part of the body, then drop the connection.
+
+Run in its own process (benchmarks: its CPU is not the client's)::
+
+    python3 -m tests.servers.fast_s3 [--tls-dir DIR]
+
+prints ``PORT <n>`` (and ``CA <path>`` with ``--tls-dir``) and serves until stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import email.utils
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+from xml.sax.saxutils import escape
+
+__all__ = ["FastS3Server", "Fault"]
+
+_RECV = 1 << 18
+_MAX_HEAD = 64 * 1024
+_XML = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_NS = ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+
+
+class _Closed(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Object:
+    data: bytes
+    etag: str
+    modified: float
+    content_type: str = "binary/octet-stream"
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Upload:
+    bucket: str
+    key: str
+    started: float
+    content_type: str
+    metadata: dict[str, str]
+    parts: dict[int, tuple[bytes, str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Fault:
+    """One scripted failure (see :meth:`FastS3Server.fail`)."""
+
+    op: str
+    count: int
+    status: int
+    code: str
+    truncate: int | None
+    match: Callable[[dict[str, str]], bool] | None
+
+
+def _etag() -> str:
+    return f'"{uuid.uuid4().hex}"'
+
+
+def _http_date(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
+
+
+class _Reader:
+    __slots__ = ("buf", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(_RECV)
+        if not chunk:
+            raise _Closed
+        self.buf += chunk
+
+    def until(self, sep: bytes, limit: int = _MAX_HEAD) -> bytes:
+        start = 0
+        while True:
+            pos = self.buf.find(sep, start)
+            if pos >= 0:
+                end = pos + len(sep)
+                data = bytes(self.buf[:end])
+                del self.buf[:end]
+                return data
+            if len(self.buf) > limit:
+                raise _Closed
+            start = max(0, len(self.buf) - len(sep) + 1)
+            self._fill()
+
+    def exact(self, n: int) -> bytes:
+        have = len(self.buf)
+        if have >= n:
+            data = bytes(self.buf[:n])
+            del self.buf[:n]
+            return data
+        out = bytearray(n)
+        view = memoryview(out)
+        view[:have] = self.buf
+        self.buf.clear()
+        got = have
+        while got < n:
+            r = self.sock.recv_into(view[got:], min(n - got, 1 << 22))
+            if not r:
+                raise _Closed
+            got += r
+        return bytes(out)  # one copy; keeps the stored object immutable
+
+    def chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int(self.until(b"\r\n", 1024).split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                while self.until(b"\r\n") != b"\r\n":
+                    pass
+                return b"".join(parts)
+            parts.append(self.exact(size))
+            self.exact(2)
+
+
+def _aws_unchunk(body: bytes) -> bytes:
+    # aws-chunked: "<hex>[;chunk-signature=...]\r\n<data>\r\n" ... "0\r\n<trailers>\r\n\r\n"
+    out: list[bytes] = []
+    pos = 0
+    view = memoryview(body)
+    while True:
+        eol = body.index(b"\r\n", pos)
+        size = int(body[pos:eol].split(b";", 1)[0], 16)
+        pos = eol + 2
+        if size == 0:
+            return b"".join(out)
+        out.append(bytes(view[pos:pos + size]))
+        pos += size + 2
+
+
+class FastS3Server:
+    """The server; ``start()`` binds 127.0.0.1 on a free port.
+
+    Args:
+        ssl_context: Serve HTTPS with this server-side context; None for HTTP.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._ssl = ssl_context
+        self.buckets: dict[str, dict[str, _Object]] = {}
+        self.uploads: dict[str, _Upload] = {}
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._listener: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._socks: set[socket.socket] = set()
+        self._stopping = threading.Event()
+        self.requests: list[tuple[str, str]] = []  # (operation, key), in arrival order
+        self.connections = 0
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL (``http://127.0.0.1:<port>`` or ``https://...``)."""
+        assert self._listener is not None
+        scheme = "https" if self._ssl is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def start(self) -> FastS3Server:
+        """Start accepting connections (a daemon thread); returns self."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(256)
+        self._listener = listener
+        thread = threading.Thread(target=self._accept, name="fast-s3-accept", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting, close every connection and join the threads (bounded)."""
+        self._stopping.set()
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+        with self._lock:
+            socks = list(self._socks)
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> FastS3Server:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- test helpers -----------------------------------------------------------------------
+
+    def create_bucket(self, name: str) -> None:
+        """Create a bucket directly."""
+        with self._lock:
+            self.buckets.setdefault(name, {})
+
+    def fail(self, op: str, *, count: int = 1, status: int = 500, code: str = "InternalError",
+             truncate: int | None = None,
+             match: Callable[[dict[str, str]], bool] | None = None) -> None:
+        """Make the next ``count`` requests of operation ``op`` (e.g. ``"UploadPart"``) fail.
+
+        Args:
+            op: The S3 operation name.
+            count: How many matching requests fail.
+            status: The error status sent.
+            code: The error code sent.
+            truncate: Instead of an error, answer normally but send only this many body
+                bytes, then drop the connection.
+            match: Only requests whose query parameters (a dict) satisfy it.
+        """
+        with self._lock:
+            self._faults.append(Fault(op, count, status, code, truncate, match))
+
+    def object(self, bucket: str, key: str) -> bytes:
+        """The stored bytes of an object (KeyError when absent)."""
+        return self.buckets[bucket][key].data
+
+    def ops(self, op: str) -> int:
+        """How many requests of operation ``op`` arrived."""
+        with self._lock:
+            return sum(1 for name, _ in self.requests if name == op)
+
+    # -- serving ----------------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while not self._stopping.is_set():
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                return
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self.connections += 1
+                self._socks.add(sock)
+                self._threads = [t for t in self._threads if t.is_alive()]
+            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True,
+                                      name="fast-s3-conn")
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        sock: Any = raw
+        try:
+            if self._ssl is not None:
+                sock = self._ssl.wrap_socket(raw, server_side=True)
+            reader = _Reader(sock)
+            while not self._stopping.is_set():
+                if not self._one(sock, reader):
+                    break
+        except (_Closed, OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sock.close()
+            with self._lock:
+                self._socks.discard(raw)
+
+    def _one(self, sock: Any, reader: _Reader) -> bool:
+        head = reader.until(b"\r\n\r\n")
+        lines = head[:-4].decode("latin-1").split("\r\n")
+        while lines and not lines[0]:
+            lines.pop(0)
+        method, target, _ = lines[0].split(" ", 2)
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("expect", "").lower() == "100-continue":
+            sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = reader.chunked()
+        else:
+            length = int(headers.get("content-length") or 0)
+            body = reader.exact(length) if length else b""
+        if "aws-chunked" in headers.get("content-encoding", ""):
+            body = _aws_unchunk(body)
+        path, _, query_string = target.partition("?")
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
+        bucket, _, key = unquote(path).lstrip("/").partition("/")
+        op = self._operation(method, bucket, key, query, headers)
+        with self._lock:
+            self.requests.append((op, key))
+            fault = self._take_fault(op, query)
+        if fault is not None and fault.truncate is None:
+            self._send(sock, fault.status, {}, self._error(fault.code, "injected fault"),
+                       method)
+            return True
+        status, out_headers, payload = self._handle(op, method, bucket, key, query, headers,
+                                                    body)
+        if fault is not None:  # truncate: head and a part of the body, then hang up
+            self._send(sock, status, out_headers, payload, method, truncate=fault.truncate)
+            return False
+        self._send(sock, status, out_headers, payload, method)
+        return headers.get("connection", "").lower() != "close"
+
+    def _take_fault(self, op: str, query: dict[str, str]) -> Fault | None:
+        for fault in self._faults:
+            if fault.op == op and fault.count > 0 and (fault.match is None
+                                                       or fault.match(query)):
+                fault.count -= 1
+                return fault
+        return None
+
+    @staticmethod
+    def _operation(method: str, bucket: str, key: str, query: dict[str, str],
+                   headers: dict[str, str]) -> str:
+        if not key:
+            if method == "PUT":
+                return "CreateBucket"
+            if method == "HEAD":
+                return "HeadBucket"
+            if method == "GET":
+                return "ListMultipartUploads" if "uploads" in query else "ListObjectsV2"
+            return "DeleteBucket" if method == "DELETE" else "Unknown"
+        if method == "POST":
+            return "CreateMultipartUpload" if "uploads" in query else (
+                "CompleteMultipartUpload")
+        if method == "PUT":
+            copy = "x-amz-copy-source" in headers
+            if "partNumber" in query:
+                return "UploadPartCopy" if copy else "UploadPart"
+            return "CopyObject" if copy else "PutObject"
+        if method == "GET":
+            return "ListParts" if "uploadId" in query else "GetObject"
+        if method == "HEAD":
+            return "HeadObject"
+        if method == "DELETE":
+            return "AbortMultipartUpload" if "uploadId" in query else "DeleteObject"
+        return "Unknown"
+
+    @staticmethod
+    def _error(code: str, message: str) -> bytes:
+        return (f"{_XML}<Error><Code>{code}</Code><Message>{escape(message)}</Message>"
+                f"<RequestId>fast-s3</RequestId></Error>").encode()
+
+    def _send(self, sock: Any, status: int, headers: dict[str, str], payload: Any,
+              method: str, truncate: int | None = None) -> None:
+        length = len(payload)
+        lines = [f"HTTP/1.1 {status} X", f"Content-Length: {length}",
+                 "x-amz-request-id: fast-s3", "x-amz-id-2: fast-s3"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if method == "HEAD":
+            sock.sendall(head)
+            return
+        if truncate is not None:
+            sock.sendall(head + bytes(payload[:truncate]))
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            return
+        if length <= 65536:
+            sock.sendall(head + bytes(payload))
+        else:
+            sock.sendall(head)
+            sock.sendall(payload)
+
+    # -- operations -------------------------------------------------------------------------
+
+    def _handle(self, op: str, method: str, bucket: str, key: str, query: dict[str, str],
+                headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
+        if op == "CreateBucket":
+            self.create_bucket(bucket)
+            return 200, {"Location": f"/{bucket}"}, b""
+        objects = self.buckets.get(bucket)
+        if objects is None:
+            return 404, {}, self._error("NoSuchBucket", f"no bucket {bucket}")
+        if op == "HeadBucket":
+            return 200, {}, b""
+        if op == "ListObjectsV2":
+            return self._list(bucket, objects, query)
+        if op == "ListMultipartUploads":
+            return self._list_uploads(bucket)
+        handler = getattr(self, "_op_" + op, None)
+        if handler is None:
+            return 501, {}, self._error("NotImplemented", op)
+        result: tuple[int, dict[str, str], Any] = handler(objects, bucket, key, query,
+                                                          headers, body)
+        return result
+
+    @staticmethod
+    def _meta(headers: dict[str, str]) -> dict[str, str]:
+        return {k[11:]: v for k, v in headers.items() if k.startswith("x-amz-meta-")}
+
+    def _op_PutObject(self, objects: dict[str, _Object], bucket: str, key: str,
+                      query: dict[str, str], headers: dict[str, str],
+                      body: bytes) -> tuple[int, dict[str, str], Any]:
+        obj = _Object(body, _etag(), time.time(),
+                      headers.get("content-type", "binary/octet-stream"), self._meta(headers))
+        with self._lock:
+            objects[key] = obj
+        return 200, {"ETag": obj.etag}, b""
+
+    def _object_headers(self, obj: _Object) -> dict[str, str]:
+        out = {"ETag": obj.etag, "Last-Modified": _http_date(obj.modified),
+               "Content-Type": obj.content_type, "Accept-Ranges": "bytes"}
+        for name, value in obj.metadata.items():
+            out["x-amz-meta-" + name] = value
+        return out
+
+    def _op_HeadObject(self, objects: dict[str, _Object], bucket: str, key: str,
+                       query: dict[str, str], headers: dict[str, str],
+                       body: bytes) -> tuple[int, dict[str, str], Any]:
+        obj = objects.get(key)
+        if obj is None:
+            return 404, {}, b""
+        out = self._object_headers(obj)
+        return 200, out, memoryview(obj.data)  # HEAD: the length is sent, not the body
+
+    def _op_GetObject(self, objects: dict[str, _Object], bucket: str, key: str,
+                      query: dict[str, str], headers: dict[str, str],
+                      body: bytes) -> tuple[int, dict[str, str], Any]:
+        obj = objects.get(key)
+        if obj is None:
+            return 404, {}, self._error("NoSuchKey", "The specified key does not exist.")
+        if "if-match" in headers and headers["if-match"] != obj.etag:
+            return 412, {}, self._error("PreconditionFailed", "If-Match failed")
+        if "if-none-match" in headers and headers["if-none-match"] == obj.etag:
+            return 304, {}, b""
+        out = self._object_headers(obj)
+        data = memoryview(obj.data)
+        size = len(data)
+        spec = headers.get("range")
+        if not spec:
+            return 200, out, data
+        m = re.fullmatch(r"bytes=(\d*)-(\d*)", spec.strip())
+        if m is None:
+            return 200, out, data
+        first, last = m.groups()
+        if first:
+            start, end = int(first), (int(last) if last else size - 1)
+        else:
+            start, end = max(0, size - int(last or 0)), size - 1
+        end = min(end, size - 1)
+        if start >= size or start > end:
+            return 416, {}, self._error("InvalidRange", "The requested range is not "
+                                                        "satisfiable")
+        out["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return 206, out, data[start:end + 1]
+
+    def _op_DeleteObject(self, objects: dict[str, _Object], bucket: str, key: str,
+                         query: dict[str, str], headers: dict[str, str],
+                         body: bytes) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            objects.pop(key, None)
+        return 204, {}, b""
+
+    def _source(self, headers: dict[str, str]) -> _Object | None:
+        source = unquote(headers["x-amz-copy-source"].partition("?")[0]).lstrip("/")
+        bucket, _, key = source.partition("/")
+        return self.buckets.get(bucket, {}).get(key)
+
+    def _op_CopyObject(self, objects: dict[str, _Object], bucket: str, key: str,
+                       query: dict[str, str], headers: dict[str, str],
+                       body: bytes) -> tuple[int, dict[str, str], Any]:
+        src = self._source(headers)
+        if src is None:
+            return 404, {}, self._error("NoSuchKey", "The specified key does not exist.")
+        replace = headers.get("x-amz-metadata-directive", "COPY") == "REPLACE"
+        obj = _Object(src.data, _etag(), time.time(),
+                      headers.get("content-type", src.content_type) if replace
+                      else src.content_type,
+                      self._meta(headers) if replace else dict(src.metadata))
+        with self._lock:
+            objects[key] = obj
+        xml = (f"{_XML}<CopyObjectResult{_NS}><LastModified>{_iso(obj.modified)}"
+               f"</LastModified><ETag>{escape(obj.etag)}</ETag></CopyObjectResult>")
+        return 200, {}, xml.encode()
+
+    def _op_CreateMultipartUpload(self, objects: dict[str, _Object], bucket: str, key: str,
+                                  query: dict[str, str], headers: dict[str, str],
+                                  body: bytes) -> tuple[int, dict[str, str], Any]:
+        upload_id = uuid.uuid4().hex
+        with self._lock:
+            self.uploads[upload_id] = _Upload(
+                bucket, key, time.time(), headers.get("content-type", "binary/octet-stream"),
+                self._meta(headers))
+        xml = (f"{_XML}<InitiateMultipartUploadResult{_NS}><Bucket>{escape(bucket)}</Bucket>"
+               f"<Key>{escape(key)}</Key><UploadId>{upload_id}</UploadId>"
+               "</InitiateMultipartUploadResult>")
+        return 200, {}, xml.encode()
+
+    def _upload(self, query: dict[str, str]) -> _Upload | None:
+        return self.uploads.get(query.get("uploadId", ""))
+
+    def _op_UploadPart(self, objects: dict[str, _Object], bucket: str, key: str,
+                       query: dict[str, str], headers: dict[str, str],
+                       body: bytes) -> tuple[int, dict[str, str], Any]:
+        upload = self._upload(query)
+        if upload is None:
+            return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
+        etag = _etag()
+        with self._lock:
+            upload.parts[int(query["partNumber"])] = (body, etag)
+        return 200, {"ETag": etag}, b""
+
+    def _op_UploadPartCopy(self, objects: dict[str, _Object], bucket: str, key: str,
+                           query: dict[str, str], headers: dict[str, str],
+                           body: bytes) -> tuple[int, dict[str, str], Any]:
+        upload = self._upload(query)
+        src = self._source(headers)
+        if upload is None or src is None:
+            return 404, {}, self._error("NoSuchUpload" if upload is None else "NoSuchKey",
+                                        "not found")
+        data = src.data
+        spec = headers.get("x-amz-copy-source-range")
+        if spec:
+            m = re.fullmatch(r"bytes=(\d+)-(\d+)", spec.strip())
+            if m is None:
+                return 400, {}, self._error("InvalidArgument", "bad copy source range")
+            data = data[int(m.group(1)):int(m.group(2)) + 1]
+        etag = _etag()
+        with self._lock:
+            upload.parts[int(query["partNumber"])] = (data, etag)
+        xml = (f"{_XML}<CopyPartResult{_NS}><LastModified>{_iso(time.time())}</LastModified>"
+               f"<ETag>{escape(etag)}</ETag></CopyPartResult>")
+        return 200, {}, xml.encode()
+
+    def _op_CompleteMultipartUpload(self, objects: dict[str, _Object], bucket: str, key: str,
+                                    query: dict[str, str], headers: dict[str, str],
+                                    body: bytes) -> tuple[int, dict[str, str], Any]:
+        upload = self._upload(query)
+        if upload is None:
+            return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
+        text = body.decode()
+        listed = self._parts_listed(text)
+        numbers = [n for n, _ in listed]
+        if not listed or numbers != sorted(set(numbers)):
+            return 400, {}, self._error("InvalidPartOrder", "parts not in ascending order")
+        chunks = []
+        for number, etag in listed:
+            part = upload.parts.get(number)
+            if part is None or part[1] != etag:
+                return 400, {}, self._error("InvalidPart", f"part {number} not found")
+            chunks.append(part[0])
+        obj = _Object(b"".join(chunks), f'"{uuid.uuid4().hex}-{len(listed)}"', time.time(),
+                      upload.content_type, upload.metadata)
+        with self._lock:
+            objects[key] = obj
+            self.uploads.pop(query["uploadId"], None)
+        xml = (f"{_XML}<CompleteMultipartUploadResult{_NS}><Bucket>{escape(bucket)}</Bucket>"
+               f"<Key>{escape(key)}</Key><ETag>{escape(obj.etag)}</ETag>"
+               "</CompleteMultipartUploadResult>")
+        return 200, {}, xml.encode()
+
+    @staticmethod
+    def _parts_listed(text: str) -> list[tuple[int, str]]:
+        out = []
+        for part in re.findall(r"<Part>(.*?)</Part>", text, re.S):
+            number = re.search(r"<PartNumber>(\d+)</PartNumber>", part)
+            etag = re.search(r"<ETag>(.*?)</ETag>", part, re.S)
+            if number and etag:
+                out.append((int(number.group(1)),
+                            etag.group(1).replace("&quot;", '"').replace("&#34;", '"')))
+        return out
+
+    def _op_AbortMultipartUpload(self, objects: dict[str, _Object], bucket: str, key: str,
+                                 query: dict[str, str], headers: dict[str, str],
+                                 body: bytes) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            upload = self.uploads.pop(query.get("uploadId", ""), None)
+        if upload is None:
+            return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
+        return 204, {}, b""
+
+    def _op_ListParts(self, objects: dict[str, _Object], bucket: str, key: str,
+                      query: dict[str, str], headers: dict[str, str],
+                      body: bytes) -> tuple[int, dict[str, str], Any]:
+        upload = self._upload(query)
+        if upload is None:
+            return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
+        parts = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>{escape(e)}</ETag>"
+                        f"<Size>{len(d)}</Size></Part>"
+                        for n, (d, e) in sorted(upload.parts.items()))
+        xml = (f"{_XML}<ListPartsResult{_NS}><Bucket>{escape(bucket)}</Bucket>"
+               f"<Key>{escape(key)}</Key><UploadId>{query['uploadId']}</UploadId>"
+               f"<IsTruncated>false</IsTruncated>{parts}</ListPartsResult>")
+        return 200, {}, xml.encode()
+
+    def _list_uploads(self, bucket: str) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            uploads = [(uid, u) for uid, u in self.uploads.items() if u.bucket == bucket]
+        items = "".join(f"<Upload><Key>{escape(u.key)}</Key><UploadId>{uid}</UploadId>"
+                        f"<Initiated>{_iso(u.started)}</Initiated></Upload>"
+                        for uid, u in uploads)
+        xml = (f"{_XML}<ListMultipartUploadsResult{_NS}><Bucket>{escape(bucket)}</Bucket>"
+               f"<IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>")
+        return 200, {}, xml.encode()
+
+    def _list(self, bucket: str, objects: dict[str, _Object],
+              query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        prefix = query.get("prefix", "")
+        with self._lock:
+            items = sorted((k, o) for k, o in objects.items() if k.startswith(prefix))
+        contents = "".join(f"<Contents><Key>{escape(k)}</Key><ETag>{escape(o.etag)}</ETag>"
+                           f"<Size>{len(o.data)}</Size>"
+                           f"<LastModified>{_iso(o.modified)}</LastModified></Contents>"
+                           for k, o in items)
+        xml = (f"{_XML}<ListBucketResult{_NS}><Name>{escape(bucket)}</Name>"
+               f"<Prefix>{escape(prefix)}</Prefix><KeyCount>{len(items)}</KeyCount>"
+               f"<IsTruncated>false</IsTruncated>{contents}</ListBucketResult>")
+        return 200, {}, xml.encode()
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tls-dir", help="serve HTTPS with a trustme CA written here")
+    parser.add_argument("--bucket", action="append", default=[], help="create this bucket")
+    args = parser.parse_args()
+    context = None
+    if args.tls_dir:
+        import trustme
+
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        ca_path = f"{args.tls_dir}/fast-s3-ca.pem"
+        ca.cert_pem.write_to_path(ca_path)
+    server = FastS3Server(context).start()
+    for name in args.bucket:
+        server.create_bucket(name)
+    print(f"PORT {server.url.rsplit(':', 1)[1]}", flush=True)
+    if args.tls_dir:
+        print(f"CA {ca_path}", flush=True)
+    sys.stdin.read()  # serve until the parent closes our stdin
+    server.stop(timeout=1.0)
+
+
+if __name__ == "__main__":
+    _main()
