@@ -11,7 +11,7 @@ Share one :class:`Session` across threads; create clients from it anywhere for m
 from hub import errors
 from hub._client import Client
 from hub._client_config import ClientConfig, ClientInfo
-from hub._config import Config
+from hub._config import UNSIGNED, Config
 from hub._corehandlers import default_handlers
 from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
 from hub._operation import Operation
@@ -38,6 +38,7 @@ __all__ = [
     "Session",
     "SessionEditor",
     "Snapshot",
+    "UNSIGNED",
     "__version__",
     "default_handlers",
     "errors",

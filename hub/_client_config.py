@@ -103,20 +103,27 @@ class ClientConfig:
 _URLLIB3_VERSION = URLLIB3_VERSION
 
 
-def _user_agent(extra: str | None) -> str:
+def _user_agent(extra: str | None, appid: str | None = None) -> str:
     base = (
         f"hub/{__version__} python/{platform.python_version()} "
         f"{platform.system().lower() or 'unknown'}/{platform.release() or 'unknown'} "
         f"urllib3/{_URLLIB3_VERSION}"
     )
+    if appid:
+        base = f"{base} app/{appid}"
     return f"{base} {extra}" if extra else base
 
 
 def _endpoint(spec: ServiceSpec, config: Config) -> tuple[str, str, bool, str | None]:
     """Return (endpoint URL, signing region, custom?, partition)."""
     region = config.region or spec.global_region
-    if config.endpoint_url:
-        return config.endpoint_url, region or "us-east-1", True, None
+    endpoint_url = config.endpoint_url
+    if endpoint_url is None:  # AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, config file
+        from hub._settings import configured_endpoint
+
+        endpoint_url = configured_endpoint(spec.model.metadata.get("serviceId", spec.name), config)
+    if endpoint_url:
+        return endpoint_url, region or "us-east-1", True, None
     if region is None:
         raise ConfigError(
             f"no region configured for {spec.name}: pass Config(region=...) or set AWS_REGION",
@@ -169,7 +176,7 @@ def resolve_client_config(
         retry_policy=snapshot.runtime.retry_policy(
             spec.name, url, config.retry_mode or "standard", config.max_attempts or 3),
         timeout=make_timeout(config.connect_timeout, config.read_timeout),
-        user_agent=_user_agent(config.user_agent_extra),
+        user_agent=_user_agent(config.user_agent_extra, config.user_agent_appid),
         spec=spec,
         snapshot=snapshot,
         client_class=spec.client_class,

@@ -20,6 +20,12 @@ from hub.errors import ConfigError
 CredentialsSetting = Credentials | CredentialProvider
 
 RETRY_MODES = ("standard", "adaptive")
+#: ``Config(signature_version=hub.UNSIGNED)`` sends requests unsigned (boto3's ``UNSIGNED``).
+UNSIGNED = "unsigned"
+SIGNATURE_VERSIONS = ("v4", UNSIGNED)
+DEFAULTS_MODES = ("legacy", "standard", "in-region", "cross-region", "mobile", "auto")
+CHECKSUM_MODES = ("when_supported", "when_required")
+PROXY_OPTIONS = ("proxy_ca_bundle", "proxy_client_cert", "proxy_use_forwarding_for_https")
 ADDRESSING_STYLES = ("auto", "virtual", "path")
 PROXY_SCHEMES = ("http", "https")
 
@@ -77,6 +83,24 @@ class Config:
             static credentials and proxy passwords in clear text to whoever unpickles it. By
             default (None/False) they are dropped: the receiving process resolves credentials
             from its own chain. See :doc:`/security` before turning this on.
+        proxies_config: boto3's proxy options: ``proxy_ca_bundle`` (CA bundle path for an
+            ``https://`` proxy), ``proxy_client_cert`` (a cert path or a ``(cert, key)`` pair
+            presented to an ``https://`` proxy) and ``proxy_use_forwarding_for_https`` (send
+            HTTPS requests to an ``https://`` proxy in full instead of tunnelling them).
+        client_cert: Client certificate for mutual TLS: a path (certificate and key in one
+            PEM file) or a ``(cert path, key path)`` pair.
+        tcp_keepalive: Turn on TCP keep-alive on every connection.
+        signature_version: ``"v4"`` (SigV4, the default) or :data:`hub.UNSIGNED`
+            (``"unsigned"``): send requests unsigned and never look for credentials.
+        user_agent_appid: Application id added to the User-Agent as ``app/<id>``.
+        defaults_mode: ``"legacy"`` (hub's built-in values), ``"standard"``,
+            ``"in-region"``, ``"cross-region"``, ``"mobile"`` or ``"auto"`` (as
+            ``"standard"``): the SDKs' shared defaults (connect timeout, retry mode).
+        sts_regional_endpoints: ``"regional"`` or ``"legacy"`` (read for STS).
+        request_checksum_calculation: ``"when_supported"`` or ``"when_required"``.
+        response_checksum_validation: ``"when_supported"`` or ``"when_required"``.
+        ignore_configured_endpoint_urls: Ignore endpoints configured through
+            ``AWS_ENDPOINT_URL*`` variables and the config file (``endpoint_url`` still wins).
 
     Raises:
         ConfigError: A field has the wrong type or an invalid value; the error names the field.
@@ -104,6 +128,16 @@ class Config:
     use_dualstack_endpoint: bool | None = None
     log_level: int | str | None = None
     pickle_credentials: bool | None = None
+    proxies_config: Mapping[str, Any] | None = None
+    client_cert: str | tuple[str, str] | None = None
+    tcp_keepalive: bool | None = None
+    signature_version: str | None = None
+    user_agent_appid: str | None = None
+    defaults_mode: str | None = None
+    sts_regional_endpoints: str | None = None
+    request_checksum_calculation: str | None = None
+    response_checksum_validation: str | None = None
+    ignore_configured_endpoint_urls: bool | None = None
 
     def __post_init__(self) -> None:
         for field in _FIELDS:
@@ -413,6 +447,34 @@ def _check_user_agent(name: str, value: object) -> str:
     return value
 
 
+def _check_client_cert(name: str, value: object) -> str | tuple[str, str]:
+    if isinstance(value, str) and value.strip():
+        return value
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(isinstance(v, str) and v.strip() for v in value)):
+        return (value[0], value[1])
+    raise ConfigError(f"{name} must be a certificate path or a (cert path, key path) pair, "
+                      f"got {type(value).__name__}", field=name)
+
+
+def _check_proxies_config(name: str, value: object) -> FrozenMap:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a mapping, got {type(value).__name__}", field=name)
+    checked: dict[str, Any] = {}
+    for key, item in value.items():
+        field = f"{name}.{key}"
+        if key == "proxy_ca_bundle":
+            checked[key] = _check_str(field, item)
+        elif key == "proxy_client_cert":
+            checked[key] = _check_client_cert(field, item)
+        elif key == "proxy_use_forwarding_for_https":
+            checked[key] = _check_bool(field, item)
+        else:
+            raise ConfigError(f"{name} keys must be one of {', '.join(PROXY_OPTIONS)}, "
+                              f"got {key!r}", field=name)
+    return FrozenMap(checked)
+
+
 _VALIDATORS: dict[str, Any] = {
     "region": _check_region,
     "endpoint_url": _check_url,
@@ -436,5 +498,15 @@ _VALIDATORS: dict[str, Any] = {
     "use_dualstack_endpoint": _check_bool,
     "log_level": _check_log_level,
     "pickle_credentials": _check_bool,
+    "proxies_config": _check_proxies_config,
+    "client_cert": _check_client_cert,
+    "tcp_keepalive": _check_bool,
+    "signature_version": _check_choice(SIGNATURE_VERSIONS),
+    "user_agent_appid": _check_user_agent,
+    "defaults_mode": _check_choice(DEFAULTS_MODES),
+    "sts_regional_endpoints": _check_choice(("regional", "legacy")),
+    "request_checksum_calculation": _check_choice(CHECKSUM_MODES),
+    "response_checksum_validation": _check_choice(CHECKSUM_MODES),
+    "ignore_configured_endpoint_urls": _check_bool,
 }
 assert set(_VALIDATORS) == {f.name for f in _FIELDS}, "every Config field needs a validator"

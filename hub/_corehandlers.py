@@ -83,6 +83,8 @@ def _hash_body(request: Request) -> str:
 def sign_v4(request: Request) -> None:
     """Sign the request with SigV4 using the client's credentials (loaded single-flight)."""
     client_config = request.client_config
+    if client_config.config.signature_version == "unsigned":
+        return  # anonymous request (hub.UNSIGNED): no credentials are looked for
     info = client_config.info
     credentials = client_config.credentials.get()
     request.context["credentials"] = credentials  # so an ExpiredToken retry drops only these

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub._config import Config
-from hub.errors import ConfigError
 
 #: 64 MiB: four times the largest buffered response an AWS API sends (a 16 MB DynamoDB
 #: BatchGetItem, a 10 MB Kinesis GetRecords at ~13.4 MB once base64'd), while a hostile
@@ -30,39 +29,22 @@ BUILTIN = Config(
     parameter_validation=True,
     use_fips_endpoint=False,
     use_dualstack_endpoint=False,
+    defaults_mode="legacy",
+    sts_regional_endpoints="regional",
+    request_checksum_calculation="when_supported",
+    response_checksum_validation="when_supported",
 )
 
 
-def _as_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("true", "1"):
-        return True
-    if lowered in ("false", "0"):
-        return False
-    raise ValueError("expected true or false")
+def _environment_table() -> tuple[tuple[str, str, Callable[[str], Any]], ...]:
+    from hub._settings import SETTINGS
 
-
-def _as_int(text: str) -> int:
-    return int(text.strip())
-
-
-def _as_str(text: str) -> str:
-    return text.strip()
+    return tuple((variable, s.field, s.parse) for s in SETTINGS for variable in s.env)
 
 
 #: Environment variable -> (Config field, parser). The first variable set wins per field.
-ENVIRONMENT: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
-    ("AWS_REGION", "region", _as_str),
-    ("AWS_DEFAULT_REGION", "region", _as_str),
-    ("AWS_ENDPOINT_URL", "endpoint_url", _as_str),
-    ("AWS_PROFILE", "profile", _as_str),
-    ("AWS_DEFAULT_PROFILE", "profile", _as_str),
-    ("AWS_MAX_ATTEMPTS", "max_attempts", _as_int),
-    ("AWS_RETRY_MODE", "retry_mode", _as_str),
-    ("AWS_CA_BUNDLE", "verify", _as_str),
-    ("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", _as_bool),
-    ("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", _as_bool),
-)
+#: Derived from :data:`hub._settings.SETTINGS` (which also names the config-file keys).
+ENVIRONMENT: tuple[tuple[str, str, Callable[[str], Any]], ...] = _environment_table()
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> Config:
@@ -74,23 +56,34 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Config:
     Raises:
         ConfigError: A variable is set to something invalid; the error names the variable.
     """
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for variable, field, parse in ENVIRONMENT:
-        raw = env.get(variable)
-        if raw is None or not raw.strip() or field in values:
-            continue
-        try:
-            values[field] = parse(raw)
-            Config(**{field: values[field]})
-        except (ValueError, ConfigError) as exc:
-            raise ConfigError(
-                f"environment variable {variable}={raw!r} is invalid for {field}: {exc}",
-                field=field,
-            ) from None
-    return Config(**values)
+    from hub._settings import env_settings
+
+    return env_settings(environ)
 
 
 def session_defaults(environ: Mapping[str, str] | None = None) -> Config:
-    """The built-in values with the environment's settings over them."""
+    """The built-in values with the environment's settings over them (no config file)."""
     return BUILTIN.merge(from_environment(environ))
+
+
+def resolve_session_config(configs: tuple[Config, ...],
+                           environ: Mapping[str, str] | None = None) -> Config:
+    """A new Session's config: built-in values (adjusted by ``defaults_mode``), the profile's
+    config-file settings, the environment, then ``configs`` (highest priority), as botocore.
+
+    Raises:
+        ConfigError: An environment variable or config-file key is invalid (the message names
+            it), or a shared file cannot be read.
+    """
+    from hub._settings import env_settings, file_settings, mode_defaults
+
+    env = os.environ if environ is None else environ
+    from_env = env_settings(env)
+    explicit = Config().merge(*configs)
+    from_file = file_settings(explicit.profile or from_env.profile, env)
+    mode = explicit.defaults_mode or from_env.defaults_mode or from_file.defaults_mode
+    # botocore's last resort before verifying with the system's CAs (below AWS_CA_BUNDLE and
+    # the profile's ca_bundle): requests' own variable.
+    bundle = (env.get("REQUESTS_CA_BUNDLE") or "").strip()
+    requests_bundle = Config(verify=bundle) if bundle else None
+    return BUILTIN.merge(mode_defaults(mode), requests_bundle, from_file, from_env, *configs)

@@ -20,7 +20,7 @@ from hub._client_config import ClientConfig
 from hub._config import Config, check_configs
 from hub._corehandlers import default_handlers
 from hub._credentials_setting import credentials_cache
-from hub._defaults import session_defaults
+from hub._defaults import resolve_session_config
 from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers, NamedHandler
 from hub._runtime import Runtime
@@ -32,15 +32,6 @@ if TYPE_CHECKING:
     from hub.services._index import ClientFactory
 
 _Edit = Callable[[Config, Handlers], tuple[Config, Handlers]]
-
-
-def _region_from_profile(config: Config) -> Config:
-    if config.region is not None:
-        return config
-    from hub.credentials import resolve_region
-
-    region = resolve_region(profile=config.profile)
-    return config.merge(Config(region=region)) if region else config
 
 
 def _apply_log_level(config: Config) -> None:
@@ -55,8 +46,9 @@ class Session:
     changing it (``update``, handler edits, ``edit()``) publishes a new snapshot atomically.
 
     Args:
-        *configs: Configs merged, in order, over the defaults (built-in values, then ``AWS_*``
-            environment variables, then the shared config file's region for the profile).
+        *configs: Configs merged, in order, over the defaults (built-in values, the profile's
+            shared-config-file settings, then ``AWS_*`` environment variables; see
+            :doc:`/configuration`).
         handlers: The starting handlers; hub's defaults when None.
 
     Raises:
@@ -66,7 +58,7 @@ class Session:
     __slots__ = ("_snapshot", "_lock", "__weakref__")
 
     def __init__(self, *configs: Config, handlers: Handlers | None = None) -> None:
-        config = _region_from_profile(session_defaults().merge(*check_configs(configs)))
+        config = resolve_session_config(check_configs(configs))
         if handlers is not None and not isinstance(handlers, Handlers):
             raise HandlerError(f"handlers must be hub.Handlers, got {type(handlers).__name__}")
         _apply_log_level(config)

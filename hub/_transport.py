@@ -62,6 +62,12 @@ from urllib3.util.ssl_ import create_urllib3_context
 
 from hub._config import Config
 from hub._forksafe import FORK_GUARD, at_fork_reinit
+from hub._proxies import (
+    apply_client_cert,
+    origin_bypasses,
+    proxy_manager_options,
+    socket_options,
+)
 from hub._redact import forget_locals, proxy_auth
 from hub._request import HTTPRequest, HTTPResponse
 from hub._types import FrozenMap
@@ -515,17 +521,35 @@ class TransportSettings:
     pool_block: bool
     verify: bool | str
     proxies: FrozenMap | None
+    # Connection options owned by hub._proxies (NO_PROXY, mutual TLS, keep-alive, proxy TLS).
+    no_proxy: str | None = None
+    client_cert: str | tuple[str, str] | None = None
+    tcp_keepalive: bool = False
+    proxies_config: FrozenMap | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> TransportSettings:
-        """Extract the transport-relevant settings from a fully merged Config."""
+        """Extract the transport-relevant settings from a fully merged Config.
+
+        Without ``Config.proxies``, the environment's proxies and ``NO_PROXY`` apply.
+        """
+        from hub._proxies import environ_no_proxy, environ_proxies
+
         proxies = config.proxies
+        no_proxy = None
+        if proxies is None:
+            proxies = environ_proxies() or None
+            no_proxy = environ_no_proxy() if proxies else None
         return cls(
             max_pool_connections=config.max_pool_connections or 10,
             pool_block=bool(config.pool_block),
             verify=True if config.verify is None else config.verify,
             proxies=proxies if isinstance(proxies, FrozenMap) or proxies is None
             else FrozenMap(proxies),
+            no_proxy=no_proxy,
+            client_cert=config.client_cert,
+            tcp_keepalive=bool(config.tcp_keepalive),
+            proxies_config=config.proxies_config,  # type: ignore[arg-type]
         )
 
 
@@ -626,6 +650,7 @@ class Transport(BaseTransport):
         self.settings = settings
         with FORK_GUARD:  # OpenSSL locks its stores while loading CA certs (GIL released)
             self._ssl_context = _ssl_context(settings.verify)
+            apply_client_cert(self._ssl_context, settings.client_cert)
         self._managers: Mapping[str, urllib3.PoolManager] = self._new_managers()
         # origin ("https://host:port") -> its pool, so a request skips PoolManager's URL parsing
         # and pool-key normalization. Published copy-on-write; only direct (non-proxy)
@@ -646,13 +671,18 @@ class Transport(BaseTransport):
         }
         if settings.verify is False:
             kwargs["assert_hostname"] = False
+        if settings.tcp_keepalive:
+            kwargs["socket_options"] = socket_options(True)
         direct = urllib3.PoolManager(**kwargs)
-        managers: dict[str, urllib3.PoolManager] = {"http": direct, "https": direct}
+        managers: dict[str, urllib3.PoolManager] = {"http": direct, "https": direct,
+                                                    "direct": direct}
         for scheme, proxy_url in (settings.proxies or {}).items():
             # user:password becomes a Proxy-Authorization value whose repr is masked
             # (hub._redact), so no local in urllib3 or here shows the password.
             proxy_url, headers = proxy_auth(proxy_url)
-            managers[scheme] = urllib3.ProxyManager(proxy_url, proxy_headers=headers, **kwargs)
+            managers[scheme] = urllib3.ProxyManager(
+                proxy_url, proxy_headers=headers, **kwargs,
+                **proxy_manager_options(proxy_url, settings.proxies_config, settings.verify))
         https_pool = _QuietHTTPSPool if settings.verify is False else _HTTPSPool
         for manager in set(managers.values()):
             manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": https_pool}
@@ -724,7 +754,9 @@ class Transport(BaseTransport):
         """Return the pool for ``origin`` (cached), or the manager when it must route."""
         manager = self._managers["https" if https else "http"]
         if self.settings.proxies:
-            return manager  # the proxy manager decides how to reach the origin
+            if not origin_bypasses(origin, self.settings.no_proxy):
+                return manager  # the proxy manager decides how to reach the origin
+            manager = self._managers["direct"]  # NO_PROXY: cached below like any direct origin
         with self._origins_lock:
             pool = self._origins.get(origin)
             if pool is None or pool.pool is None:

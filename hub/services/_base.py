@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub._client import Client
 from hub._request import Request
-from hub.errors import ParamValidationError
+from hub.errors import ConfigError, ParamValidationError
 from hub.protocols._shapes import OperationModel
 
 if TYPE_CHECKING:
+    from hub._config import Config
     from hub._services import ServiceSpec
     from hub.services._meta import ClientMeta
     from hub.services._paginator import Paginator
@@ -145,10 +146,12 @@ class ServiceClient(Client):
         Raises:
             ParamValidationError: Unknown method or invalid parameters.
             NoCredentialsError: No credentials are available to sign with.
+            ConfigError: The client is unsigned (``signature_version=hub.UNSIGNED``).
         """
         from hub.signing import UNSIGNED_PAYLOAD, presign_url
 
         op = self._operation(ClientMethod)
+        require_signing(self._client_config.config, "generate_presigned_url")
         if not isinstance(ExpiresIn, int) or isinstance(ExpiresIn, bool):
             raise ParamValidationError(op.name, [
                 f"ExpiresIn must be an int, got {type(ExpiresIn).__name__}"])
@@ -175,3 +178,10 @@ class ServiceClient(Client):
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()))
+
+
+def require_signing(config: Config, what: str) -> None:
+    """Refuse to presign with an unsigned client: the URL would grant nothing."""
+    if config.signature_version == "unsigned":
+        raise ConfigError(f"{what} needs a signing client; this one is unsigned "
+                          "(signature_version='unsigned')", field="signature_version")

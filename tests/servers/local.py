@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import random
+import select
 import socket
 import ssl
 import struct
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -55,6 +56,9 @@ class ConnectionStats:
         accepted: Connections accepted since start (or the last ``reset()``).
         open: Connections currently open.
         peak: Highest number of simultaneously open connections.
+        live_peak: Highest number of simultaneously open connections that the client had not
+            closed yet, counted at each accept (``peak`` also counts sockets the client already
+            closed but whose server thread has not seen the EOF yet).
         requests_per_connection: Connection id -> number of requests read on it.
     """
 
@@ -62,6 +66,7 @@ class ConnectionStats:
     open: int
     peak: int
     requests_per_connection: Mapping[int, int]
+    live_peak: int = 0
 
 
 # --------------------------------------------------------------------------- server
@@ -225,6 +230,7 @@ class LocalServer:
         self.faults_injected: Counter[str] = Counter()
         self._accepted = 0
         self._peak = len(self._conns)
+        self._live_peak = 0
         self._per_conn: dict[int, int] = {cid: 0 for cid in self._conns}
 
     def reset(self) -> None:
@@ -312,6 +318,7 @@ class LocalServer:
                 accepted=self._accepted,
                 open=len(self._conns),
                 peak=self._peak,
+                live_peak=self._live_peak,
                 requests_per_connection=dict(self._per_conn),
             )
 
@@ -345,6 +352,7 @@ class LocalServer:
                 self._accepted += 1
                 self._per_conn[conn.id] = 0
                 self._peak = max(self._peak, len(self._conns))
+                self._live_peak = max(self._live_peak, _live(self._conns.values()))
             thread = threading.Thread(
                 target=self._serve_conn, args=(conn,), name=f"local-conn-{conn.id}", daemon=True
             )
@@ -513,6 +521,25 @@ class LocalServer:
         else:
             sock.sendall(head + body)
         return not (close or resp.fault == "close_silently")
+
+
+def _live(conns: Iterable[_Conn]) -> int:
+    """How many of ``conns`` the peer has not closed yet. Never blocks, never reads.
+
+    Linux's ``POLLRDHUP`` says the peer closed (or shut down writing); elsewhere every open
+    connection counts.
+    """
+    closed_flag = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
+    live = 0
+    for conn in conns:
+        try:
+            poller = select.poll()
+            poller.register(conn.sock, closed_flag)
+            if not poller.poll(0):
+                live += 1
+        except (OSError, ValueError):
+            pass
+    return live
 
 
 def _rst(sock: socket.socket) -> None:

@@ -41,7 +41,7 @@ from hub._services import SigningOptions
 from hub.endpoints import s3_bucket_url
 from hub.errors import ClientError, ParamValidationError
 from hub.protocols._shapes import OperationModel
-from hub.services._base import ServiceClient
+from hub.services._base import ServiceClient, require_signing
 from hub.services._s3_names import bucket_name, check_bucket_name
 
 if TYPE_CHECKING:
@@ -269,6 +269,7 @@ class ClientMixin(ServiceClient):
             info.endpoint, Bucket,
             addressing_style=client_config.config.s3_addressing_style or "auto",
             custom_endpoint=info.custom_endpoint)
+        require_signing(client_config.config, "generate_presigned_post")
         credentials = client_config.credentials.get()
         try:
             _sign_post(fields, conditions, credentials, info, ExpiresIn)
