@@ -92,10 +92,14 @@ def sign_v4(request: Request) -> None:
     for name in _AUTH_HEADERS:
         http.headers.pop(name, None)
     options = client_config.spec.signing  # the service's SigningOptions (its customizations)
-    payload_hash = None
+    # A handler that framed the body (aws-chunked trailer) or already hashed a file body in
+    # its own pass (hub._checksum_handlers) says what to sign with.
+    payload_hash = request.context.get("sigv4.payload_hash")
     body = http.body
     streaming = body is not None and not isinstance(body, (bytes, bytearray, memoryview))
-    if streaming and options.unsigned_streams_over_tls and http.url.startswith("https:"):
+    if payload_hash is not None:
+        pass
+    elif streaming and options.unsigned_streams_over_tls and http.url.startswith("https:"):
         # Over TLS the transport already protects the payload; hashing a stream would mean
         # reading it twice, so such streams are sent UNSIGNED-PAYLOAD as botocore does (S3).
         payload_hash = _UNSIGNED_PAYLOAD

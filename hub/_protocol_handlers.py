@@ -6,7 +6,8 @@ the handlers here are the same for all of them, for operations described by an
 
 - validate: ``protocol.validate_params`` (skipped when ``Config.parameter_validation`` is False);
 - build (pushed to the front): ``protocol.build``: ``protocol.serialize`` into
-  ``request.http_request`` (plus flexible checksums and the operation's host prefix);
+  ``request.http_request`` (plus the operation's host prefix); flexible checksums are
+  :mod:`hub._checksum_handlers`' (added here too);
 - unmarshal: ``protocol.unmarshal``: ``protocol.parse`` (a ``StreamingBody`` attached for
   streamed outputs);
 - unmarshal_error: ``protocol.unmarshal_error``: ``protocol.parse_error``, then the error
@@ -104,31 +105,9 @@ def build(request: Request) -> None:
     # endpoint (a local test server, a proxy) is taken as the caller wrote it.
     http.url = (serialized.url if info.custom_endpoint
                 else apply_host_prefix(serialized.url, serialized.host_prefix))
-    headers = serialized.headers
-    algorithm_member = op.request_algorithm_member
-    algorithm = params.get(algorithm_member) if algorithm_member else None
-    if algorithm is not None and isinstance(serialized.body, bytes):
-        _add_checksum(headers, str(algorithm), serialized.body)
-    http.headers.update(headers)
+    http.headers.update(serialized.headers)  # checksums: hub._checksum_handlers
     http.body = serialized.body if serialized.body != b"" or op.http_method in (
         "PUT", "POST") else None
-
-
-def _add_checksum(headers: dict[str, str], algorithm: str, body: bytes) -> None:
-    import base64
-    import hashlib
-    import zlib
-
-    name = algorithm.upper()
-    if any(k.lower().startswith("x-amz-checksum-") for k in headers):
-        return
-    if name == "CRC32":
-        digest = (zlib.crc32(body) & 0xFFFFFFFF).to_bytes(4, "big")
-    elif name in ("SHA1", "SHA256"):
-        digest = hashlib.new(name.lower(), body).digest()
-    else:
-        return  # CRC32C/CRC64NVME need native code; the header then only names the algorithm
-    headers[f"x-amz-checksum-{name.lower()}"] = base64.b64encode(digest).decode("ascii")
 
 
 def unmarshal(request: Request) -> None:
@@ -204,7 +183,9 @@ def protocol_handlers(handlers: Handlers) -> Handlers:
     produce the wire request, the parsed result and the parsed error, and the session's own
     handlers in those phases then see (and may refine) that outcome.
     """
-    return handlers.with_phase(
+    from hub._checksum_handlers import checksum_handlers
+
+    return checksum_handlers(handlers.with_phase(
         "validate",
         handlers.validate.push_back(NamedHandler("protocol.validate_params", validate_params)),
     ).with_phase(
@@ -215,4 +196,4 @@ def protocol_handlers(handlers: Handlers) -> Handlers:
         "unmarshal_error",
         handlers.unmarshal_error.push_front(
             NamedHandler("protocol.unmarshal_error", unmarshal_error)),
-    )
+    ))

@@ -23,6 +23,7 @@
     ├── ResponseParseError          the response body is not what the protocol promised
     │   └── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
     ├── ResponseTooLargeError       a buffered body exceeded Config.max_response_bytes
+    ├── FlexibleChecksumError       a body's checksum did not match (or cannot be computed)
     ├── CallTimeoutError            the call outlived Config.call_timeout (also a TimeoutError)
     ├── PaginationError             a paginator got the same continuation token twice
     ├── WaiterError                 a waiter reached a failure state or ran out of attempts
@@ -60,6 +61,7 @@ __all__ = [
     "CredentialRefreshError",
     "CredentialsError",
     "EndpointConnectionError",
+    "FlexibleChecksumError",
     "HTTPClientError",
     "HandlerError",
     "HubError",
@@ -323,6 +325,29 @@ class ResponseTooLargeError(HubError):
         self.field = "max_response_bytes"
         self.limit = limit
         self.endpoint = endpoint
+
+
+class FlexibleChecksumError(HubError):
+    """A body's checksum did not match, or the requested algorithm cannot be used.
+
+    Raised when a response body does not match the ``x-amz-checksum-*`` value the service sent
+    (the data was damaged in transit; it is not retried, the same bytes may come again), and
+    when a request names an algorithm hub does not know.
+
+    Attributes:
+        algorithm: The algorithm (``"CRC32"``), upper case.
+        expected: The base64 value the service sent (None for an unknown algorithm).
+        computed: The base64 value computed over the bytes received (None when not computed).
+        operation: The operation, when known.
+    """
+
+    def __init__(self, message: str, *, algorithm: str, expected: str | None = None,
+                 computed: str | None = None, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.algorithm = algorithm
+        self.expected = expected
+        self.computed = computed
+        self.operation = operation
 
 
 class CallTimeoutError(HubError, TimeoutError):

@@ -196,6 +196,8 @@ class OperationModel:
         checksum_required: The body must carry a checksum (``Content-MD5``), e.g. DeleteObjects.
         request_algorithm_member: Input member that picks a flexible-checksum algorithm.
         validation_mode_member: Input member that asks for response checksum validation.
+        response_algorithms: The checksum algorithms the response may carry (``httpChecksum``
+            ``responseAlgorithms``); empty when the model does not list them.
         path_parts: The URI path, parsed: ``(literal, label, greedy)`` triples; ``label`` is
             None for a trailing literal. Precomputed so no template parsing happens per call.
         static_query: The query string fixed by the template (``list-type=2``, ``delete``).
@@ -224,6 +226,7 @@ class OperationModel:
     checksum_required: bool = False
     request_algorithm_member: str | None = None
     validation_mode_member: str | None = None
+    response_algorithms: tuple[str, ...] = ()
     path_parts: tuple[tuple[str, str | None, bool], ...] = ()
     static_query: str = ""
     input_payload: Member | None = None
@@ -570,6 +573,8 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
                                             checksum.get("requestAlgorithmMember")),
         validation_mode_member=raw_op.get("requestValidationModeMember",
                                           checksum.get("requestValidationModeMember")),
+        response_algorithms=tuple(raw_op.get("responseAlgorithms",
+                                             checksum.get("responseAlgorithms", ()))),
         path_parts=path_parts,
         static_query=static_query,
         input_payload=in_payload,

@@ -8,8 +8,6 @@ adds the XML body. Pure functions of plain data, wrapped by the stateless
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -107,18 +105,10 @@ def serialize(
     elif body_params and op.input_root is not None:
         body = write_document(op.input_root, body_params)
 
-    if op.checksum_required and isinstance(body, bytes) and not _has_checksum(headers):
-        # S3 refuses DeleteObjects (and other checksum-required calls) without one; boto3
-        # historically sent Content-MD5, which every S3-compatible server accepts.
-        digest = hashlib.md5(body, usedforsecurity=False).digest()
-        headers["Content-MD5"] = base64.b64encode(digest).decode("ascii")
+    # Checksum-required calls (DeleteObjects) get their checksum from hub._checksum_handlers
+    # (CRC32 by default, as botocore 1.36+; no Content-MD5), not from the serializer.
     return SerializedRequest(op.http_method, url, headers, body,
                              expand_host_prefix(op, params))
-
-
-def _has_checksum(headers: Mapping[str, str]) -> bool:
-    return any(k.lower() == "content-md5" or k.lower().startswith("x-amz-checksum-")
-               for k in headers)
 
 
 def parse(

@@ -67,7 +67,7 @@ def operation_entry(op: dict[str, Any]) -> dict[str, Any]:
     checksum = op.get("httpChecksum", {})
     if op.get("httpChecksumRequired") or checksum.get("requestChecksumRequired"):
         entry["checksumRequired"] = True
-    for key in ("requestAlgorithmMember", "requestValidationModeMember"):
+    for key in ("requestAlgorithmMember", "requestValidationModeMember", "responseAlgorithms"):
         if key in checksum:
             entry[key] = checksum[key]
     if "endpoint" in op:

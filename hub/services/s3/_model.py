@@ -62,7 +62,7 @@ OPERATIONS: dict[str, str] = {
     "GetBucketTagging": '{"http":["GET","/{Bucket}?tagging"],"input":"GetBucketTaggingRequest","output":"GetBucketTaggingOutput"}',
     "GetBucketVersioning": '{"http":["GET","/{Bucket}?versioning"],"input":"GetBucketVersioningRequest","output":"GetBucketVersioningOutput"}',
     "GetBucketWebsite": '{"http":["GET","/{Bucket}?website"],"input":"GetBucketWebsiteRequest","output":"GetBucketWebsiteOutput"}',
-    "GetObject": '{"http":["GET","/{Bucket}/{Key+}"],"input":"GetObjectRequest","output":"GetObjectOutput","errors":["NoSuchKey","InvalidObjectState"],"requestValidationModeMember":"ChecksumMode"}',
+    "GetObject": '{"http":["GET","/{Bucket}/{Key+}"],"input":"GetObjectRequest","output":"GetObjectOutput","errors":["NoSuchKey","InvalidObjectState"],"requestValidationModeMember":"ChecksumMode","responseAlgorithms":["CRC64NVME","CRC32","CRC32C","SHA256","SHA1","SHA512","MD5","XXHASH64","XXHASH3","XXHASH128"]}',
     "GetObjectAcl": '{"http":["GET","/{Bucket}/{Key+}?acl"],"input":"GetObjectAclRequest","output":"GetObjectAclOutput","errors":["NoSuchKey"]}',
     "GetObjectAttributes": '{"http":["GET","/{Bucket}/{Key+}?attributes"],"input":"GetObjectAttributesRequest","output":"GetObjectAttributesOutput","errors":["NoSuchKey"]}',
     "GetObjectLegalHold": '{"http":["GET","/{Bucket}/{Key+}?legal-hold"],"input":"GetObjectLegalHoldRequest","output":"GetObjectLegalHoldOutput"}',

@@ -1,0 +1,335 @@
+"""Flexible-checksum handlers, driven by each operation's ``httpChecksum`` model trait.
+
+They apply to every operation whose model has the trait (S3's PutObject, UploadPart,
+DeleteObjects, PutBucketCors, GetObject, ...), never to a hand-kept list, and are added with
+the protocol handlers (:func:`checksum_handlers`):
+
+- ``checksum.response_mode`` (build, first): with ``response_checksum_validation`` =
+  ``when_supported`` (the default), an operation with a ``requestValidationModeMember``
+  (GetObject's ``ChecksumMode``) gets ``ENABLED`` unless the caller set it, as botocore does.
+- ``checksum.request`` (build, last: after the body is final): picks the algorithm (the
+  caller's ``ChecksumAlgorithm``; else CRC32 when the model requires a checksum or when
+  ``request_checksum_calculation`` is ``when_supported`` and the operation takes one) and puts
+  the value in a header (bytes; seekable files over http) or in an ``aws-chunked`` trailer
+  (files over https, and unseekable streams on either scheme), computed while the body is
+  sent. A caller's own ``x-amz-checksum-*`` value (``ChecksumCRC32=...``) is sent as given.
+- ``checksum.validate`` (unmarshal, first): when the response carries ``x-amz-checksum-*`` and
+  the request asked for validation, check the body: a buffered body before the result is
+  returned, a streamed one as it is read (see :class:`ValidatingBody`). Composite multipart
+  values (``...-3``) are skipped, as in botocore; ``checksum.metadata`` then records the
+  algorithm in ``ResponseMetadata["ChecksumAlgorithm"]`` (``"crc32"``), as botocore does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from hub._handlers import Handlers, NamedHandler
+from hub._request import Request
+from hub.checksums import (
+    ALGORITHMS,
+    DEFAULT_ALGORITHM,
+    AwsChunkedReader,
+    Checksum,
+    header_name,
+    implementation,
+    new_checksum,
+)
+from hub.errors import FlexibleChecksumError
+from hub.protocols._shapes import OperationModel
+
+__all__ = ["PAYLOAD_HASH_KEY", "ValidatingBody", "checksum_handlers"]
+
+#: ``request.context`` key: the payload hash ``core.sigv4`` must sign with (set here for
+#: aws-chunked bodies, and for file bodies whose SHA-256 was computed in the checksum's pass).
+PAYLOAD_HASH_KEY = "sigv4.payload_hash"
+STREAMING_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+_CHECKSUM_PREFIX = "x-amz-checksum-"
+_BLOCK = 1024 * 1024
+_FAST = ("zlib", "hashlib", "crc32c", "awscrt")
+_RESPONSE_ALGORITHM = "checksum.response_algorithm"
+
+
+def _mode(request: Request, field: str) -> str:
+    value = getattr(request.client_config.config, field, None)
+    return value if isinstance(value, str) else "when_supported"
+
+
+# --------------------------------------------------------------------------- request side
+
+def response_mode(request: Request) -> None:
+    """Ask for response checksums (``ChecksumMode=ENABLED``) when validation is supported."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        return
+    member = op.validation_mode_member
+    if (member is None or member in request.params
+            or _mode(request, "response_checksum_validation") != "when_supported"):
+        return
+    request.params = {**request.params, member: "ENABLED"}
+
+
+def _algorithm_header(op: OperationModel, member: str | None) -> str | None:
+    if member is None or op.input is None:
+        return None
+    ref = op.input.members.get(member)
+    if ref is None or ref.location != "header":
+        return None
+    return ref.wire_name
+
+
+def _choose(request: Request, op: OperationModel) -> str | None:
+    member = op.request_algorithm_member
+    chosen = request.params.get(member) if member else None
+    if chosen is not None:
+        name = str(chosen).upper()
+        if name not in ALGORITHMS:
+            raise FlexibleChecksumError(
+                f"{op.name}: unsupported checksum algorithm {str(chosen)[:20]!r} in {member}; "
+                f"use one of {', '.join(ALGORITHMS)}", algorithm=name[:20], operation=op.name)
+        return name
+    if op.checksum_required or (
+            member is not None
+            and _mode(request, "request_checksum_calculation") == "when_supported"):
+        # The algorithm member's header says which checksum follows (boto3 sends it too).
+        header = _algorithm_header(op, member)
+        if header is not None:
+            request.http_request.headers[header] = DEFAULT_ALGORITHM
+        return DEFAULT_ALGORITHM
+    return None
+
+
+def _seekable_start(body: Any) -> int | None:
+    seek = getattr(body, "seek", None)
+    tell = getattr(body, "tell", None)
+    if not (callable(seek) and callable(tell) and hasattr(body, "read")):
+        return None
+    seekable = getattr(body, "seekable", None)
+    try:
+        if callable(seekable) and not seekable():
+            return None
+        return int(tell())
+    except (OSError, ValueError):
+        return None
+
+
+def request_checksum(request: Request) -> None:
+    """Add the request checksum (header or aws-chunked trailer) the operation's model asks for."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        return
+    if op.request_algorithm_member is None and not op.checksum_required:
+        return
+    http = request.http_request
+    headers = http.headers
+    if any(k.lower().startswith(_CHECKSUM_PREFIX) for k in headers):
+        return  # the caller's own value (ChecksumCRC32=..., ChecksumSHA256=...) goes as given
+    algorithm = _choose(request, op)
+    if algorithm is None:
+        return
+    body = http.body
+    if body is None or isinstance(body, (bytes, bytearray, memoryview)):
+        running = new_checksum(algorithm)
+        running.update(body or b"")
+        headers[header_name(algorithm)] = running.b64digest()
+        return
+    start = _seekable_start(body)
+    if start is not None and not http.url.startswith("https:"):
+        _header_from_file(request, body, start, algorithm)
+    else:
+        _trailer(request, body, start, algorithm)
+
+
+def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -> None:
+    # Over http the signer hashes a file body anyway (SHA-256): one pass computes both, and
+    # the signer takes the hash from the context instead of reading the file again.
+    running = new_checksum(algorithm)
+    sha = hashlib.sha256()
+    while True:
+        block = body.read(_BLOCK)
+        if not block:
+            break
+        running.update(block)
+        sha.update(block)
+    body.seek(start)
+    request.http_request.headers[header_name(algorithm)] = running.b64digest()
+    request.context[PAYLOAD_HASH_KEY] = sha.hexdigest()
+
+
+def _trailer(request: Request, body: Any, start: int | None, algorithm: str) -> None:
+    http = request.http_request
+    headers = http.headers
+    length: int | None = None
+    for key in list(headers):
+        if key.lower() == "content-length":
+            value = headers.pop(key)
+            length = int(value) if value.isdigit() else None
+    # A file's framed length is known (fixed-size chunks): it goes as Content-Length. A
+    # stream's chunks come as they come: chunked transfer, with the decoded length only when
+    # the caller gave one (ContentLength), as botocore.
+    reader = AwsChunkedReader(body, algorithm,
+                              decoded_length=length if start is not None else None)
+    encoding = next((k for k in headers if k.lower() == "content-encoding"), None)
+    if encoding is not None:
+        headers[encoding] = f"{headers[encoding]},aws-chunked"
+    else:
+        headers["Content-Encoding"] = "aws-chunked"
+    headers["X-Amz-Trailer"] = reader.trailer_name
+    if length is not None:
+        headers["X-Amz-Decoded-Content-Length"] = str(length)
+    if reader.encoded_length is not None:
+        headers["Content-Length"] = str(reader.encoded_length)
+    headers["X-Amz-Content-SHA256"] = STREAMING_TRAILER
+    http.body = reader if start is not None else iter(reader)
+    if start is not None:
+        request.body_position = 0  # AwsChunkedReader.seek(0) rewinds the file and checksum
+    request.context[PAYLOAD_HASH_KEY] = STREAMING_TRAILER
+
+
+# --------------------------------------------------------------------------- response side
+
+class ValidatingBody:
+    """A transport body (:class:`hub._request.RawBody`) that checks a checksum as it is read.
+
+    The check runs on the read that reaches the end of the body (``Content-Length`` bytes, or
+    the end of a chunked body). On a mismatch that read raises
+    :class:`~hub.errors.FlexibleChecksumError` *instead of* returning its bytes. So a caller
+    that reads the whole body at once (``read()``) never sees damaged data; a caller that
+    reads in chunks has already been given every chunk before the last one (and, for a
+    body without ``Content-Length``, every byte: its end is known only from an empty read).
+
+    Args:
+        raw: The transport's unread body.
+        checksum: A fresh running checksum of the response's algorithm.
+        expected: The base64 value the service sent.
+        operation: The operation name (for the error).
+    """
+
+    __slots__ = ("_checked", "_checksum", "_expected", "_operation", "_raw")
+
+    def __init__(self, raw: Any, checksum: Checksum, expected: str, operation: str) -> None:
+        self._raw = raw
+        self._checksum = checksum
+        self._expected = expected
+        self._operation = operation
+        self._checked = False
+
+    @property
+    def done(self) -> bool:
+        """True once the body was read to its end, released or discarded."""
+        return bool(self._raw.done)
+
+    def _check(self) -> None:
+        if self._checked:
+            return
+        self._checked = True
+        _compare(self._checksum, self._expected, self._operation)
+
+    def read(self, amt: int | None = None) -> bytes:
+        """Read up to ``amt`` bytes; the read reaching the end raises on a mismatch."""
+        data: bytes = self._raw.read(amt)
+        self._checksum.update(data)
+        if self._raw.done:
+            self._check()
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into ``buffer``; the read reaching the end raises on a mismatch."""
+        data = self.read(len(memoryview(buffer).cast("B")))
+        n = len(data)
+        memoryview(buffer).cast("B")[:n] = data
+        return n
+
+    def read_all(self) -> bytes:
+        """Read the whole rest of the body, then check it."""
+        data: bytes = self._raw.read_all()
+        self._checksum.update(data)
+        self._check()
+        return data
+
+    def release(self) -> None:
+        """Give the connection back if the body was read to its end, else discard it."""
+        self._raw.release()
+
+    def discard(self) -> None:
+        """Close the connection (the body was not read to its end)."""
+        self._raw.discard()
+
+
+def _compare(checksum: Checksum, expected: str, operation: str) -> None:
+    computed = checksum.b64digest()
+    if computed != expected:
+        raise FlexibleChecksumError(
+            f"{operation}: the response body's {checksum.algorithm} checksum {computed} does not "
+            f"match the x-amz-checksum-{checksum.algorithm.lower()} value {expected[:64]} the "
+            "service sent (the data was damaged in transit)",
+            algorithm=checksum.algorithm, expected=expected[:64], computed=computed,
+            operation=operation)
+
+
+def _response_algorithms(op: OperationModel) -> tuple[str, ...]:
+    listed = getattr(op, "response_algorithms", None) or ALGORITHMS
+    upper = {a.upper() for a in listed}
+    return tuple(a for a in ALGORITHMS if a in upper)
+
+
+def validate_response(request: Request) -> None:
+    """Check the response body against its ``x-amz-checksum-*`` header, when asked for."""
+    op = request.operation
+    if type(op) is not OperationModel:
+        return
+    member = op.validation_mode_member
+    if member is None or member not in request.params:
+        return
+    response = request.http_response
+    if response is None:
+        return
+    sent = {k.lower(): v for k, v in response.headers.items()
+            if k.lower().startswith(_CHECKSUM_PREFIX)}
+    if not sent:
+        return
+    for algorithm in _response_algorithms(op):
+        expected = sent.get(header_name(algorithm))
+        if not expected or "-" in expected:
+            continue  # absent, or a composite multipart value (base64 never has "-")
+        if implementation(algorithm) not in _FAST:
+            continue  # no native CRC32C/CRC64NVME installed: skipped, as botocore without CRT
+        checksum = new_checksum(algorithm)
+        if response.raw is not None:
+            response.raw = ValidatingBody(response.raw, checksum, expected, op.name)
+        else:
+            checksum.update(response.body)
+            _compare(checksum, expected, op.name)
+        request.context[_RESPONSE_ALGORITHM] = algorithm.lower()
+        return
+
+
+def response_metadata(request: Request) -> None:
+    """Say which algorithm checked the body: ``ResponseMetadata["ChecksumAlgorithm"]`` (as
+    botocore, lower case), on the parsed result."""
+    algorithm = request.context.get(_RESPONSE_ALGORITHM)
+    data = request.data
+    if algorithm is not None and isinstance(data, dict):
+        meta = data.get("ResponseMetadata")
+        if isinstance(meta, dict):
+            meta["ChecksumAlgorithm"] = algorithm
+
+
+# --------------------------------------------------------------------------- wiring
+
+def checksum_handlers(handlers: Handlers) -> Handlers:
+    """Return ``handlers`` plus the checksum handlers (after the protocol's were added).
+
+    ``checksum.response_mode`` goes first in build (before ``protocol.build`` serializes the
+    parameters), ``checksum.request`` last in build (the body is final), and
+    ``checksum.validate`` first in unmarshal (before the body is parsed or handed over), and
+    ``checksum.metadata`` right after ``protocol.unmarshal``.
+    """
+    return (
+        handlers.push_front("build", NamedHandler("checksum.response_mode", response_mode))
+        .push_back("build", NamedHandler("checksum.request", request_checksum))
+        .push_front("unmarshal", NamedHandler("checksum.validate", validate_response))
+        .insert_after("unmarshal", "protocol.unmarshal",
+                      NamedHandler("checksum.metadata", response_metadata))
+    )

@@ -1,0 +1,462 @@
+"""Flexible checksums: the algorithms, streaming checksum readers and the aws-chunked encoder.
+
+The algorithms are the five S3 accepts (``x-amz-checksum-<name>`` headers and trailers, values
+in base64 of the big-endian digest):
+
+=============  ==========================================================================
+``CRC32``      the default; :func:`zlib.crc32` (C, always available).
+``CRC32C``     the ``crc32c`` package when installed (``pip install 'hub[crc32c]'``,
+               hardware-accelerated), else ``awscrt`` when installed, else hub's pure-Python
+               table implementation (correct, but slow: a few MB/s; see docs/checksums.md).
+``CRC64NVME``  ``awscrt`` when installed (``pip install 'hub[crt]'``), else hub's pure-Python
+               table implementation (slow, as CRC32C's).
+``SHA1``       :mod:`hashlib`.
+``SHA256``     :mod:`hashlib`.
+=============  ==========================================================================
+
+Every checksum object has ``update(data)``, ``digest()`` (bytes) and ``b64digest()`` (the wire
+form) and keeps O(1) state, so checksumming a stream never holds more than one chunk.
+
+:class:`AwsChunkedReader` frames a body as ``aws-chunked`` with the checksum in a trailer, which
+is how a stream of unknown length (a generator, a pipe) is uploaded with a checksum computed in
+the same single pass that sends it. :func:`decode_aws_chunked` is the inverse (for servers and
+tests).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from hub.errors import FlexibleChecksumError, MissingDependencyError
+
+__all__ = [
+    "ALGORITHMS",
+    "AwsChunkedReader",
+    "Checksum",
+    "ChecksumReader",
+    "DEFAULT_ALGORITHM",
+    "checksum",
+    "crc32c",
+    "crc64nvme",
+    "decode_aws_chunked",
+    "header_name",
+    "implementation",
+    "is_supported",
+    "new_checksum",
+]
+
+#: The algorithms hub computes, in the order a response's checksum is preferred (botocore's).
+ALGORITHMS: tuple[str, ...] = ("CRC64NVME", "CRC32C", "CRC32", "SHA1", "SHA256")
+#: The algorithm used when the caller names none (boto3 1.36+).
+DEFAULT_ALGORITHM = "CRC32"
+
+
+def header_name(algorithm: str) -> str:
+    """The header (and trailer) that carries ``algorithm``'s value: ``x-amz-checksum-crc32``."""
+    return f"x-amz-checksum-{algorithm.lower()}"
+
+
+# --------------------------------------------------------------------------- pure-Python CRCs
+
+def _reflected_table(poly: int) -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC32C_TABLE: tuple[int, ...] | None = None
+_CRC64NVME_TABLE: tuple[int, ...] | None = None
+_MASK32 = 0xFFFFFFFF
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _py_crc32c(data: bytes | bytearray | memoryview, value: int = 0) -> int:
+    """CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table driven, pure Python."""
+    global _CRC32C_TABLE
+    table = _CRC32C_TABLE
+    if table is None:
+        table = _CRC32C_TABLE = _reflected_table(0x82F63B78)
+    crc = value ^ _MASK32
+    for byte in bytes(data):
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ _MASK32
+
+
+def _py_crc64nvme(data: bytes | bytearray | memoryview, value: int = 0) -> int:
+    """CRC-64/NVME (reflected polynomial 0x9A6C9329AC4BC9B5), table driven, pure Python."""
+    global _CRC64NVME_TABLE
+    table = _CRC64NVME_TABLE
+    if table is None:
+        table = _CRC64NVME_TABLE = _reflected_table(0x9A6C9329AC4BC9B5)
+    crc = value ^ _MASK64
+    for byte in bytes(data):
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ _MASK64
+
+
+# --------------------------------------------------------------------------- native choices
+
+_CrcFn = Callable[[Any, int], int]
+_native: dict[str, tuple[_CrcFn, str] | None] = {}
+
+
+def _find_native(algorithm: str) -> tuple[_CrcFn, str] | None:
+    if algorithm in _native:
+        return _native[algorithm]
+    found: tuple[_CrcFn, str] | None = None
+    if algorithm == "CRC32C":
+        try:
+            import crc32c as _crc32c_pkg  # type: ignore[import-not-found,unused-ignore]
+
+            found = (lambda data, value: int(_crc32c_pkg.crc32c(data, value)), "crc32c")
+        except ImportError:
+            pass
+    if found is None:
+        try:
+            from awscrt import checksums as _crt  # type: ignore[import-not-found,unused-ignore]
+
+            fn = _crt.crc32c if algorithm == "CRC32C" else getattr(_crt, "crc64nvme", None)
+            if fn is not None:
+                found = (lambda data, value: int(fn(data, value)), "awscrt")
+        except ImportError:
+            pass
+    _native[algorithm] = found
+    return found
+
+
+def implementation(algorithm: str) -> str:
+    """Which code computes ``algorithm``: ``"zlib"``, ``"hashlib"``, ``"crc32c"``, ``"awscrt"``
+    or ``"python"`` (hub's pure-Python fallback, slow).
+
+    Raises:
+        FlexibleChecksumError: ``algorithm`` is not one of :data:`ALGORITHMS`.
+    """
+    name = _canonical(algorithm)
+    if name == "CRC32":
+        return "zlib"
+    if name in ("SHA1", "SHA256"):
+        return "hashlib"
+    native = _find_native(name)
+    return native[1] if native is not None else "python"
+
+
+def crc32c(data: bytes | bytearray | memoryview, value: int = 0) -> int:
+    """CRC-32C of ``data``, continuing from ``value`` (a previous result), as an int."""
+    native = _find_native("CRC32C")
+    return native[0](data, value) if native is not None else _py_crc32c(data, value)
+
+
+def crc64nvme(data: bytes | bytearray | memoryview, value: int = 0) -> int:
+    """CRC-64/NVME of ``data``, continuing from ``value`` (a previous result), as an int."""
+    native = _find_native("CRC64NVME")
+    return native[0](data, value) if native is not None else _py_crc64nvme(data, value)
+
+
+# --------------------------------------------------------------------------- checksum objects
+
+class Checksum(Protocol):
+    """A running checksum (the interface of every object :func:`new_checksum` returns)."""
+
+    algorithm: str
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        """Add ``data``."""
+
+    def digest(self) -> bytes:
+        """The checksum of everything added so far (big-endian bytes)."""
+
+    def b64digest(self) -> str:
+        """:meth:`digest` in base64, the form sent in headers and trailers."""
+
+
+class _Crc:
+    __slots__ = ("_fn", "_size", "_value", "algorithm")
+
+    def __init__(self, algorithm: str, fn: _CrcFn, size: int) -> None:
+        self.algorithm = algorithm
+        self._fn = fn
+        self._size = size
+        self._value = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        if data:
+            self._value = self._fn(data, self._value)
+
+    def digest(self) -> bytes:
+        return self._value.to_bytes(self._size, "big")
+
+    def b64digest(self) -> str:
+        return base64.b64encode(self.digest()).decode("ascii")
+
+
+class _Hash:
+    __slots__ = ("_hash", "algorithm")
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self._hash = hashlib.new(algorithm.lower())
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self._hash.update(data)
+
+    def digest(self) -> bytes:
+        return self._hash.digest()
+
+    def b64digest(self) -> str:
+        return base64.b64encode(self._hash.digest()).decode("ascii")
+
+
+def _zlib_crc32(data: Any, value: int) -> int:
+    return zlib.crc32(data, value)
+
+
+def _canonical(algorithm: str) -> str:
+    name = str(algorithm).upper()
+    if name not in ALGORITHMS:
+        raise FlexibleChecksumError(
+            f"unsupported checksum algorithm {str(algorithm)[:20]!r}; use one of "
+            f"{', '.join(ALGORITHMS)}", algorithm=name[:20])
+    return name
+
+
+def is_supported(algorithm: str) -> bool:
+    """True when ``algorithm`` (any case) is one of :data:`ALGORITHMS`."""
+    return str(algorithm).upper() in ALGORITHMS
+
+
+def new_checksum(algorithm: str, *, require_native: bool = False) -> Checksum:
+    """A new running checksum for ``algorithm`` (``"CRC32"``, ``"crc32c"``, ...; any case).
+
+    Args:
+        algorithm: One of :data:`ALGORITHMS`.
+        require_native: Refuse the pure-Python fallback of CRC32C/CRC64NVME (raise instead).
+
+    Raises:
+        FlexibleChecksumError: Unknown algorithm.
+        MissingDependencyError: ``require_native`` and no native implementation is installed
+            (names the extra: ``hub[crc32c]`` or ``hub[crt]``).
+    """
+    name = _canonical(algorithm)
+    if name == "CRC32":
+        return _Crc(name, _zlib_crc32, 4)
+    if name in ("SHA1", "SHA256"):
+        return _Hash(name)
+    native = _find_native(name)
+    if native is None and require_native:
+        package, extra = ("crc32c", "crc32c") if name == "CRC32C" else ("awscrt", "crt")
+        raise MissingDependencyError(f"a native {name} checksum", package, extra)
+    if name == "CRC32C":
+        return _Crc(name, native[0] if native else _py_crc32c, 4)
+    return _Crc(name, native[0] if native else _py_crc64nvme, 8)
+
+
+def checksum(algorithm: str, data: bytes | bytearray | memoryview) -> str:
+    """The base64 checksum of ``data`` (the value of an ``x-amz-checksum-*`` header)."""
+    running = new_checksum(algorithm)
+    running.update(data)
+    return running.b64digest()
+
+
+# --------------------------------------------------------------------------- readers
+
+class ChecksumReader:
+    """A file-like reader that checksums what is read through it (one pass, O(1) memory).
+
+    Args:
+        raw: Anything with ``read(size)``.
+        algorithm: One of :data:`ALGORITHMS`.
+
+    Attributes:
+        checksum: The running :class:`Checksum` over the bytes read so far.
+        bytes_read: How many bytes were read.
+    """
+
+    def __init__(self, raw: Any, algorithm: str) -> None:
+        self._raw = raw
+        self.checksum = new_checksum(algorithm)
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all the rest when negative) and add them."""
+        data = self._raw.read(size)
+        if data:
+            self.checksum.update(data)
+            self.bytes_read += len(data)
+        return bytes(data)
+
+
+def _hex_len(n: int) -> int:
+    return len(f"{n:x}")
+
+
+class AwsChunkedReader:
+    """A body framed as ``aws-chunked`` with the checksum in a trailer, produced as it is read.
+
+    The wire form is ``<hex size>\\r\\n<data>\\r\\n`` per chunk, then ``0\\r\\n``, the trailer
+    ``x-amz-checksum-<alg>:<base64>\\r\\n`` and a final ``\\r\\n`` (what S3 decodes for
+    ``Content-Encoding: aws-chunked`` with ``x-amz-content-sha256:
+    STREAMING-UNSIGNED-PAYLOAD-TRAILER``). The source is read once; memory stays at one chunk.
+
+    Args:
+        source: A file-like object (``read(size)``) or an iterable of bytes-like chunks.
+        algorithm: The trailer's algorithm (one of :data:`ALGORITHMS`).
+        chunk_size: Decoded bytes per chunk for file-like sources (an iterable's own chunks
+            are kept as they come, empty ones skipped).
+        decoded_length: The source's length when known (then :attr:`encoded_length` is too).
+
+    Attributes:
+        checksum: The running checksum (complete once the reader is exhausted).
+        decoded_length: As given (None when unknown).
+    """
+
+    def __init__(self, source: Any, algorithm: str, *, chunk_size: int = 64 * 1024,
+                 decoded_length: int | None = None) -> None:
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        self._algorithm = _canonical(algorithm)
+        self._source = source
+        self._chunk_size = chunk_size
+        self._start: int | None = None
+        if hasattr(source, "read") and hasattr(source, "seek") and hasattr(source, "tell"):
+            try:
+                self._start = source.tell()
+            except (OSError, ValueError):
+                self._start = None
+        self.decoded_length = decoded_length
+        self._reset()
+
+    def _reset(self) -> None:
+        self.checksum = new_checksum(self._algorithm)
+        self._pending = memoryview(b"")
+        self._done = False
+        self._chunks: Iterator[Any] | None = None
+        if not hasattr(self._source, "read"):
+            self._chunks = iter(self._source)
+
+    @property
+    def trailer_name(self) -> str:
+        """The trailer's header name (the value of ``x-amz-trailer``)."""
+        return header_name(self._algorithm)
+
+    @property
+    def encoded_length(self) -> int | None:
+        """The framed length when :attr:`decoded_length` is known (else None)."""
+        n = self.decoded_length
+        if n is None or self._chunks is not None:
+            return None
+        size = self._chunk_size
+        full, rest = divmod(n, size)
+        length = full * (_hex_len(size) + 4 + size)
+        if rest:
+            length += _hex_len(rest) + 4 + rest
+        digest_len = len(base64.b64encode(bytes(8 if self._algorithm == "CRC64NVME" else
+                                                {"CRC32": 4, "CRC32C": 4, "SHA1": 20,
+                                                 "SHA256": 32}[self._algorithm])))
+        return length + 3 + len(self.trailer_name) + 1 + digest_len + 2 + 2
+
+    def _next_raw(self) -> bytes | None:
+        if self._chunks is not None:
+            for chunk in self._chunks:
+                if chunk:
+                    return bytes(chunk)
+            return None
+        data = self._source.read(self._chunk_size)
+        return bytes(data) if data else None
+
+    def _frame(self) -> bytes:
+        raw = self._next_raw()
+        if raw is None:
+            self._done = True
+            return (b"0\r\n" + self.trailer_name.encode("ascii") + b":"
+                    + self.checksum.b64digest().encode("ascii") + b"\r\n\r\n")
+        self.checksum.update(raw)
+        return b"%x\r\n" % len(raw) + raw + b"\r\n"
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` framed bytes (all the rest when negative); ``b""`` at the end."""
+        if size is None or size < 0:
+            parts = [bytes(self._pending)]
+            self._pending = memoryview(b"")
+            while not self._done:
+                parts.append(self._frame())
+            return b"".join(parts)
+        while not self._pending and not self._done:
+            self._pending = memoryview(self._frame())
+        out = self._pending[:size]
+        self._pending = self._pending[size:]
+        return bytes(out)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Yield framed chunks (one per source chunk, then the trailer)."""
+        if self._pending:
+            yield bytes(self._pending)
+            self._pending = memoryview(b"")
+        while not self._done:
+            yield self._frame()
+
+    def seekable(self) -> bool:
+        """True when the source can be rewound (a retry can send the body again)."""
+        return self._start is not None
+
+    def tell(self) -> int:
+        """0 before anything was read (only rewinding to the start is supported)."""
+        return 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Rewind to the start (the only position supported): the source and the checksum.
+
+        Raises:
+            OSError: The source cannot be rewound, or ``offset``/``whence`` is not the start.
+        """
+        if self._start is None or offset != 0 or whence != 0:
+            raise OSError("an aws-chunked body can only be rewound to its start")
+        self._source.seek(self._start)
+        self._reset()
+        return 0
+
+
+def decode_aws_chunked(data: bytes) -> tuple[bytes, dict[str, str]]:
+    """Decode an ``aws-chunked`` body: return the payload and its trailers (names lower case).
+
+    Chunk extensions (``;chunk-signature=...``) are ignored.
+
+    Raises:
+        ValueError: The framing is malformed.
+    """
+    pos = 0
+    out = []
+    while True:
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            raise ValueError("aws-chunked: missing chunk size line")
+        size = int(data[pos:end].split(b";", 1)[0], 16)
+        pos = end + 2
+        if size == 0:
+            break
+        out.append(data[pos:pos + size])
+        if data[pos + size:pos + size + 2] != b"\r\n":
+            raise ValueError("aws-chunked: chunk not followed by CRLF")
+        pos += size + 2
+    trailers: dict[str, str] = {}
+    while True:
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            raise ValueError("aws-chunked: unterminated trailer section")
+        line = data[pos:end]
+        pos = end + 2
+        if not line:
+            break
+        name, sep, value = line.decode("ascii").partition(":")
+        if not sep:
+            raise ValueError("aws-chunked: malformed trailer line")
+        trailers[name.strip().lower()] = value.strip()
+    return b"".join(out), trailers
+
