@@ -253,9 +253,11 @@ class Session:
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Close idle pooled connections of this session family (copies included).
+        """Close the pooled connections of this session family (copies included).
 
-        Clients stay usable: pools reopen on the next request.
+        Idle connections close now; connections in use by requests still in flight close
+        when those requests finish, instead of going back to the pool. Clients stay usable:
+        pools reopen connections on the next request.
         """
         self._snapshot.runtime.close()
 
@@ -270,14 +272,32 @@ class Session:
         return f"<hub.Session v{self.version} {self.config!r}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Ship the configuration, not the pools/locks: the receiving process builds its own.
-        # Config's own pickling drops static credentials and proxy passwords unless
-        # Config.pickle_credentials is True (docs/security.md); a provider object travels.
-        return (_rebuild_session, (self.config, self.handlers))
+        # Ship the configuration, not the pools/locks. Config's own pickling drops static
+        # credentials and proxy passwords unless Config.pickle_credentials is True
+        # (docs/security.md); a provider object travels. The (config, handlers) pickle is made
+        # once per snapshot and is the session's identity: the receiving process joins its
+        # family of that identity (hub._rehydrate, docs/scaling.md) instead of building one
+        # per unpickle.
+        from hub import _rehydrate
+
+        snapshot = self._snapshot
+        payload = _rehydrate.payload_of(snapshot)
+        if payload is None:  # handlers plain pickle cannot write: each unpickle builds anew
+            return (_rebuild_session, (snapshot.config, snapshot.handlers))
+        return (_rehydrate.rehydrate, (payload,))
 
 
 def _rebuild_session(config: Config, handlers: Handlers) -> Session:
     return Session(config, handlers=handlers)
+
+
+def session_on(snapshot: Snapshot) -> Session:
+    """A new Session object pointing at ``snapshot`` (its builders publish on it alone)."""
+    new = Session.__new__(Session)
+    new._lock = threading.Lock()
+    at_fork_reinit(new, Session._after_fork_in_child)
+    new._snapshot = snapshot
+    return new
 
 
 class SessionEditor:
