@@ -68,8 +68,9 @@ class ClientConfig:
         handlers: The session's handlers plus the service protocol's.
         credentials: The credentials cache requests sign with.
         transport: The pooled transport requests go through.
-        retry_policy: The retry policy (its quota is shared by these clients).
-        timeout: The urllib3 timeout built from the config.
+        retry_policy: The retry policy (its quota is shared by every client of the session
+            family that calls this service at this endpoint).
+        timeout: The connect/read timeouts built from the config.
         user_agent: The User-Agent header value.
         spec: The service's static description (model, signing options, customizations).
         snapshot: The session snapshot this config was resolved from.
@@ -173,6 +174,8 @@ def resolve_client_config(
         handlers=spec.add_handlers(protocol_handlers(snapshot.handlers)),
         credentials=credentials_cache_for(config, snapshot.config, snapshot.credentials),
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
+        # The quota and rate limiter belong to the session family (hub._runtime), not to this
+        # cache entry: a new snapshot or an uncached config shares them.
         retry_policy=snapshot.runtime.retry_policy(
             spec.name, url, config.retry_mode or "standard", config.max_attempts or 3),
         timeout=make_timeout(config.connect_timeout, config.read_timeout),
