@@ -15,6 +15,7 @@ from hub._config import UNSIGNED, Config
 from hub._corehandlers import default_handlers
 from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
 from hub._operation import Operation
+from hub._rehydrate import worker_session
 from hub._request import HTTPRequest, HTTPResponse, Request
 from hub._session import Session, SessionEditor
 from hub._snapshot import Snapshot
@@ -42,6 +43,7 @@ __all__ = [
     "__version__",
     "default_handlers",
     "errors",
+    "worker_session",
 ]
 
 # Show public classes as hub.X (not hub._module.X) in reprs, docs and tracebacks.

@@ -63,11 +63,12 @@ _PROTOCOL = 5
 class _Family:
     """One identity's shared state in this process: weak references plus what rebuilds a base."""
 
-    __slots__ = ("payload", "config", "handlers", "base", "runtime", "credentials",
+    __slots__ = ("payload", "table", "config", "handlers", "base", "runtime", "credentials",
                  "rehydrations", "__weakref__")
 
-    def __init__(self, payload: bytes, snapshot: Snapshot) -> None:
+    def __init__(self, payload: bytes, snapshot: Snapshot, table: dict[bytes, _Family]) -> None:
         self.payload = payload
+        self.table = table
         # Immutable values: kept so that a base snapshot can be rebuilt while the runtime
         # lives on in snapshots that sessions derived from it (update()).
         self.config = snapshot.config
@@ -79,9 +80,11 @@ class _Family:
 
     def _runtime_died(self, _ref: object) -> None:
         # The last snapshot of the family is gone: forget it (only if it is still this entry).
-        table = _TABLE
-        if table.families.get(self.payload) is self:
-            table.families.pop(self.payload, None)
+        # The dict is the one it was added to (module globals may be gone at exit; a forked
+        # child's table has a new dict).
+        families = self.table
+        if families.get(self.payload) is self:
+            families.pop(self.payload, None)
 
 
 class _Table:
@@ -152,9 +155,12 @@ def rehydrate(payload: bytes) -> Session:
     if snapshot is None:
         snapshot = _join_slow(table, payload)
     now = time.monotonic()
-    table.recent[payload] = (snapshot, now + KEEP_ALIVE)
     if now >= table.next_sweep:
         _sweep(table, now)
+    until = now + KEEP_ALIVE
+    table.recent[payload] = (snapshot, until)
+    if until < table.next_sweep:
+        table.next_sweep = until
     return session_on(snapshot)
 
 
@@ -187,12 +193,10 @@ def _join_slow(table: _Table, payload: bytes) -> Snapshot:
 
             config, handlers = pickle.loads(payload)
             snapshot = Session(config, handlers=handlers).snapshot
-            family = _Family(payload, snapshot)
+            family = _Family(payload, snapshot, table.families)
             family.rehydrations = 1
             table.families[payload] = family
         _PAYLOADS[snapshot] = payload
-        if table.next_sweep == float("inf"):
-            table.next_sweep = time.monotonic() + KEEP_ALIVE
         return snapshot
 
 
@@ -206,13 +210,15 @@ def _sweep(table: _Table, now: float) -> None:
     table.next_sweep = min(remaining) if remaining else float("inf")
 
 
-def _on_gc(phase: str, _info: dict[str, Any]) -> None:
-    # Runs after each garbage collection: cheap unless a keep-alive has run out.
-    if phase == "stop":
-        table = _TABLE
-        now = time.monotonic()
-        if now >= table.next_sweep:
-            _sweep(table, now)
+def _on_gc(phase: str, _info: dict[str, Any], _table: _Table = _TABLE,
+           _clock: Any = time.monotonic) -> None:
+    # Runs after each garbage collection: cheap unless a keep-alive has run out. Defaults
+    # bind what it needs (module globals may already be None while the interpreter exits).
+    if phase == "stop" and _clock() >= _table.next_sweep:
+        try:
+            _sweep(_table, _clock())
+        except Exception:  # noqa: BLE001 - never raise inside the garbage collector
+            pass
 
 
 gc.callbacks.append(_on_gc)
