@@ -1,0 +1,190 @@
+"""hub.checksums: every algorithm against known vectors, native vs pure-Python, the aws-chunked
+encoder (framing, lengths, rewinding, memory) and its decoder."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hub import checksums
+from hub.checksums import AwsChunkedReader, ChecksumReader, decode_aws_chunked
+from hub.errors import FlexibleChecksumError, MissingDependencyError
+
+# The CRC catalogue's check value is the CRC of b"123456789"; the SHA values are FIPS 180's.
+CHECK = b"123456789"
+VECTORS = {
+    "CRC32": (0xCBF43926).to_bytes(4, "big"),
+    "CRC32C": (0xE3069283).to_bytes(4, "big"),
+    "CRC64NVME": (0xAE8B14860A799888).to_bytes(8, "big"),
+    "SHA1": bytes.fromhex("f7c3bc1d808e04732adf679965ccc34ca7ae3441"),
+    "SHA256": bytes.fromhex("15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225"),
+}
+# The wire values for b"Hello world": CRC32/SHA1/SHA256 as botocore's classes compute them (its
+# CRC32C/CRC64NVME need awscrt); CRC32C/CRC64NVME are pinned after the check vectors above.
+HELLO = {
+    "CRC32": "i9aeUg==",
+    "CRC32C": "crUfeA==",
+    "SHA1": "e1AsOh9IyGCa4hLN+2Od7jlnP14=",
+    "SHA256": "ZOyIygCyaOW6GjVnihtTFtIS9PNmskdyMlNKiuyjfzw=",
+    "CRC64NVME": "OOJZ0D8xKts=",
+}
+
+
+@pytest.mark.parametrize("algorithm", sorted(VECTORS))
+def test_check_vectors(algorithm: str) -> None:
+    running = checksums.new_checksum(algorithm)
+    running.update(CHECK[:4])
+    running.update(b"")
+    running.update(memoryview(CHECK[4:]))
+    assert running.digest() == VECTORS[algorithm]
+    assert running.b64digest() == base64.b64encode(VECTORS[algorithm]).decode()
+    assert checksums.checksum(algorithm.lower(), CHECK) == running.b64digest()
+    assert running.algorithm == algorithm
+
+
+@pytest.mark.parametrize("algorithm", sorted(HELLO))
+def test_values_as_s3_sends_them(algorithm: str) -> None:
+    assert checksums.checksum(algorithm, b"Hello world") == HELLO[algorithm]
+
+
+def test_empty_bodies() -> None:
+    assert checksums.checksum("CRC32", b"") == "AAAAAA=="
+    assert checksums.checksum("CRC32C", b"") == "AAAAAA=="
+    assert checksums.checksum("CRC64NVME", b"") == "AAAAAAAAAAA="
+    assert checksums.checksum("SHA256", b"") == base64.b64encode(
+        hashlib.sha256(b"").digest()).decode()
+
+
+@given(st.binary(max_size=600), st.integers(min_value=0, max_value=600))
+def test_pure_python_crcs_match_native_and_continue(data: bytes, cut: int) -> None:
+    # The native crc32c package (the test extra installs it) against hub's fallback table.
+    assert checksums._py_crc32c(data) == checksums.crc32c(data)
+    assert checksums._py_crc32c(data[cut:], checksums._py_crc32c(data[:cut])) == \
+        checksums._py_crc32c(data)
+    assert checksums._py_crc64nvme(data[cut:], checksums._py_crc64nvme(data[:cut])) == \
+        checksums._py_crc64nvme(data)
+
+
+def test_native_crc32c_is_used_when_installed() -> None:
+    pytest.importorskip("crc32c", reason="the test extra installs crc32c")
+    assert checksums.implementation("CRC32C") == "crc32c"
+    assert checksums.implementation("crc32") == "zlib"
+    assert checksums.implementation("SHA256") == "hashlib"
+
+
+def test_fallback_without_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checksums, "_native", {"CRC32C": None, "CRC64NVME": None})
+    assert checksums.implementation("CRC32C") == "python"
+    assert checksums.checksum("CRC32C", CHECK) == base64.b64encode(VECTORS["CRC32C"]).decode()
+    with pytest.raises(MissingDependencyError, match=r"hub\[crt\]") as info:
+        checksums.new_checksum("CRC64NVME", require_native=True)
+    assert info.value.extra == "crt" and info.value.package == "awscrt"
+    with pytest.raises(MissingDependencyError, match=r"hub\[crc32c\]"):
+        checksums.new_checksum("CRC32C", require_native=True)
+
+
+def test_unknown_algorithm_is_typed() -> None:
+    with pytest.raises(FlexibleChecksumError, match="'md5'") as info:
+        checksums.new_checksum("md5")
+    assert info.value.algorithm == "MD5" and isinstance(info.value, FlexibleChecksumError)
+    assert checksums.is_supported("crc64nvme") and not checksums.is_supported("md5")
+    assert checksums.header_name("CRC32C") == "x-amz-checksum-crc32c"
+
+
+def test_checksum_reader_counts_and_checksums() -> None:
+    reader = ChecksumReader(io.BytesIO(b"Hello world"), "CRC32")
+    assert reader.read(5) + reader.read() == b"Hello world"
+    assert reader.read(3) == b""
+    assert reader.bytes_read == 11 and reader.checksum.b64digest() == HELLO["CRC32"]
+
+
+# --------------------------------------------------------------------------- aws-chunked
+
+@pytest.mark.parametrize("algorithm", sorted(VECTORS))
+@pytest.mark.parametrize("size", [0, 1, 1023, 1024, 1025, 5000])
+def test_file_framing_lengths_and_trailer(algorithm: str, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    reader = AwsChunkedReader(io.BytesIO(data), algorithm, chunk_size=1024,
+                              decoded_length=size)
+    framed = b"".join(iter(lambda: reader.read(100), b""))
+    assert len(framed) == reader.encoded_length
+    payload, trailers = decode_aws_chunked(framed)
+    assert payload == data
+    assert trailers == {reader.trailer_name: checksums.checksum(algorithm, data)}
+    assert framed.endswith(b"\r\n\r\n")
+
+
+def test_exact_wire_form() -> None:
+    reader = AwsChunkedReader(iter([b"hel", b"", b"lo"]), "CRC32")
+    assert reader.encoded_length is None  # an iterable's chunks come as they come
+    assert b"".join(reader) == (b"3\r\nhel\r\n2\r\nlo\r\n0\r\n"
+                                b"x-amz-checksum-crc32:NhCmhg==\r\n\r\n")
+
+
+def test_rewind_restarts_the_file_and_the_checksum() -> None:
+    source = io.BytesIO(b"xxhello")
+    source.seek(2)
+    reader = AwsChunkedReader(source, "SHA256", chunk_size=2, decoded_length=5)
+    first = reader.read()
+    assert reader.seekable() and reader.seek(0) == 0
+    assert reader.read(7) + reader.read() == first
+    assert decode_aws_chunked(first)[0] == b"hello"
+
+
+def test_an_unseekable_source_cannot_rewind() -> None:
+    reader = AwsChunkedReader(iter([b"a"]), "CRC32")
+    assert not reader.seekable()
+    with pytest.raises(OSError):
+        reader.seek(0)
+
+
+def test_decoder_refuses_bad_framing() -> None:
+    with pytest.raises(ValueError):
+        decode_aws_chunked(b"5\r\nab")
+    with pytest.raises(ValueError):
+        decode_aws_chunked(b"2\r\nabXX0\r\n\r\n")
+    with pytest.raises(ValueError):
+        decode_aws_chunked(b"0\r\nno-colon\r\n\r\n")
+    payload, trailers = decode_aws_chunked(b"2;chunk-signature=x\r\nab\r\n0\r\nX-A: 1\r\n\r\n")
+    assert payload == b"ab" and trailers == {"x-a": "1"}
+
+
+def test_streaming_checksum_memory_does_not_grow_with_body_size() -> None:
+    block = bytes(64 * 1024)
+
+    def peak(blocks: int) -> int:
+        def source() -> Iterator[bytes]:
+            for _ in range(blocks):
+                yield block
+
+        reader: Any = AwsChunkedReader(source(), "CRC32")
+        tracemalloc.start()
+        try:
+            total = 0
+            for framed in reader:
+                total += len(framed)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(16), peak(512)  # 1 MiB and 32 MiB through the encoder
+    assert large < small + 256 * 1024  # bounded by a chunk or two, not by the body
+    assert large < 1024 * 1024
+
+
+def test_crc32_matches_zlib_on_large_input() -> None:
+    data = bytes(range(256)) * 4096
+    assert checksums.new_checksum("CRC32").__class__.__name__ == "_Crc"
+    running = checksums.new_checksum("CRC32")
+    for i in range(0, len(data), 1000):
+        running.update(data[i:i + 1000])
+    assert running.digest() == zlib.crc32(data).to_bytes(4, "big")
