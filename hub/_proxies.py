@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub._redact import MaskedURL
 from hub.errors import ConfigError
 
 # Not in typeshed; present on every platform (it reads only the mapping it is given).
@@ -62,7 +63,8 @@ def environ_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str]:
             upper = None  # httpoxy: under CGI, HTTP_PROXY may come from a request header
         value = (lower or upper or "").strip()
         if value:
-            found[scheme] = value if "://" in value else f"http://{value}"
+            # Its repr hides a password (transport settings and locals show it; hub._redact).
+            found[scheme] = MaskedURL(value if "://" in value else f"http://{value}")
     return found
 
 

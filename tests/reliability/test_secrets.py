@@ -679,3 +679,20 @@ def test_presigned_post_failure_leaves_no_secret(local_server: LocalServer) -> N
         s3.generate_presigned_post("bucket", "key", Conditions=[{"x-amz-meta-n": object()}])
     assert caught.value.field == "Conditions" and "TypeError" in str(caught.value)
     assert_no_secret(caught.value)
+
+
+def test_proxy_password_from_the_environment_stays_out_of_errors(
+        local_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    local_server.set_default(reset())
+    monkeypatch.setenv("http_proxy",
+                       local_server.url.replace("http://", f"http://proxyuser:{PROXY_PASSWORD}@"))
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    session = hub.Session(Config(region="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                 credentials=CREDENTIALS, max_attempts=1))
+    with pytest.raises(HubError) as caught:
+        session.client("dynamodb").new_request(PING).send()
+    assert local_server.requests[0].header("Proxy-Authorization") == f"Basic {PROXY_BASIC}"
+    assert_no_secret(caught.value)
+    settings = session.client("dynamodb").client_config.transport.settings  # type: ignore[attr-defined]
+    assert PROXY_PASSWORD not in repr(settings)  # the pool key: a local of the transport
