@@ -43,7 +43,7 @@ class ClientInfo:
         endpoint: The base URL requests go to (no trailing slash).
         signing_name: The SigV4 service name.
         signing_region: The SigV4 region.
-        protocol: ``"rest-xml"`` or ``"json"``.
+        protocol: The wire protocol: ``"rest-xml"``, ``"json"``, ``"rest-json"`` or ``"query"``.
         custom_endpoint: True when ``endpoint_url`` was configured (S3 then uses path style).
         partition: ``"aws"``, ``"aws-cn"``, ``"aws-us-gov"``, or None for custom endpoints.
     """
