@@ -26,6 +26,7 @@ its own that a fork could leave held, and it is safe to use in the child while i
 
 from __future__ import annotations
 
+import _imp
 import importlib
 import itertools
 import os
@@ -165,17 +166,26 @@ def _after_fork_in_child() -> None:
         raise errors[0]
 
 
+_holding_import_lock = False
+
+
 def _finish_imports() -> None:
     # A module is in sys.modules, marked initializing, while its code runs; importing it again
     # waits on its import lock until that is done (importlib breaks a would-be deadlock by
-    # raising at once). The importing thread may go on to import the next module meanwhile,
-    # so look again until none is left (bounded). Only hub's modules: hub's own hygiene.
+    # raising at once). The fork then happens holding the global import lock (CPython takes it
+    # too, after the hooks), so no other thread can start importing a module meanwhile: it
+    # would need that lock to find the module. It cannot be held while waiting, since the
+    # modules being imported may import others. Only hub's modules are waited for.
+    global _holding_import_lock
     for _ in range(100):
+        _imp.acquire_lock()
         pending = [name for name, module in list(sys.modules.items())
                    if (name == "hub" or name.startswith("hub."))
                    and getattr(getattr(module, "__spec__", None), "_initializing", False)]
         if not pending:
+            _holding_import_lock = True
             return
+        _imp.release_lock()
         for name in pending:
             try:
                 importlib.import_module(name)
@@ -183,9 +193,20 @@ def _finish_imports() -> None:
                 pass
 
 
+def _release_import_lock() -> None:
+    # After the fork, in the parent and in the child (where CPython has made the lock the
+    # surviving thread's, at the depth held before the fork).
+    global _holding_import_lock
+    if _holding_import_lock:
+        _holding_import_lock = False
+        _imp.release_lock()
+
+
 _SUPPORTED = hasattr(os, "register_at_fork")
 if _SUPPORTED:
-    os.register_at_fork(before=_finish_imports, after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_finish_imports, after_in_parent=_release_import_lock,
+                        after_in_child=_release_import_lock)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 FORK_GUARD = ForkGuard()
 """The process-wide :class:`ForkGuard` (its lock is re-created in a forked child)."""
