@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from hub.errors import FlexibleChecksumError, MissingDependencyError
@@ -39,6 +39,7 @@ __all__ = [
     "Checksum",
     "ChecksumReader",
     "DEFAULT_ALGORITHM",
+    "PartChecksums",
     "checksum",
     "crc32c",
     "crc64nvme",
@@ -460,3 +461,33 @@ def decode_aws_chunked(data: bytes) -> tuple[bytes, dict[str, str]]:
         trailers[name.strip().lower()] = value.strip()
     return b"".join(out), trailers
 
+
+
+class PartChecksums:
+    """Per-part checksums for multipart uploads (plugs into :class:`hub.transfer.TransferManager`
+    as its ``checksum=``; usable by hand the same way).
+
+    ``create_params()`` names the algorithm for CreateMultipartUpload; ``part_params(n, data)``
+    gives the part's ``Checksum<ALG>`` member, computed once: sent with UploadPart (the request
+    handler then sends it as given) and repeated in that part's entry of
+    CompleteMultipartUpload's ``Parts``, which S3 requires when the upload has an algorithm.
+
+    Args:
+        algorithm: One of :data:`ALGORITHMS` (CRC32 by default, as boto3's transfers).
+    """
+
+    def __init__(self, algorithm: str = DEFAULT_ALGORITHM) -> None:
+        self.algorithm = _canonical(algorithm)
+        self._member = "Checksum" + self.algorithm
+
+    def create_params(self) -> Mapping[str, Any]:
+        """``{"ChecksumAlgorithm": ...}`` for CreateMultipartUpload."""
+        return {"ChecksumAlgorithm": self.algorithm}
+
+    def part_params(self, part_number: int, data: bytes | bytearray | memoryview
+                    ) -> Mapping[str, Any]:
+        """``{"Checksum<ALG>": <base64>}`` for one part's UploadPart and its ``Parts`` entry."""
+        return {self._member: checksum(self.algorithm, data)}
+
+    def __repr__(self) -> str:
+        return f"PartChecksums({self.algorithm!r})"

@@ -188,3 +188,13 @@ def test_crc32_matches_zlib_on_large_input() -> None:
     for i in range(0, len(data), 1000):
         running.update(data[i:i + 1000])
     assert running.digest() == zlib.crc32(data).to_bytes(4, "big")
+
+
+def test_part_checksums_seam() -> None:
+    parts = checksums.PartChecksums("sha1")
+    assert parts.create_params() == {"ChecksumAlgorithm": "SHA1"}
+    assert parts.part_params(1, memoryview(b"Hello world")) == {"ChecksumSHA1": HELLO["SHA1"]}
+    assert repr(parts) == "PartChecksums('SHA1')"
+    assert checksums.PartChecksums().create_params() == {"ChecksumAlgorithm": "CRC32"}
+    with pytest.raises(FlexibleChecksumError):
+        checksums.PartChecksums("MD5")

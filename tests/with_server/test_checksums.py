@@ -332,3 +332,20 @@ def test_crc32_default_values_equal_boto3s_on_moto(s3: Any, moto: MotoServer) ->
     assert ours["ChecksumCRC32"] == theirs["ChecksumCRC32"] == checksum("CRC32", b"same")
     assert ours["ChecksumCRC32"] == base64.b64encode(zlib.crc32(b"same").to_bytes(4, "big")
                                                      ).decode()
+
+
+def test_transfer_manager_part_checksums_on_moto(s3: Any) -> None:
+    from hub.checksums import PartChecksums
+    from hub.transfer import TransferConfig, TransferManager
+
+    data = os.urandom(11 * 1024 * 1024)
+    config = TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                            multipart_chunksize=5 * 1024 * 1024)
+    with TransferManager(s3, config, checksum=PartChecksums("SHA256")) as manager:
+        future = manager.upload(io.BytesIO(data), "bkt", "big")
+    future.result()
+    parts = [data[i:i + 5 * 1024 * 1024] for i in range(0, len(data), 5 * 1024 * 1024)]
+    composite = checksum("SHA256", b"".join(hashlib.sha256(p).digest() for p in parts))
+    got = s3.get_object(Bucket="bkt", Key="big")
+    assert got["ChecksumSHA256"] == f"{composite}-3"
+    assert got["Body"].read() == data
