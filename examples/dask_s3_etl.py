@@ -7,8 +7,8 @@ credentials load per worker process, however many tasks arrive. See ``docs/scali
 
 Credentials come from a ``credential_process`` command (``_credential_process.py``) that logs
 which process ran it, so the run can show one load per worker; the local moto server (served
-by waitress, which keeps connections alive) counts the connections it accepts. Run it with hub, moto and Dask's ``distributed`` installed
-(``pip install -e '.[test]'``)::
+by waitress, which keeps connections alive) counts the connections it accepts. Run it with
+hub, moto, waitress and Dask's ``distributed`` installed (``pip install -e '.[test]'``)::
 
     python3 examples/dask_s3_etl.py --objects 3000
 """
