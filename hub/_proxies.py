@@ -173,11 +173,12 @@ def apply_client_cert(context: ssl.SSLContext, client_cert: str | tuple[str, str
 
 def proxy_manager_options(proxy_url: str, proxies_config: Mapping[str, Any] | None,
                           verify: bool | str) -> dict[str, Any]:
-    """Extra ``urllib3.ProxyManager`` options for ``proxies_config`` (empty when none apply).
+    """``urllib3.ProxyManager`` options for ``proxies_config`` (they override the pool's).
 
     ``proxy_ca_bundle`` and ``proxy_client_cert`` build the TLS context used to talk to an
     ``https://`` proxy; ``proxy_use_forwarding_for_https`` sends HTTPS requests to such a proxy
-    in full instead of through a CONNECT tunnel.
+    in full instead of through a CONNECT tunnel (the only TLS is then the one to the proxy, so
+    the target's context is dropped and the proxy's is always built).
 
     Raises:
         ConfigError: A bundle or certificate cannot be loaded (names the field).
@@ -185,11 +186,15 @@ def proxy_manager_options(proxy_url: str, proxies_config: Mapping[str, Any] | No
     if not proxies_config:
         return {}
     options: dict[str, Any] = {}
-    if proxies_config.get("proxy_use_forwarding_for_https"):
+    https_proxy = urlsplit(proxy_url).scheme == "https"
+    forwarding = bool(proxies_config.get("proxy_use_forwarding_for_https"))
+    if forwarding:
         options["use_forwarding_for_https"] = True
+        if https_proxy:
+            options["ssl_context"] = None  # urllib3 deprecates a target context here
     bundle = proxies_config.get("proxy_ca_bundle")
     cert = proxies_config.get("proxy_client_cert")
-    if urlsplit(proxy_url).scheme == "https" and (bundle or cert):
+    if https_proxy and (bundle or cert or forwarding):
         from urllib3.util.ssl_ import create_urllib3_context
 
         context = create_urllib3_context(

@@ -680,9 +680,9 @@ class Transport(BaseTransport):
             # user:password becomes a Proxy-Authorization value whose repr is masked
             # (hub._redact), so no local in urllib3 or here shows the password.
             proxy_url, headers = proxy_auth(proxy_url)
+            options = proxy_manager_options(proxy_url, settings.proxies_config, settings.verify)
             managers[scheme] = urllib3.ProxyManager(
-                proxy_url, proxy_headers=headers, **kwargs,
-                **proxy_manager_options(proxy_url, settings.proxies_config, settings.verify))
+                proxy_url, proxy_headers=headers, **{**kwargs, **options})
         https_pool = _QuietHTTPSPool if settings.verify is False else _HTTPSPool
         for manager in set(managers.values()):
             manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": https_pool}
