@@ -78,8 +78,9 @@ def test_s3_quirks_are_named_handlers_around_the_protocol_ones() -> None:
     build = handlers.build.names
     assert build.index("s3.listing_encoding") + 1 == build.index("protocol.build")
     assert build.index("protocol.build") + 1 == build.index("s3.addressing")
-    assert handlers.unmarshal.names[:3] == ("s3.error_in_200", "protocol.unmarshal",
-                                           "s3.decode_listing")
+    unmarshal = handlers.unmarshal.names  # other features may add their own around these
+    assert (unmarshal.index("s3.error_in_200") < unmarshal.index("protocol.unmarshal")
+            == unmarshal.index("s3.decode_listing") - 1)
     assert handlers.unmarshal_error.names[:2] == ("protocol.unmarshal_error", "s3.host_id")
     ddb = Session(Config(region="us-east-1", credentials=CREDENTIALS)).client("dynamodb")
     assert not any(n.startswith("s3.") for phase in ddb.client_config.handlers.names().values()
