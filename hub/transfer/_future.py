@@ -147,6 +147,8 @@ class Transfer:
         self.future = future
         self._callback = callback
         self._lock = threading.Lock()
+        # Its own lock: a callback may cancel (which takes _lock) without deadlocking.
+        self._callback_lock = threading.Lock()
         self._pending = 0
         self.error: BaseException | None = None
         future._cancel = self.cancel
@@ -154,6 +156,7 @@ class Transfer:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
+        self._callback_lock = threading.Lock()
 
     # -- what subclasses implement -----------------------------------------------------------
 
@@ -179,7 +182,7 @@ class Transfer:
         """Report ``amount`` bytes moved to the callback (serialized)."""
         callback = self._callback
         if callback is not None and amount:
-            with self._lock:
+            with self._callback_lock:
                 callback(amount)
 
     def fail(self, error: BaseException) -> None:

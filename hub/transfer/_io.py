@@ -22,7 +22,6 @@ from hub._forksafe import at_fork_reinit
 __all__ = ["FdWriter", "OrderedWriter", "PartBody", "SeekWriter", "pread"]
 
 _HAS_PREAD = hasattr(os, "pread") and hasattr(os, "pwrite")
-_MIN_BLOCK = 1 << 20  # http.client asks for 16 KiB at a time; hand it bigger slices
 
 
 class _FdLock:
@@ -83,8 +82,7 @@ def pwrite(fd: int, data: Any, offset: int) -> None:
 class PartBody:
     """A part's bytes as a seekable, read-only file object (an upload body).
 
-    ``read(n)`` may return more than ``n`` bytes (at least 1 MiB slices, never copies): the
-    transport sends whatever it gets, and fewer, larger writes cost less CPU.
+    ``read(n)`` hands out memoryview slices of the part (no copies).
 
     Args:
         data: The part's bytes.
@@ -111,7 +109,7 @@ class PartBody:
         """The next slice of the part (empty bytes at the end)."""
         start = self._pos
         end = len(self._view) if size is None or size < 0 else min(
-            len(self._view), start + max(size, _MIN_BLOCK))
+            len(self._view), start + size)
         if start >= end:
             return b""
         self._pos = end

@@ -213,6 +213,8 @@ class FastS3Server:
         self._stopping.set()
         if self._listener is not None:
             with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            with contextlib.suppress(OSError):
                 self._listener.close()
         with self._lock:
             socks = list(self._socks)

@@ -1,0 +1,459 @@
+"""Managed transfers (hub.transfer) against the in-memory S3 server and moto.
+
+Small sizes only (a few MiB, parts of 1 MiB on the fast server): the benchmark sizes live in
+benchmarks/bench_transfer.py.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hub
+from hub.errors import ClientError, ConfigError, ParamValidationError
+from hub.transfer import (
+    ALLOWED_UPLOAD_ARGS,
+    MB,
+    TransferCancelledError,
+    TransferConfig,
+    TransferManager,
+)
+from tests._threads import run_in_threads
+from tests.servers.fast_s3 import FastS3Server
+from tests.servers.moto_server import MotoServer
+
+BUCKET = "xfer"
+SMALL = TransferConfig(multipart_threshold=2 * MB, multipart_chunksize=1 * MB,
+                       max_concurrency=4, io_chunksize=64 * 1024)
+
+
+class _Unseekable(io.RawIOBase):
+    """A read-only or write-only stream that cannot seek (a pipe, a socket)."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._src = io.BytesIO(data)
+        self.out = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._src.read(min(len(buffer), 100_000))  # short reads, as a pipe gives
+        buffer[:len(data)] = data
+        return len(data)
+
+    def write(self, data: Any) -> int:
+        self.out += data
+        return len(data)
+
+
+@pytest.fixture
+def fast() -> Iterator[FastS3Server]:
+    server = FastS3Server().start()
+    server.create_bucket(BUCKET)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fast_tls(_tls_material: tuple[str, str, str]) -> Iterator[tuple[FastS3Server, str]]:
+    ca_bundle, chain, key = _tls_material
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, key)
+    server = FastS3Server(context).start()
+    server.create_bucket(BUCKET)
+    try:
+        yield server, ca_bundle
+    finally:
+        server.stop()
+
+
+def _client(url: str, **config: Any) -> Any:
+    session = hub.Session(hub.Config(region="us-east-1", endpoint_url=url,
+                                     credentials=hub.Credentials("testing", "testing"),
+                                     **config))
+    return session.client("s3")
+
+
+def _data(size: int, seed: int = 0) -> bytes:
+    return bytes((i * 31 + seed) & 0xFF for i in range(256)) * (size // 256) + os.urandom(
+        size % 256)
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_round_trip_file_byte_for_byte(tls: bool, fast: FastS3Server,
+                                       fast_tls: tuple[FastS3Server, str],
+                                       tmp_path: Path) -> None:
+    server = fast_tls[0] if tls else fast
+    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    data = os.urandom(5 * MB + 12345)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    s3.upload_file(str(src), BUCKET, "obj", Config=SMALL)
+    assert server.object(BUCKET, "obj") == data
+    assert server.ops("UploadPart") == 6 and server.ops("CompleteMultipartUpload") == 1
+    dst = tmp_path / "dst.bin"
+    s3.download_file(BUCKET, "obj", dst, Config=SMALL)
+    assert dst.read_bytes() == data
+    assert server.ops("GetObject") == 6  # ranged parts
+    assert sorted(os.listdir(tmp_path)) == ["dst.bin", "src.bin"]  # no temporary file left
+
+
+def test_fileobj_round_trips_seekable_and_unseekable(fast: FastS3Server) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(4 * MB + 7)
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "seekable", Config=SMALL)
+    s3.upload_fileobj(_Unseekable(data), BUCKET, "stream", Config=SMALL)
+    assert fast.object(BUCKET, "seekable") == data
+    assert fast.object(BUCKET, "stream") == data
+    assert fast.ops("UploadPart") == 10
+    buf = io.BytesIO()
+    s3.download_fileobj(BUCKET, "stream", buf, Config=SMALL)
+    assert buf.getvalue() == data
+    sink = _Unseekable()
+    s3.download_fileobj(BUCKET, "stream", sink, Config=SMALL)
+    assert bytes(sink.out) == data
+
+
+def test_upload_fileobj_starts_at_the_current_position(fast: FastS3Server) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(3 * MB)
+    buf = io.BytesIO(b"skip" + data)
+    buf.seek(4)
+    s3.upload_fileobj(buf, BUCKET, "offset", Config=SMALL)
+    assert fast.object(BUCKET, "offset") == data
+
+
+def test_managed_copy_multipart_and_single(fast: FastS3Server) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(3 * MB + 5)
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "src", Config=SMALL)
+    seen: list[int] = []
+    s3.copy({"Bucket": BUCKET, "Key": "src"}, BUCKET, "dst", Callback=seen.append,
+            Config=SMALL)
+    assert fast.object(BUCKET, "dst") == data
+    assert fast.ops("UploadPartCopy") == 4 and sum(seen) == len(data)
+    s3.copy(f"{BUCKET}/src", BUCKET, "dst2")  # default threshold: one CopyObject
+    assert fast.object(BUCKET, "dst2") == data and fast.ops("CopyObject") == 1
+
+
+def test_round_trip_on_moto(moto: MotoServer, tmp_path: Path) -> None:
+    s3 = _client(moto.url)
+    s3.create_bucket(Bucket=BUCKET)
+    config = TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB)
+    data = os.urandom(11 * MB + 3)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    s3.upload_file(src, BUCKET, "big", Config=config,
+                   ExtraArgs={"ContentType": "application/x-test", "Metadata": {"a": "b"}})
+    head = s3.head_object(Bucket=BUCKET, Key="big")
+    assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"')
+    assert head["ContentType"] == "application/x-test" and head["Metadata"] == {"a": "b"}
+    dst = tmp_path / "dst.bin"
+    s3.download_file(BUCKET, "big", str(dst), Config=config)
+    assert dst.read_bytes() == data
+    s3.copy({"Bucket": BUCKET, "Key": "big"}, BUCKET, "copy", Config=config)
+    assert s3.get_object(Bucket=BUCKET, Key="copy")["Body"].read() == data
+    small = os.urandom(1000)
+    s3.upload_fileobj(io.BytesIO(small), BUCKET, "small")
+    out = io.BytesIO()
+    s3.download_fileobj(BUCKET, "small", out)
+    assert out.getvalue() == small
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+# --------------------------------------------------------------------------- sizes, callbacks
+
+
+@pytest.mark.parametrize("size", [0, 2 * MB - 1, 2 * MB, 2 * MB + 1, 3 * MB + 777])
+def test_edge_sizes_and_callbacks(size: int, fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    data = _data(size)
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    up: list[int] = []
+    s3.upload_file(src, BUCKET, "k", Callback=up.append, Config=SMALL)
+    assert fast.object(BUCKET, "k") == data and sum(up) == size
+    multipart = size >= SMALL.multipart_threshold
+    assert fast.ops("PutObject") == (0 if multipart else 1)
+    assert fast.ops("UploadPart") == (-(-size // MB) if multipart else 0)
+    down: list[int] = []
+    dst = tmp_path / "dst"
+    s3.download_file(BUCKET, "k", dst, Callback=down.append, Config=SMALL)
+    assert dst.read_bytes() == data and sum(down) == size
+    stream = _Unseekable(data)
+    s3.upload_fileobj(stream, BUCKET, "s", Config=SMALL)
+    assert fast.object(BUCKET, "s") == data
+
+
+def test_callback_calls_never_overlap(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(6 * MB))
+    inside = threading.Event()
+    overlaps: list[int] = []
+    total: list[int] = []
+
+    def callback(n: int) -> None:
+        if inside.is_set():
+            overlaps.append(n)
+        inside.set()
+        threading.Event().wait(0.001)  # widen the window another thread could hit
+        total.append(n)
+        inside.clear()
+
+    s3.upload_file(src, BUCKET, "k", Callback=callback, Config=SMALL)
+    s3.download_file(BUCKET, "k", tmp_path / "dst", Callback=callback, Config=SMALL)
+    assert overlaps == [] and sum(total) == 12 * MB
+
+
+def test_use_threads_false_runs_in_the_calling_thread(fast: FastS3Server,
+                                                      tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(3 * MB)
+    threads: set[str] = set()
+    config = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB, use_threads=False)
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "k", Config=config,
+                      Callback=lambda n: threads.add(threading.current_thread().name))
+    assert fast.object(BUCKET, "k") == data
+    assert threads == {threading.current_thread().name}
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_a_part_failing_once_is_retried(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(4 * MB)
+    fast.fail("UploadPart", match=lambda q: q.get("partNumber") == "3")
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "k", Config=SMALL)
+    assert fast.object(BUCKET, "k") == data
+    assert fast.ops("UploadPart") == 5  # 4 parts, part 3 twice
+    fast.fail("GetObject", match=lambda q: True)
+    dst = tmp_path / "dst"
+    s3.download_file(BUCKET, "k", dst, Config=SMALL)
+    assert dst.read_bytes() == data
+
+
+def test_a_download_body_cut_midway_is_resumed(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(4 * MB)
+    fast.create_bucket(BUCKET)
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "k", Config=SMALL)
+    fast.fail("GetObject", truncate=100_000, count=2)
+    dst = tmp_path / "dst"
+    s3.download_file(BUCKET, "k", dst, Config=SMALL)
+    assert dst.read_bytes() == data
+    assert fast.ops("GetObject") == 4 + 2
+
+
+def test_failed_multipart_upload_is_aborted(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url, max_attempts=2)
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(5 * MB))
+    fast.fail("UploadPart", count=2, status=400, code="InvalidPart",
+              match=lambda q: q.get("partNumber") == "4")
+    with pytest.raises(ClientError) as info:
+        s3.upload_file(src, BUCKET, "k", Config=SMALL)
+    assert info.value.response["Error"]["Code"] == "InvalidPart"
+    assert fast.ops("AbortMultipartUpload") == 1 and fast.uploads == {}
+    assert "k" not in fast.buckets[BUCKET]
+
+
+def test_failed_download_leaves_no_file(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url, max_attempts=2)
+    s3.put_object(Bucket=BUCKET, Key="k", Body=os.urandom(4 * MB))
+    fast.fail("GetObject", count=10, status=503, code="SlowDown",
+              match=lambda q: True)
+    dst = tmp_path / "dst"
+    with pytest.raises(ClientError):
+        s3.download_file(BUCKET, "k", dst, Config=SMALL)
+    assert os.listdir(tmp_path) == []
+
+
+def test_object_replaced_mid_download_fails_with_412(fast: FastS3Server,
+                                                     tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    s3.upload_fileobj(io.BytesIO(os.urandom(4 * MB)), BUCKET, "k", Config=SMALL)
+    replaced: list[bool] = []
+
+    def replace_once(n: int) -> None:
+        if not replaced:
+            replaced.append(True)
+            s3.put_object(Bucket=BUCKET, Key="k", Body=b"new version")
+
+    config = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB, max_concurrency=1)
+    with pytest.raises(ClientError) as info:
+        s3.download_file(BUCKET, "k", tmp_path / "dst", Config=config, Callback=replace_once)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert os.listdir(tmp_path) == []
+
+
+def test_keyboard_interrupt_aborts_and_propagates(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(5 * MB))
+
+    def interrupt(n: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        s3.upload_file(src, BUCKET, "k", Config=SMALL, Callback=interrupt)
+    assert fast.ops("AbortMultipartUpload") == 1 and fast.uploads == {}
+    s3.put_object(Bucket=BUCKET, Key="d", Body=os.urandom(3 * MB))
+    with pytest.raises(KeyboardInterrupt):
+        s3.download_file(BUCKET, "d", tmp_path / "d", Config=SMALL, Callback=interrupt)
+    assert sorted(os.listdir(tmp_path)) == ["src"]
+
+
+# --------------------------------------------------------------------------- manager
+
+
+def test_manager_futures_and_cancel(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(6 * MB)
+    started = threading.Event()
+    release = threading.Event()
+
+    def hold(n: int) -> None:
+        started.set()
+        release.wait(30)
+
+    config = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB, max_concurrency=1)
+    with TransferManager(s3, config) as manager:
+        future = manager.upload(io.BytesIO(data), BUCKET, "cancelled", callback=hold)
+        assert started.wait(30), "the upload never started"
+        assert future.cancel()
+        release.set()
+        with pytest.raises(TransferCancelledError):
+            future.result(timeout=30)
+        assert future.meta.extra["upload_id"]
+        done = manager.upload(io.BytesIO(data), BUCKET, "kept")
+    assert done.done() and done.result() is not None
+    assert fast.object(BUCKET, "kept") == data
+    assert "cancelled" not in fast.buckets[BUCKET]
+    assert fast.uploads == {} and fast.ops("AbortMultipartUpload") == 1
+    assert fast.ops("UploadPart") < 6 + 6  # the cancelled upload stopped early
+    assert not future.cancel()  # already ended
+
+
+def test_cancelled_download_removes_its_temporary_file(fast: FastS3Server,
+                                                       tmp_path: Path) -> None:
+    s3 = _client(fast.url)
+    s3.put_object(Bucket=BUCKET, Key="k", Body=os.urandom(4 * MB))
+    release = threading.Event()
+    config = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB, max_concurrency=1,
+                            io_chunksize=MB)
+    manager = TransferManager(s3, config)
+    future = manager.download(BUCKET, "k", tmp_path / "dst",
+                              callback=lambda n: release.wait(30))
+    future.cancel()
+    release.set()
+    manager.shutdown()
+    with pytest.raises(TransferCancelledError):
+        future.result()
+    assert os.listdir(tmp_path) == []
+
+
+def test_manager_exit_with_an_error_cancels_everything(fast: FastS3Server) -> None:
+    s3 = _client(fast.url)
+    data = os.urandom(4 * MB)
+    config = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB, max_concurrency=1)
+    futures = []
+    with pytest.raises(RuntimeError), TransferManager(s3, config) as manager:
+        futures = [manager.upload(io.BytesIO(data), BUCKET, f"k{i}") for i in range(4)]
+        raise RuntimeError("stop")
+    for future in futures:
+        assert future.done()
+    assert fast.uploads == {}
+    ended = [f.exception() for f in futures]
+    assert any(isinstance(e, TransferCancelledError) for e in ended)
+
+
+def test_sixteen_threads_share_one_session_within_the_pool(fast: FastS3Server,
+                                                           tmp_path: Path) -> None:
+    s3 = _client(fast.url, max_pool_connections=4)
+    blobs = [os.urandom(MB + 1000 * i) for i in range(16)]
+
+    def work(i: int) -> None:
+        config = TransferConfig(multipart_threshold=MB // 2, multipart_chunksize=MB // 4)
+        src = tmp_path / f"src{i}"
+        src.write_bytes(blobs[i])
+        s3.upload_file(src, BUCKET, f"k{i}", Config=config)
+        s3.download_file(BUCKET, f"k{i}", tmp_path / f"dst{i}", Config=config)
+        out = io.BytesIO()
+        s3.download_fileobj(BUCKET, f"k{i}", out, Config=config)
+        assert out.getvalue() == blobs[i]
+
+    assert run_in_threads(16, work) == []
+    for i in range(16):
+        assert (tmp_path / f"dst{i}").read_bytes() == blobs[i]
+    assert fast.connections <= 4
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def test_extra_args_are_checked_against_boto3s_lists(fast: FastS3Server,
+                                                     tmp_path: Path) -> None:
+    import boto3.s3.transfer as boto_transfer
+
+    assert set(ALLOWED_UPLOAD_ARGS) == set(boto_transfer.S3Transfer.ALLOWED_UPLOAD_ARGS)
+    s3 = _client(fast.url)
+    src = tmp_path / "src"
+    src.write_bytes(b"x")
+    with pytest.raises(ParamValidationError) as info:
+        s3.upload_file(src, BUCKET, "k", ExtraArgs={"Bogus": 1, "ContentType": "a/b"})
+    assert "Bogus" in str(info.value) and "ContentType" not in info.value.problems[0][:40]
+    with pytest.raises(ParamValidationError, match="Range"):
+        s3.download_file(BUCKET, "k", tmp_path / "d", ExtraArgs={"Range": "bytes=0-1"})
+    with pytest.raises(ParamValidationError, match="CopySource"):
+        s3.copy({"Bucket": BUCKET}, BUCKET, "k")
+    with pytest.raises(ParamValidationError, match="Callback"):
+        s3.upload_file(src, BUCKET, "k", Callback=42)  # type: ignore[arg-type]
+    with pytest.raises(ParamValidationError, match="Config"):
+        s3.upload_file(src, BUCKET, "k", Config={"max_concurrency": 2})  # type: ignore[arg-type]
+    s3.upload_file(src, BUCKET, "meta", ExtraArgs={"ContentType": "text/x-hub",
+                                                   "Metadata": {"k": "v"}})
+    stored = fast.buckets[BUCKET]["meta"]
+    assert stored.content_type == "text/x-hub" and stored.metadata == {"k": "v"}
+
+
+def test_transfer_config_validates_with_typed_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        TransferConfig(max_concurrency=0)
+    assert info.value.field == "max_concurrency"
+    with pytest.raises(ConfigError) as info:
+        TransferConfig(use_threads="yes")  # type: ignore[arg-type]
+    assert info.value.field == "use_threads"
+    assert TransferConfig().multipart_threshold == 8 * MB
+    assert TransferConfig(multipart_chunksize=MB).part_size(20_000 * MB) == 2 * MB
+
+
+def test_bandwidth_limit_slows_a_download(fast: FastS3Server, tmp_path: Path) -> None:
+    import time
+
+    s3 = _client(fast.url)
+    s3.put_object(Bucket=BUCKET, Key="k", Body=os.urandom(MB))
+    config = TransferConfig(io_chunksize=256 * 1024, max_bandwidth=2 * MB)
+    start = time.monotonic()
+    s3.download_file(BUCKET, "k", tmp_path / "d", Config=config)
+    assert time.monotonic() - start >= 0.35  # 3 of 4 chunks wait 1/8 s each at 2 MiB/s
