@@ -23,6 +23,7 @@ the protocol handlers (:func:`checksum_handlers`):
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any
 
 from hub._handlers import Handlers, NamedHandler
@@ -45,6 +46,8 @@ __all__ = ["PAYLOAD_HASH_KEY", "ValidatingBody", "checksum_handlers"]
 #: aws-chunked bodies, and for file bodies whose SHA-256 was computed in the checksum's pass).
 PAYLOAD_HASH_KEY = "sigv4.payload_hash"
 STREAMING_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_PARALLEL_MIN = 4 * 1024 * 1024  # below this, a thread costs more than it saves
 _CHECKSUM_PREFIX = "x-amz-checksum-"
 _BLOCK = 1024 * 1024
 _FAST = ("zlib", "hashlib", "crc32c", "awscrt")
@@ -130,15 +133,45 @@ def request_checksum(request: Request) -> None:
         return
     body = http.body
     if body is None or isinstance(body, (bytes, bytearray, memoryview)):
-        running = new_checksum(algorithm)
-        running.update(body or b"")
-        headers[header_name(algorithm)] = running.b64digest()
+        _header_from_bytes(request, op, body or b"", algorithm)
         return
     start = _seekable_start(body)
     if start is not None and not http.url.startswith("https:"):
         _header_from_file(request, body, start, algorithm)
     else:
         _trailer(request, body, start, algorithm)
+
+
+def _signs_payload(request: Request) -> bool:
+    return request.client_config.config.signature_version != "unsigned"
+
+
+def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorithm: str) -> None:
+    http = request.http_request
+    running = new_checksum(algorithm)
+    options = request.client_config.spec.signing
+    if (http.url.startswith("https:") and options.unsigned_streams_over_tls
+            and op.input_payload is not None and op.input_payload.streaming):
+        # botocore's S3 rule: TLS plus a checksum header make body signing redundant for
+        # streaming-input operations (PutObject, UploadPart): the CRC32 replaces the SHA-256.
+        running.update(body)
+        request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
+    elif len(body) >= _PARALLEL_MIN and _signs_payload(request):
+        # The signer needs the body's SHA-256 anyway: hash it on another core while this one
+        # computes the checksum (both release the GIL), so the checksum adds no wall time.
+        digest: list[str] = []
+        worker = threading.Thread(target=lambda: digest.append(hashlib.sha256(body).hexdigest()),
+                                  name="hub-sha256", daemon=True)
+        worker.start()
+        try:
+            running.update(body)
+        finally:
+            worker.join()
+        if digest:
+            request.context[PAYLOAD_HASH_KEY] = digest[0]
+    else:
+        running.update(body)
+    http.headers[header_name(algorithm)] = running.b64digest()
 
 
 def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -> None:

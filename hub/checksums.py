@@ -372,14 +372,18 @@ class AwsChunkedReader:
         data = self._source.read(self._chunk_size)
         return bytes(data) if data else None
 
-    def _frame(self) -> bytes:
+    def _pieces(self) -> tuple[bytes, ...]:
+        # One chunk as (size line, data, CRLF): the data is never copied into a frame.
         raw = self._next_raw()
         if raw is None:
             self._done = True
             return (b"0\r\n" + self.trailer_name.encode("ascii") + b":"
-                    + self.checksum.b64digest().encode("ascii") + b"\r\n\r\n")
+                    + self.checksum.b64digest().encode("ascii") + b"\r\n\r\n",)
         self.checksum.update(raw)
-        return b"%x\r\n" % len(raw) + raw + b"\r\n"
+        return b"%x\r\n" % len(raw), raw, b"\r\n"
+
+    def _frame(self) -> bytes:
+        return b"".join(self._pieces())
 
     def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` framed bytes (all the rest when negative); ``b""`` at the end."""
@@ -396,12 +400,12 @@ class AwsChunkedReader:
         return bytes(out)
 
     def __iter__(self) -> Iterator[bytes]:
-        """Yield framed chunks (one per source chunk, then the trailer)."""
+        """Yield the framed body in pieces (size line, data, CRLF per chunk; then the trailer)."""
         if self._pending:
             yield bytes(self._pending)
             self._pending = memoryview(b"")
         while not self._done:
-            yield self._frame()
+            yield from self._pieces()
 
     def seekable(self) -> bool:
         """True when the source can be rewound (a retry can send the body again)."""

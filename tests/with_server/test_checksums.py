@@ -206,6 +206,29 @@ def test_file_over_https_uses_the_trailer_and_rewinds_on_retry(
                                                       checksum("CRC32", data)})
 
 
+def test_bytes_over_https_send_the_checksum_instead_of_a_body_hash(
+        https_server: HTTPSServer) -> None:
+    https_server.set_default(ok(b"<DeleteResult/>"))
+    s3 = _hub(https_server.url, verify=https_server.ca_bundle)
+    s3.put_object(Bucket="bkt", Key="b", Body=b"hello")
+    s3.delete_objects(Bucket="bkt", Delete={"Objects": [{"Key": "a"}]})
+    put, delete = https_server.requests
+    # botocore's S3 rule: TLS plus a checksum header on a streaming-input operation make
+    # the SHA-256 of the body redundant; other operations still sign their body.
+    assert put.header("x-amz-checksum-crc32") == checksum("CRC32", b"hello")
+    assert put.header("X-Amz-Content-SHA256") == "UNSIGNED-PAYLOAD" and put.body == b"hello"
+    assert delete.header("X-Amz-Content-SHA256") == hashlib.sha256(delete.body).hexdigest()
+
+
+def test_large_bytes_body_hash_is_the_signers(local_server: LocalServer) -> None:
+    local_server.set_default(ok(b""))
+    data = os.urandom(5 * 1024 * 1024)  # above the size where both hashes run in parallel
+    _hub(local_server.url).put_object(Bucket="bkt", Key="big", Body=data)
+    sent = local_server.requests[-1]
+    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data).hexdigest()
+    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data)
+
+
 # --------------------------------------------------------------------------- validation
 
 _BODY = b"0123456789" * 10

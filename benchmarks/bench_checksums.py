@@ -1,0 +1,167 @@
+"""Benchmark: what flexible checksums cost on uploads, and each algorithm's speed.
+
+Usage::
+
+    python3 benchmarks/bench_checksums.py [--quick] [--rounds N] [--size MiB] [--json PATH]
+
+Scenarios (interleaved round by round with ``_harness.interleave``):
+
+- ``put_object 64 MiB <body>``: one S3 PutObject of a 64 MiB body to the canned-response
+  responder (a child process on 127.0.0.1, ``_servers.FastResponder``), with hub's default
+  CRC32 (``request_checksum_calculation="when_supported"``) and without
+  (``"when_required"``); bodies: ``bytes`` (checksum header), a seekable file object (header;
+  the signer's SHA-256 is computed in the same pass), and a generator (aws-chunked with a
+  CRC32 trailer vs plain chunked transfer). boto3 with its default CRC32 for comparison
+  (bytes and file only: it cannot upload a generator).
+- ``checksum 1 MiB``: each algorithm over 1 MiB in memory, and the aws-chunked encoder.
+
+Target (issue 13): CRC32 costs at most 5 % of upload throughput on a 64 MiB upload
+(``hub crc32`` vs ``hub none``, median time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _servers
+from _harness import Result, interleave, print_table, write_json
+
+import hub
+from hub import checksums
+
+Op = Callable[[], object]
+MiB = 1024 * 1024
+
+
+def _hub_client(url: str, mode: str) -> Any:
+    return hub.Session(hub.Config(
+        region="us-east-1", endpoint_url=url, credentials=hub.Credentials("bench", "bench"),
+        request_checksum_calculation=mode)).client("s3")
+
+
+def _boto_client(url: str) -> Any | None:
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        return None
+    return boto3.session.Session(
+        aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1",
+    ).client("s3", endpoint_url=url, config=Config(s3={"addressing_style": "path"}))
+
+
+def _generator(data: bytes, block: int = MiB) -> Iterator[bytes]:
+    view = memoryview(data)
+    for i in range(0, len(data), block):
+        yield bytes(view[i:i + block])
+
+
+def upload_cases(url: str, data: bytes) -> dict[str, dict[str, Op]]:
+    """Per body kind: variant -> one upload of ``data``."""
+    with_crc = _hub_client(url, "when_supported")
+    without = _hub_client(url, "when_required")
+    boto = _boto_client(url)
+
+    def put(client: Any, body: Callable[[], Any]) -> Op:
+        return lambda: client.put_object(Bucket="bench", Key="big", Body=body())
+
+    kinds: dict[str, Callable[[], Any]] = {
+        "bytes": lambda: data,
+        "file": lambda: io.BytesIO(data),
+        "generator": lambda: _generator(data),
+    }
+    cases: dict[str, dict[str, Op]] = {}
+    for kind, body in kinds.items():
+        variants = {"hub none": put(without, body), "hub crc32": put(with_crc, body)}
+        if boto is not None and kind != "generator":
+            variants["boto3 crc32"] = put(boto, body)
+        cases[kind] = variants
+    return cases
+
+
+def algorithm_cases() -> dict[str, Op]:
+    """Each algorithm (and the aws-chunked encoder) over 1 MiB."""
+    data = os.urandom(MiB)
+    cases: dict[str, Op] = {}
+    for algorithm in checksums.ALGORITHMS:
+        label = f"{algorithm} ({checksums.implementation(algorithm)})"
+        cases[label] = lambda a=algorithm: checksums.checksum(a, data)  # type: ignore[misc]
+    cases["CRC32C (python fallback)"] = lambda: checksums._py_crc32c(data)
+
+    def encode() -> None:
+        for _ in checksums.AwsChunkedReader(iter((data,)), "CRC32"):
+            pass
+
+    cases["aws-chunked CRC32 encoder"] = encode
+    return cases
+
+
+def run(quick: bool, *, rounds: int | None = None, size_mib: int = 64) -> list[Result]:
+    """Measure every scenario; return the results."""
+    rounds = rounds or (3 if quick else 9)
+    data = os.urandom(size_mib * MiB)
+    results: list[Result] = []
+    with _servers.fast_responder() as responder:
+        for kind, cases in upload_cases(responder.url, data).items():
+            stats = interleave(cases, rounds, number=1, warmup=1)
+            for variant, stat in stats.items():
+                results.append(Result(f"put_object {size_mib} MiB {kind}", variant, stat,
+                                      {"bytes": len(data)}))
+    stats = interleave(algorithm_cases(), rounds, number=1 if quick else 2, warmup=0)
+    for variant, stat in stats.items():
+        results.append(Result("checksum 1 MiB", variant, stat, {"bytes": MiB}))
+    return results
+
+
+def summary(results: list[Result]) -> list[str]:
+    """The target lines: CRC32's cost per body kind, and each algorithm's MB/s."""
+    lines = []
+    by = {(r.scenario, r.variant): r.stats for r in results}
+    for (scenario, variant), stats in by.items():
+        if variant != "hub crc32":
+            continue
+        base = by[(scenario, "hub none")]
+        cost = stats.median / base.median - 1
+        size = 64 * MiB
+        line = (f"{scenario}: CRC32 costs {cost:+.1%} of the upload time "
+                f"({size / stats.median * 1e9 / MiB:.0f} vs {size / base.median * 1e9 / MiB:.0f}"
+                f" MiB/s)")
+        if scenario.endswith("bytes") or scenario.endswith("file"):
+            line += f"  [{'PASS' if cost <= 0.05 else 'MISS'} target <= 5 %]"
+        lines.append(line)
+    for (scenario, variant), stats in by.items():
+        if scenario == "checksum 1 MiB":
+            lines.append(f"{variant}: {1e9 / stats.median:.0f} MiB/s")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run, print the table and the summary, optionally write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per case")
+    parser.add_argument("--size", type=int, default=64, help="upload size in MiB")
+    parser.add_argument("--json", metavar="PATH", help="write results as JSON")
+    args = parser.parse_args(argv)
+    results = run(args.quick, rounds=args.rounds, size_mib=args.size)
+    print_table(results, baseline={r.scenario: "hub none" for r in results
+                                   if r.scenario.startswith("put_object")})
+    print()
+    for line in summary(results):
+        print(line)
+    if args.json:
+        write_json(args.json, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
