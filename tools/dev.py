@@ -22,6 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRAS = {"test": "test", "bench": "bench,test", "docs": "docs,test"}
+# setuptools' default editable install is an import hook that type checkers cannot follow
+# (mypy would see no `hub` outside the repo root, so every hub type became Any for users).
+# "compat" puts the source directory on sys.path through a .pth file, which mypy reads.
+EDITABLE = ("--config-settings", "editable_mode=compat")
 
 
 def _run(*args: str | Path, env: dict[str, str] | None = None) -> None:
@@ -43,10 +47,11 @@ def _venv(python: str, extras: str) -> Path:
         _run(python, "-m", "venv", venv)
     # Re-install only when the dependency declaration (or the extras asked for) changed.
     stamp = venv / f".installed-{extras.replace(',', '-')}"
-    digest = hashlib.sha256((ROOT / "setup.cfg").read_bytes() + extras.encode()).hexdigest()
+    digest = hashlib.sha256((ROOT / "setup.cfg").read_bytes() + extras.encode()
+                            + " ".join(EDITABLE).encode()).hexdigest()
     if not stamp.exists() or stamp.read_text() != digest:
         _run(venv_python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        _run(venv_python, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
+        _run(venv_python, "-m", "pip", "install", "--quiet", *EDITABLE, "-e", f".[{extras}]")
         stamp.write_text(digest)
     return venv_python
 
