@@ -206,6 +206,10 @@ def test_protocol_handlers_run_before_session_handlers_in_their_phases(session: 
     session.push_back("unmarshal", noop, name="test.after_parse")
     session.push_back("unmarshal_error", noop, name="test.refine_error")
     handlers = session.client("dynamodb").client_config.handlers
-    assert handlers.unmarshal.names == ("protocol.unmarshal", "test.after_parse")
+    # The checksum handlers frame the protocol's: validation before parsing, the result's
+    # ChecksumAlgorithm right after it.
+    assert handlers.unmarshal.names == ("checksum.validate", "protocol.unmarshal",
+                                        "checksum.metadata", "test.after_parse")
     assert handlers.unmarshal_error.names == ("protocol.unmarshal_error", "test.refine_error")
-    assert handlers.build.names[0] == "protocol.build"
+    assert handlers.build.names[:2] == ("checksum.response_mode", "protocol.build")
+    assert handlers.build.names[-1] == "checksum.request"  # the body is final by then
