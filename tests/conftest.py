@@ -29,3 +29,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # Tests must never reach it: a test that wants IMDS points AWS_EC2_METADATA_SERVICE_ENDPOINT at
 # a fake on 127.0.0.1 and removes this variable. Set here so subprocesses inherit it too.
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+# hub honours HTTP(S)_PROXY and NO_PROXY as boto3 does: a developer's proxy settings must not
+# capture the loopback servers the tests talk to (tests of proxies set their own variables).
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ[_name] = ",".join(filter(None, [os.environ.get(_name), "127.0.0.1,localhost"]))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,15 @@ def proxy() -> Iterator[ForwardProxy]:
         yield server
     finally:
         server.stop()
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def _s3(endpoint: str, *configs: hub.Config) -> Any:
@@ -175,7 +185,8 @@ def test_proxies_config_ca_bundle_and_forwarding_for_https(
     # Without proxy_ca_bundle the proxy's certificate is not trusted.
     with pytest.raises(HTTPClientError):
         _s3(https_server.url, base).head_bucket(Bucket="b")
-    assert proxy.tls_failures
+    # The proxy's handler thread notes the failed handshake just after the client gives up.
+    assert _eventually(lambda: bool(proxy.tls_failures))
     # With it: a CONNECT tunnel through the TLS proxy.
     tunnel = hub.Config(proxies_config={"proxy_ca_bundle": ca})
     _s3(https_server.url, base, tunnel).head_bucket(Bucket="b")
