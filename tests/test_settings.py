@@ -302,3 +302,26 @@ def test_configured_endpoint_is_used_for_requests(files: Path, monkeypatch: pyte
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto.url)
     client = hub.Session(hub.Config(region="us-east-1")).client("dynamodb")
     assert client.list_tables()["TableNames"] == []
+
+
+def test_an_unparsable_config_file_is_a_config_error_naming_the_file(files: Path) -> None:
+    files.write_text("region = us-east-1\n[default]\n")  # a key before any section
+    with pytest.raises(ConfigError) as info:
+        hub.Session()
+    assert str(files) in str(info.value) and "line 1" in str(info.value)
+
+
+def test_new_fields_survive_pickling_and_merge() -> None:
+    import pickle
+
+    config = hub.Config(proxies_config={"proxy_ca_bundle": "/ca.pem",
+                                        "proxy_client_cert": ["/c.pem", "/k.pem"]},
+                        client_cert=["/c.pem", "/k.pem"], tcp_keepalive=True,
+                        signature_version=hub.UNSIGNED, user_agent_appid="app",
+                        defaults_mode="standard", ignore_configured_endpoint_urls=True)
+    assert config.client_cert == ("/c.pem", "/k.pem")
+    assert config.proxies_config is not None
+    assert config.proxies_config["proxy_client_cert"] == ("/c.pem", "/k.pem")
+    assert pickle.loads(pickle.dumps(config)) == config
+    assert hash(config) == hash(pickle.loads(pickle.dumps(config)))
+    assert hub.Config().merge(config) == config
