@@ -125,6 +125,10 @@ def _endpoint(spec: ServiceSpec, config: Config) -> tuple[str, str, bool, str | 
         endpoint_url = configured_endpoint(spec.model.metadata.get("serviceId", spec.name), config)
     if endpoint_url:
         return endpoint_url, region or "us-east-1", True, None
+    if spec.resolve_endpoint is not None:  # the service's own rule (STS's global endpoint)
+        own = spec.resolve_endpoint(config.region, config)
+        if own is not None:
+            return own.url, own.signing_region, False, own.partition
     if region is None:
         raise ConfigError(
             f"no region configured for {spec.name}: pass Config(region=...) or set AWS_REGION",

@@ -18,6 +18,8 @@ from hub.errors import UnknownServiceError
 
 if TYPE_CHECKING:
     from hub._client import Client
+    from hub._config import Config
+    from hub.endpoints import Endpoint
     from hub.protocols._shapes import ServiceModel
 
 
@@ -56,6 +58,9 @@ class ServiceSpec:
         global_region: Region used when none is configured (None: a region is required).
         customize: Adds the service's own named handlers (``Handlers -> Handlers``), or None.
         signing: How requests are signed.
+        resolve_endpoint: The service's own endpoint rule (``(region, config) -> Endpoint``,
+            None to use the generic resolution), e.g. STS's global endpoint; None when it has
+            none. Called only when no ``endpoint_url`` is configured.
     """
 
     name: str
@@ -67,6 +72,7 @@ class ServiceSpec:
     global_region: str | None = None
     customize: Callable[[Handlers], Handlers] | None = None
     signing: SigningOptions = SigningOptions()
+    resolve_endpoint: Callable[[str | None, Config], Endpoint | None] | None = None
 
     def __repr__(self) -> str:
         return f"<ServiceSpec {self.name}>"

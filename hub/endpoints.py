@@ -79,6 +79,12 @@ _PARTITIONS = (
 )
 _AWS = _PARTITIONS[-1]
 
+# Endpoint prefixes whose FIPS endpoint in aws-us-gov (without dual-stack) is the standard host
+# (botocore 1.43's rulesets; checked for the shipped services by tests/test_endpoints_parity.py).
+_GOV_FIPS_IS_STANDARD = frozenset({"sts", "sqs", "sns", "ssm", "portal.sso", "oidc"})
+# Endpoint prefixes whose dual-stack hosts keep the partition's main DNS suffix.
+_DUALSTACK_MAIN_SUFFIX = frozenset({"secretsmanager"})
+
 # A region and a service name become DNS labels, so they must be valid lowercase host labels.
 _HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -119,7 +125,8 @@ def resolve(
 
 @functools.lru_cache(maxsize=256)
 def _resolve(service: str, region: str, use_fips: bool, use_dualstack: bool) -> Endpoint:
-    _check_label(service, "service_name")
+    for label in service.split(".") if isinstance(service, str) else (service,):
+        _check_label(label, "service_name")  # a prefix may be dotted ("portal.sso")
     if service == "s3" and region == "aws-global":
         region = "us-east-1"
     _check_label(region, "region")
@@ -128,6 +135,10 @@ def _resolve(service: str, region: str, use_fips: bool, use_dualstack: bool) -> 
         return _resolve_s3(region, partition, use_fips, use_dualstack)
     if service == "dynamodb":
         return _resolve_dynamodb(region, partition, use_fips, use_dualstack)
+    if (use_fips and not use_dualstack and partition.name == "aws-us-gov"
+            and service in _GOV_FIPS_IS_STANDARD):
+        # These services' standard GovCloud endpoints are already FIPS validated.
+        return _generic(service, region, partition, False, False)
     return _generic(service, region, partition, use_fips, use_dualstack)
 
 
@@ -142,7 +153,8 @@ def _generic(
     prefix: str, region: str, partition: _Partition, use_fips: bool, use_dualstack: bool
 ) -> Endpoint:
     host = f"{prefix}-fips" if use_fips else prefix
-    suffix = partition.dualstack_dns_suffix if use_dualstack else partition.dns_suffix
+    main = prefix in _DUALSTACK_MAIN_SUFFIX and not (use_fips and partition.name == "aws-cn")
+    suffix = partition.dualstack_dns_suffix if use_dualstack and not main else partition.dns_suffix
     return Endpoint(f"https://{host}.{region}.{suffix}", region, partition.name)
 
 
@@ -178,7 +190,9 @@ def _resolve_dynamodb(
             )
         return Endpoint("http://localhost:8000", "us-east-1", "aws")
     if use_fips and not use_dualstack and partition.name == "aws-us-gov":
-        # GovCloud's standard DynamoDB endpoints are already FIPS validated.
+        # GovCloud's standard DynamoDB endpoints are already FIPS validated (the ruleset;
+        # botocore's client.meta.endpoint_url, from the older endpoints.json, says otherwise
+        # but its requests follow the ruleset).
         return _generic("dynamodb", region, partition, False, False)
     return _generic("dynamodb", region, partition, use_fips, use_dualstack)
 

@@ -8,7 +8,8 @@ A dev tool (botocore is never imported by hub at runtime)::
 
 Per service it writes ``_model.py`` (data), ``client.py``, ``errors.py``, ``types.pyi`` and
 ``__init__.py``; ``customizations.py`` is hand-written and only read (which of ``ClientMixin``,
-``customize`` and ``SIGNING`` it defines). It also writes ``hub/services/_index.py``.
+``customize``, ``SIGNING`` and ``resolve_endpoint`` it defines). It also writes
+``hub/services/_index.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import render_types  # noqa: E402
 
 ROOT = HERE.parent.parent
 SERVICES_DIR = ROOT / "hub" / "services"
-_CUSTOM_NAMES = ("ClientMixin", "customize", "SIGNING")
+_CUSTOM_NAMES = ("ClientMixin", "customize", "SIGNING", "resolve_endpoint")
 
 
 def _header(data: loader.ServiceData | None, botocore_version: str) -> str:

@@ -172,6 +172,8 @@ def render_client(data: ServiceData, header: str, info: dict[str, Any]) -> str:
         out.append("    customize=_custom.customize,")
     if "SIGNING" in custom:
         out.append("    signing=_custom.SIGNING,")
+    if "resolve_endpoint" in custom:
+        out.append("    resolve_endpoint=_custom.resolve_endpoint,")
     out += [")", ""]
     return "\n".join(out)
 

@@ -4,7 +4,8 @@
 :class:`STSClient`.
 
 ``client.py`` holds the methods, ``errors.py`` the modeled errors, ``types.pyi`` the
-parameter and result types, ``_model.py`` the operations and shapes (read lazily).
+parameter and result types, ``_model.py`` the operations and shapes (read lazily),
+and ``customizations.py`` the hand-written behaviour.
 """
 
 from hub.services.sts.client import SPEC, STSClient

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hub._services import ServiceSpec
 from hub.services._base import ServiceClient
 from hub.services._lazy import lazy_service_model
+from hub.services.sts import customizations as _custom
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -376,4 +377,5 @@ SPEC = ServiceSpec(
         'get_web_identity_token': 'GetWebIdentityToken',
     },
     global_region='us-east-1',
+    resolve_endpoint=_custom.resolve_endpoint,
 )
