@@ -40,6 +40,7 @@ import pickle
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub._forksafe import at_fork_reinit
@@ -90,10 +91,11 @@ class _Family:
 class _Table:
     """The process's families; re-created empty in a forked child."""
 
-    __slots__ = ("families", "recent", "pinned", "pinned_last", "next_sweep", "lock",
+    __slots__ = ("families", "recent", "pinned", "pinned_last", "next_sweep", "lock", "clock",
                  "__weakref__")
 
     def __init__(self) -> None:
+        self.clock: Callable[[], float] = time.monotonic  # replaceable in tests
         self._reset()
         at_fork_reinit(self, _Table._reset)
 
@@ -154,7 +156,7 @@ def rehydrate(payload: bytes) -> Session:
         family.rehydrations += 1  # statistics only: a lost increment under a race is harmless
     if snapshot is None:
         snapshot = _join_slow(table, payload)
-    now = time.monotonic()
+    now = table.clock()
     if now >= table.next_sweep:
         _sweep(table, now)
     until = now + KEEP_ALIVE
@@ -210,13 +212,12 @@ def _sweep(table: _Table, now: float) -> None:
     table.next_sweep = min(remaining) if remaining else float("inf")
 
 
-def _on_gc(phase: str, _info: dict[str, Any], _table: _Table = _TABLE,
-           _clock: Any = time.monotonic) -> None:
-    # Runs after each garbage collection: cheap unless a keep-alive has run out. Defaults
-    # bind what it needs (module globals may already be None while the interpreter exits).
-    if phase == "stop" and _clock() >= _table.next_sweep:
+def _on_gc(phase: str, _info: dict[str, Any], _table: _Table = _TABLE) -> None:
+    # Runs after each garbage collection: cheap unless a keep-alive has run out. The default
+    # binds the table (module globals may already be None while the interpreter exits).
+    if phase == "stop" and _table.clock() >= _table.next_sweep:
         try:
-            _sweep(_table, _clock())
+            _sweep(_table, _table.clock())
         except Exception:  # noqa: BLE001 - never raise inside the garbage collector
             pass
 

@@ -53,8 +53,3 @@ def get_objects(session: hub.Session, bucket: str, keys: list[str]) -> dict[str,
     s3 = session.client("s3")
     bodies = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
     return {"pid": os.getpid(), "bodies": bodies, "connections": connections_opened(session)}
-
-
-def get_objects_worker_session(bucket: str, keys: list[str]) -> dict[str, Any]:
-    """The same task using the session installed by ``hub.worker_session`` in the initializer."""
-    return get_objects(hub.worker_session(), bucket, keys)

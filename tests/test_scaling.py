@@ -138,7 +138,8 @@ def test_worker_session_without_one_installed_names_the_field(
 
 
 def test_families_are_weakly_held_after_the_keep_alive(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rehydration, "KEEP_ALIVE", 0.2)
+    now = [time.monotonic()]
+    monkeypatch.setattr(rehydration._TABLE, "clock", lambda: now[0])
     data = pickle.dumps(_session(max_attempts=6, connect_timeout=3.0))
     copy = pickle.loads(data)
     runtime = weakref.ref(copy.snapshot.runtime)
@@ -149,7 +150,7 @@ def test_families_are_weakly_held_after_the_keep_alive(monkeypatch: pytest.Monke
     joined = pickle.loads(data)
     assert joined.snapshot.runtime is runtime()
     del joined
-    time.sleep(0.3)  # past the keep-alive (a lower bound only)
+    now[0] += rehydration.KEEP_ALIVE + 1
     gc.collect()  # the collector's callback releases expired keep-alives ...
     gc.collect()  # ... and the next collection frees the family's cycles
     assert runtime() is None

@@ -29,10 +29,10 @@ import hub
 from tests._scaling_support import (
     CountingProvider,
     get_objects,
-    get_objects_worker_session,
     loads_by_pid,
     logged_provider,
 )
+from tests._threads import join_all
 from tests.servers.moto_keepalive import KeepAliveMoto
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,6 +167,7 @@ def test_gunicorn_gthread_workers(server: KeepAliveMoto, tmp_path: Path) -> None
          "-b", "127.0.0.1:0", "tests._gunicorn_app:app"],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
+    drain: threading.Thread | None = None
     try:
         assert proc.stderr is not None
         url = None
@@ -199,5 +200,7 @@ def test_gunicorn_gthread_workers(server: KeepAliveMoto, tmp_path: Path) -> None
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=30)
+        if drain is not None:
+            join_all([drain])  # stderr closes when gunicorn exits
     connections = _check(results, log, server.accepted - before, final=False)
     assert connections, "".join(lines)
