@@ -127,7 +127,14 @@ def request_checksum(request: Request) -> None:
     http = request.http_request
     headers = http.headers
     if any(k.lower().startswith(_CHECKSUM_PREFIX) for k in headers):
-        return  # the caller's own value (ChecksumCRC32=..., ChecksumSHA256=...) goes as given
+        # The caller's own value (ChecksumCRC32=..., a transfer's part checksum) goes as
+        # given; over TLS it replaces the body's SHA-256 as a computed one does (below).
+        options = request.client_config.spec.signing
+        if (http.url.startswith("https:") and options.unsigned_streams_over_tls
+                and op.input_payload is not None and op.input_payload.streaming
+                and isinstance(http.body, (bytes, bytearray, memoryview))):
+            request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
+        return
     algorithm = _choose(request, op)
     if algorithm is None:
         return

@@ -19,9 +19,11 @@ from typing import IO, Any
 
 from hub._forksafe import at_fork_reinit
 
-__all__ = ["FdWriter", "OrderedWriter", "PartBody", "SeekWriter", "pread"]
+__all__ = ["BufferPool", "FdWriter", "OrderedWriter", "PartBody", "SeekWriter", "pread",
+           "pread_into", "pwrite"]
 
 _HAS_PREAD = hasattr(os, "pread") and hasattr(os, "pwrite")
+_HAS_PREADV = hasattr(os, "preadv")
 
 
 class _FdLock:
@@ -62,6 +64,55 @@ def pread(fd: int, size: int, offset: int) -> bytes:
                 break
             out += more
         return bytes(out)
+
+
+def pread_into(fd: int, view: memoryview, offset: int) -> int:
+    """Fill ``view`` from ``offset`` (``os.preadv``: no new buffer, so no page faults on a
+    fresh allocation); returns the count (smaller only at the end of the file)."""
+    if not _HAS_PREADV:
+        data = pread(fd, len(view), offset)
+        view[:len(data)] = data
+        return len(data)
+    got = 0
+    while got < len(view):
+        n = os.preadv(fd, [view[got:]], offset + got)
+        if not n:
+            break
+        got += n
+    return got
+
+
+class BufferPool:
+    """Reusable part buffers: a part read into a buffer that was used before costs no page
+    faults (a fresh 8 MiB allocation is a new mapping the kernel must fault in and zero).
+
+    Args:
+        keep: Buffers kept for reuse (the most that are in use at once: the workers).
+    """
+
+    def __init__(self, keep: int) -> None:
+        self._free: list[bytearray] = []
+        self._keep = max(1, keep)
+        self._lock = threading.Lock()
+        at_fork_reinit(self, BufferPool._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._free = []
+
+    def get(self, size: int) -> bytearray:
+        """A buffer of at least ``size`` bytes."""
+        with self._lock:
+            for i, buf in enumerate(self._free):
+                if len(buf) >= size:
+                    return self._free.pop(i)
+        return bytearray(size)
+
+    def put(self, buf: bytearray) -> None:
+        """Give a buffer back (kept when there is room, else freed)."""
+        with self._lock:
+            if len(self._free) < self._keep:
+                self._free.append(buf)
 
 
 def pwrite(fd: int, data: Any, offset: int) -> None:

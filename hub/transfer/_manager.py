@@ -24,6 +24,7 @@ from hub.transfer._config import (
     check_extra_args,
 )
 from hub.transfer._future import Transfer, TransferFuture
+from hub.transfer._io import BufferPool
 from hub.transfer._limits import Bandwidth
 from hub.transfer._tasks import Copy, Download, PartChecksum, Upload
 
@@ -31,6 +32,19 @@ __all__ = ["TransferManager", "copy", "download_file", "download_fileobj", "uplo
            "upload_fileobj"]
 
 Callback = Callable[[int], Any]
+_DEFAULT: Any = object()  # "no checksum argument given": boto3's default applies
+
+
+def _default_checksum(client: Any, extra: Mapping[str, Any]) -> PartChecksum | None:
+    # As s3transfer: the caller's ChecksumAlgorithm, else CRC32 (when_supported, the default).
+    algorithm = extra.get("ChecksumAlgorithm")
+    if algorithm is None:
+        if client.client_config.config.request_checksum_calculation == "when_required":
+            return None
+        algorithm = "CRC32"
+    from hub.checksums import PartChecksums
+
+    return PartChecksums(algorithm)
 
 
 def _check_callback(operation: str, callback: object) -> None:
@@ -67,8 +81,11 @@ class TransferManager:
     Args:
         client: An S3 client (``session.client("s3")``); its connection pool is shared.
         config: The :class:`~hub.transfer.TransferConfig` (boto3's defaults when None).
-        checksum: Per-part checksums (the :class:`~hub.transfer.PartChecksum` seam); None
-            sends none.
+        checksum: Per-part checksums for multipart uploads (a
+            :class:`~hub.transfer.PartChecksum`, e.g. :class:`hub.checksums.PartChecksums`);
+            None sends none. By default, as boto3: the ``ChecksumAlgorithm`` in ``ExtraArgs``,
+            else CRC32 unless the client's ``request_checksum_calculation`` is
+            ``"when_required"``.
 
     Example::
 
@@ -79,7 +96,7 @@ class TransferManager:
     """
 
     def __init__(self, client: Any, config: TransferConfig | None = None, *,
-                 checksum: PartChecksum | None = None) -> None:
+                 checksum: PartChecksum | None | object = _DEFAULT) -> None:
         self._client = client
         self._config = config = config or TransferConfig()
         if not isinstance(config, TransferConfig):
@@ -88,6 +105,7 @@ class TransferManager:
         pool = client.client_config.config.max_pool_connections or 10
         self._workers = max(1, min(config.max_concurrency, pool)) if config.use_threads else 0
         self._checksum = checksum
+        self._buffers = BufferPool(self._workers + 1)
         self._bandwidth = Bandwidth(config.max_bandwidth) if config.max_bandwidth else None
         self._executor: ThreadPoolExecutor | None = None
         self._futures: set[TransferFuture] = set()
@@ -118,8 +136,17 @@ class TransferManager:
         """
         extra = check_extra_args("upload", extra_args, ALLOWED_UPLOAD_ARGS)
         _check_callback("upload", callback)
-        return self._start(Upload(self._client, self._config, self._submit, fileobj, bucket,
-                                  key, extra, callback, self._bandwidth, self._checksum))
+        return self._start(self._upload(fileobj, bucket, key, extra, callback))
+
+    def _upload(self, source: Any, bucket: str, key: str, extra: dict[str, Any],
+                callback: Callback | None) -> Upload:
+        checksum = self._checksum
+        if checksum is _DEFAULT:
+            checksum = _default_checksum(self._client, extra)
+        assert checksum is None or hasattr(checksum, "part_params")
+        return Upload(self._client, self._config, self._submit, source, bucket, key, extra,
+                      callback, self._bandwidth, checksum,  # type: ignore[arg-type]
+                      self._buffers)
 
     def download(self, bucket: str, key: str, fileobj: str | os.PathLike[str] | IO[bytes],
                  extra_args: Mapping[str, Any] | None = None,
@@ -257,8 +284,7 @@ def upload_file(client: Any, Filename: str | os.PathLike[str], Bucket: str, Key:
     manager = TransferManager(client, _config("upload_file", Config))
     extra = check_extra_args("upload_file", ExtraArgs, ALLOWED_UPLOAD_ARGS)
     _check_callback("upload_file", Callback)
-    _run(manager, Upload(client, manager.config, manager._submit, Filename, Bucket, Key,
-                         extra, Callback, manager._bandwidth))
+    _run(manager, manager._upload(Filename, Bucket, Key, extra, Callback))
 
 
 def upload_fileobj(client: Any, Fileobj: IO[bytes], Bucket: str, Key: str,
@@ -272,8 +298,7 @@ def upload_fileobj(client: Any, Fileobj: IO[bytes], Bucket: str, Key: str,
     if isinstance(Fileobj, (str, os.PathLike)) or not hasattr(Fileobj, "read"):
         raise ParamValidationError("upload_fileobj", [
             f"Fileobj must be a binary file object, got {type(Fileobj).__name__}"])
-    _run(manager, Upload(client, manager.config, manager._submit, Fileobj, Bucket, Key,
-                         extra, Callback, manager._bandwidth))
+    _run(manager, manager._upload(Fileobj, Bucket, Key, extra, Callback))
 
 
 def download_file(client: Any, Bucket: str, Key: str, Filename: str | os.PathLike[str],

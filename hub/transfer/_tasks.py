@@ -18,7 +18,15 @@ from hub._forksafe import at_fork_reinit
 from hub.errors import HTTPClientError, ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, Transfer, TransferFuture, TransferMeta
-from hub.transfer._io import FdWriter, OrderedWriter, PartBody, SeekWriter, pread
+from hub.transfer._io import (
+    BufferPool,
+    FdWriter,
+    OrderedWriter,
+    PartBody,
+    SeekWriter,
+    pread,
+    pread_into,
+)
 from hub.transfer._limits import Bandwidth, connection_slots
 
 __all__ = ["Copy", "Download", "PartChecksum", "Upload"]
@@ -86,19 +94,24 @@ class _Base(Transfer):
         self._slots = connection_slots(client)
         self._bandwidth = bandwidth
         self._checksum = checksum
-        self._tls = client.client_config.info.endpoint.startswith("https:")
+        config_ = client.client_config.config
+        # Over TLS with a checksum sent, S3's signing skips the body's SHA-256 for a bytes
+        # body (the checksum replaces it); with no checksum at all, only a stream skips it.
+        self._stream_tls = (client.client_config.info.endpoint.startswith("https:")
+                            and checksum is None
+                            and config_.request_checksum_calculation == "when_required")
 
     def call(self, method: Callable[..., Any], **params: Any) -> Any:
         """One request, holding a connection slot."""
         with self._slots:
             return method(**params)
 
-    def body(self, data: bytes) -> Any:
-        """An upload body: over TLS a rewindable stream (sent UNSIGNED-PAYLOAD, no SHA-256),
-        else bytes (S3 requires the payload hash over plain HTTP)."""
+    def body(self, data: bytes | memoryview) -> Any:
+        """An upload body: the bytes (sent in one write), or a rewindable stream over TLS when
+        no checksum is sent (streams go UNSIGNED-PAYLOAD, so no SHA-256 either way)."""
         if self._bandwidth is not None:
             self._bandwidth.consume(len(data))
-        return PartBody(data) if self._tls else data
+        return PartBody(data) if self._stream_tls else data
 
 
 # --------------------------------------------------------------------------- upload
@@ -115,9 +128,11 @@ class Upload(_Base):
     def __init__(self, client: Any, config: TransferConfig, submit: Submit,
                  source: str | os.PathLike[str] | IO[bytes], bucket: str, key: str,
                  extra_args: dict[str, Any], callback: Callable[[int], Any] | None,
-                 bandwidth: Bandwidth | None, checksum: PartChecksum | None = None) -> None:
+                 bandwidth: Bandwidth | None, checksum: PartChecksum | None = None,
+                 buffers: BufferPool | None = None) -> None:
         super().__init__(client, config, submit, TransferMeta("upload", bucket, key), callback,
                          bandwidth, checksum)
+        self._buffers = buffers or BufferPool(1)
         self._source = source
         self._extra = extra_args
         self._fd: int | None = None
@@ -165,7 +180,11 @@ class Upload(_Base):
             self.spawn(self._stream_part)
             return
         if size < threshold:
-            self._put(self._read_at(0, size))
+            data, buf = self._read_part(0, size)
+            try:
+                self._put(data)
+            finally:
+                self._release(buf)
             return
         self._part_size = self.config.part_size(size)
         self._create()
@@ -194,6 +213,19 @@ class Upload(_Base):
         except (OSError, ValueError):
             return False
         return True
+
+    def _read_part(self, offset: int, size: int) -> tuple[memoryview | bytes, bytearray | None]:
+        # A file: read into a reused buffer (returned with _release once the part is sent).
+        if self._fd is None:
+            return self._read_at(offset, size), None
+        buf = self._buffers.get(size)
+        view = memoryview(buf)[:size]
+        n = pread_into(self._fd, view, self._base + offset)
+        return view[:n], buf
+
+    def _release(self, buf: bytearray | None) -> None:
+        if buf is not None:
+            self._buffers.put(buf)
 
     def _read_at(self, offset: int, size: int) -> bytes:
         if self._fd is not None:
@@ -234,7 +266,7 @@ class Upload(_Base):
 
     # -- calls ------------------------------------------------------------------------------
 
-    def _put(self, data: bytes) -> None:
+    def _put(self, data: bytes | memoryview) -> None:
         meta = self.meta
         self._result = self.call(self.client.put_object, Bucket=meta.bucket, Key=meta.key,
                                  Body=self.body(data), **self._extra)
@@ -251,7 +283,13 @@ class Upload(_Base):
         meta.extra["upload_id"] = self._upload_id
 
     def _file_part(self, number: int, offset: int, size: int) -> None:
-        self._upload_part(number, self._read_at(offset, size))
+        if self.failed:
+            return
+        data, buf = self._read_part(offset, size)
+        try:
+            self._upload_part(number, data)
+        finally:
+            self._release(buf)
 
     def _stream_part(self) -> None:
         # Unseekable source: read the next part in order, queue the read after it, send.
@@ -268,7 +306,7 @@ class Upload(_Base):
         if data:
             self._upload_part(number, data)
 
-    def _upload_part(self, number: int, data: bytes) -> None:
+    def _upload_part(self, number: int, data: bytes | memoryview) -> None:
         if self.failed:
             return
         meta = self.meta

@@ -187,6 +187,8 @@ class FastS3Server:
         self._socks: set[socket.socket] = set()
         self._stopping = threading.Event()
         self.requests: list[tuple[str, str]] = []  # (operation, key), in arrival order
+        self.last_headers: dict[str, dict[str, str]] = {}  # op -> its latest request headers
+        self.last_body: dict[str, bytes] = {}  # op -> its latest request body (if small)
         self.connections = 0
 
     @property
@@ -325,6 +327,8 @@ class FastS3Server:
         op = self._operation(method, bucket, key, query, headers)
         with self._lock:
             self.requests.append((op, key))
+            self.last_headers[op] = headers
+            self.last_body[op] = body if len(body) <= 65536 else b""
             fault = self._take_fault(op, query)
         if fault is not None and fault.truncate is None:
             self._send(sock, fault.status, {}, self._error(fault.code, "injected fault"),

@@ -117,6 +117,28 @@ def test_round_trip_file_byte_for_byte(tls: bool, fast: FastS3Server,
     assert sorted(os.listdir(tmp_path)) == ["dst.bin", "src.bin"]  # no temporary file left
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_parts_carry_crc32_and_skip_sha256_over_tls(tls: bool, fast: FastS3Server,
+                                                    fast_tls: tuple[FastS3Server, str]) -> None:
+    server = fast_tls[0] if tls else fast
+    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    s3.upload_fileobj(io.BytesIO(os.urandom(3 * MB)), BUCKET, "k", Config=SMALL)
+    create = server.last_headers["CreateMultipartUpload"]
+    part = server.last_headers["UploadPart"]
+    assert create["x-amz-checksum-algorithm"] == "CRC32"
+    assert "x-amz-checksum-crc32" in part
+    payload = part["x-amz-content-sha256"]
+    assert payload == "UNSIGNED-PAYLOAD" if tls else len(payload) == 64
+    assert server.last_body["CompleteMultipartUpload"].count(b"<ChecksumCRC32>") == 3
+    plain = _client(server.url, verify=fast_tls[1], request_checksum_calculation="when_required"
+                    ) if tls else _client(server.url, request_checksum_calculation="when_required")
+    plain.upload_fileobj(io.BytesIO(os.urandom(3 * MB)), BUCKET, "k", Config=SMALL)
+    part = server.last_headers["UploadPart"]
+    assert not any(h.startswith("x-amz-checksum") for h in part)
+    assert "x-amz-checksum-algorithm" not in server.last_headers["CreateMultipartUpload"]
+    assert part["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD" if tls else True
+
+
 def test_fileobj_round_trips_seekable_and_unseekable(fast: FastS3Server) -> None:
     s3 = _client(fast.url)
     data = os.urandom(4 * MB + 7)
