@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import _imp
 import importlib
+import importlib._bootstrap
 import itertools
 import os
 import sys
@@ -169,19 +170,35 @@ def _after_fork_in_child() -> None:
 _holding_import_lock = False
 
 
+def _hub_imports_in_progress() -> list[str]:
+    # Modules whose code is running (in sys.modules, marked initializing), and modules whose
+    # import lock another thread holds while it looks for them (not in sys.modules yet; the
+    # lock table is importlib's own, unchanged from 3.10 to 3.13; skipped if it goes away).
+    names = [name for name, module in list(sys.modules.items())
+             if (name == "hub" or name.startswith("hub."))
+             and getattr(getattr(module, "__spec__", None), "_initializing", False)]
+    me = threading.get_ident()
+    locks: dict[str, Any] = getattr(importlib._bootstrap, "_module_locks", {})
+    for name, ref in list(locks.items()):
+        if name == "hub" or name.startswith("hub."):
+            lock = ref()
+            owner = getattr(lock, "owner", None)
+            if owner is not None and owner != me and name not in names:
+                names.append(name)
+    return names
+
+
 def _finish_imports() -> None:
-    # A module is in sys.modules, marked initializing, while its code runs; importing it again
-    # waits on its import lock until that is done (importlib breaks a would-be deadlock by
-    # raising at once). The fork then happens holding the global import lock (CPython takes it
-    # too, after the hooks), so no other thread can start importing a module meanwhile: it
-    # would need that lock to find the module. It cannot be held while waiting, since the
-    # modules being imported may import others. Only hub's modules are waited for.
+    # Importing a module that another thread is importing waits on its import lock until that
+    # import is done (importlib breaks a would-be deadlock by raising at once). The fork then
+    # happens holding the global import lock (CPython takes it too, after the hooks), so no
+    # other thread can start importing a module meanwhile: it would need that lock to find the
+    # module. It cannot be held while waiting: the modules being imported may import others.
+    # Only hub's modules are waited for.
     global _holding_import_lock
     for _ in range(100):
         _imp.acquire_lock()
-        pending = [name for name, module in list(sys.modules.items())
-                   if (name == "hub" or name.startswith("hub."))
-                   and getattr(getattr(module, "__spec__", None), "_initializing", False)]
+        pending = _hub_imports_in_progress()
         if not pending:
             _holding_import_lock = True
             return
