@@ -20,6 +20,7 @@ resolved on a snapshot (endpoints); never per request.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -144,16 +145,56 @@ def env_settings(environ: Mapping[str, str] | None = None) -> Config:
     return Config(**values)
 
 
-def _profile_keys(profile: str | None, environ: Mapping[str, str]
-                  ) -> tuple[str, Mapping[str, str], str]:
-    """(profile name, its merged keys, config file path); keys empty when nothing is there."""
+#: The profile keys settings are read from (never credentials: the cache below keeps them).
+_KEYS = frozenset({s.key.partition(".")[0] for s in SETTINGS if s.key} | {"endpoint_url",
+                                                                          "services"})
+# Parsed profiles by (profile, file paths, SHA-256 of each file's bytes): every new session and
+# every uncached client configuration reads the files, but parses them only when they changed
+# (parsing was ~1 ms per resolution). Holds only the keys above, never secrets.
+_Parsed = tuple[str, Mapping[str, str], str, Mapping[str, Mapping[str, str]]]
+_PARSED: dict[tuple[str, ...], _Parsed] = {}
+_PARSED_MAX = 32
+
+
+def _digest(path: str) -> str:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
+    except OSError as exc:  # missing or unreadable: load_profiles reports the latter
+        return f"error:{exc.errno}"
+
+
+def _profile(profile: str | None, environ: Mapping[str, str]) -> _Parsed:
+    """(profile name, its setting keys, config file path, config file sections if needed)."""
+    from hub.credentials._files import config_file, credentials_file, resolve_profile
     from hub.credentials._profile import load_profiles
 
+    name = resolve_profile(profile, environ)
+    config_path, credentials_path = config_file(None, environ), credentials_file(None, environ)
+    key = (name, config_path, _digest(config_path), credentials_path,
+           _digest(credentials_path))
+    parsed = _PARSED.get(key)
+    if parsed is not None:
+        return parsed
     try:
-        view = load_profiles(profile, environ, _SOURCE)
+        view = load_profiles(name, environ, _SOURCE)
     except CredentialProviderError as exc:
         raise ConfigError(str(exc), field="profile") from None
-    return view.name, view.section, view.config_path
+    keys = {k: v for k, v in view.section.items() if k in _KEYS}
+    sections = _ini_sections(config_path) if keys.get("services") else {}
+    services = {n: dict(s) for n, s in sections.items() if n.startswith("services ")}
+    parsed = (view.name, keys, view.config_path, services)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+    return parsed
+
+
+def _profile_keys(profile: str | None, environ: Mapping[str, str]
+                  ) -> tuple[str, Mapping[str, str], str]:
+    """(profile name, its setting keys, config file path); keys empty when nothing is there."""
+    name, keys, path, _ = _profile(profile, environ)
+    return name, keys, path
 
 
 def _nested(value: str) -> dict[str, str]:
@@ -269,10 +310,9 @@ def configured_endpoint(service_id: str, config: Config,
         raw = env.get(variable)
         if raw and raw.strip():
             return _endpoint_value(raw, f"environment variable {variable}")
-    name, keys, path = _profile_keys(config.profile, env)
+    name, keys, path, sections = _profile(config.profile, env)
     section_name = keys.get("services")
     if section_name:
-        sections = _ini_sections(path)
         section = sections.get(f"services {section_name}")
         if section is None:
             raise ConfigError(

@@ -325,3 +325,18 @@ def test_new_fields_survive_pickling_and_merge() -> None:
     assert pickle.loads(pickle.dumps(config)) == config
     assert hash(config) == hash(pickle.loads(pickle.dumps(config)))
     assert hub.Config().merge(config) == config
+
+
+def test_parsed_profiles_follow_file_changes_and_hold_no_secrets(files: Path,
+                                                                 tmp_path: Path) -> None:
+    from hub import _settings
+
+    files.write_text("[default]\nmax_attempts = 5\n")
+    (tmp_path / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIDCACHE\naws_secret_access_key = cache-secret\n")
+    assert hub.Session().config.max_attempts == 5
+    files.write_text("[default]\nmax_attempts = 7\n")  # same size, same second
+    assert hub.Session().config.max_attempts == 7
+    cached = repr(_settings._PARSED)
+    assert "cache-secret" not in cached and "AKIDCACHE" not in cached
+    assert "max_attempts" in cached
