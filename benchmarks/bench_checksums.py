@@ -25,6 +25,7 @@ import argparse
 import io
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _servers
-from _harness import Result, interleave, print_table, write_json
+from _harness import Result, Stats, interleave, print_table, write_json
 
 import hub
 from hub import checksums
@@ -105,6 +106,16 @@ def algorithm_cases() -> dict[str, Op]:
     return cases
 
 
+def _cpu_timed(op: Op, into: list[float]) -> Op:
+    def timed() -> object:
+        start = time.process_time_ns()
+        try:
+            return op()
+        finally:
+            into.append(float(time.process_time_ns() - start))
+    return timed
+
+
 def run(quick: bool, *, rounds: int | None = None, size_mib: int = 64) -> list[Result]:
     """Measure every scenario; return the results."""
     rounds = rounds or (3 if quick else 9)
@@ -112,9 +123,17 @@ def run(quick: bool, *, rounds: int | None = None, size_mib: int = 64) -> list[R
     results: list[Result] = []
     with _servers.fast_responder() as responder:
         for kind, cases in upload_cases(responder.url, data).items():
-            stats = interleave(cases, rounds, number=1, warmup=1)
+            cpu: dict[str, list[float]] = {name: [] for name in cases}
+            timed = {name: _cpu_timed(op, cpu[name]) for name, op in cases.items()}
+            stats = interleave(timed, rounds, number=1, warmup=1)
             for variant, stat in stats.items():
                 results.append(Result(f"put_object {size_mib} MiB {kind}", variant, stat,
+                                      {"bytes": len(data)}))
+            for variant, samples in cpu.items():
+                # This process's CPU per upload (all its threads): what the client itself
+                # spends, whatever the responder and a busy machine add to the wall time.
+                results.append(Result(f"put_object {size_mib} MiB {kind} (client CPU)", variant,
+                                      Stats.from_samples(samples[1:], calls=len(samples) - 1),
                                       {"bytes": len(data)}))
     stats = interleave(algorithm_cases(), rounds, number=1 if quick else 2, warmup=0)
     for variant, stat in stats.items():
@@ -131,7 +150,11 @@ def summary(results: list[Result]) -> list[str]:
             continue
         base = by[(scenario, "hub none")]
         cost = stats.median / base.median - 1
-        size = 64 * MiB
+        size = results[0].extra["bytes"]
+        if scenario.endswith("(client CPU)"):
+            lines.append(f"{scenario}: CRC32 adds {(stats.median - base.median) / 1e6:+.0f} ms "
+                         f"of CPU ({cost:+.1%})")
+            continue
         line = (f"{scenario}: CRC32 costs {cost:+.1%} of the upload time "
                 f"({size / stats.median * 1e9 / MiB:.0f} vs {size / base.median * 1e9 / MiB:.0f}"
                 f" MiB/s)")
