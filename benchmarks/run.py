@@ -15,6 +15,9 @@ Scenarios (``--scenarios``, default all):
                  1 and N threads (``--request-threads``) sharing one session, against the fast
                  responder and moto, with raw urllib3 as the floor (``bench_requests.py``).
 ``connections``  TCP connections a server accepts from 64 threads sharing one session/client.
+``transfer``     managed transfers (upload_file/download_file, 256 MiB and 64 x 4 MiB, http and
+                 https) vs boto3's s3transfer and obstore (``bench_transfer.py``; 16 MiB, one
+                 round with ``--quick``).
 
 Examples::
 
@@ -45,7 +48,7 @@ for _path in (str(ROOT), str(BENCH_DIR)):
 import bench_clients  # noqa: E402
 from _harness import Progress, Result, Stats, environment, format_ns  # noqa: E402
 
-SCENARIOS = ("creation", "cold", "memory", "requests", "connections")
+SCENARIOS = ("creation", "cold", "memory", "requests", "connections", "transfer")
 FLOORS = ("bare object", "urllib3")
 RESULTS_DIR = BENCH_DIR / "results"
 
@@ -398,12 +401,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             measurements += bench_clients.connections(
                 threads=args.connection_threads, calls=5 if args.quick else 20, progress=bar)
 
+    transfer_rows: list[Any] = []
+    transfer_checks: list[tuple[str, bool | None, str]] = []
+    if "transfer" in chosen:
+        import bench_transfer
+
+        try:
+            transfer_rows, transfer_notes = bench_transfer.run(quick=args.quick)
+        except Exception as exc:  # noqa: BLE001 - report and keep the other scenarios' results
+            notes.append(f"transfer scenario failed: {type(exc).__name__}: {exc}")
+        else:
+            notes += transfer_notes
+            transfer_checks = bench_transfer.targets(transfer_rows)
+
     results = _ordered(results)
     print(format_table(results))
     if measurements:
         print()
         print(format_measurements(measurements))
-    checks = targets(results)
+    if transfer_rows:
+        print()
+        print(bench_transfer.format_table(transfer_rows))
+    checks = targets(results) + transfer_checks
     if checks:
         print()
         for text, met, how in checks:
@@ -418,6 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                  "scenarios": list(args.scenarios), "elapsed_s": elapsed, "notes": notes},
         "results": [r.to_dict() for r in results],
         "measurements": [m.to_dict() for m in measurements],
+        "transfer": [r.to_dict() for r in transfer_rows],
         "targets": [{"target": t, "met": m, "value": v} for t, m, v in checks],
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

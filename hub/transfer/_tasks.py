@@ -502,6 +502,7 @@ class Copy(_Base):
         self._upload_id: str | None = None
         self._parts: dict[int, dict[str, Any]] = {}
         self._result: Any = None
+        self._etag: str | None = None
 
     def start(self) -> None:
         source = self._copy_source
@@ -516,6 +517,7 @@ class Copy(_Base):
         size = int(head.get("ContentLength") or 0)
         meta = self.meta
         meta.size = size
+        self._etag = head.get("ETag")
         if size < self.config.multipart_threshold:
             self._result = self.call(self.client.copy_object, CopySource=source,
                                      Bucket=meta.bucket, Key=meta.key, **self._extra)
@@ -533,11 +535,13 @@ class Copy(_Base):
 
     def _part(self, number: int, offset: int, size: int) -> None:
         meta = self.meta
+        params = _pick(self._extra, _COPY_PART_ARGS)
+        if self._etag and "CopySourceIfMatch" not in params:
+            params["CopySourceIfMatch"] = self._etag  # every range from one version
         response = self.call(self.client.upload_part_copy, Bucket=meta.bucket, Key=meta.key,
                              CopySource=self._copy_source, UploadId=self._upload_id,
                              PartNumber=number,
-                             CopySourceRange=f"bytes={offset}-{offset + size - 1}",
-                             **_pick(self._extra, _COPY_PART_ARGS))
+                             CopySourceRange=f"bytes={offset}-{offset + size - 1}", **params)
         etag = response["CopyPartResult"]["ETag"]
         with self._lock:
             self._parts[number] = {"ETag": etag, "PartNumber": number}

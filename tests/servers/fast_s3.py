@@ -550,6 +550,8 @@ class FastS3Server:
         if upload is None or src is None:
             return 404, {}, self._error("NoSuchUpload" if upload is None else "NoSuchKey",
                                         "not found")
+        if headers.get("x-amz-copy-source-if-match", src.etag) != src.etag:
+            return 412, {}, self._error("PreconditionFailed", "x-amz-copy-source-if-match")
         data = src.data
         spec = headers.get("x-amz-copy-source-range")
         if spec:

@@ -173,6 +173,8 @@ def test_managed_copy_multipart_and_single(fast: FastS3Server) -> None:
             Config=SMALL)
     assert fast.object(BUCKET, "dst") == data
     assert fast.ops("UploadPartCopy") == 4 and sum(seen) == len(data)
+    etag = fast.buckets[BUCKET]["src"].etag
+    assert fast.last_headers["UploadPartCopy"]["x-amz-copy-source-if-match"] == etag
     s3.copy(f"{BUCKET}/src", BUCKET, "dst2")  # default threshold: one CopyObject
     assert fast.object(BUCKET, "dst2") == data and fast.ops("CopyObject") == 1
 
