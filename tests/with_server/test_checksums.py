@@ -70,6 +70,15 @@ def _calls() -> list[tuple[str, dict[str, Any]]]:
         ("put_bucket_cors", {"Bucket": "bkt", "CORSConfiguration": cors}),
         ("get_object", {"Bucket": "bkt", "Key": "k"}),
         ("get_object", {"Bucket": "bkt", "Key": "k", "ChecksumMode": "ENABLED"}),
+        # More of the model's checksum operations: required with an empty body, a string
+        # payload, optional on a non-streaming body.
+        ("put_bucket_acl", {"Bucket": "bkt", "ACL": "private"}),
+        ("put_bucket_policy", {"Bucket": "bkt", "Policy": '{"Version": "2012-10-17"}'}),
+        ("put_object_tagging", {"Bucket": "bkt", "Key": "k",
+                                "Tagging": {"TagSet": [{"Key": "a", "Value": "b"}]}}),
+        ("restore_object", {"Bucket": "bkt", "Key": "k", "RestoreRequest": {"Days": 1}}),
+        ("put_bucket_versioning", {"Bucket": "bkt", "ChecksumAlgorithm": "SHA1",
+                                   "VersioningConfiguration": {"Status": "Enabled"}}),
     ]
 
 
@@ -104,7 +113,8 @@ def test_headers_and_bodies_match_boto3(local_server: LocalServer,
         carrying = [i for i, w in enumerate(ours)
                     if any(h.startswith("x-amz-checksum-") and h != "x-amz-checksum-mode"
                            for h in w["headers"])]
-        assert carrying == [2, 3, 5, 8, 9]  # chosen algorithms, the caller's value, required
+        # chosen algorithms, the caller's value, the required ones (not RestoreObject's)
+        assert carrying == [2, 3, 5, 8, 9, 12, 13, 14, 16]
 
 
 def test_crc32c_and_crc64nvme_are_computed(local_server: LocalServer) -> None:
