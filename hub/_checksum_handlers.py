@@ -23,6 +23,7 @@ the protocol handlers (:func:`checksum_handlers`):
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 from typing import Any
 
@@ -183,18 +184,41 @@ def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorith
 
 def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -> None:
     # Over http the signer hashes a file body anyway (SHA-256): one pass computes both, and
-    # the signer takes the hash from the context instead of reading the file again.
+    # the signer takes the hash from the context instead of reading the file again. For a
+    # large file the SHA-256 runs on another core, fed block by block (both release the GIL).
     running = new_checksum(algorithm)
     sha = hashlib.sha256()
-    while True:
-        block = body.read(_BLOCK)
-        if not block:
-            break
-        running.update(block)
-        sha.update(block)
+    length = request.http_request.headers.get("Content-Length", "")
+    signs = _signs_payload(request)
+    feed: queue.Queue[bytes | None] | None = None
+    worker: threading.Thread | None = None
+    if signs and length.isdigit() and int(length) >= _PARALLEL_MIN:
+        feed = queue.Queue(maxsize=4)  # bounded: at most a few blocks in memory
+
+        def digest_blocks(blocks: queue.Queue[bytes | None] = feed) -> None:
+            while (block := blocks.get()) is not None:
+                sha.update(block)
+
+        worker = threading.Thread(target=digest_blocks, name="hub-sha256", daemon=True)
+        worker.start()
+    try:
+        while True:
+            block = body.read(_BLOCK)
+            if not block:
+                break
+            if feed is not None:
+                feed.put(block)
+            elif signs:
+                sha.update(block)
+            running.update(block)
+    finally:
+        if feed is not None and worker is not None:
+            feed.put(None)
+            worker.join()
     body.seek(start)
     request.http_request.headers[header_name(algorithm)] = running.b64digest()
-    request.context[PAYLOAD_HASH_KEY] = sha.hexdigest()
+    if signs:
+        request.context[PAYLOAD_HASH_KEY] = sha.hexdigest()
 
 
 def _trailer(request: Request, body: Any, start: int | None, algorithm: str) -> None:
