@@ -384,7 +384,7 @@ class Download(_Base):
             size, 1)
         self._open(part_size)
         if size < config.multipart_threshold:
-            self.spawn(self._get, 0, 0, size)
+            self._get(0, 0, size)  # one GET: in this task (no worker thread needed)
             return
         for number, offset in enumerate(range(0, size, part_size)):
             self.spawn(self._get, number, offset, min(part_size, size - offset))
