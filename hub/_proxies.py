@@ -41,6 +41,7 @@ __all__ = [
     "apply_client_cert",
     "environ_no_proxy",
     "environ_proxies",
+    "environment_proxy_settings",
     "origin_bypasses",
     "proxy_manager_options",
     "should_bypass",
@@ -73,6 +74,30 @@ def environ_no_proxy(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ
     value = env.get("no_proxy") or env.get("NO_PROXY")
     return value or None
+
+
+def environment_proxy_settings(environ: Mapping[str, str] | None = None
+                               ) -> tuple[Mapping[str, str] | None, str | None]:
+    """The environment's proxies, checked as ``Config.proxies`` is, and its ``NO_PROXY``.
+
+    Returns:
+        ``(proxies or None, no_proxy or None)``; the URLs' reprs mask any password.
+
+    Raises:
+        ConfigError: A proxy variable holds an unusable URL (the URL is not quoted: it may
+            carry a password).
+    """
+    found = environ_proxies(environ)
+    if not found:
+        return None, None
+    from hub._config import Config
+
+    try:
+        checked = Config(proxies=found).proxies
+    except ConfigError as exc:
+        raise ConfigError(f"proxy environment variable (HTTP_PROXY/HTTPS_PROXY): {exc}",
+                          field="proxies") from None
+    return checked, environ_no_proxy(environ)
 
 
 def _ipv4(text: str) -> ipaddress.IPv4Address | None:

@@ -533,13 +533,12 @@ class TransportSettings:
 
         Without ``Config.proxies``, the environment's proxies and ``NO_PROXY`` apply.
         """
-        from hub._proxies import environ_no_proxy, environ_proxies
+        from hub._proxies import environment_proxy_settings
 
         proxies = config.proxies
         no_proxy = None
         if proxies is None:
-            proxies = environ_proxies() or None
-            no_proxy = environ_no_proxy() if proxies else None
+            proxies, no_proxy = environment_proxy_settings()
         return cls(
             max_pool_connections=config.max_pool_connections or 10,
             pool_block=bool(config.pool_block),

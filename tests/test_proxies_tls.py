@@ -103,6 +103,20 @@ def test_environment_proxy_variables() -> None:
     assert environ_no_proxy({"NO_PROXY": ""}) is None
 
 
+def test_environment_proxies_are_checked_and_masked(clean_env: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://bob:proxy-secret@127.0.0.1:3128")
+    client = _s3("https://127.0.0.1:1")
+    settings = client._client_config.transport.settings
+    assert settings.proxies["https"] == "http://bob:proxy-secret@127.0.0.1:3128"
+    assert "proxy-secret" not in repr(settings)
+    monkeypatch.setenv("HTTPS_PROXY", "http://bob:proxy-secret@127.0.0.1:0")
+    with pytest.raises(ConfigError) as info:
+        _s3("https://127.0.0.1:1")
+    assert info.value.field == "proxies" and "HTTPS_PROXY" in str(info.value)
+    assert "proxy-secret" not in str(info.value)
+
+
 # --------------------------------------------------------------------- real local proxies
 
 
