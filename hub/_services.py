@@ -112,14 +112,21 @@ def known_services() -> tuple[str, ...]:
 def service_spec(name: object) -> ServiceSpec:
     """Return the spec of service ``name`` (importing its package on first use).
 
+    A service hub ships no package for is built from an installed botocore's model files
+    (:mod:`hub.services._botocore_data`), once per process.
+
     Raises:
-        UnknownServiceError: hub does not know the service; the error lists those it knows.
+        UnknownServiceError: Neither hub nor an installed botocore knows the service, or it
+            speaks a protocol hub does not; the error says why and lists the shipped ones.
     """
     from hub.services._index import SERVICES
 
-    package = SERVICES.get(name) if isinstance(name, str) else None
-    if package is None:
-        raise UnknownServiceError(name if isinstance(name, str) else repr(name),
-                                  known_services())
+    if not isinstance(name, str):
+        raise UnknownServiceError(repr(name), known_services())
+    package = SERVICES.get(name)
+    if package is None:  # any other service, from an installed botocore's model files
+        from hub.services._botocore_data import load_spec
+
+        return load_spec(name, known_services())
     spec: ServiceSpec = importlib.import_module(package).SPEC
     return spec

@@ -167,16 +167,21 @@ class UnknownServiceError(ConfigError):
 
     Attributes:
         service_name: The name that was asked for.
-        known: The names hub knows.
+        known: The names hub ships packages for.
+        reason: Why it is unknown (no botocore installed, no model, a protocol hub does not
+            speak), or None.
     """
 
-    def __init__(self, service_name: str, known: tuple[str, ...]) -> None:
+    def __init__(self, service_name: str, known: tuple[str, ...], *,
+                 reason: str | None = None) -> None:
+        why = f" ({reason})" if reason else ""
         super().__init__(
-            f"unknown service {service_name!r}; known services: {', '.join(known)}",
+            f"unknown service {service_name!r}{why}; known services: {', '.join(known)}",
             field="service_name",
         )
         self.service_name = service_name
         self.known = known
+        self.reason = reason
 
 
 class UnsupportedProtocolError(ConfigError):

@@ -41,6 +41,12 @@ def model_data(module: str) -> ModuleType:
     return importlib.import_module(module)
 
 
+def _entry(raw: str | Mapping[str, Any]) -> Mapping[str, Any]:
+    # A generated module holds JSON text; a model loaded from botocore's files holds dicts.
+    parsed: Mapping[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
+    return parsed
+
+
 class _RawShapes(Mapping[str, Mapping[str, Any]]):
     """The raw shape table, each entry parsed from its JSON text when first read.
 
@@ -57,7 +63,7 @@ class _RawShapes(Mapping[str, Mapping[str, Any]]):
     def __getitem__(self, name: str) -> Mapping[str, Any]:
         found = self._parsed.get(name)
         if found is None:
-            found = json.loads(model_data(self._module).SHAPES[name])
+            found = _entry(model_data(self._module).SHAPES[name])
             self._parsed[name] = found
         return found
 
@@ -97,7 +103,7 @@ class _Builder:
         with self._lock:
             op = self._ops.get(name)
             if op is None:
-                raw = json.loads(model_data(self._module).OPERATIONS[name])  # KeyError: unknown
+                raw = _entry(model_data(self._module).OPERATIONS[name])  # KeyError: unknown
                 op = build_operation(name, raw, self.resolver, error_shapes=self.errors)
                 self._raw.drop_cache()
                 self._ops = {**self._ops, name: op}  # copy-on-write publish

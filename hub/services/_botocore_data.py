@@ -1,0 +1,425 @@
+"""Clients for any other service, built at runtime from an installed botocore's model files.
+
+When hub ships no package for a name, ``session.client(name)`` looks for botocore's data
+directory (``botocore/data/<name>/<version>/service-2.json``), found through the installed
+distribution with :func:`importlib.util.find_spec`; botocore's *code* is never imported. The
+model is read once per process and becomes a :class:`~hub._services.ServiceSpec` like a
+shipped package's: operations and shapes are built lazily per operation
+(:mod:`hub.services._lazy`), errors are ``client.exceptions.<Code>`` classes, paginators and
+waiters come from the same files.
+
+Why this differs from a shipped package: a generated package has one typed, documented method
+per operation, written to disk by ``tools/codegen``. Here there is no source to generate, so
+the client class is one generic :class:`LoadedServiceClient` whose ``__getattr__`` turns a
+boto3 method name (``list_users``) into that operation's call; the bound functions are cached
+per process. The methods are not typed (``session.client("iam")`` is a ``Client``), and of
+botocore's service customizations only the ones listed in ``_CUSTOMIZE`` apply (IAM's policy
+documents decoded to JSON).
+
+Thread safety: the first load of a service runs once under a lock (single flight); the result
+is published in one assignment and read without a lock afterwards. The lock is re-created in a
+forked child (:mod:`hub._forksafe`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import re
+import sys
+import threading
+import types
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from hub._forksafe import at_fork_reinit
+from hub._handlers import Handlers, NamedHandler
+from hub.errors import ClientError, UnknownServiceError
+from hub.services._base import ServiceClient
+
+if TYPE_CHECKING:
+    from hub._config import Config
+    from hub._request import Request
+    from hub._services import ServiceSpec
+    from hub.endpoints import Endpoint
+    from hub.protocols._shapes import OperationModel, Shape
+
+__all__ = ["LoadedServiceClient", "available_services", "data_dir", "load_spec", "xform_name"]
+
+_LOADED_PACKAGE = "hub.services._loaded"
+
+
+# --------------------------------------------------------------------------- files
+
+_DATA_DIR: list[Path | None] = []  # [] not looked for yet; [None] no botocore
+
+
+def data_dir() -> Path | None:
+    """botocore's ``data`` directory, or None when botocore is not installed (cached)."""
+    if not _DATA_DIR:
+        found: Path | None = None
+        try:
+            spec = importlib.util.find_spec("botocore")  # locates; does not import botocore
+        except (ImportError, ValueError):
+            spec = None
+        for location in (spec.submodule_search_locations or ()) if spec is not None else ():
+            candidate = Path(location) / "data"
+            if candidate.is_dir():
+                found = candidate
+                break
+        _DATA_DIR[:] = [found]
+    return _DATA_DIR[0]
+
+
+def _load_json(path: Path) -> Any:
+    if path.exists():
+        return json.loads(path.read_bytes())
+    gz = path.with_name(path.name + ".gz")
+    if gz.exists():
+        with gzip.open(gz, "rb") as fh:
+            return json.loads(fh.read())
+    return None
+
+
+def _merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    # botocore merges *.sdk-extras.json ("merge" section) into the document it loads.
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _with_extras(base: Path, name: str) -> Any:
+    document = _load_json(base / f"{name}.json")
+    extras = _load_json(base / f"{name}.sdk-extras.json")
+    if isinstance(document, dict) and isinstance(extras, dict):
+        _merge(document, extras.get("merge", {}))
+    return document
+
+
+def _newest_version(root: Path) -> Path | None:
+    if not root.is_dir():
+        return None
+    versions = sorted(p for p in root.iterdir()
+                      if p.is_dir() and ((p / "service-2.json").exists()
+                                         or (p / "service-2.json.gz").exists()))
+    return versions[-1] if versions else None
+
+
+def available_services() -> tuple[str, ...]:
+    """Every service name botocore's data directory has a model for (empty without it)."""
+    root = data_dir()
+    if root is None:
+        return ()
+    return tuple(sorted(p.name for p in root.iterdir() if _newest_version(p) is not None))
+
+
+# --------------------------------------------------------------------------- names
+
+_FIRST_CAP = re.compile(r"(.)([A-Z][a-z]+)")
+_END_CAP = re.compile(r"([a-z0-9])([A-Z])")
+_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s$")
+# Words botocore spells by hand in method names (its transform would split them otherwise).
+_WORDS = (("iSCSI", "Iscsi"), ("PartiQL", "Partiql"), ("WhatsApp", "Whatsapp"),
+          ("OTel", "Otel"), ("HITs", "Hits"))
+
+
+def xform_name(name: str) -> str:
+    """boto3's method name for an API operation name (``"ListUsers"`` -> ``"list_users"``).
+
+    The same transform botocore applies (a trailing plural acronym, ``"ARNs"``, becomes
+    ``"_arns"``); checked against botocore for every operation of every service in the tests.
+    """
+    if "_" in name:
+        return name
+    for word, spelled in _WORDS:
+        if word in name:
+            name = name.replace(word, spelled)
+    plural = _PLURAL_ACRONYM.search(name)
+    if plural is not None:
+        matched = plural.group()
+        name = f"{name[:-len(matched)]}_{matched.lower()}"
+    return _END_CAP.sub(r"\1_\2", _FIRST_CAP.sub(r"\1_\2", name)).lower()
+
+
+# --------------------------------------------------------------------------- model data
+
+def _operation_entry(op: Mapping[str, Any]) -> dict[str, Any]:
+    """The lazy builder's view of one operation (as tools/codegen writes it)."""
+    entry: dict[str, Any] = {"http": [op["http"]["method"], op["http"]["requestUri"]]}
+    if "input" in op:
+        entry["input"] = op["input"]["shape"]
+    if "output" in op:
+        entry["output"] = op["output"]["shape"]
+        if "resultWrapper" in op["output"]:
+            entry["resultWrapper"] = op["output"]["resultWrapper"]
+    if op.get("errors"):
+        entry["errors"] = [e["shape"] for e in op["errors"]]
+    checksum = op.get("httpChecksum", {})
+    if op.get("httpChecksumRequired") or checksum.get("requestChecksumRequired"):
+        entry["checksumRequired"] = True
+    for key in ("requestAlgorithmMember", "requestValidationModeMember", "responseAlgorithms"):
+        if key in checksum:
+            entry[key] = checksum[key]
+    for key in ("endpoint", "authtype", "auth", "unsignedPayload"):
+        if key in op:
+            entry[key] = op[key]
+    return entry
+
+
+def _package(name: str) -> str:
+    return f"{_LOADED_PACKAGE}.{re.sub(r'[^0-9a-zA-Z_]', '_', name)}"
+
+
+def _register_modules(name: str, model: Mapping[str, Any], paginators: Mapping[str, Any],
+                      waiters: Mapping[str, Any]) -> tuple[str, str]:
+    """Publish the service's data and errors as modules (``importlib`` finds them by name,
+    as it finds a generated package's ``_model`` and ``errors``)."""
+    package = _package(name)
+    data = types.ModuleType(f"{package}._model", f"{name} model data (from botocore's files)")
+    # Entries are plain dicts (the lazy builder takes dicts or a generated module's JSON text).
+    data.OPERATIONS = {op: _operation_entry(raw)  # type: ignore[attr-defined]
+                       for op, raw in model["operations"].items()}
+    shapes = model["shapes"]
+    for shape in shapes.values():  # documentation is most of the text: not kept in memory
+        shape.pop("documentation", None)
+        for ref in shape.get("members", {}).values():
+            ref.pop("documentation", None)
+    data.SHAPES = shapes  # type: ignore[attr-defined]
+    codes: dict[str, str] = {}
+    for shape_name, shape in sorted(model["shapes"].items()):
+        if shape.get("exception"):
+            codes[(shape.get("error") or {}).get("code") or shape_name] = shape_name
+    data.ERRORS = codes  # type: ignore[attr-defined]
+    data.PAGINATORS = dict(paginators)  # type: ignore[attr-defined]
+    data.WAITERS = dict(waiters)  # type: ignore[attr-defined]
+
+    errors = types.ModuleType(f"{package}.errors", f"{name}'s modeled errors")
+    errors.ClientError = ClientError  # type: ignore[attr-defined]
+    classes: dict[str, type[ClientError]] = {}
+    for code, shape_name in codes.items():
+        cls = types.new_class(shape_name, (ClientError,))
+        cls.__module__ = errors.__name__
+        cls.__doc__ = f"{name}'s modeled error {shape_name} (a ClientError)."
+        classes[code] = cls
+        setattr(errors, shape_name, cls)
+    errors.ERRORS = classes  # type: ignore[attr-defined]
+    sys.modules[data.__name__] = data
+    sys.modules[errors.__name__] = errors
+    return data.__name__, errors.__name__
+
+
+# --------------------------------------------------------------------------- client
+
+_METHODS: dict[tuple[str, str], Callable[..., Any]] = {}
+
+
+def _method(service: str, method_name: str, api: str) -> Callable[..., Any]:
+    key = (service, method_name)
+    fn = _METHODS.get(key)
+    if fn is None:
+        def fn(self: LoadedServiceClient, **params: Any) -> Any:
+            return self._call(api, params)
+
+        fn.__name__ = method_name
+        fn.__qualname__ = f"LoadedServiceClient.{method_name}"
+        fn.__doc__ = f"Call {service}'s {api} operation (as boto3's {method_name})."
+        _METHODS[key] = fn  # a race only builds an equal function twice
+    return fn
+
+
+class LoadedServiceClient(ServiceClient):
+    """The client of a service loaded from botocore's model files.
+
+    ``client.list_users(...)`` resolves through ``__getattr__`` to the ``ListUsers``
+    operation (boto3's names); everything else (paginators, waiters, ``exceptions``, ``meta``,
+    presigned URLs) is :class:`~hub.services._base.ServiceClient`'s. One slot wide and
+    thread-safe like every client.
+    """
+
+    __slots__ = ()
+
+    @property
+    def _OPS(self) -> Mapping[str, OperationModel]:  # type: ignore[override]
+        return self._client_config.spec.model.operations
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        spec = self._client_config.spec
+        api = spec.methods.get(name)
+        if api is None:
+            raise AttributeError(
+                f"{type(self).__name__} for {spec.name!r} has no attribute {name!r}")
+        return types.MethodType(_method(spec.name, name, api), self)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._client_config.spec.methods))
+
+
+# --------------------------------------------------------------------------- customizations
+# The few botocore customizations of non-shipped services that change what a caller sees.
+
+def _decode_policies(request: Request) -> None:
+    """IAM returns policy documents URL-encoded; boto3 hands them back as parsed JSON."""
+    op = request.operation
+    output = getattr(op, "output", None)
+    if output is None or not isinstance(request.data, dict):
+        return
+    _decode_in(output, request.data)
+
+
+def _decode_in(shape: Shape, value: Any) -> Any:
+    if shape.name == "policyDocumentType" and isinstance(value, str):
+        try:
+            return json.loads(unquote(value))
+        except ValueError:
+            return value  # not JSON: left as the service sent it (as botocore does)
+    if shape.type == "structure" and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                value[name] = _decode_in(member.shape, value[name])
+    elif shape.type == "list" and isinstance(value, list) and shape.member is not None:
+        value[:] = [_decode_in(shape.member.shape, v) for v in value]
+    return value
+
+
+def _iam_customize(handlers: Handlers) -> Handlers:
+    return handlers.insert_after("unmarshal", "protocol.unmarshal",
+                                 NamedHandler("iam.decode_policies", _decode_policies))
+
+
+_CUSTOMIZE: dict[str, Callable[[Handlers], Handlers]] = {"iam": _iam_customize}
+
+
+# --------------------------------------------------------------------------- endpoints
+
+_GLOBALS: list[dict[str, dict[str, tuple[str, str]]]] = []
+
+
+def _global_endpoints() -> dict[str, dict[str, tuple[str, str]]]:
+    """endpoint prefix -> partition -> (URL, signing region) for the services botocore's
+    endpoints.json marks global (not regionalized); read once per process."""
+    if not _GLOBALS:
+        root = data_dir()
+        doc = _load_json(root / "endpoints.json") if root is not None else None
+        found: dict[str, dict[str, tuple[str, str]]] = {}
+        for partition in doc.get("partitions", ()) if isinstance(doc, dict) else ():
+            if partition.get("partition") not in ("aws", "aws-cn", "aws-us-gov"):
+                continue
+            for prefix, service in partition.get("services", {}).items():
+                where = service.get("partitionEndpoint")
+                if not where or service.get("isRegionalized", True):
+                    continue
+                entry = service.get("endpoints", {}).get(where, {})
+                host = entry.get("hostname")
+                region = entry.get("credentialScope", {}).get("region")
+                if host and region:
+                    found.setdefault(prefix, {})[partition["partition"]] = (
+                        f"https://{host}", region)
+        _GLOBALS[:] = [found]
+    return _GLOBALS[0]
+
+
+def _endpoint_rule(endpoint_prefix: str
+                   ) -> Callable[[str | None, Config], Endpoint | None] | None:
+    """A global service's endpoint (IAM: ``iam.amazonaws.com``), from botocore's
+    endpoints.json; None when the service is regional (the generic rule then applies)."""
+    globals_ = _global_endpoints().get(endpoint_prefix)
+    if not globals_:
+        return None
+
+    def resolve_global(region: str | None, config: Config) -> Endpoint | None:
+        from hub.endpoints import Endpoint, resolve
+
+        if config.use_fips_endpoint or config.use_dualstack_endpoint:
+            return None
+        partition = "aws" if region is None else resolve(endpoint_prefix, region).partition
+        found = globals_.get(partition)
+        return None if found is None else Endpoint(found[0], found[1], partition)
+
+    return resolve_global
+
+
+# --------------------------------------------------------------------------- specs
+
+_SPECS: dict[str, ServiceSpec] = {}
+
+
+class _LoadLock:
+    __slots__ = ("__weakref__", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        at_fork_reinit(self, _LoadLock._reinit)
+
+    def _reinit(self) -> None:
+        self.lock = threading.Lock()
+
+
+_LOAD = _LoadLock()
+
+
+def load_spec(name: str, shipped: tuple[str, ...]) -> ServiceSpec:
+    """The spec of ``name`` built from botocore's model files (loaded once per process).
+
+    Args:
+        name: The service name (``"iam"``).
+        shipped: The services hub ships packages for (named in errors).
+
+    Raises:
+        UnknownServiceError: botocore is not installed, has no such service, or the service
+            speaks only a protocol hub does not (``ec2``, ``smithy-rpc-v2-cbor``); the error
+            says which.
+    """
+    spec = _SPECS.get(name)
+    if spec is not None:
+        return spec
+    with _LOAD.lock:
+        spec = _SPECS.get(name)
+        if spec is None:
+            spec = _build_spec(name, shipped)
+            _SPECS[name] = spec
+    return spec
+
+
+def _build_spec(name: str, shipped: tuple[str, ...]) -> ServiceSpec:
+    from hub._services import ServiceSpec
+    from hub.protocols._shapes import SUPPORTED_PROTOCOLS
+    from hub.services._lazy import lazy_service_model
+
+    root = data_dir()
+    if root is None:
+        raise UnknownServiceError(name, shipped, reason=(
+            "botocore is not installed: hub ships only the services listed; install botocore "
+            "to use any other service from its model files"))
+    base = _newest_version(root / name) if re.fullmatch(r"[a-z0-9][a-z0-9.-]*", name) else None
+    if base is None:
+        raise UnknownServiceError(name, shipped, reason=(
+            f"neither hub nor the installed botocore ({root.parent}) has a model for it"))
+    model = _with_extras(base, "service-2")
+    metadata = dict(model["metadata"])
+    protocols = metadata.get("protocols") or [metadata.get("protocol")]
+    if not any(p in SUPPORTED_PROTOCOLS for p in protocols):
+        raise UnknownServiceError(name, shipped, reason=(
+            f"{name} speaks {'/'.join(map(str, protocols))}, a wire protocol hub does not "
+            f"implement (hub speaks {', '.join(SUPPORTED_PROTOCOLS)})"))
+    paginators = (_with_extras(base, "paginators-1") or {}).get("pagination", {})
+    waiters = (_load_json(base / "waiters-2.json") or {}).get("waiters", {})
+    model_module, errors_module = _register_modules(name, model, paginators, waiters)
+    methods = {xform_name(op): op for op in sorted(model["operations"])}
+    return ServiceSpec(
+        name=name,
+        client_class=LoadedServiceClient,
+        model=lazy_service_model(name, metadata, model_module),
+        model_module=model_module,
+        errors_module=errors_module,
+        methods=methods,
+        global_region="us-east-1" if metadata.get("globalEndpoint") else None,
+        customize=_CUSTOMIZE.get(name),
+        resolve_endpoint=_endpoint_rule(metadata["endpointPrefix"]),
+    )
