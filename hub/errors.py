@@ -24,6 +24,7 @@
     │   └── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
     ├── ResponseTooLargeError       a buffered body exceeded Config.max_response_bytes
     ├── FlexibleChecksumError       a body's checksum did not match (or cannot be computed)
+    ├── MessageChecksumError        an SQS message's MD5 digest did not match its content
     ├── CallTimeoutError            the call outlived Config.call_timeout (also a TimeoutError)
     ├── PaginationError             a paginator got the same continuation token twice
     ├── WaiterError                 a waiter reached a failure state or ran out of attempts
@@ -65,6 +66,7 @@ __all__ = [
     "HTTPClientError",
     "HandlerError",
     "HubError",
+    "MessageChecksumError",
     "MissingDependencyError",
     "NoCredentialsError",
     "PaginationError",
@@ -353,6 +355,30 @@ class FlexibleChecksumError(HubError):
         self.expected = expected
         self.computed = computed
         self.operation = operation
+
+
+class MessageChecksumError(HubError):
+    """A message's MD5 digest from the service does not match its content (SQS).
+
+    hub checks ``MD5OfMessageBody``/``MD5OfBody`` and ``MD5OfMessageAttributes`` of sent and
+    received messages; a mismatch means the message was damaged in transit.
+
+    Attributes:
+        field: The digest that did not match (``"MD5OfBody"``).
+        expected: The digest the service sent.
+        computed: The digest of the content.
+        operation: The operation.
+        message_id: The message's ``MessageId`` (or batch entry ``Id``), when known.
+    """
+
+    def __init__(self, message: str, *, field: str, expected: str, computed: str,
+                 operation: str, message_id: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.expected = expected
+        self.computed = computed
+        self.operation = operation
+        self.message_id = message_id
 
 
 class CallTimeoutError(HubError, TimeoutError):

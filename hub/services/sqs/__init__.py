@@ -4,7 +4,8 @@
 :class:`SQSClient`.
 
 ``client.py`` holds the methods, ``errors.py`` the modeled errors, ``types.pyi`` the
-parameter and result types, ``_model.py`` the operations and shapes (read lazily).
+parameter and result types, ``_model.py`` the operations and shapes (read lazily),
+and ``customizations.py`` the hand-written behaviour.
 """
 
 from hub.services.sqs.client import SPEC, SQSClient

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hub._services import ServiceSpec
 from hub.services._base import ServiceClient
 from hub.services._lazy import lazy_service_model
+from hub.services.sqs import customizations as _custom
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -681,4 +682,5 @@ SPEC = ServiceSpec(
         'tag_queue': 'TagQueue',
         'untag_queue': 'UntagQueue',
     },
+    customize=_custom.customize,
 )
