@@ -85,6 +85,8 @@ def sign_v4(request: Request) -> None:
     client_config = request.client_config
     if client_config.config.signature_version == "unsigned":
         return  # anonymous request (hub.UNSIGNED): no credentials are looked for
+    if getattr(request.operation, "unsigned", False):
+        return  # the model says the operation takes no auth (AssumeRoleWithWebIdentity)
     info = client_config.info
     credentials = client_config.credentials.get()
     request.context["credentials"] = credentials  # so an ExpiredToken retry drops only these

@@ -214,6 +214,9 @@ class OperationModel:
         input_root: The input as a member: its ``wire_name`` is the XML root element of a
             rest-xml body (the input reference's ``locationName`` and ``xmlNamespace``, else
             the shape's), or None when the input has no such name.
+        unsigned: The operation takes no authentication (``authtype: none`` /
+            ``smithy.api#noAuth``: STS AssumeRoleWithWebIdentity, SSO GetRoleCredentials):
+            it is sent unsigned and no credentials are looked for, as in botocore.
     """
 
     name: str
@@ -237,6 +240,7 @@ class OperationModel:
     host_prefix: str | None = None
     event_stream_member: str | None = None
     input_root: Member | None = None
+    unsigned: bool = False
 
     def __repr__(self) -> str:
         return f"OperationModel({self.name!r}, {self.http_method} {self.request_uri})"
@@ -586,6 +590,8 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         event_stream_member=(_event_stream_member(output_shape)
                              or _event_stream_member(input_shape)),
         input_root=input_root,
+        unsigned=(raw_op.get("authtype") == "none"
+                  or list(raw_op.get("auth") or ()) == ["smithy.api#noAuth"]),
     )
 
 

@@ -104,3 +104,32 @@ def test_kms_and_secrets_manager_blobs_are_bytes(moto: MotoServer) -> None:
     _, sm = _clients(moto, "secretsmanager")
     sm.create_secret(Name="bin", SecretBinary=b"\x01\x02")
     assert sm.get_secret_value(SecretId="bin")["SecretBinary"] == b"\x01\x02"
+
+
+def test_no_auth_operations_are_sent_unsigned_without_credentials(
+        local_server: LocalServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    body = ("<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
+            "<AccessKeyId>AK</AccessKeyId><SecretAccessKey>SK</SecretAccessKey>"
+            "<SessionToken>T</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
+            "</Credentials></AssumeRoleWithWebIdentityResult>"
+            "</AssumeRoleWithWebIdentityResponse>")
+    local_server.set_default(ok(body, content_type="text/xml"))
+    # No credentials anywhere: a signed operation would raise NoCredentialsError.
+    sts = Session(Config(region="us-east-1", endpoint_url=local_server.url,
+                         max_attempts=1)).client("sts")
+    result = sts.assume_role_with_web_identity(
+        RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="sess",
+        WebIdentityToken="token")
+    assert result["Credentials"]["AccessKeyId"] == "AK"
+    sent = local_server.requests[0]
+    assert sent.header("Authorization") is None and sent.header("X-Amz-Date") is None
+    assert not sts._OPS["GetCallerIdentity"].unsigned
+    with pytest.raises(hub.errors.NoCredentialsError):
+        sts.get_caller_identity()  # a signed operation does look for credentials
