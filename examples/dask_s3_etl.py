@@ -131,9 +131,9 @@ def run(server: Any, *, objects: int = 3000,
     with LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         started = time.perf_counter()
-        futures = client.map(etl_task, [session] * (objects // batch + 1),
-                             [bucket] * (objects // batch + 1), list(_batches(keys, batch)),
-                             pure=False)
+        batches = list(_batches(keys, batch))
+        futures = client.map(etl_task, [session] * len(batches), [bucket] * len(batches),
+                             batches, pure=False)
         results = client.gather(futures)
         seconds = time.perf_counter() - started
         stats = client.run(worker_stats, session)
