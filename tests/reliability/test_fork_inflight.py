@@ -314,28 +314,43 @@ def test_fork_during_requests(local_server: LocalServer, mode: str) -> None:
 
 
 class SlowProvider:
-    """Returns fixed credentials; every load after the first ``fast`` ones holds it a while.
+    """Returns fixed credentials; every load after the first ``fast`` ones is slow.
 
-    Records the pid of each load, so a child can tell that it loaded for itself.
+    In the process that created it, a slow load holds the single-flight until ``release`` is
+    set (after the forks: pool workers start one by one, and a load that finished before the
+    last one would leave nothing in flight). Elsewhere it takes ``SLOW_LOAD`` seconds. Records
+    the pid of each load, so a child can tell that it loaded for itself.
     """
 
     name = "slow-test-provider"
 
     def __init__(self, *, fast: int = 0, lifetime: float | None = None) -> None:
-        self.started = threading.Event()
+        self.started, self.release = threading.Event(), threading.Event()
         self.pids: list[int] = []
+        self._origin = os.getpid()
         self._fast = fast
         self._lifetime = lifetime
 
     def load(self) -> hub.Credentials:
         if len(self.pids) >= self._fast:
             self.started.set()
-            time.sleep(SLOW_LOAD)
+            if os.getpid() == self._origin:
+                self.release.wait(WATCHDOG)
+            else:
+                time.sleep(SLOW_LOAD)
         self.pids.append(os.getpid())
         if self._lifetime is None:
             return CREDENTIALS
         expiry = datetime.now(timezone.utc) + timedelta(seconds=self._lifetime)
         return dataclasses.replace(CREDENTIALS, expiry=expiry)
+
+    def finish_after(self, join: Callable[[], None]) -> Callable[[], None]:
+        """What the parent runs after the forks: let its load finish, then join its thread."""
+        def finish() -> None:
+            self.release.set()
+            join()
+
+        return finish
 
 
 def _start(target: Callable[[], object]) -> Callable[[], None]:
@@ -364,7 +379,7 @@ def test_fork_during_first_credentials_load(local_server: LocalServer, mode: str
         session = _session(local_server, credentials=provider)
         join = _start(session.snapshot.credentials.get)
         assert provider.started.wait(WATCHDOG)  # the load is in flight, holding the flight
-        return session, join
+        return session, provider.finish_after(join)
 
     outcomes = run_forks(prepare, mode=mode, count=SLOW_FORKS, child=_loaded_in_this_process)
     assert_all_ok(outcomes, SLOW_FORKS)
@@ -382,7 +397,7 @@ def test_fork_during_credentials_refresh(local_server: LocalServer, mode: str) -
         time.sleep(lifetime / 2)  # now every get() must wait for a refresh
         join = _start(cache.get)
         assert provider.started.wait(WATCHDOG)  # the refresh is in flight
-        return session, join
+        return session, provider.finish_after(join)
 
     outcomes = run_forks(prepare, mode=mode, count=SLOW_FORKS, child=_loaded_in_this_process)
     assert_all_ok(outcomes, SLOW_FORKS)
@@ -392,20 +407,27 @@ def test_fork_during_credentials_refresh(local_server: LocalServer, mode: str) -
 def test_fork_during_credential_process(local_server: LocalServer, tmp_path: Path,
                                         mode: str) -> None:
     # The command first writes started.<pid of the process running it>, so each process can
-    # tell whether the command ran for it.
+    # tell whether the command ran for it. Run for the parent, it then waits for started.go
+    # (written after the forks), so the parent's load is in flight at every fork.
     script = tmp_path / "creds.sh"
     script.write_text(
-        '#!/bin/sh\n: > "$1.$PPID"\nsleep 0.1\n'
+        '#!/bin/sh\n: > "$1.$PPID"\n'
+        'if [ "$PPID" = "$2" ]; then\n'
+        '  n=0; while [ ! -e "$1.go" ] && [ $n -lt 3000 ]; do sleep 0.01; n=$((n+1)); done\n'
+        'else\n  sleep 0.1\nfi\n'
         f'printf \'{{"Version": 1, "AccessKeyId": "{_CHILD_PROCESS_KEYS}",'
         ' "SecretAccessKey": "process-secret"}\'\n'
     )
     marker = tmp_path / "started"
+    go = tmp_path / "started.go"
 
     def started(pid: int) -> Path:
         return tmp_path / f"started.{pid}"
 
     def prepare() -> tuple[Session, Callable[[], None]]:
-        provider = ProcessProvider(f"sh {script} {marker}", timeout=WATCHDOG)
+        with contextlib.suppress(FileNotFoundError):
+            go.unlink()
+        provider = ProcessProvider(f"sh {script} {marker} {os.getpid()}", timeout=WATCHDOG)
         session = _session(local_server, credentials=provider)
         join = _start(session.snapshot.credentials.get)
         deadline = time.monotonic() + WATCHDOG
@@ -413,7 +435,12 @@ def test_fork_during_credential_process(local_server: LocalServer, tmp_path: Pat
             assert time.monotonic() < deadline, "credential_process never started"
             time.sleep(0.002)
         started(os.getpid()).unlink()
-        return session, join
+
+        def finish() -> None:
+            go.touch()
+            join()
+
+        return session, finish
 
     def loaded_here(session: Session) -> None:
         child_work(session)
