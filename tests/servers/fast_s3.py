@@ -56,11 +56,17 @@ class _Closed(Exception):
 
 @dataclass(slots=True)
 class _Object:
-    data: bytes
+    parts: list[bytes | bytearray]  # joined on first read (a completed upload's parts)
     etag: str
     modified: float
     content_type: str = "binary/octet-stream"
     metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data(self) -> bytes | bytearray:
+        if len(self.parts) != 1:
+            self.parts = [b"".join(self.parts)]
+        return self.parts[0]
 
 
 @dataclass(slots=True)
@@ -124,7 +130,7 @@ class _Reader:
             start = max(0, len(self.buf) - len(sep) + 1)
             self._fill()
 
-    def exact(self, n: int) -> bytes:
+    def exact(self, n: int) -> bytes | bytearray:
         have = len(self.buf)
         if have >= n:
             data = bytes(self.buf[:n])
@@ -140,10 +146,10 @@ class _Reader:
             if not r:
                 raise _Closed
             got += r
-        return bytes(out)  # one copy; keeps the stored object immutable
+        return out  # stored as received (never mutated afterwards)
 
     def chunked(self) -> bytes:
-        parts: list[bytes] = []
+        parts: list[bytes | bytearray] = []
         while True:
             size = int(self.until(b"\r\n", 1024).split(b";", 1)[0].strip(), 16)
             if size == 0:
@@ -259,7 +265,7 @@ class FastS3Server:
 
     def object(self, bucket: str, key: str) -> bytes:
         """The stored bytes of an object (KeyError when absent)."""
-        return self.buckets[bucket][key].data
+        return bytes(self.buckets[bucket][key].data)
 
     def ops(self, op: str) -> int:
         """How many requests of operation ``op`` arrived."""
@@ -433,7 +439,7 @@ class FastS3Server:
     def _op_PutObject(self, objects: dict[str, _Object], bucket: str, key: str,
                       query: dict[str, str], headers: dict[str, str],
                       body: bytes) -> tuple[int, dict[str, str], Any]:
-        obj = _Object(body, _etag(), time.time(),
+        obj = _Object([body], _etag(), time.time(),
                       headers.get("content-type", "binary/octet-stream"), self._meta(headers))
         with self._lock:
             objects[key] = obj
@@ -505,7 +511,7 @@ class FastS3Server:
         if src is None:
             return 404, {}, self._error("NoSuchKey", "The specified key does not exist.")
         replace = headers.get("x-amz-metadata-directive", "COPY") == "REPLACE"
-        obj = _Object(src.data, _etag(), time.time(),
+        obj = _Object([src.data], _etag(), time.time(),
                       headers.get("content-type", src.content_type) if replace
                       else src.content_type,
                       self._meta(headers) if replace else dict(src.metadata))
@@ -583,7 +589,7 @@ class FastS3Server:
             if part is None or part[1] != etag:
                 return 400, {}, self._error("InvalidPart", f"part {number} not found")
             chunks.append(part[0])
-        obj = _Object(b"".join(chunks), f'"{uuid.uuid4().hex}-{len(listed)}"', time.time(),
+        obj = _Object(chunks, f'"{uuid.uuid4().hex}-{len(listed)}"', time.time(),
                       upload.content_type, upload.metadata)
         with self._lock:
             objects[key] = obj
