@@ -647,15 +647,19 @@ class Transport(BaseTransport):
 
     def __init__(self, settings: TransportSettings) -> None:
         self.settings = settings
-        with FORK_GUARD:  # OpenSSL locks its stores while loading CA certs (GIL released)
-            self._ssl_context = _ssl_context(settings.verify)
-            apply_client_cert(self._ssl_context, settings.client_cert)
+        # The default SSLContext (loading the system CA store costs 10-40 ms) is built by the
+        # first https request, not here: creating a client stays cheap and an http-only process
+        # never pays for it. A CA bundle or client certificate the user named is loaded now,
+        # so a bad one is a ConfigError where the client is created.
+        self._ssl_context: ssl.SSLContext | None = None
         self._managers: Mapping[str, urllib3.PoolManager] = self._new_managers()
         # origin ("https://host:port") -> its pool, so a request skips PoolManager's URL parsing
         # and pool-key normalization. Published copy-on-write; only direct (non-proxy)
         # connections; bounded, and an origin once cached always uses that one pool.
         self._origins: Mapping[str, Any] = {}
         self._origins_lock = threading.Lock()
+        if isinstance(settings.verify, str) or settings.client_cert is not None:
+            self.tls_context()
         at_fork_reinit(self, Transport._after_fork_in_child)
 
     def _new_managers(self) -> Mapping[str, urllib3.PoolManager]:
@@ -665,13 +669,14 @@ class Transport(BaseTransport):
             "maxsize": settings.max_pool_connections,
             "block": settings.pool_block,
             "retries": False,
-            "ssl_context": self._ssl_context,
             "cert_reqs": "CERT_NONE" if settings.verify is False else "CERT_REQUIRED",
         }
         if settings.verify is False:
             kwargs["assert_hostname"] = False
         if settings.tcp_keepalive:
             kwargs["socket_options"] = socket_options(True)
+        if self._ssl_context is not None:
+            kwargs["ssl_context"] = self._ssl_context
         direct = urllib3.PoolManager(**kwargs)
         managers: dict[str, urllib3.PoolManager] = {"http": direct, "https": direct,
                                                     "direct": direct}
@@ -713,8 +718,11 @@ class Transport(BaseTransport):
                  timeout: Timeout, pool_timeout: float | None,
                  deadline: Deadline | None) -> Any:
         https = url.startswith("https:")
-        if self.settings.verify is False and https:
-            _warn_insecure(urlsplit(url).netloc)
+        if https:
+            if self._ssl_context is None:
+                self.tls_context()
+            if self.settings.verify is False:
+                _warn_insecure(urlsplit(url).netloc)
         # The path starts at the first "/" after "scheme://".
         slash = url.find("/", 8 if https else 7)
         origin, path = (url, "/") if slash < 0 else (url[:slash], url[slash:])
@@ -782,6 +790,28 @@ class Transport(BaseTransport):
                 if pool is not None:
                     pools.append(pool)
         return pools
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The transport's one SSLContext, built (CA bundle loaded) on first use.
+
+        Raises:
+            ConfigError: The CA bundle (``verify``) or client certificate cannot be loaded.
+        """
+        context = self._ssl_context
+        if context is not None:
+            return context
+        with self._origins_lock:
+            context = self._ssl_context
+            if context is None:
+                with FORK_GUARD:  # OpenSSL locks its stores while loading CA certs (GIL free)
+                    context = _ssl_context(self.settings.verify)
+                    apply_client_cert(context, self.settings.client_cert)
+                # Every https pool created from now on gets it (none exists before: each
+                # https request comes through here first).
+                for manager in set(self._managers.values()):
+                    manager.connection_pool_kw["ssl_context"] = context
+                self._ssl_context = context
+            return context
 
     def _after_fork_in_child(self) -> None:
         # Drop (not close) the parent's pools: closing would be harmless for plain sockets,

@@ -74,5 +74,21 @@ def test_verify_default_is_on() -> None:
     session = hub.Session(Config(region="us-east-1", credentials=hub.Credentials("a", "b")))
     transport = session.client("dynamodb").client_config.transport
     assert transport.settings.verify is not False  # True, or a CA bundle from AWS_CA_BUNDLE
-    assert transport._ssl_context.check_hostname is True
-    assert transport._ssl_context.verify_mode.name == "CERT_REQUIRED"
+    if transport.settings.verify is True:  # the system store loads on the first https request
+        assert transport._ssl_context is None
+    assert transport.tls_context().check_hostname is True
+    assert transport.tls_context().verify_mode.name == "CERT_REQUIRED"
+
+
+def test_system_ca_store_loads_on_first_https_request(https_server: HTTPSServer) -> None:
+    # Creating a client must not load the system CA store (10-40 ms); the first https request
+    # does, once, and every pool of the transport then uses that one context.
+    session = hub.Session(Config(region="us-east-1", credentials=hub.Credentials("a", "b"),
+                                 endpoint_url=https_server.url, verify=True))
+    transport = session.client("dynamodb").client_config.transport
+    assert transport._ssl_context is None
+    with pytest.raises(hub.errors.SSLError):  # the test CA is not in the system store
+        session.client("dynamodb").list_tables()
+    context = transport._ssl_context
+    assert context is not None and context.verify_mode.name == "CERT_REQUIRED"
+    assert transport.tls_context() is context

@@ -77,7 +77,7 @@ def test_one_transport_and_ssl_context_per_settings(local_server: LocalServer) -
     b = session.client("dynamodb", Config(read_timeout=3)).client_config.transport
     c = session.copy(Config(region="eu-west-1")).client("s3").client_config.transport
     assert a is b is c
-    assert a._ssl_context is b._ssl_context
+    assert a.tls_context() is b.tls_context()
     assert session.client("s3", Config(verify=False)).client_config.transport is not a
 
 
