@@ -114,6 +114,34 @@ def urllib3_dynamodb(base_url: str, operation: str, payload: dict[str, Any], *,
     return op
 
 
+def urllib3_json(base_url: str, target: str, payload: dict[str, Any], *,
+                 pool: Any = None) -> Op:
+    """A raw JSON-protocol call (SQS: ``X-Amz-Target: AmazonSQS.SendMessage``), unsigned and
+    unparsed: the floor for a JSON service."""
+    import json
+
+    http = pool if pool is not None else urllib3_pool()
+    url, body = f"{base_url}/", json.dumps(payload).encode()
+    headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"}
+
+    def op() -> object:
+        return http.request("POST", url, body=body, headers=headers).data
+
+    return op
+
+
+def urllib3_form(base_url: str, form: str, *, pool: Any = None) -> Op:
+    """A raw query-protocol call (a form POST, as STS gets), unsigned and unparsed."""
+    http = pool if pool is not None else urllib3_pool()
+    url, body = f"{base_url}/", form.encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+    def op() -> object:
+        return http.request("POST", url, body=body, headers=headers).data
+
+    return op
+
+
 # --------------------------------------------------------------------------- boto3
 
 

@@ -101,8 +101,35 @@ def build_responses(object_size: int = 1024) -> dict[str, bytes]:
             {"Item": {"pk": {"S": KEY}, "value": {"S": "v" * 64}, "n": {"N": "42"}}}
         ),
         "put_item": _json_response({}),
+        # SQS (JSON 1.0) answers with the MD5 of the message body hub and boto3 sent
+        # (SQS_BODY); hub checks it.
+        "sqs_send": _json_response({"MD5OfMessageBody": _md5(SQS_BODY),
+                                    "MessageId": "00000000-0000-0000-0000-000000000001"}),
+        "sqs_receive": _json_response({"Messages": [{
+            "MessageId": "00000000-0000-0000-0000-000000000001",
+            "ReceiptHandle": "r" * 120, "MD5OfBody": _md5(SQS_BODY), "Body": SQS_BODY}]}),
+        "sts_identity": _response("200 OK", [
+            ("x-amzn-RequestId", "BENCH-0000-0000-0000-000000000000"),
+            ("Content-Type", "text/xml")], STS_IDENTITY),
         "empty": _response("200 OK", []),
     }
+
+
+#: The SQS message body the benchmark clients send (the canned answers carry its MD5).
+SQS_BODY = "m" * 256
+STS_IDENTITY = (
+    b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    b"<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/bench</Arn>"
+    b"<UserId>AIDABENCH0000000000000</UserId><Account>123456789012</Account>"
+    b"</GetCallerIdentityResult><ResponseMetadata><RequestId>BENCH-0000</RequestId>"
+    b"</ResponseMetadata></GetCallerIdentityResponse>"
+)
+
+
+def _md5(text: str) -> str:
+    import hashlib
+
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 class _Conn:
@@ -142,6 +169,8 @@ def serve(listener: socket.socket, stop: IO[bytes] | socket.socket, object_size:
     get_obj, put_obj = canned["get_object"], canned["put_object"]
     list_b, empty = canned["list_buckets"], canned["empty"]
     get_item, put_item = canned["get_item"], canned["put_item"]
+    sqs_send, sqs_receive = canned["sqs_send"], canned["sqs_receive"]
+    sts_identity = canned["sts_identity"]
     sel = selectors.DefaultSelector()
     listener.setblocking(False)
     sel.register(listener, selectors.EVENT_READ, None)
@@ -180,6 +209,12 @@ def serve(listener: socket.socket, stop: IO[bytes] | socket.socket, object_size:
                 conn.out += get_item
             elif b"_20120810.putitem" in lower:
                 conn.out += put_item
+            elif b"amazonsqs.sendmessage" in lower:
+                conn.out += sqs_send
+            elif b"amazonsqs.receivemessage" in lower:
+                conn.out += sqs_receive
+            elif b"x-www-form-urlencoded" in lower:  # STS (query): GetCallerIdentity
+                conn.out += sts_identity
             else:
                 conn.out += empty
         else:

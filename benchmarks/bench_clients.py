@@ -90,13 +90,18 @@ def hub_session(endpoint_url: str, **config: Any) -> hub.Session:
                                   credentials=HUB_CREDENTIALS, **config))
 
 
-def hub_client_creation(endpoint_url: str, *, session: hub.Session | None = None) -> Op:
-    """Creating an S3 client from a warm hub session (the session may be shared)."""
+def hub_client_creation(endpoint_url: str, *, session: hub.Session | None = None,
+                        service: str = "s3") -> Op:
+    """Creating a client from a warm hub session (the session may be shared).
+
+    ``service="iam"`` measures a service built from botocore's model files (no shipped
+    package): after its first load, creation takes the same path as S3's.
+    """
     shared = session if session is not None else hub_session(endpoint_url)
-    shared.client("s3")  # warm: the client config is resolved and cached on the snapshot
+    shared.client(service)  # warm: the client config is resolved and cached on the snapshot
 
     def op() -> object:
-        return shared.client("s3")
+        return shared.client(service)
 
     return op
 
@@ -133,6 +138,15 @@ def client_creation(
     # boto3 batches are ~2 ms per call: calibrate to a short batch so rounds stay quick.
     stats = interleave(cases, rounds, target_s=0.01, progress=progress)
     results = [Result("client.create", name, st) for name, st in stats.items()]
+    # A service loaded from botocore's model files (iam) beside the shipped S3, same session.
+    loaded = {
+        f"{HUB} s3": cases[HUB],
+        f"{HUB} iam (botocore data)": hub_client_creation(endpoint_url, session=session,
+                                                          service="iam"),
+        f"{BOTO3} iam": _baselines.boto3_client_creation(endpoint_url, "iam"),
+    }
+    stats = interleave(loaded, rounds, target_s=0.01, progress=progress)
+    results += [Result("client.create.loaded", name, st) for name, st in stats.items()]
     factories: dict[str, Callable[[], Op]] = {
         FLOOR: _baselines.slots_object,
         # One op for all threads: every thread calls client() on the same Session.

@@ -4,12 +4,14 @@ Usage::
 
     python3 benchmarks/bench_requests.py [--quick] [--moto] [--json PATH] [--profile]
 
-Scenarios: S3 ``get_object`` (1 KiB body read) and ``put_object`` (256 B), DynamoDB ``get_item``
-and ``put_item``, against the fast canned-response server (``_servers.FastResponder``, in a
-child process) so client work dominates. Cases run interleaved round by round
-(``_harness.interleave``), so machine noise hits them alike. The floor is a raw urllib3
-round-trip (``_baselines.urllib3_get``/``urllib3_put``: no signing, no parsing); hub and boto3
-sign with SigV4, serialize, validate and parse. ``--moto`` adds a run against moto's server.
+Scenarios: S3 ``get_object`` (1 KiB body read) and ``put_object`` (256 B), DynamoDB
+``get_item`` and ``put_item``, SQS ``send_message``/``receive_message`` (256 B body, MD5
+checked by hub) and STS ``get_caller_identity`` (query protocol, XML), against the fast
+canned-response server (``_servers.FastResponder``, in a child process) so client work
+dominates. Cases run interleaved round by round (``_harness.interleave``), so machine noise
+hits them alike. The floor is a raw urllib3 round-trip (``_baselines.urllib3_*``: no signing,
+no parsing); hub and boto3 sign with SigV4, serialize, validate and parse. ``--moto`` adds a
+run against moto's server.
 ``--profile`` prints a cProfile of hub's get_object hot path.
 """
 
@@ -25,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _baselines
 from _harness import Progress, Result, interleave, print_table, write_json
-from _servers import fast_responder
+from _servers import SQS_BODY, fast_responder
 
 import hub
 
@@ -61,8 +63,23 @@ def hub_cases(endpoint_url: str) -> dict[str, Op]:
     def put_item() -> object:
         return ddb.put_item(TableName=table, Item=item)
 
+    sqs, sts = session.client("sqs"), session.client("sts")
+    queue = f"{endpoint_url}/123456789012/bench"
+
+    def send_message() -> object:
+        return sqs.send_message(QueueUrl=queue, MessageBody=SQS_BODY)
+
+    def receive_message() -> object:
+        return sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)
+
+    def get_caller_identity() -> object:
+        return sts.get_caller_identity()
+
     cases: dict[str, Op] = {"s3.get_object": get_object, "s3.put_object": put_object,
-                            "dynamodb.get_item": get_item, "dynamodb.put_item": put_item}
+                            "dynamodb.get_item": get_item, "dynamodb.put_item": put_item,
+                            "sqs.send_message": send_message,
+                            "sqs.receive_message": receive_message,
+                            "sts.get_caller_identity": get_caller_identity}
     for op in cases.values():
         op()
     return cases
@@ -73,9 +90,16 @@ def boto3_cases(endpoint_url: str) -> dict[str, Op] | None:
     try:
         s3 = _baselines.boto3_client("s3", endpoint_url)
         ddb = _baselines.boto3_client("dynamodb", endpoint_url)
+        sqs = _baselines.boto3_client("sqs", endpoint_url)
+        sts = _baselines.boto3_client("sts", endpoint_url)
     except ImportError:
         return None
+    queue = f"{endpoint_url}/123456789012/bench"
     return {
+        "sqs.send_message": lambda: sqs.send_message(QueueUrl=queue, MessageBody=SQS_BODY),
+        "sqs.receive_message": lambda: sqs.receive_message(QueueUrl=queue,
+                                                           MaxNumberOfMessages=1),
+        "sts.get_caller_identity": sts.get_caller_identity,
         "s3.get_object": _baselines.boto3_get_object(endpoint_url, client=s3),
         "s3.put_object": _baselines.boto3_put_object(endpoint_url, client=s3),
         "dynamodb.get_item": _baselines.boto3_get_item(endpoint_url, client=ddb),
@@ -94,6 +118,16 @@ def floor_cases(endpoint_url: str) -> dict[str, Op]:
             endpoint_url, "GetItem", {"TableName": table, "Key": key}, pool=pool),
         "dynamodb.put_item": _baselines.urllib3_dynamodb(
             endpoint_url, "PutItem", {"TableName": table, "Item": _ITEM}, pool=pool),
+        "sqs.send_message": _baselines.urllib3_json(
+            endpoint_url, "AmazonSQS.SendMessage", {
+                "QueueUrl": f"{endpoint_url}/123456789012/bench", "MessageBody": SQS_BODY},
+            pool=pool),
+        "sqs.receive_message": _baselines.urllib3_json(
+            endpoint_url, "AmazonSQS.ReceiveMessage", {
+                "QueueUrl": f"{endpoint_url}/123456789012/bench", "MaxNumberOfMessages": 1},
+            pool=pool),
+        "sts.get_caller_identity": _baselines.urllib3_form(
+            endpoint_url, "Action=GetCallerIdentity&Version=2011-06-15", pool=pool),
     }
 
 
