@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hub._forksafe import at_fork_reinit
 from hub._request import HTTPRequest, HTTPResponse
 from hub._transport import BaseTransport, Deadline, Timeout
 from hub.errors import ConnectionClosedError, ResponseTooLargeError
@@ -172,6 +173,10 @@ class MemoryTransport(BaseTransport):
         self.requests: list[HTTPRequest] = []
         self.bodies: list[_MemoryBody] = []
         self._lock = threading.Lock()
+        at_fork_reinit(self, MemoryTransport._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # the rule: every lock hub owns is new in a child
 
     def install(self, session: Session) -> MemoryTransport:
         """Make every client resolved from ``session`` (and its copies) use this transport.
