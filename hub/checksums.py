@@ -373,7 +373,7 @@ class AwsChunkedReader:
         return bytes(data) if data else None
 
     def _pieces(self) -> tuple[bytes, ...]:
-        # One chunk as (size line, data, CRLF): the data is never copied into a frame.
+        # One chunk as (size line, data, CRLF).
         raw = self._next_raw()
         if raw is None:
             self._done = True
@@ -400,12 +400,14 @@ class AwsChunkedReader:
         return bytes(out)
 
     def __iter__(self) -> Iterator[bytes]:
-        """Yield the framed body in pieces (size line, data, CRLF per chunk; then the trailer)."""
+        """Yield the framed body, one frame per chunk, then the trailer."""
         if self._pending:
             yield bytes(self._pending)
             self._pending = memoryview(b"")
+        # Whole frames: one copy of each chunk costs less than three sends (a tiny size line
+        # and CRLF around the data each become a write, and an HTTP chunk, of their own).
         while not self._done:
-            yield from self._pieces()
+            yield self._frame()
 
     def seekable(self) -> bool:
         """True when the source can be rewound (a retry can send the body again)."""
