@@ -23,8 +23,6 @@ the protocol handlers (:func:`checksum_handlers`):
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 from typing import Any
 
 from hub._handlers import Handlers, NamedHandler
@@ -48,7 +46,6 @@ __all__ = ["PAYLOAD_HASH_KEY", "ValidatingBody", "checksum_handlers"]
 PAYLOAD_HASH_KEY = "sigv4.payload_hash"
 STREAMING_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-_PARALLEL_MIN = 4 * 1024 * 1024  # below this, a thread costs more than it saves
 _CHECKSUM_PREFIX = "x-amz-checksum-"
 _BLOCK = 1024 * 1024
 _FAST = ("zlib", "hashlib", "crc32c", "awscrt")
@@ -157,64 +154,30 @@ def _signs_payload(request: Request) -> bool:
 def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorithm: str) -> None:
     http = request.http_request
     running = new_checksum(algorithm)
+    running.update(body)
     options = request.client_config.spec.signing
     if (http.url.startswith("https:") and options.unsigned_streams_over_tls
             and op.input_payload is not None and op.input_payload.streaming):
         # botocore's S3 rule: TLS plus a checksum header make body signing redundant for
         # streaming-input operations (PutObject, UploadPart): the CRC32 replaces the SHA-256.
-        running.update(body)
         request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
-    elif len(body) >= _PARALLEL_MIN and _signs_payload(request):
-        # The signer needs the body's SHA-256 anyway: hash it on another core while this one
-        # computes the checksum (both release the GIL), so the checksum adds no wall time.
-        digest: list[str] = []
-        worker = threading.Thread(target=lambda: digest.append(hashlib.sha256(body).hexdigest()),
-                                  name="hub-sha256", daemon=True)
-        worker.start()
-        try:
-            running.update(body)
-        finally:
-            worker.join()
-        if digest:
-            request.context[PAYLOAD_HASH_KEY] = digest[0]
-    else:
-        running.update(body)
     http.headers[header_name(algorithm)] = running.b64digest()
 
 
 def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -> None:
     # Over http the signer hashes a file body anyway (SHA-256): one pass computes both, and
-    # the signer takes the hash from the context instead of reading the file again. For a
-    # large file the SHA-256 runs on another core, fed block by block (both release the GIL).
+    # the signer takes the hash from the context instead of reading the file again. (Hashing
+    # on a second thread was measured slower here than this single loop, so it is not done.)
     running = new_checksum(algorithm)
-    sha = hashlib.sha256()
-    length = request.http_request.headers.get("Content-Length", "")
     signs = _signs_payload(request)
-    feed: queue.Queue[bytes | None] | None = None
-    worker: threading.Thread | None = None
-    if signs and length.isdigit() and int(length) >= _PARALLEL_MIN:
-        feed = queue.Queue(maxsize=4)  # bounded: at most a few blocks in memory
-
-        def digest_blocks(blocks: queue.Queue[bytes | None] = feed) -> None:
-            while (block := blocks.get()) is not None:
-                sha.update(block)
-
-        worker = threading.Thread(target=digest_blocks, name="hub-sha256", daemon=True)
-        worker.start()
-    try:
-        while True:
-            block = body.read(_BLOCK)
-            if not block:
-                break
-            if feed is not None:
-                feed.put(block)
-            elif signs:
-                sha.update(block)
-            running.update(block)
-    finally:
-        if feed is not None and worker is not None:
-            feed.put(None)
-            worker.join()
+    sha = hashlib.sha256()
+    while True:
+        block = body.read(_BLOCK)
+        if not block:
+            break
+        running.update(block)
+        if signs:
+            sha.update(block)
     body.seek(start)
     request.http_request.headers[header_name(algorithm)] = running.b64digest()
     if signs:

@@ -232,10 +232,10 @@ def test_bytes_over_https_send_the_checksum_instead_of_a_body_hash(
 
 def test_large_bodies_hash_is_the_signers(local_server: LocalServer) -> None:
     local_server.set_default(ok(b""))
-    data = os.urandom(5 * 1024 * 1024)  # above the size where both hashes run in parallel
+    data = os.urandom(5 * 1024 * 1024)
     s3 = _hub(local_server.url)
     s3.put_object(Bucket="bkt", Key="big", Body=data)
-    s3.put_object(Bucket="bkt", Key="big", Body=io.BytesIO(data))  # file: fed block by block
+    s3.put_object(Bucket="bkt", Key="big", Body=io.BytesIO(data))  # file: one pass, both
     for sent in local_server.requests:
         assert sent.body == data
         assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data).hexdigest()
