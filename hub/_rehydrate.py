@@ -146,8 +146,6 @@ def rehydrate(payload: bytes) -> Session:
     Returns:
         A new Session object whose snapshot is the family's base snapshot.
     """
-    from hub._session import session_on
-
     table = _TABLE
     family = table.families.get(payload)
     snapshot = None
@@ -163,7 +161,21 @@ def rehydrate(payload: bytes) -> Session:
     table.recent[payload] = (snapshot, until)
     if until < table.next_sweep:
         table.next_sweep = until
-    return session_on(snapshot)
+    return _session_on()(snapshot)
+
+
+def _session_on() -> Callable[[Snapshot], Session]:
+    # hub._session imports this module: bind its constructor on first use, not per call (a
+    # function-level import statement costs a lookup on every unpickle).
+    global _SESSION_ON
+    if _SESSION_ON is None:
+        from hub._session import session_on
+
+        _SESSION_ON = session_on
+    return _SESSION_ON
+
+
+_SESSION_ON: Callable[[Snapshot], Session] | None = None
 
 
 def _join_slow(table: _Table, payload: bytes) -> Snapshot:
