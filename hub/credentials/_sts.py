@@ -2,11 +2,10 @@
 
 A provider asks for a :data:`ServiceCall`, ``call(operation, params) -> dict``, and gets back a
 boto3-shaped result (or a :class:`~hub.errors.ClientError` / :class:`~hub.errors.HTTPClientError`).
-The implementations here build the few requests involved directly on hub's transport: STS's
-``AssumeRole`` / ``AssumeRoleWithWebIdentity`` are form POSTs with XML answers (query protocol),
-SSO's ``GetRoleCredentials`` is a GET with a bearer header, OIDC's ``CreateToken`` a JSON POST.
-Once generated ``sts``/``sso``/``sso-oidc`` clients exist, a ``ServiceCall`` can be a bound
-method of one of them instead; nothing else changes.
+The implementations here call hub's own generated clients (``sts``, ``sso``, ``sso-oidc``),
+each in a small private session (no credential chain of its own: ``AssumeRole`` signs with
+the source credentials it is given; ``AssumeRoleWithWebIdentity``, ``GetRoleCredentials`` and
+``CreateToken`` take no auth and go unsigned), and keep the providers' own retry loop.
 
 Endpoints follow the SDKs: ``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL`` (both ignored
 when ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` is true), then the regional endpoint.
@@ -14,21 +13,16 @@ when ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` is true), then the regional endpoin
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import quote, urlencode
 
-from hub import endpoints
 from hub._version import __version__
 from hub.credentials import _http
-from hub.credentials._http import HttpReply, HttpSend
+from hub.credentials._http import HttpSend
 from hub.credentials._profile import ProfileView, env_value, parse_bool
-from hub.credentials._time import parse_timestamp
 from hub.credentials._values import Credentials
 from hub.errors import (
     ClientError,
@@ -36,11 +30,10 @@ from hub.errors import (
     CredentialsError,
     HTTPClientError,
     HubError,
-    XMLForbidden,
 )
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
+    pass
 
 __all__ = [
     "EXPIRED_CODES",
@@ -111,19 +104,25 @@ def _with_retries(
 
 
 class StsCall:
-    """STS over the query protocol: ``AssumeRole`` (signed) and ``AssumeRoleWithWebIdentity``.
+    """STS through hub's own generated client (:class:`hub.services.sts.STSClient`):
+    ``AssumeRole`` (signed with the source credentials) and ``AssumeRoleWithWebIdentity``
+    (unsigned: the model says it takes no auth, so no credentials are looked for).
+
+    The client lives in a private session made on the first call (one per ``StsCall``, so one
+    per provider and source): ``Config.max_attempts=1``, because the retries (3 attempts,
+    full-jitter backoff, ``sleep`` injectable) stay here, and ``signature_version="unsigned"``
+    when there are no source credentials, so the STS client never consults a credential chain.
 
     Args:
         region: The region whose STS endpoint to call; None for the global endpoint
             (``sts.amazonaws.com``, signed for ``us-east-1``).
         environ: The environment (endpoint overrides, proxies).
-        credentials: Returns the credentials to sign with; None sends unsigned requests
-            (``AssumeRoleWithWebIdentity`` needs none).
-        send: The HTTP function; default: hub's pooled transport.
+        credentials: Returns the credentials to sign with; None sends unsigned requests.
+        send: An HTTP function to use instead of hub's transport (tests).
         sleep: Waits between attempts.
     """
 
-    __slots__ = ("_credentials", "_environ", "_region", "_send", "_sleep")
+    __slots__ = ("_client", "_credentials", "_environ", "_region", "_send", "_sleep")
 
     def __init__(
         self,
@@ -137,89 +136,93 @@ class StsCall:
         self._region = region
         self._environ = environ
         self._credentials = credentials
-        self._send: HttpSend = send or _http.send
+        self._send = send
         self._sleep = sleep
+        self._client: Any = None
 
     def endpoint(self) -> tuple[str, str]:
         """The ``(url, signing_region)`` calls go to."""
-        region = self._region or "us-east-1"
-        custom = configured_endpoint(self._environ, "STS")
-        if custom is not None:
-            return custom.rstrip("/") + "/", region
-        if self._region is None:
-            return "https://sts.amazonaws.com/", region
-        resolved = endpoints.resolve("sts", self._region)
-        return resolved.url.rstrip("/") + "/", resolved.signing_region
+        info = self._sts().info
+        return info.endpoint.rstrip("/") + "/", info.signing_region
+
+    def _sts(self) -> Any:
+        client = self._client
+        if client is None:  # a race only builds an equal client twice
+            client = self._client = _sts_client(self._region, self._environ, self._credentials,
+                                                self._send)
+        return client
 
     def __call__(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Call ``operation`` with ``params`` (scalars) and return the parsed result.
+        """Call ``operation`` with ``params`` and return the parsed result.
 
         Raises:
-            ClientError: STS answered with an error (after retrying throttles and 5xx).
+            ClientError: STS answered with an error (after retrying throttles and 5xx); a
+                modeled one is the STS client's class (``ExpiredTokenException``).
             HTTPClientError: No answer (after retries).
             ResponseParseError: The answer is not the XML STS sends.
         """
-        return _with_retries(lambda: self._once(operation, params), operation, self._sleep)
-
-    def _once(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        url, signing_region = self.endpoint()
-        form = {"Action": operation, "Version": _STS_VERSION,
-                **{key: str(value) for key, value in params.items()}}
-        body = urlencode(form, quote_via=quote).encode()
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-            "User-Agent": _USER_AGENT,
-        }
-        if self._credentials is not None:
-            from hub.signing import sign
-
-            added = sign("POST", url, list(headers.items()), body,
-                         credentials=self._credentials(), region=signing_region,
-                         service="sts", timestamp=datetime.now(timezone.utc))
-            headers.update(added)
-        reply = self._send("POST", url, headers, body, _TIMEOUT,
-                           _http.env_proxies(url, self._environ))
-        root = _parse(reply, operation)
-        if reply.status != 200:
-            raise _xml_error(root, reply, operation)
-        result = next((c for c in root if local_name(c.tag) == f"{operation}Result"), None)
-        if result is None:
-            raise _parse_error(operation, reply.status, f"no {operation}Result element")
-        data = _element_dict(result)
-        creds = data.get("Credentials")
-        if isinstance(creds, dict) and isinstance(creds.get("Expiration"), str):
-            try:
-                creds["Expiration"] = parse_timestamp(creds["Expiration"])
-            except ValueError:
-                raise _parse_error(operation, reply.status, "Expiration is not a timestamp"
-                                   ) from None
-        request_id = next((c for c in root.iter() if local_name(c.tag) == "RequestId"), None)
-        data["ResponseMetadata"] = {
-            "RequestId": (request_id.text or "") if request_id is not None else "",
-            "HTTPStatusCode": reply.status,
-        }
-        return data
+        client = self._sts()
+        result: dict[str, Any] = _with_retries(lambda: client._call(operation, dict(params)),
+                                               operation, self._sleep)
+        return result
 
 
-def local_name(tag: str) -> str:
-    """An element tag without its ``{namespace}``."""
-    return tag.rpartition("}")[2]
+class _CallProvider:
+    """A credentials provider over a ``() -> Credentials`` function (the source's)."""
+
+    __slots__ = ("_get",)
+
+    def __init__(self, get: Callable[[], Credentials]) -> None:
+        self._get = get
+
+    @property
+    def name(self) -> str:
+        """The provider's name in errors."""
+        return "sts-source-credentials"
+
+    def load(self) -> Credentials:
+        """The source's current credentials."""
+        return self._get()
 
 
-def _parse(reply: HttpReply, operation: str) -> Element:
-    # The protocols' hardened parser (no DOCTYPE, so no entity expansion); imported here, at
-    # the first STS call, to keep hub.credentials light to import.
-    from xml.etree.ElementTree import ParseError
+def _sts_client(region: str | None, environ: Mapping[str, str],
+                credentials: Callable[[], Credentials] | None, send: HttpSend | None) -> Any:
+    from hub._config import Config
+    from hub._session import Session
 
-    from hub.protocols._xml import parse_xml
+    endpoint = configured_endpoint(environ, "STS")
+    probe = endpoint or (f"https://sts.{region}.{_dns_suffix(region)}" if region
+                         else "https://sts.amazonaws.com")
+    config = Config(
+        region=region,
+        endpoint_url=endpoint.rstrip("/") if endpoint else None,
+        max_attempts=1,
+        retry_mode="standard",
+        # As the hand-written call was: profile values (a short role ARN in a test profile)
+        # go to STS, which answers for them; header checks still always run.
+        parameter_validation=False,
+        connect_timeout=_TIMEOUT,
+        read_timeout=_TIMEOUT,
+        proxies=_http.env_proxies(probe, environ),
+        credentials=_CallProvider(credentials) if credentials is not None else None,
+        signature_version=None if credentials is not None else "unsigned",
+    )
+    session = Session(config)
+    if send is not None:
+        _send_transport(send).install(session)
+    return session.client("sts")
 
-    try:
-        return parse_xml(reply.body)
-    except (ParseError, XMLForbidden):
-        if reply.status != 200:
-            raise ClientError(str(reply.status), f"HTTP {reply.status}",
-                              status_code=reply.status, operation=operation) from None
-        raise _parse_error(operation, reply.status, "the body is not XML") from None
+
+def _send_transport(send: HttpSend) -> Any:
+    """hub's transport seam over an ``HttpSend`` function (tests inject fakes)."""
+    from hub.testing import MemoryResponse, MemoryTransport
+
+    def handler(request: Any) -> MemoryResponse:
+        body = request.body if isinstance(request.body, bytes) else None
+        reply = send(request.method, request.url, dict(request.headers), body, _TIMEOUT, None)
+        return MemoryResponse(reply.status, dict(reply.headers), reply.body)
+
+    return MemoryTransport(handler)
 
 
 def _parse_error(operation: str, status: int, what: str) -> Exception:
@@ -228,40 +231,25 @@ def _parse_error(operation: str, status: int, what: str) -> Exception:
     return ResponseParseError(f"{operation}: unexpected response ({what})", status_code=status)
 
 
-def _element_dict(node: Element) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for child in node:
-        out[local_name(child.tag)] = _element_dict(child) if len(child) else (child.text or "")
-    return out
-
-
-def _xml_error(root: Element, reply: HttpReply, operation: str) -> ClientError:
-    found = {local_name(n.tag): (n.text or "") for n in root.iter() if not len(n)}
-    return ClientError(
-        found.get("Code") or str(reply.status),
-        found.get("Message", ""),
-        status_code=reply.status,
-        operation=operation,
-        request_id=found.get("RequestId"),
-    )
-
-
 def _dns_suffix(region: str) -> str:
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
 class SsoCall:
-    """The SSO portal's ``GetRoleCredentials`` and SSO OIDC's ``CreateToken`` (rest-json).
+    """The SSO portal's ``GetRoleCredentials`` and SSO OIDC's ``CreateToken``, through hub's own
+    generated clients (:mod:`hub.services.sso`, :mod:`hub.services.sso_oidc`). Both operations
+    take no SigV4 auth (the model says so): the clients send them unsigned and never consult a
+    credential chain. Retries (3 attempts, full-jitter backoff) stay here, as for STS.
 
     Args:
         region: The ``sso_region``.
         environ: The environment (``AWS_ENDPOINT_URL_SSO``, ``AWS_ENDPOINT_URL_SSO_OIDC``,
             ``AWS_ENDPOINT_URL``, proxies).
-        send: The HTTP function; default: hub's pooled transport.
+        send: An HTTP function to use instead of hub's transport (tests).
         sleep: Waits between attempts.
     """
 
-    __slots__ = ("_environ", "_region", "_send", "_sleep")
+    __slots__ = ("_clients", "_environ", "_region", "_send", "_sleep")
 
     def __init__(
         self,
@@ -273,8 +261,16 @@ class SsoCall:
     ) -> None:
         self._region = region
         self._environ = environ
-        self._send: HttpSend = send or _http.send
+        self._send = send
         self._sleep = sleep
+        self._clients: dict[str, Any] = {}
+
+    def _client(self, service: str, env_name: str) -> Any:
+        client = self._clients.get(service)
+        if client is None:  # a race only builds an equal client twice
+            client = self._clients[service] = _unsigned_client(
+                service, env_name, self._region, self._environ, self._send)
+        return client
 
     def __call__(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Call ``GetRoleCredentials`` (``roleName``, ``accountId``, ``accessToken``) or
@@ -286,46 +282,39 @@ class SsoCall:
             HTTPClientError: No answer (after retries).
             ResponseParseError: The answer is not JSON.
         """
-        return _with_retries(lambda: self._once(operation, params), operation, self._sleep)
-
-    def _once(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        headers = {"User-Agent": _USER_AGENT}
         if operation == "GetRoleCredentials":
-            base = configured_endpoint(self._environ, "SSO") or (
-                f"https://portal.sso.{self._region}.{_dns_suffix(self._region)}"
-            )
-            query = urlencode({"role_name": params["roleName"],
-                               "account_id": params["accountId"]}, quote_via=quote)
-            url = f"{base.rstrip('/')}/federation/credentials?{query}"
-            headers["x-amz-sso_bearer_token"] = str(params["accessToken"])
-            method, body = "GET", None
+            client = self._client("sso", "SSO")
         elif operation == "CreateToken":
-            base = configured_endpoint(self._environ, "SSO_OIDC") or (
-                f"https://oidc.{self._region}.{_dns_suffix(self._region)}"
-            )
-            url = f"{base.rstrip('/')}/token"
-            headers["Content-Type"] = "application/json"
-            method, body = "POST", json.dumps(dict(params)).encode()
+            client = self._client("sso-oidc", "SSO_OIDC")
         else:
             raise ValueError(f"SsoCall does not know {operation}")
-        reply = self._send(method, url, headers, body, _TIMEOUT, _http.env_proxies(url,
-                                                                                    self._environ))
-        try:
-            data: Any = json.loads(reply.body) if reply.body else {}
-        except ValueError:
-            data = None
-        if reply.status != 200:
-            found = data if isinstance(data, dict) else {}
-            code = (reply.headers.get("x-amzn-errortype", "").split(":")[0]
-                    or str(found.get("error") or found.get("__type") or reply.status))
-            message = str(found.get("message") or found.get("error_description") or "")
-            raise ClientError(code, message, status_code=reply.status, operation=operation,
-                              request_id=reply.headers.get("x-amzn-requestid"))
-        if not isinstance(data, dict):
-            raise _parse_error(operation, reply.status, "the body is not a JSON object")
-        data["ResponseMetadata"] = {"RequestId": reply.headers.get("x-amzn-requestid", ""),
-                                    "HTTPStatusCode": reply.status}
-        return data
+        result: dict[str, Any] = _with_retries(lambda: client._call(operation, dict(params)),
+                                               operation, self._sleep)
+        return result
+
+
+def _unsigned_client(service: str, env_name: str, region: str, environ: Mapping[str, str],
+                     send: HttpSend | None) -> Any:
+    from hub._config import Config
+    from hub._session import Session
+
+    endpoint = configured_endpoint(environ, env_name)
+    prefix = "portal.sso" if service == "sso" else "oidc"
+    probe = endpoint or f"https://{prefix}.{region}.{_dns_suffix(region)}"
+    session = Session(Config(
+        region=region,
+        endpoint_url=endpoint.rstrip("/") if endpoint else None,
+        max_attempts=1,
+        retry_mode="standard",
+        connect_timeout=_TIMEOUT,
+        read_timeout=_TIMEOUT,
+        parameter_validation=False,
+        proxies=_http.env_proxies(probe, environ),
+        signature_version="unsigned",
+    ))
+    if send is not None:
+        _send_transport(send).install(session)
+    return session.client(service)
 
 
 # -- shared by the STS-based providers ------------------------------------------------------

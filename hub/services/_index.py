@@ -20,6 +20,8 @@ SERVICES: dict[str, str] = {
     'sns': 'hub.services.sns',
     'sqs': 'hub.services.sqs',
     'ssm': 'hub.services.ssm',
+    'sso': 'hub.services.sso',
+    'sso-oidc': 'hub.services.sso_oidc',
     'sts': 'hub.services.sts',
 }
 
@@ -33,6 +35,8 @@ CLIENTS: dict[str, str] = {
     'SNSClient': 'hub.services.sns',
     'SQSClient': 'hub.services.sqs',
     'SSMClient': 'hub.services.ssm',
+    'SSOClient': 'hub.services.sso',
+    'SSOOIDCClient': 'hub.services.sso_oidc',
     'STSClient': 'hub.services.sts',
 }
 
@@ -49,6 +53,8 @@ if TYPE_CHECKING:
     from hub.services.sns import SNSClient
     from hub.services.sqs import SQSClient
     from hub.services.ssm import SSMClient
+    from hub.services.sso import SSOClient
+    from hub.services.sso_oidc import SSOOIDCClient
     from hub.services.sts import STSClient
 
     class ClientFactory(Protocol):
@@ -93,6 +99,16 @@ if TYPE_CHECKING:
         def __call__(
             self, service_name: Literal['ssm'], *configs: Config
         ) -> SSMClient: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['sso'], *configs: Config
+        ) -> SSOClient: ...
+
+        @overload
+        def __call__(
+            self, service_name: Literal['sso-oidc'], *configs: Config
+        ) -> SSOOIDCClient: ...
 
         @overload
         def __call__(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 #: botocore service names generated into ``hub/services/<package>/``.
-SERVICES = ("dynamodb", "kms", "lambda", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts")
+SERVICES = ("dynamodb", "kms", "lambda", "s3", "secretsmanager", "sns", "sqs", "ssm", "sso",
+            "sso-oidc", "sts")
 
 #: Client class names where ``serviceId`` + "Client" is not the boto3-stubs spelling.
 CLASS_NAMES: dict[str, str] = {}
