@@ -23,10 +23,13 @@ from hub.transfer._config import (
     TransferConfig,
     check_extra_args,
 )
+from hub.transfer._copy import Copy
+from hub.transfer._download import Download
 from hub.transfer._future import Transfer, TransferFuture
 from hub.transfer._io import BufferPool
 from hub.transfer._limits import Bandwidth
-from hub.transfer._tasks import Copy, Download, PartChecksum, Upload
+from hub.transfer._tasks import PartChecksum
+from hub.transfer._upload import Upload
 
 __all__ = ["TransferManager", "copy", "download_file", "download_fileobj", "upload_file",
            "upload_fileobj"]

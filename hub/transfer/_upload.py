@@ -1,0 +1,259 @@
+"""Upload a file (by name) or a file object: PutObject below the threshold, else a multipart
+upload whose parts are read with ``preadv`` into reused buffers (files) or in order (streams).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import IO, Any
+
+from hub._forksafe import at_fork_reinit
+from hub.errors import ParamValidationError
+from hub.transfer._config import TransferConfig
+from hub.transfer._future import Submit, TransferMeta
+from hub.transfer._io import BufferPool, pread, pread_into
+from hub.transfer._limits import Bandwidth
+from hub.transfer._tasks import (
+    ABORT_ARGS,
+    COMPLETE_ARGS,
+    NOT_FOR_CREATE,
+    PART_ARGS,
+    PartChecksum,
+    TaskBase,
+    pick,
+)
+
+__all__ = ["Upload"]
+
+
+class Upload(TaskBase):
+    """Upload a file (by name) or a file object.
+
+    Args:
+        source: A file name, or a binary file object (seekable or not).
+        extra_args: Checked ``ExtraArgs``.
+    """
+
+    def __init__(self, client: Any, config: TransferConfig, submit: Submit,
+                 source: str | os.PathLike[str] | IO[bytes], bucket: str, key: str,
+                 extra_args: dict[str, Any], callback: Callable[[int], Any] | None,
+                 bandwidth: Bandwidth | None, checksum: PartChecksum | None = None,
+                 buffers: BufferPool | None = None) -> None:
+        super().__init__(client, config, submit, TransferMeta("upload", bucket, key), callback,
+                         bandwidth, checksum)
+        self._buffers = buffers or BufferPool(1)
+        self._source = source
+        self._extra = extra_args
+        self._fd: int | None = None
+        self._fileobj: IO[bytes] | None = None
+        self._base = 0  # the file object's position when the upload started
+        self._upload_id: str | None = None
+        self._parts: dict[int, dict[str, Any]] = {}
+        self._part_size = config.multipart_chunksize
+        self._next_part = 1  # unseekable sources: parts are numbered as they are read
+        self._eof = False
+        self._prefix = b""  # read to decide on multipart; sent first
+        self._streamed = 0
+        self._read_lock = threading.Lock()
+        at_fork_reinit(self, Upload._reset_read_lock)
+        self._result: Any = None
+
+    def _reset_read_lock(self) -> None:
+        self._read_lock = threading.Lock()
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        source = self._source
+        if isinstance(source, (str, os.PathLike)):
+            self._fd = os.open(source, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            size: int | None = os.fstat(self._fd).st_size
+        else:
+            if not hasattr(source, "read"):
+                raise ParamValidationError("upload_fileobj", [
+                    f"Fileobj must be a binary file object, got {type(source).__name__}"])
+            self._fileobj = source
+            size = self._fileobj_size(source)
+            if size is not None and self._is_plain_file(source):
+                self._fd = source.fileno()
+        self.meta.size = size
+        threshold = self.config.multipart_threshold
+        if size is None:
+            first = self._read_stream(threshold)
+            if len(first) < threshold:
+                self.meta.size = len(first)
+                self._put(first)
+                return
+            self._create()
+            self._prefix = first  # what was read to decide goes out first
+            self.spawn(self._stream_part)
+            return
+        if size < threshold:
+            data, buf = self._read_part(0, size)
+            try:
+                self._put(data)
+            finally:
+                self._release(buf)
+            return
+        self._part_size = self.config.part_size(size)
+        self._create()
+        for number, offset in enumerate(range(0, size, self._part_size), 1):
+            self.spawn(self._file_part, number, offset, min(self._part_size, size - offset))
+
+    @staticmethod
+    def _fileobj_size(fileobj: IO[bytes]) -> int | None:
+        try:
+            if not fileobj.seekable():
+                return None
+            start = fileobj.tell()
+            end = fileobj.seek(0, io.SEEK_END)
+            fileobj.seek(start)
+        except (AttributeError, OSError, ValueError):
+            return None
+        return int(end - start)
+
+    def _is_plain_file(self, fileobj: IO[bytes]) -> bool:
+        # A real file read from its start position with pread (no shared file position).
+        if not isinstance(fileobj, (io.BufferedReader, io.FileIO)):
+            return False
+        try:
+            self._base = fileobj.tell()
+            fileobj.fileno()
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _read_part(self, offset: int, size: int) -> tuple[memoryview | bytes, bytearray | None]:
+        # A file: read into a reused buffer (returned with _release once the part is sent).
+        if self._fd is None:
+            return self._read_at(offset, size), None
+        buf = self._buffers.get(size)
+        view = memoryview(buf)[:size]
+        n = pread_into(self._fd, view, self._base + offset)
+        return view[:n], buf
+
+    def _release(self, buf: bytearray | None) -> None:
+        if buf is not None:
+            self._buffers.put(buf)
+
+    def _read_at(self, offset: int, size: int) -> bytes:
+        if self._fd is not None:
+            return pread(self._fd, size, self._base + offset)
+        fileobj = self._fileobj
+        assert fileobj is not None
+        with self._read_lock:
+            if self._base == 0 and offset == 0:
+                self._base = fileobj.tell()
+            fileobj.seek(self._base + offset)
+            return self._read_full(fileobj, size)
+
+    @staticmethod
+    def _read_full(fileobj: IO[bytes], size: int) -> bytes:
+        data = fileobj.read(size)
+        if data is None or len(data) >= size or not data:
+            return data or b""
+        chunks = [data]
+        got = len(data)
+        while got < size:
+            more = fileobj.read(size - got)
+            if not more:
+                break
+            chunks.append(more)
+            got += len(more)
+        return b"".join(chunks)
+
+    def _read_stream(self, size: int) -> bytes:
+        assert self._fileobj is not None
+        prefix = self._prefix
+        if not prefix:
+            return self._read_full(self._fileobj, size)
+        if len(prefix) >= size:
+            self._prefix = prefix[size:]
+            return prefix[:size]
+        self._prefix = b""
+        return prefix + self._read_full(self._fileobj, size - len(prefix))
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def _put(self, data: bytes | memoryview) -> None:
+        meta = self.meta
+        self._result = self.call(self.client.put_object, Bucket=meta.bucket, Key=meta.key,
+                                 Body=self.body(data), **self._extra)
+        self.progress(len(data))
+
+    def _create(self) -> None:
+        params = {k: v for k, v in self._extra.items() if k not in NOT_FOR_CREATE}
+        if self._checksum is not None:
+            params.update(self._checksum.create_params())
+        meta = self.meta
+        response = self.call(self.client.create_multipart_upload, Bucket=meta.bucket,
+                             Key=meta.key, **params)
+        self._upload_id = response["UploadId"]
+        meta.extra["upload_id"] = self._upload_id
+
+    def _file_part(self, number: int, offset: int, size: int) -> None:
+        if self.failed:
+            return
+        data, buf = self._read_part(offset, size)
+        try:
+            self._upload_part(number, data)
+        finally:
+            self._release(buf)
+
+    def _stream_part(self) -> None:
+        # Unseekable source: read the next part in order, queue the read after it, send.
+        with self._read_lock:
+            if self._eof or self.failed:
+                return
+            data = self._read_stream(self._part_size)
+            number = self._next_part
+            self._eof = len(data) < self._part_size
+            self._next_part += 1
+            self._streamed += len(data)
+        if not self._eof:
+            self.spawn(self._stream_part)
+        if data:
+            self._upload_part(number, data)
+
+    def _upload_part(self, number: int, data: bytes | memoryview) -> None:
+        if self.failed:
+            return
+        meta = self.meta
+        checksum: Mapping[str, Any] = {}
+        if self._checksum is not None:
+            checksum = self._checksum.part_params(number, memoryview(data))
+        response = self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
+                             UploadId=self._upload_id, PartNumber=number,
+                             Body=self.body(data), **pick(self._extra, PART_ARGS),
+                             **checksum)
+        with self._lock:
+            self._parts[number] = {"ETag": response["ETag"], "PartNumber": number, **checksum}
+        self.progress(len(data))
+
+    def finish(self) -> Any:
+        self._close()
+        if self._upload_id is None:
+            return self._result
+        meta = self.meta
+        if meta.size is None:
+            meta.size = self._streamed
+        parts = [self._parts[n] for n in sorted(self._parts)]
+        return self.call(self.client.complete_multipart_upload, Bucket=meta.bucket,
+                         Key=meta.key, UploadId=self._upload_id,
+                         MultipartUpload={"Parts": parts},
+                         **pick(self._extra, COMPLETE_ARGS))
+
+    def cleanup(self) -> None:
+        self._close()
+        if self._upload_id is not None:
+            meta = self.meta
+            self.call(self.client.abort_multipart_upload, Bucket=meta.bucket, Key=meta.key,
+                      UploadId=self._upload_id, **pick(self._extra, ABORT_ARGS))
+
+    def _close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None and self._fileobj is None:
+            os.close(fd)
