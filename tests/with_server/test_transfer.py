@@ -204,6 +204,20 @@ def test_round_trip_on_moto(moto: MotoServer, tmp_path: Path) -> None:
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 
 
+def test_download_of_a_version_on_moto(moto: MotoServer, tmp_path: Path) -> None:
+    s3 = _client(moto.url)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    old, new = os.urandom(3 * MB + 1), os.urandom(3 * MB + 2)
+    first = s3.put_object(Bucket=BUCKET, Key="v", Body=old)["VersionId"]
+    s3.put_object(Bucket=BUCKET, Key="v", Body=new)
+    config = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB)
+    s3.download_file(BUCKET, "v", tmp_path / "old", ExtraArgs={"VersionId": first},
+                     Config=config)
+    s3.download_file(BUCKET, "v", tmp_path / "new", Config=config)
+    assert (tmp_path / "old").read_bytes() == old and (tmp_path / "new").read_bytes() == new
+
+
 # --------------------------------------------------------------------------- sizes, callbacks
 
 
