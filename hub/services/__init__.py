@@ -3,6 +3,8 @@
 * One generated package per service (``hub/services/<name>/``): ``session.client("s3")``
   returns its client class (:class:`S3Client`, :class:`DynamoDBClient`, ...), found through
   the generated index (:mod:`hub.services._index`).
+* Any other service, when botocore is installed: a ``LoadedServiceClient`` built from
+  botocore's model files (:mod:`hub.services._botocore_data`; botocore's code is not imported).
 * :class:`StreamingBody`: a streamed response body (S3 ``GetObject``'s ``Body``).
 * :class:`Paginator` / :class:`PageIterator`: ``client.get_paginator(name)``.
 * :mod:`hub.services.dynamodb_types`: ``TypeSerializer``/``TypeDeserializer``.
