@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
-from hub.errors import HTTPClientError, ParamValidationError
+from hub.errors import ClientError, HTTPClientError, ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
 from hub.transfer._io import FdWriter, OrderedWriter, SeekWriter
@@ -41,22 +41,60 @@ class Download(TaskBase):
         self._etag: str | None = None
 
     def start(self) -> None:
+        # The first GET asks for the first multipart_threshold bytes: an object smaller than
+        # that arrives whole in this one request (no HeadObject round trip), a larger one
+        # tells its size and ETag (Content-Range), and the rest goes in ranged parts pinned to
+        # that ETag.
+        meta = self.meta
+        config = self.config
+        first = config.multipart_threshold
+        got = [0]  # bytes of the first range written so far
+        try:
+            with self._slots:
+                response = self.client.get_object(Bucket=meta.bucket, Key=meta.key,
+                                                  Range=f"bytes=0-{first - 1}", **self._extra)
+                body = response["Body"]
+                try:
+                    total = self._describe(response)
+                    part_size = config.part_size(total) if total > first else max(total, 1)
+                    self._open(part_size)
+                    self._drain(body, got)
+                except HTTPClientError:
+                    pass  # the body broke: what is missing is asked for again below
+                finally:
+                    body.close()
+        except ClientError as exc:
+            if _status(exc) != 416:
+                raise
+            self._empty(exc)  # S3 refuses any range of an empty object
+            return
+        head_end = min(first, total)
+        if got[0] < head_end:
+            self._get(0, got[0], head_end - got[0])
+        for number, offset in enumerate(range(head_end, total, part_size), 1):
+            self.spawn(self._get, number, offset, min(part_size, total - offset))
+
+    def _describe(self, response: Mapping[str, Any]) -> int:
+        # The object's size and ETag from the first answer (206 with Content-Range, or 200).
+        meta = self.meta
+        content_range = response.get("ContentRange")
+        total = (int(content_range.rpartition("/")[2]) if content_range
+                 else int(response.get("ContentLength") or 0))
+        meta.size = total
+        self._etag = response.get("ETag")
+        meta.extra["etag"] = self._etag
+        return total
+
+    def _empty(self, error: ClientError) -> None:
         meta = self.meta
         head = self.call(self.client.head_object, Bucket=meta.bucket, Key=meta.key,
                          **self._extra)
-        size = int(head.get("ContentLength") or 0)
-        meta.size = size
+        if int(head.get("ContentLength") or 0) != 0:
+            raise error
+        meta.size = 0
         self._etag = head.get("ETag")
         meta.extra["etag"] = self._etag
-        config = self.config
-        part_size = config.part_size(size) if size >= config.multipart_threshold else max(
-            size, 1)
-        self._open(part_size)
-        if size < config.multipart_threshold:
-            self._get(0, 0, size)  # one GET: in this task (no worker thread needed)
-            return
-        for number, offset in enumerate(range(0, size, part_size)):
-            self.spawn(self._get, number, offset, min(part_size, size - offset))
+        self._open(1)
 
     def _open(self, part_size: int) -> None:
         target = self._target
@@ -93,44 +131,52 @@ class Download(TaskBase):
         params = dict(self._extra)
         if self._etag:
             params["IfMatch"] = self._etag
-        chunk = self.config.io_chunksize
         end = offset + size
         attempts = self.config.num_download_attempts
-        while offset < end or size == 0:
+        while offset < end:
             if self.failed:
                 return
-            ranged = size != 0 and (offset > 0 or size != meta.size)
-            if ranged:
-                params["Range"] = f"bytes={offset}-{end - 1}"
+            params["Range"] = f"bytes={offset}-{end - 1}"
+            pos = [offset]
             with self._slots:
                 response = self.client.get_object(Bucket=meta.bucket, Key=meta.key, **params)
                 body = response["Body"]
                 try:
-                    while True:
-                        data = body.read(chunk)
-                        if not data:
-                            break
-                        if self._bandwidth is not None:
-                            self._bandwidth.consume(len(data))
-                        writer.write_at(offset, data)
-                        offset += len(data)
-                        self.progress(len(data))
-                        if self.failed:
-                            return
+                    self._drain(body, pos)
                 except HTTPClientError:
                     attempts -= 1
                     if attempts <= 0:
                         raise
+                    offset = pos[0]
                     continue  # ask again for the rest of the range
                 finally:
                     body.close()
-            if size == 0 or offset >= end:
+            offset = pos[0]
+            if offset >= end:
                 return
             # The body ended early without an error: its length check raises instead, so
             # this is a server that lied about the range; ask again for the rest.
             attempts -= 1
             if attempts <= 0:
                 raise HTTPClientError(f"GetObject {meta.key!r}: range ended at {offset}")
+
+    def _drain(self, body: Any, pos: list[int]) -> None:
+        # Stream a body into the writer from pos[0], keeping pos[0] at the next offset (so
+        # after a read error the caller knows what arrived).
+        writer = self._writer
+        assert writer is not None
+        chunk = self.config.io_chunksize
+        while True:
+            data = body.read(chunk)
+            if not data:
+                return
+            if self._bandwidth is not None:
+                self._bandwidth.consume(len(data))
+            writer.write_at(pos[0], data)
+            pos[0] += len(data)
+            self.progress(len(data))
+            if self.failed:
+                return
 
     def finish(self) -> Any:
         fd, self._fd = self._fd, None
@@ -151,3 +197,9 @@ class Download(TaskBase):
                 os.unlink(temp)
             except FileNotFoundError:
                 pass
+
+
+def _status(error: ClientError) -> int | None:
+    meta = (error.response or {}).get("ResponseMetadata") or {}
+    status = meta.get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
