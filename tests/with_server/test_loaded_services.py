@@ -148,3 +148,40 @@ def test_loaded_logs_paginates_as_boto3(moto: MotoServer) -> None:
     assert [len(p["logGroups"]) for p in pages] == [len(p["logGroups"]) for p in theirs]
     assert [g["logGroupName"] for p in pages for g in p["logGroups"]] == [
         f"g{i}" for i in range(5)]
+
+
+def test_loaded_service_shared_by_16_threads(moto: MotoServer) -> None:
+    import threading
+    import time
+
+    from tests._threads import join_all
+
+    _, logs = _clients(moto, "logs")
+    session = hub.Session(hub.Config(region="us-east-1", endpoint_url=moto.url,
+                                     credentials=hub.Credentials("testing", "testing")))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(16)
+    now = int(time.time() * 1000)
+
+    def work(i: int) -> None:
+        try:
+            client = session.client("logs")  # every thread resolves the shared loaded model
+            barrier.wait()
+            client.create_log_group(logGroupName=f"t{i}")
+            client.create_log_stream(logGroupName=f"t{i}", logStreamName="s")
+            client.put_log_events(logGroupName=f"t{i}", logStreamName="s", logEvents=[
+                {"timestamp": now + n, "message": f"{i}-{n}"} for n in range(3)])
+            got = client.get_log_events(logGroupName=f"t{i}", logStreamName="s",
+                                        startFromHead=True)["events"]
+            assert [e["message"] for e in got] == [f"{i}-{n}" for n in range(3)]
+        except BaseException as exc:  # noqa: BLE001  (reported by the main thread)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    join_all(threads)
+    assert errors == []
+    names = {g["logGroupName"] for p in logs.get_paginator("describe_log_groups").paginate()
+             for g in p["logGroups"]}
+    assert {f"t{i}" for i in range(16)} <= names
