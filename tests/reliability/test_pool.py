@@ -46,7 +46,8 @@ def test_retried_unread_stream_collected_in_a_cycle_never_poisons_the_pool(
     for run in range(POISON_RUNS):
         local_server.script(stall(0.6) if run % 8 == 0 else reset(), ok(BODY), path="/b/k")
         result: dict[str, Any] = s3.get_object(Bucket="b", Key="k")
-        assert result["ResponseMetadata"]["RetryAttempts"] == 1
+        # At least one retry (a loaded machine may time out the retried attempt too).
+        assert result["ResponseMetadata"]["RetryAttempts"] >= 1
         result["self"] = result  # a cycle only the cyclic collector frees
         del result
         _collect_in_another_thread()
