@@ -137,7 +137,9 @@ def test_operations_build_lazily_and_the_model_is_cached_per_process() -> None:
 def test_global_service_endpoints_as_boto3() -> None:
     import boto3  # type: ignore[import-untyped]
 
-    for region in ("us-west-2", "cn-north-1", "us-gov-west-1"):
+    # (In aws-us-gov, client.meta.endpoint_url comes from the older endpoints.json and can
+    # differ from the ruleset botocore's requests use: test_loaded_endpoints_equal_... covers it.)
+    for region in ("us-west-2", "cn-north-1"):
         for service in ("iam", "organizations", "route53", "cloudfront"):
             theirs = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b",
                                            region_name=region).client(service)
@@ -160,3 +162,50 @@ def test_iam_policy_documents_decode_as_boto3() -> None:
     data = {"Role": {"AssumeRolePolicyDocument": quote(json.dumps(doc)), "RoleName": "r"}}
     _decode_in(output, data)
     assert data["Role"]["AssumeRolePolicyDocument"] == doc
+
+
+def test_loaded_endpoints_equal_botocore_rulesets() -> None:
+    """Every loaded service's endpoint (and signing region) in three partitions, with FIPS
+    and dual-stack, against botocore's own ruleset resolver: hub evaluates the same rulesets
+    (hub.services._rules)."""
+    import itertools
+
+    from botocore.exceptions import EndpointResolutionError  # type: ignore[import-untyped]
+    from botocore.regions import EndpointRulesetResolver  # type: ignore[import-untyped]
+
+    session = botocore_session.get_session()
+    data = session.get_component("data_loader")
+    partitions = data.load_data("partitions")
+    shipped = set(hub._services.known_services())
+    combos = list(itertools.product(("us-west-2", "cn-north-1", "us-gov-west-1"),
+                                    (False, True), (False, True)))
+    sessions = {combo: hub.Session(hub.Config(region=combo[0], use_fips_endpoint=combo[1],
+                                              use_dualstack_endpoint=combo[2]))
+                for combo in combos}
+    compared = 0
+    for service in loader.available_services():
+        if service in shipped or service == "ec2":
+            continue
+        resolver = EndpointRulesetResolver(
+            endpoint_ruleset_data=data.load_service_model(service, "endpoint-rule-set-1",
+                                                          api_version=None),
+            partition_data=partitions, service_model=None, builtins={}, client_context=None,
+            event_emitter=None)
+        for region, fips, dualstack in combos:
+            session_for = sessions[(region, fips, dualstack)]
+            try:
+                want = resolver._provider.resolve_endpoint(
+                    Region=region, UseFIPS=fips, UseDualStack=dualstack)
+            except EndpointResolutionError as exc:
+                if "FIPS" in str(exc) or "DualStack" in str(exc):
+                    with pytest.raises(hub.errors.ConfigError):
+                        session_for.client(service)
+                # else the rules need an operation's parameter (an ARN): botocore resolves
+                # per request; hub's client uses the generic host
+                continue
+            info = session_for.client(service).info
+            assert info.endpoint == want.url.rstrip("/"), (service, region, fips, dualstack)
+            scheme = (want.properties.get("authSchemes") or [{}])[0]
+            assert info.signing_region == scheme.get("signingRegion", region), service
+            compared += 1
+    assert compared > 3000

@@ -14,7 +14,8 @@ the client class is one generic :class:`LoadedServiceClient` whose ``__getattr__
 boto3 method name (``list_users``) into that operation's call; the bound functions are cached
 per process. The methods are not typed (``session.client("iam")`` is a ``Client``), and of
 botocore's service customizations only the ones listed in ``_CUSTOMIZE`` apply (IAM's policy
-documents decoded to JSON).
+documents decoded to JSON). Endpoints come from the service's own ruleset
+(``endpoint-rule-set-1.json``), evaluated by :mod:`hub.services._rules`.
 
 Thread safety: the first load of a service runs once under a lock (single flight); the result
 is published in one assignment and read without a lock afterwards. The lock is re-created in a
@@ -298,51 +299,55 @@ _CUSTOMIZE: dict[str, Callable[[Handlers], Handlers]] = {"iam": _iam_customize}
 
 # --------------------------------------------------------------------------- endpoints
 
-_GLOBALS: list[dict[str, dict[str, tuple[str, str]]]] = []
+_PARTITIONS: list[Any] = []
 
 
-def _global_endpoints() -> dict[str, dict[str, tuple[str, str]]]:
-    """endpoint prefix -> partition -> (URL, signing region) for the services botocore's
-    endpoints.json marks global (not regionalized); read once per process."""
-    if not _GLOBALS:
+def _partitions() -> Any:
+    """botocore's ``partitions.json`` (read once per process), or None."""
+    if not _PARTITIONS:
         root = data_dir()
-        doc = _load_json(root / "endpoints.json") if root is not None else None
-        found: dict[str, dict[str, tuple[str, str]]] = {}
-        for partition in doc.get("partitions", ()) if isinstance(doc, dict) else ():
-            if partition.get("partition") not in ("aws", "aws-cn", "aws-us-gov"):
-                continue
-            for prefix, service in partition.get("services", {}).items():
-                where = service.get("partitionEndpoint")
-                if not where or service.get("isRegionalized", True):
-                    continue
-                entry = service.get("endpoints", {}).get(where, {})
-                host = entry.get("hostname")
-                region = entry.get("credentialScope", {}).get("region")
-                if host and region:
-                    found.setdefault(prefix, {})[partition["partition"]] = (
-                        f"https://{host}", region)
-        _GLOBALS[:] = [found]
-    return _GLOBALS[0]
+        _PARTITIONS[:] = [_load_json(root / "partitions.json") if root is not None else None]
+    return _PARTITIONS[0]
 
 
-def _endpoint_rule(endpoint_prefix: str
-                   ) -> Callable[[str | None, Config], Endpoint | None] | None:
-    """A global service's endpoint (IAM: ``iam.amazonaws.com``), from botocore's
-    endpoints.json; None when the service is regional (the generic rule then applies)."""
-    globals_ = _global_endpoints().get(endpoint_prefix)
-    if not globals_:
+def _endpoint_rule(base: Path) -> Callable[[str | None, Config], Endpoint | None] | None:
+    """The service's endpoint from its own ruleset (``endpoint-rule-set-1.json``), evaluated
+    by :mod:`hub.services._rules`; None when it has none (the generic rule then applies)."""
+    ruleset = _load_json(base / "endpoint-rule-set-1.json")
+    partitions = _partitions()
+    if not isinstance(ruleset, dict) or not isinstance(partitions, dict):
         return None
+    cache: dict[tuple[str, bool, bool], Endpoint | None] = {}
 
-    def resolve_global(region: str | None, config: Config) -> Endpoint | None:
-        from hub.endpoints import Endpoint, resolve
+    def resolve_by_rules(region: str | None, config: Config) -> Endpoint | None:
+        from hub.endpoints import Endpoint
+        from hub.errors import ConfigError
+        from hub.services import _rules
 
-        if config.use_fips_endpoint or config.use_dualstack_endpoint:
+        if region is None:
             return None
-        partition = "aws" if region is None else resolve(endpoint_prefix, region).partition
-        found = globals_.get(partition)
-        return None if found is None else Endpoint(found[0], found[1], partition)
+        key = (region, bool(config.use_fips_endpoint), bool(config.use_dualstack_endpoint))
+        if key in cache:
+            return cache[key]
+        try:
+            url, signing_region = _rules.evaluate(
+                ruleset, {"Region": key[0], "UseFIPS": key[1], "UseDualStack": key[2]},
+                partitions)
+        except _rules.RuleError as exc:
+            if "FIPS" in str(exc) or "DualStack" in str(exc):  # a variant the region lacks
+                raise ConfigError(f"no endpoint for this service in {region!r}: {exc}",
+                                  field="use_fips" if "FIPS" in str(exc)
+                                  else "use_dualstack") from None
+            found = None  # the rules need an operation's parameter (an ARN): generic host
+        except _rules.Unsupported:
+            found = None
+        else:
+            name = str(_rules.partition_of(region, partitions).get("name", "aws"))
+            found = Endpoint(url.rstrip("/"), signing_region or region, name)
+        cache[key] = found  # a race only computes an equal value twice
+        return found
 
-    return resolve_global
+    return resolve_by_rules
 
 
 # --------------------------------------------------------------------------- specs
@@ -421,5 +426,5 @@ def _build_spec(name: str, shipped: tuple[str, ...]) -> ServiceSpec:
         methods=methods,
         global_region="us-east-1" if metadata.get("globalEndpoint") else None,
         customize=_CUSTOMIZE.get(name),
-        resolve_endpoint=_endpoint_rule(metadata["endpointPrefix"]),
+        resolve_endpoint=_endpoint_rule(base),
     )
