@@ -219,10 +219,41 @@ def _release_import_lock() -> None:
         _imp.release_lock()
 
 
+def _forget_orphaned_hub_imports() -> None:
+    # The wait in _finish_imports has a window: a thread that looked up a module's lock before
+    # the check can still take it (that needs no global lock) before the fork. In the child
+    # that thread is gone and the lock would never be released: the child's first import of
+    # that module would hang. Drop such locks and the half-run modules they guarded, so the
+    # child imports them afresh. Only hub's modules, which hub knows are safe to re-run.
+    locks: Any = getattr(importlib._bootstrap, "_module_locks", None)
+    if not isinstance(locks, dict):
+        return
+    # A lock whose owner is None may still be unusable: its internal locks can have been held
+    # mid-acquire by a thread that is gone. The child has one thread, so every hub module lock
+    # this thread does not hold is dropped; importlib makes a new one on the next import.
+    me = threading.get_ident()
+    for name, ref in list(locks.items()):
+        if not (name == "hub" or name.startswith("hub.")):
+            continue
+        lock = ref()
+        if lock is not None and getattr(lock, "owner", None) == me:
+            continue
+        locks.pop(name, None)
+        module = sys.modules.get(name)
+        if module is not None and getattr(getattr(module, "__spec__", None), "_initializing",
+                                          False):
+            del sys.modules[name]
+
+
+def _release_import_lock_in_child() -> None:
+    _release_import_lock()
+    _forget_orphaned_hub_imports()
+
+
 _SUPPORTED = hasattr(os, "register_at_fork")
 if _SUPPORTED:
     os.register_at_fork(before=_finish_imports, after_in_parent=_release_import_lock,
-                        after_in_child=_release_import_lock)
+                        after_in_child=_release_import_lock_in_child)
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 FORK_GUARD = ForkGuard()
