@@ -167,6 +167,8 @@ def client_creation(
 # --------------------------------------------------------------------------- cold start
 
 _COLD = {
+    # The floor the service-layer target is stated against: importing urllib3 alone.
+    "urllib3": "import urllib3\n",
     HUB: (
         "import hub\n"
         "s = hub.Session(hub.Config(region='us-east-1', endpoint_url=URL,\n"
@@ -207,7 +209,8 @@ def _cold_once(variant: str, env: dict[str, str]) -> float:
 
 
 def cold_start(*, runs: int = 9, progress: Progress | None = None) -> list[Result]:
-    """``import`` + first client in fresh interpreters, hub and boto3 alternating.
+    """``import`` + first client in fresh interpreters, hub and boto3 (and the floor,
+    ``import urllib3`` alone) taking turns.
 
     One untimed run each first, so both find their bytecode caches and the OS file cache warm.
 
@@ -215,11 +218,12 @@ def cold_start(*, runs: int = 9, progress: Progress | None = None) -> list[Resul
         One ``cold_start`` row per variant; samples are per-run nanoseconds.
     """
     env = _cold_env()
-    samples: dict[str, list[float]] = {HUB: [], BOTO3: []}
+    samples: dict[str, list[float]] = {"urllib3": [], HUB: [], BOTO3: []}
     for variant in samples:
         _cold_once(variant, env)
+    variants = list(samples)
     for i in range(runs):
-        order = [HUB, BOTO3] if i % 2 == 0 else [BOTO3, HUB]
+        order = variants[i % 3:] + variants[:i % 3]
         for variant in order:
             samples[variant].append(_cold_once(variant, env))
             if progress is not None:

@@ -383,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 url, threads=args.threads, rounds=args.rounds, duration=args.duration,
                 progress=bar)
     if "cold" in chosen:
-        with Progress(args.cold_runs * 2, "cold start", quiet=args.quiet) as bar:
+        with Progress(args.cold_runs * 3, "cold start", quiet=args.quiet) as bar:
             results += bench_clients.cold_start(runs=args.cold_runs, progress=bar)
     if "memory" in chosen:
         repeat = 1 if args.quick else 3
