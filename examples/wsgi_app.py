@@ -159,11 +159,19 @@ class BackgroundServer:
                 with contextlib.suppress(OSError):
                     channel.close()
 
+        woke = False
         if self._thread.is_alive():
-            server.trigger.pull_trigger(close_all)
+            try:
+                server.trigger.pull_trigger(close_all)
+                woke = True
+            except OSError:  # the trigger's pipe is already gone: close from here instead
+                pass
+        if woke:
             self._thread.join(timeout)
         else:
             close_all()
+            if self._thread.ident is not None:  # started: its loop sees the empty map
+                self._thread.join(timeout)
         server.task_dispatcher.shutdown(timeout=timeout)
 
     def __enter__(self) -> BackgroundServer:
