@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from hub._handlers import HandlerList, Handlers, NamedHandler
@@ -116,7 +115,7 @@ def sign_v4(request: Request) -> None:
         credentials=credentials,
         region=info.signing_region,
         service=info.signing_name,
-        timestamp=datetime.now(timezone.utc),
+        timestamp=time.time(),  # POSIX seconds: the signer's fast path (no datetime)
         normalize_path=options.normalize_path,
         payload_hash=payload_hash,
     )

@@ -178,7 +178,9 @@ def amz_date(timestamp: datetime | float) -> str:
         ConfigError: ``timestamp`` is naive or not a datetime/number.
     """
     global _last_stamp
-    if isinstance(timestamp, datetime):
+    if type(timestamp) is float:  # the request pipeline's time.time(): the common case
+        seconds = math.floor(timestamp)
+    elif isinstance(timestamp, datetime):
         if timestamp.utcoffset() is None:
             raise ConfigError(
                 "timestamp must be a timezone-aware datetime (e.g. datetime.now(timezone.utc))",

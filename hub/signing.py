@@ -62,6 +62,7 @@ class _SigningKey(NamedTuple):
 
     inner: Any
     outer: Any
+    scope: str  # "<date>/<region>/<service>/aws4_request", built once with the key
 
 
 @lru_cache(maxsize=64)
@@ -70,7 +71,30 @@ def _signing_key(secret_key: str, date: str, region: str, service: str) -> _Sign
     key = hmac.digest(key, region.encode(), "sha256")
     key = hmac.digest(key, service.encode(), "sha256")
     key = hmac.digest(key, b"aws4_request", "sha256").ljust(64, b"\0")  # sha256 block: 64
-    return _SigningKey(hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD)))
+    return _SigningKey(hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD)),
+                       f"{date}/{region}/{service}/aws4_request")
+
+
+# url, normalize_path -> ("<canonical path>\n<canonical query>\n", host from the URL). Most
+# clients send to a few URLs over and over (json and query services: always "/"), and this
+# part of the canonical request depends on nothing else. Bounded: cleared when full (S3 keys
+# make many distinct URLs). Each get/set is one atomic dict operation; a lost write only
+# means the next request computes the entry again.
+_URL_PARTS: dict[tuple[str, bool], tuple[str, str]] = {}
+_URL_PARTS_MAX = 512
+
+
+def _canonical_url(url: str, normalize_path: bool) -> tuple[str, str]:
+    cached = _URL_PARTS.get((url, normalize_path))
+    if cached is not None:
+        return cached
+    scheme, netloc, path, query = split_url(url)
+    parts = (f"{canonical_path(path, normalize_path)}\n{canonical_query(query)}\n",
+             host_from_netloc(scheme, netloc))
+    if len(_URL_PARTS) >= _URL_PARTS_MAX:
+        _URL_PARTS.clear()
+    _URL_PARTS[url, normalize_path] = parts
+    return parts
 
 
 def _signature(key: _SigningKey, string_to_sign: str) -> str:
@@ -126,7 +150,7 @@ def _sign(
 ) -> _Signed:
     _check_scope(region, service)
     stamp = amz_date(timestamp)
-    scheme, netloc, path, query = split_url(url)
+    request_line, url_host = _canonical_url(url, normalize_path)
     token = credentials.token
 
     # Lowercased name -> canonical value; duplicates are joined with "," in the order given.
@@ -141,11 +165,13 @@ def _sign(
         if lname in skipped:
             continue
         # Trimall: strip and collapse inner whitespace runs (incl. folded multiline values).
-        value = " ".join(value.split())
+        # Skipped for the usual value that has no whitespace at all (a cheap C-level test).
+        if " " in value or not value.isprintable():
+            value = " ".join(value.split())
         previous = signed.get(lname)
         signed[lname] = value if previous is None else f"{previous},{value}"
     if "host" not in signed:
-        signed["host"] = host_from_netloc(scheme, netloc)
+        signed["host"] = url_host
     signed["x-amz-date"] = stamp
     added = [("X-Amz-Date", stamp)]
     if token is not None:
@@ -165,19 +191,17 @@ def _sign(
     signed_headers = ";".join(names)
     canonical_headers = "".join([f"{name}:{signed[name]}\n" for name in names])
     canonical_request = (
-        f"{method.upper()}\n{canonical_path(path, normalize_path)}\n{canonical_query(query)}\n"
-        f"{canonical_headers}\n{signed_headers}\n{payload_hash}"
+        f"{method.upper()}\n{request_line}{canonical_headers}\n{signed_headers}\n{payload_hash}"
     )
     date = stamp[:8]
-    scope = f"{date}/{region}/{service}/aws4_request"
+    key = _signing_key(credentials.secret_key, date, region, service)
     string_to_sign = (
-        f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
+        f"{ALGORITHM}\n{stamp}\n{key.scope}\n"
+        f"{hashlib.sha256(canonical_request.encode()).hexdigest()}"
     )
-    signature = _signature(
-        _signing_key(credentials.secret_key, date, region, service), string_to_sign
-    )
+    signature = _signature(key, string_to_sign)
     authorization = (
-        f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
+        f"{ALGORITHM} Credential={credentials.access_key}/{key.scope}, "
         f"SignedHeaders={signed_headers}, Signature={signature}"
     )
     added.append(("Authorization", authorization))

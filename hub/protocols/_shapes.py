@@ -80,6 +80,10 @@ class Shape:
         located_members: Structure members bound to a header, the URI, the query string or the
             status code, precomputed.
         idempotency_members: Names of members filled with a UUID4 when left out, precomputed.
+        sensitive: The model marks the value secret (``"sensitive": true``): validation
+            messages never quote it.
+        plans: Per-shape work compiled on first use (a validator, a JSON writer, ...), by
+            kind; see :func:`shape_plan`. Not part of the shape's value.
     """
 
     name: str
@@ -108,9 +112,31 @@ class Shape:
     body_members: tuple[Member, ...] = ()
     located_members: tuple[Member, ...] = ()
     idempotency_members: tuple[str, ...] = ()
+    sensitive: bool = False
+    plans: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def __repr__(self) -> str:
         return f"Shape({self.name!r}, {self.type!r})"
+
+
+def shape_plan(shape: Shape, kind: str) -> Any:
+    """The plan of ``kind`` compiled for ``shape``, or None when none was published yet."""
+    plans = shape.plans
+    return None if plans is None else plans.get(kind)
+
+
+def publish_plan(shape: Shape, kind: str, plan: Any) -> None:
+    """Publish a complete, immutable plan for ``shape`` (callers build it before publishing).
+
+    Two threads compiling the same shape at once may both publish: the plans are equivalent
+    and either wins. Each step is one reference assignment (the dict is created once per
+    shape; a dict lost to a racing creation only costs a recompile).
+    """
+    plans = shape.plans
+    if plans is None:
+        plans = {}
+        object.__setattr__(shape, "plans", plans)  # frozen dataclass: its documented escape
+    plans[kind] = plan
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -334,6 +360,7 @@ def _new_shape(name: str, raw: Mapping[str, Any]) -> Shape:
         document=bool(raw.get("document", False)),
         union=bool(raw.get("union", False)),
         event_stream=bool(raw.get("eventstream", False)),
+        sensitive=bool(raw.get("sensitive", False)),
     )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from hub.errors import ParamValidationError
 from hub.protocols._common import to_datetime
-from hub.protocols._shapes import OperationModel, Shape
+from hub.protocols._shapes import Member, OperationModel, Shape, publish_plan, shape_plan
 
 __all__ = ["validate", "validate_headers"]
 
@@ -54,6 +54,9 @@ _BAD_HEADER_VALUE = re.compile(r"[^\t\x20-\x7e]")
 # RFC 9110 token: the characters a header name may use.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
 _ECHO = 60  # characters of a bad value quoted in a message
+# Members that hold secrets although the generated models do not carry botocore's
+# ``sensitive`` trait (a shape the model marks sensitive is hidden too): SSE-C keys.
+_SENSITIVE_MEMBERS = frozenset({"SSECustomerKey", "CopySourceSSECustomerKey"})
 
 
 def validate(op_or_shape: OperationModel | Shape, params: Any) -> None:
@@ -76,6 +79,11 @@ def validate(op_or_shape: OperationModel | Shape, params: Any) -> None:
             return
     else:
         name, shape = op_or_shape.name, op_or_shape
+    # Fast path: the shape's compiled predicate says "all good" (the usual case) without
+    # building paths or messages. When it says no, the walk below finds and words every
+    # problem; the predicate is never more lenient than that walk.
+    if _predicate(shape)(params):
+        return
     problems: list[str] = []
     _check(shape, params, "", problems)
     if shape.type == "structure" and isinstance(params, Mapping):
@@ -153,24 +161,193 @@ def _check_headers(shape: Shape, params: Mapping[str, Any], problems: list[str])
                     _header_value_problem(f"{name}[{index}]", item, problems)
 
 
+# --------------------------------------------------------------------------- compiled checks
+# A shape's predicate answers "is this value valid?" with no message: closures built once per
+# shape (stored on the shape, see hub.protocols._shapes.publish_plan) with every model lookup
+# done at build time. Exactly as strict as _check + _check_headers, or stricter: a value a
+# predicate refuses goes to the full walk, which reports the problems (or none, and then the
+# value is accepted).
+
+_Pred = Any  # Callable[[Any], bool]
+_PLAN = "validate"
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+def _predicate(shape: Shape) -> _Pred:
+    pred = shape_plan(shape, _PLAN)
+    if pred is not None:
+        return pred
+    memo: dict[Shape, _Pred] = {}
+    pred = _compile(shape, memo)
+    for built, fn in memo.items():  # published only when every forward reference is filled
+        publish_plan(built, _PLAN, fn)
+    return pred
+
+
+def _compile(shape: Shape, memo: dict[Shape, _Pred]) -> _Pred:
+    pred = shape_plan(shape, _PLAN) or memo.get(shape)
+    if pred is not None:
+        return pred
+    box: list[_Pred] = []
+    # A recursive shape (DynamoDB's AttributeValue) refers to itself: the reference resolves
+    # through the box, filled before anything is published.
+    memo[shape] = lambda value: box[0](value)
+    pred = _build(shape, memo)
+    box.append(pred)
+    memo[shape] = pred
+    return pred
+
+
+def _header_text_ok(text: str) -> bool:
+    # isascii + isprintable is visible ASCII and space: the usual header value, in C.
+    return (text.isascii() and text.isprintable()) or _BAD_HEADER_VALUE.search(text) is None
+
+
+def _header_pred(location: str) -> _Pred:
+    if location == "headers":
+        def check_map(value: Any) -> bool:
+            if not isinstance(value, Mapping):
+                return True  # a type problem: the member's own predicate refuses it
+            for key, item in value.items():
+                if isinstance(key, str) and _HEADER_NAME.fullmatch(key) is None:
+                    return False
+                if isinstance(item, str) and not _header_text_ok(item):
+                    return False
+            return True
+        return check_map
+
+    def check_value(value: Any) -> bool:
+        if isinstance(value, str):
+            return _header_text_ok(value)
+        if isinstance(value, (list, tuple)):
+            return all(_header_text_ok(item) for item in value if isinstance(item, str))
+        return True
+    return check_value
+
+
+def _member_pred(member: Member, memo: dict[Shape, _Pred]) -> _Pred:
+    if member.jsonvalue:
+        return _always
+    base = _compile(member.shape, memo)
+    if member.streaming and member.type == "blob":
+        inner = base
+
+        def base(value: Any) -> bool:
+            return _is_chunks(value) or inner(value)
+    if member.location in ("header", "headers"):
+        header_ok, typed = _header_pred(member.location), base
+
+        def located(value: Any) -> bool:
+            return typed(value) and (value is None or header_ok(value))
+        return located
+    return base
+
+
+def _build(shape: Shape, memo: dict[Shape, _Pred]) -> _Pred:
+    kind = shape.type
+    minimum = shape.min
+    if kind == "structure":
+        if shape.document:
+            return _always
+        return _structure_pred(shape, memo)
+    if kind == "list":
+        assert shape.member is not None
+        element = _compile(shape.member.shape, memo)
+
+        def check_list(value: Any) -> bool:
+            if type(value) is not list and not isinstance(value, (list, tuple)):
+                return False
+            if minimum is not None and len(value) < minimum:
+                return False
+            for item in value:
+                if not element(item):
+                    return False
+            return True
+        return check_list
+    if kind == "map":
+        assert shape.key is not None and shape.value is not None
+        key_ok, value_ok = _compile(shape.key.shape, memo), _compile(shape.value.shape, memo)
+
+        def check_map(value: Any) -> bool:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                return False
+            for key, item in value.items():
+                if not key_ok(key) or not value_ok(item):
+                    return False
+            return True
+        return check_map
+    if kind == "string":
+        if minimum is None:
+            return lambda value: type(value) is str or isinstance(value, str)
+        return lambda value: isinstance(value, str) and len(value) >= minimum
+    if kind == "blob":
+        return lambda value: (isinstance(value, (bytes, bytearray, str))
+                              or hasattr(value, "read"))
+    if kind == "timestamp":
+        return _is_timestamp
+    if kind in _SCALAR_TYPES:
+        valid = _SCALAR_TYPES[kind]
+        if kind == "boolean":
+            return lambda value: isinstance(value, bool)
+        if minimum is None:
+            return lambda value: isinstance(value, valid) and not isinstance(value, bool)
+        return lambda value: (isinstance(value, valid) and not isinstance(value, bool)
+                              and value >= minimum)
+    return _always  # a type _check does not look at either
+
+
+def _structure_pred(shape: Shape, memo: dict[Shape, _Pred]) -> _Pred:
+    required = shape.required
+    union = shape.union
+    preds: dict[str, _Pred] = {}
+    for name, member in shape.members.items():
+        preds[name] = _member_pred(member, memo)
+
+    def check_structure(value: Any) -> bool:
+        if type(value) is not dict and not isinstance(value, Mapping):
+            return False
+        for name in required:
+            if name not in value:
+                return False
+        if union and sum(item is not None for item in value.values()) != 1:
+            return False
+        for key, item in value.items():
+            pred = preds.get(key)
+            if pred is None or not pred(item):
+                return False
+        return True
+    return check_structure
+
+
+# --------------------------------------------------------------------------- messages
+
 def _label(path: str) -> str:
     return path[1:] if path.startswith(".") else (path or "input")
 
 
-def _wrong_type(path: str, value: Any, kind: str, problems: list[str]) -> None:
+def _wrong_type(path: str, value: Any, kind: str, problems: list[str],
+                sensitive: bool = False) -> None:
+    shown = "<hidden>" if sensitive else repr(value)  # a secret is never quoted
     problems.append(
-        f"Invalid type for parameter {_label(path)}, value: {value!r}, type: {type(value)}, "
+        f"Invalid type for parameter {_label(path)}, value: {shown}, type: {type(value)}, "
         f"valid types: {_TYPE_NAMES[kind]}"
     )
 
 
-def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
+def _check(shape: Shape, value: Any, path: str, problems: list[str],
+           sensitive: bool = False) -> None:
+    # ``sensitive``: the value is a secret (the model says so, or the member is one of
+    # _SENSITIVE_MEMBERS): messages name the parameter and the problem, never the value.
+    sensitive = sensitive or shape.sensitive
     kind = shape.type
     if kind == "structure":
         if shape.document:
             return  # a free-form JSON document: the protocol passes it through as given
         if not isinstance(value, Mapping):
-            _wrong_type(path, value, kind, problems)
+            _wrong_type(path, value, kind, problems, sensitive)
             return
         if shape.union and sum(item is not None for item in value.values()) != 1:
             problems.append(
@@ -193,48 +370,53 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
                     continue  # hub streams an iterable of byte chunks as the body
                 if member.jsonvalue:
                     continue  # any JSON value, sent as base64 JSON in a header
-                _check(member.shape, item, f"{path}.{key}", problems)
+                _check(member.shape, item, f"{path}.{key}", problems,
+                       sensitive or key in _SENSITIVE_MEMBERS)
     elif kind == "list":
         if not isinstance(value, (list, tuple)):
-            _wrong_type(path, value, kind, problems)
+            _wrong_type(path, value, kind, problems, sensitive)
             return
         _min_check(shape, len(value), path, "length", problems)
         element = shape.member
         assert element is not None
         for index, item in enumerate(value):
-            _check(element.shape, item, f"{path}[{index}]", problems)
+            _check(element.shape, item, f"{path}[{index}]", problems, sensitive)
     elif kind == "map":
         if not isinstance(value, Mapping):
-            _wrong_type(path, value, kind, problems)
+            _wrong_type(path, value, kind, problems, sensitive)
             return
         key_m, value_m = shape.key, shape.value
         assert key_m is not None and value_m is not None
         for key, item in value.items():
-            _check(key_m.shape, key, f"{path} (key: {key})", problems)
-            _check(value_m.shape, item, f"{path}.{key}", problems)
+            _check(key_m.shape, key, f"{path} (key: {key})", problems, sensitive)
+            _check(value_m.shape, item, f"{path}.{key}", problems, sensitive)
     elif kind == "string":
         if not isinstance(value, str):
-            _wrong_type(path, value, kind, problems)
+            _wrong_type(path, value, kind, problems, sensitive)
         elif shape.min is not None:
             _min_check(shape, len(value), path, "length", problems)
     elif kind == "blob":
         if not isinstance(value, (bytes, bytearray, str)) and not hasattr(value, "read"):
-            _wrong_type(path, value, kind, problems)
+            _wrong_type(path, value, kind, problems, sensitive)
     elif kind == "timestamp":
         if not _is_timestamp(value):
-            _wrong_type(path, value, kind, problems)
+            _wrong_type(path, value, kind, problems, sensitive)
     elif kind in _SCALAR_TYPES:
         valid = _SCALAR_TYPES[kind]
         # bool is an int subclass; a True where a number belongs is a bug, not a 1.
         if not isinstance(value, valid) or (kind != "boolean" and isinstance(value, bool)):
-            _wrong_type(path, value, kind, problems)
+            _wrong_type(path, value, kind, problems, sensitive)
         elif shape.min is not None and kind != "boolean":
-            _min_check(shape, value, path, "value", problems)
+            _min_check(shape, "<hidden>" if sensitive else value, path, "value", problems,
+                       value)
 
 
-def _min_check(shape: Shape, measured: Any, path: str, what: str, problems: list[str]) -> None:
-    # ``what`` is "length" (strings, lists) or "value" (numbers), as in botocore's messages.
-    if shape.min is not None and measured < shape.min:
+def _min_check(shape: Shape, measured: Any, path: str, what: str, problems: list[str],
+               compared: Any = None) -> None:
+    # ``what`` is "length" (strings, lists) or "value" (numbers), as in botocore's messages;
+    # ``compared`` is the number checked when ``measured`` is its (hidden) text.
+    compared = measured if compared is None else compared
+    if shape.min is not None and compared < shape.min:
         minimum = int(shape.min) if float(shape.min).is_integer() else shape.min
         problems.append(f"Invalid {what} for parameter {_label(path)}, value: {measured}, "
                         f"valid min {what}: {minimum}")
