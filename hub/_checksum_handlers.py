@@ -312,8 +312,11 @@ def validate_response(request: Request) -> None:
     response = request.http_response
     if response is None:
         return
-    sent = {k.lower(): v for k, v in response.headers.items()
-            if k.lower().startswith(_CHECKSUM_PREFIX)}
+    headers = response.headers
+    lowered = getattr(headers, "lowered", None)  # hub's ResponseHeaders: lowercased already
+    sent = {k: v for k, v in (lowered if type(lowered) is dict else
+                              {k.lower(): v for k, v in headers.items()}).items()
+            if k.startswith(_CHECKSUM_PREFIX)}
     if not sent:
         return
     for algorithm in _response_algorithms(op):

@@ -137,6 +137,42 @@ class HTTPRequest:
                 f"headers={_safe_headers(self.headers)!r}, body={body})")
 
 
+class ResponseHeaders(dict[str, str]):
+    """Response headers: a dict of the names as sent, with case-insensitive ``get``/``[]``/``in``.
+
+    Transports build one per response (a repeated header's values joined with ``", "``, as
+    urllib3 does). Iterating, ``items()`` and copying are plain dict operations; ``lowered``
+    holds the same headers under lowercased names, built once, which the protocols read
+    instead of lowercasing every response's headers again. Treat both as read-only.
+
+    Args:
+        headers: The headers, any case.
+        lowered: The same headers under lowercased names, when the caller has them already.
+    """
+
+    __slots__ = ("lowered",)
+
+    def __init__(self, headers: Mapping[str, str] | Any = (),
+                 lowered: dict[str, str] | None = None) -> None:
+        super().__init__(headers)
+        self.lowered: dict[str, str] = (
+            {name.lower(): value for name, value in self.items()} if lowered is None
+            else lowered)
+
+    def __getitem__(self, key: str) -> str:
+        return self.lowered[key.lower()]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """The value of header ``key`` (any case), or ``default``."""
+        return self.lowered.get(key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self.lowered
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ResponseHeaders, (dict(self),))
+
+
 class RawBody(Protocol):
     """An unread response body as a transport hands it over (``HTTPResponse.raw``).
 

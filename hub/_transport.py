@@ -69,7 +69,7 @@ from hub._proxies import (
     socket_options,
 )
 from hub._redact import forget_locals, proxy_auth
-from hub._request import HTTPRequest, HTTPResponse
+from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders
 from hub._types import FrozenMap
 from hub.errors import (
     CallTimeoutError,
@@ -497,6 +497,22 @@ class _Body:
         return f"<hub body from {_endpoint(self._url)} done={self.done}>"
 
 
+def _response_headers(headers: Any) -> ResponseHeaders:
+    """hub's headers object for a urllib3 response (plain dict iteration, lookups any case)."""
+    # urllib3 2's HTTPHeaderDict keeps lowercased name -> [name as sent, value, ...]; reading
+    # it directly costs a fraction of iterating its items() (a Python generator per header).
+    container = getattr(headers, "_container", None)
+    if type(container) is not dict:
+        return ResponseHeaders(headers.items())
+    lowered: dict[str, str] = {}
+    named: dict[str, str] = {}
+    for key, values in container.items():
+        value = values[1] if len(values) == 2 else ", ".join(values[1:])
+        lowered[key] = value
+        named[values[0]] = value
+    return ResponseHeaders(named, lowered)
+
+
 def _is_deadline(exc: BaseException) -> bool:
     seen = 0
     current: BaseException | None = exc
@@ -709,10 +725,11 @@ class Transport(BaseTransport):
         u3 = self._urlopen(request.method, url, body, request.headers, timeout, pool_timeout,
                            deadline)
         raw = _Body(u3, url, max_response_bytes, deadline)
+        headers = _response_headers(u3.headers)
         if stream:
             raw.end_deadline()
-            return HTTPResponse(status=u3.status, headers=u3.headers, raw=raw, url=url)
-        return HTTPResponse(status=u3.status, headers=u3.headers, body=raw.read_all(), url=url)
+            return HTTPResponse(status=u3.status, headers=headers, raw=raw, url=url)
+        return HTTPResponse(status=u3.status, headers=headers, body=raw.read_all(), url=url)
 
     def _urlopen(self, method: str, url: str, body: Any, headers: Mapping[str, str],
                  timeout: Timeout, pool_timeout: float | None,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hub._forksafe import at_fork_reinit
-from hub._request import HTTPRequest, HTTPResponse
+from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders
 from hub._transport import BaseTransport, Deadline, Timeout
 from hub.errors import ConnectionClosedError, ResponseTooLargeError
 
@@ -52,23 +52,6 @@ class MemoryResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes | Iterable[bytes] = b""
     content_length: int | None = None
-
-
-class _Headers(dict[str, str]):
-    """A dict with case-insensitive ``get``/``[]``/``in`` (like urllib3's HTTPHeaderDict)."""
-
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        super().__init__(headers)
-        self._lower = {k.lower(): v for k, v in headers.items()}
-
-    def __getitem__(self, key: str) -> str:
-        return self._lower[key.lower()]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._lower.get(key.lower(), default)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._lower
 
 
 class _MemoryBody:
@@ -211,7 +194,7 @@ class MemoryTransport(BaseTransport):
         if declared is not None and not any(k.lower() == "content-length" for k in headers):
             headers["Content-Length"] = str(declared)
         raw = _MemoryBody(reply.body, declared, max_response_bytes, request.url.partition("?")[0])
-        response = HTTPResponse(status=reply.status, headers=_Headers(headers), raw=raw,
+        response = HTTPResponse(status=reply.status, headers=ResponseHeaders(headers), raw=raw,
                                 url=request.url)
         if stream:
             with self._lock:

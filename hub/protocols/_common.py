@@ -270,6 +270,10 @@ def b64decode(value: str) -> bytes:
 
 def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Copy response headers with lowercased names (boto3's ``HTTPHeaders`` shape)."""
+    # hub's transports hand over a ResponseHeaders, whose lowercased copy exists already.
+    lowered = getattr(headers, "lowered", None)
+    if type(lowered) is dict:
+        return lowered.copy()
     return {name.lower(): value for name, value in headers.items()}
 
 
