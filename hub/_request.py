@@ -162,7 +162,7 @@ class ResponseHeaders(dict[str, str]):
     def __getitem__(self, key: str) -> str:
         return self.lowered[key.lower()]
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         """The value of header ``key`` (any case), or ``default``."""
         return self.lowered.get(key.lower(), default)
 

@@ -41,7 +41,7 @@ def write_input(shape: Shape, params: Mapping[str, Any], members: Any = None) ->
     """
     if members is not None:
         params = {name: item for name, item in params.items() if name in members}
-    out = _structure_writer(shape)(params)
+    out: dict[str, Any] = _structure_writer(shape)(params)
     shape_members = shape.members
     for name in shape.idempotency_members:
         if params.get(name) is None and (members is None or name in members):
@@ -188,8 +188,10 @@ def read_structure(shape: Shape, value: Any, *, lenient: bool = False) -> dict[s
         ValueError: A scalar does not parse, or a union has more than one member set.
     """
     if not shape.union:
-        return _compiled(shape, _READ_LENIENT if lenient else _READ,
-                         _build_lenient_reader if lenient else _build_reader)(value)
+        parsed: dict[str, Any] = _compiled(
+            shape, _READ_LENIENT if lenient else _READ,
+            _build_lenient_reader if lenient else _build_reader)(value)
+        return parsed
     return _read_structure(shape, value, lenient=lenient)
 
 

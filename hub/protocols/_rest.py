@@ -25,7 +25,7 @@ from hub.protocols._common import (
     percent_encode,
     to_datetime,
 )
-from hub.protocols._shapes import Member, OperationModel, Shape
+from hub.protocols._shapes import Member, OperationModel, Shape, publish_plan, shape_plan
 
 __all__ = [
     "from_header",
@@ -194,12 +194,31 @@ def parse_located(shape: Shape, status: int, headers: Mapping[str, str],
     Raises:
         ValueError: A header value does not parse as its member's type.
     """
-    for member in shape.located_members:
+    plan = shape_plan(shape, _LOCATED)
+    if plan is None:
+        plan = _located_plan(shape)
+        publish_plan(shape, _LOCATED, plan)
+    by_key, others = plan
+    if len(lowered) < len(by_key):
+        # Fewer headers came than the shape could read (S3's GetObject has ~40): look up each
+        # header once, then write the values in the model's order, as botocore does.
+        found: list[tuple[int, Member, str | None]] = list(others)
+        for key, text in lowered.items():
+            entries = by_key.get(key)
+            if entries is not None:
+                found += [(position, member, text) for position, member in entries]
+        found.sort(key=_first)
+    else:
+        found = [(0, member, None) for member in shape.located_members]
+    for _, member, raw in found:
         location = member.location
         if location == "header":
-            raw = lowered.get(member.header_key)
-            if raw is not None:
-                parsed[member.name] = from_header(member, raw)
+            if raw is None:
+                raw = lowered.get(member.header_key)
+                if raw is None:
+                    continue
+            parsed[member.name] = (raw if member.type == "string" and not member.jsonvalue
+                                   else from_header(member, raw))
         elif location == "headers":
             # Keys keep the case the server sent (boto3 does the same): x-amz-meta-Color -> Color.
             prefix = member.header_key
@@ -209,6 +228,26 @@ def parse_located(shape: Shape, status: int, headers: Mapping[str, str],
             }
         elif location == "statusCode":
             parsed[member.name] = status
+
+
+_LOCATED = "rest.located"
+
+
+def _first(item: tuple[int, Member, str | None]) -> int:
+    return item[0]
+
+
+def _located_plan(shape: Shape) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    # header_key -> [(model position, member)] for "header" members (two members may read
+    # one header); the others (header maps, statusCode) as (position, member, None).
+    by_key: dict[str, list[tuple[int, Member]]] = {}
+    others: list[tuple[int, Member, None]] = []
+    for position, member in enumerate(shape.located_members):
+        if member.location == "header":
+            by_key.setdefault(member.header_key, []).append((position, member))
+        else:
+            others.append((position, member, None))
+    return by_key, tuple(others)
 
 
 def from_header(member: Member, raw: str) -> Any:

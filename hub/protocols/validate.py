@@ -294,8 +294,9 @@ def _build(shape: Shape, memo: dict[Shape, _Pred]) -> _Pred:
             return lambda value: isinstance(value, bool)
         if minimum is None:
             return lambda value: isinstance(value, valid) and not isinstance(value, bool)
+        floor: Any = minimum
         return lambda value: (isinstance(value, valid) and not isinstance(value, bool)
-                              and value >= minimum)
+                              and value >= floor)
     return _always  # a type _check does not look at either
 
 
