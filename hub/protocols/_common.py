@@ -167,7 +167,12 @@ def percent_encode(value: str, safe: str = "~") -> str:
         value: Text to encode (UTF-8 first).
         safe: Extra characters kept as-is; ``"/~"`` for greedy URI labels like ``{Key+}``.
     """
+    if value.isascii() and not value.strip(_UNRESERVED + safe):
+        return value  # nothing to encode (the usual key or bucket name): skip quote()
     return quote(value, safe=safe)
+
+
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 
 def to_datetime(value: Any) -> datetime.datetime:

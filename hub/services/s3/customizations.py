@@ -137,17 +137,33 @@ def addressing(request: Request) -> None:
         return
     client_config = request.client_config
     info = client_config.info
-    base, prefix = s3_bucket_url(
-        info.endpoint, bucket,
-        addressing_style=client_config.config.s3_addressing_style or "auto",
-        custom_endpoint=info.custom_endpoint,
-    )
-    if prefix:  # path style: protocol.build already put the bucket in the path
+    style = client_config.config.s3_addressing_style or "auto"
+    key = (info.endpoint, bucket, style, info.custom_endpoint)
+    decided = _ADDRESSED.get(key) if type(bucket) is str else None
+    if decided is None:
+        base, prefix = s3_bucket_url(info.endpoint, bucket, addressing_style=style,
+                                     custom_endpoint=info.custom_endpoint)
+        # Virtual-hosted: the path-style head protocol.build wrote, to be replaced by base.
+        head = "" if prefix else info.endpoint.rstrip("/") + "/" + quote(bucket, safe="~")
+        decided = (base, head)
+        if type(bucket) is str:
+            if len(_ADDRESSED) >= _ADDRESSED_MAX:
+                _ADDRESSED.clear()
+            _ADDRESSED[key] = decided
+    base, head = decided
+    if not head:  # path style: protocol.build already put the bucket in the path
         return
     http = request.http_request
-    head = info.endpoint.rstrip("/") + "/" + quote(bucket, safe="~")
     tail = http.url[len(head):]
     http.url = base + (tail if tail.startswith("/") else "/" + tail)
+
+
+# (endpoint, bucket, addressing style, custom endpoint) -> (base URL, path-style head or "")
+# for virtual-hosted addressing: the decision is a pure function of the key, and a client
+# addresses the same few buckets over and over. Bounded (cleared when full); each get/set
+# is one dict operation, and a lost write only means the next request decides again.
+_ADDRESSED: dict[tuple[str, str, str, bool], tuple[str, str]] = {}
+_ADDRESSED_MAX = 1024
 
 
 def _is_error_body(body: bytes) -> bool:
