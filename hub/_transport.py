@@ -201,11 +201,60 @@ class _ClientResponse(_HTTPClientResponse):
         super().__init__(sock, debuglevel, method, url)
 
 
-class _HTTPConnection(_U3HTTPConnection):
+# A small bytes body goes out in the same send() as the request head (one segment, one
+# syscall, one wake-up of the server) instead of right after it, as urllib3 would send it.
+_ONE_SEND_MAX = 16 * 1024
+
+
+class _OneSendMixin:
+    """Sends the head and a small ``bytes`` body with one ``send`` (nothing else changes).
+
+    Only when the body's ``Content-Length`` header is already set to its length (hub's
+    ``core.prepare_body`` sets it), so urllib3 frames the request exactly as it would have.
+    """
+
+    _hub_body: bytes | None = None
+
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None,
+                **kwargs: Any) -> None:
+        if (type(body) is bytes and 0 < len(body) <= _ONE_SEND_MAX
+                and not kwargs.get("chunked") and headers
+                and _declared_length(headers) == len(body)):
+            self._hub_body = body
+            try:
+                super().request(method, url, body=None, headers=headers,  # type: ignore[misc]
+                                **kwargs)
+            finally:
+                self._hub_body = None
+            return
+        super().request(method, url, body=body, headers=headers,  # type: ignore[misc]
+                        **kwargs)
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        body = self._hub_body
+        if body is None or message_body is not None:
+            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+            return
+        self._hub_body = None
+        buffer = self._buffer  # type: ignore[attr-defined]
+        buffer.extend((b"", b""))
+        head = b"\r\n".join(buffer)
+        del buffer[:]
+        self.send(head + body)  # type: ignore[attr-defined]
+
+
+def _declared_length(headers: Mapping[str, Any]) -> int | None:
+    for name, value in headers.items():
+        if len(name) == 14 and name.lower() == "content-length":
+            return int(value) if isinstance(value, str) and value.isdigit() else None
+    return None
+
+
+class _HTTPConnection(_OneSendMixin, _U3HTTPConnection):
     response_class = _ClientResponse
 
 
-class _HTTPSConnection(_U3HTTPSConnection):
+class _HTTPSConnection(_OneSendMixin, _U3HTTPSConnection):
     response_class = _ClientResponse
 
 

@@ -192,3 +192,103 @@ def test_refused_header_values_are_not_quoted() -> None:
                      service="s3")
     assert "parameter SSECustomerKey" in found[0] and "position 9" in found[0]
     assert "sEcReT" not in found[0]
+
+
+# --------------------------------------------------------------------------- secrets
+
+@pytest.mark.parametrize("member", ["SSECustomerKey", "CopySourceSSECustomerKey"])
+def test_wrong_typed_sse_c_keys_are_not_quoted(member: str) -> None:
+    # A wrong type names the parameter and the types, never the value (a raw key).
+    secret = ["sEcReT-cUsToMeR-kEy"]
+    params = {"Bucket": "b", "Key": "k", "CopySource": "src/key", member: secret}
+    found = problems("CopyObject", params, service="s3")
+    assert any(f"parameter {member}" in problem for problem in found)
+    assert not any("sEcReT" in problem for problem in found), found
+
+
+def test_members_the_model_marks_sensitive_are_not_quoted() -> None:
+    from hub.protocols._shapes import build_service_model
+
+    shapes = {
+        "In": {"type": "structure", "members": {"Password": {"shape": "Secret"},
+                                                "Tokens": {"shape": "Secrets"},
+                                                "Count": {"shape": "Small"},
+                                                "Name": {"shape": "Plain"}}},
+        "Secret": {"type": "string", "sensitive": True},
+        "Secrets": {"type": "list", "member": {"shape": "Secret"}},
+        "Small": {"type": "integer", "min": 5, "sensitive": True},
+        "Plain": {"type": "string"},
+    }
+    model = build_service_model(
+        "svc", {"apiVersion": "1", "endpointPrefix": "svc", "protocol": "json"},
+        {"Op": {"http": {"method": "POST", "requestUri": "/"}, "input": {"shape": "In"}}},
+        shapes, {})
+    op = model.operations["Op"]
+    with pytest.raises(ParamValidationError) as info:
+        validate(op, {"Password": 123456789, "Tokens": [987654321], "Count": 3,
+                      "Name": 42424242})
+    text = str(info.value)
+    assert "123456789" not in text and "987654321" not in text and "value: 3," not in text
+    assert "parameter Password" in text and "parameter Tokens[0]" in text
+    assert "parameter Count" in text
+    assert "value: 42424242" in text  # a member that is not secret is still quoted
+
+
+# --------------------------------------------------------------------------- compiled checks
+
+def _corrupt(value: Any, choice: int) -> Any:
+    """One mutation of a valid value (wrong type, None, unknown key, dropped member...)."""
+    if isinstance(value, dict) and value:
+        key = sorted(value)[choice % len(value)]
+        mode = choice % 4
+        if mode == 0:
+            return {k: v for k, v in value.items() if k != key}  # maybe a required member
+        if mode == 1:
+            return {**value, "NoSuchMember": 1}
+        if mode == 2:
+            return {**value, key: _corrupt(value[key], choice // 4 + 1)}
+        return {**value, key: None}
+    if isinstance(value, list) and value:
+        return [_corrupt(value[0], choice + 1), *value[1:]] if choice % 2 else value + [object()]
+    if isinstance(value, list):
+        return "not a list"
+    if isinstance(value, str):
+        return [value] if choice % 3 else value + "\r\n\u00e9"
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, (int, float)):
+        return True if choice % 2 else "1"
+    return object()
+
+
+@pytest.mark.parametrize("service", ["dynamodb", "s3", "sqs", "sts", "lambda"])
+def test_compiled_predicate_agrees_with_the_full_walk(service: str) -> None:
+    # validate() answers from a per-shape compiled predicate and walks the value only when it
+    # says no: it must refuse everything the walk reports (and the walk decides the rest).
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from hub.protocols.validate import _check, _check_headers, _predicate
+    from tests import _protocol_gen as gen
+
+    ours, theirs = gen.models(service)
+    names = gen.operation_names(service)
+
+    @settings(max_examples=150, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        name = data.draw(st.sampled_from(names))
+        op = ours.operations[name]
+        if op.input is None:
+            return
+        params = data.draw(gen.input_params(theirs.operation_model(name)))
+        for value in (params, _corrupt(params, data.draw(st.integers(0, 50)))):
+            found: list[str] = []
+            _check(op.input, value, "", found)
+            if isinstance(value, dict):
+                _check_headers(op.input, value, found)
+            if found:
+                assert not _predicate(op.input)(value), (name, found)
+
+    check()

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
-from typing import IO, Any, TypeAlias
+from typing import IO, Any, ClassVar, TypeAlias
 from urllib.parse import quote
 
 from hub.errors import (
@@ -25,6 +25,7 @@ from hub.protocols._shapes import OperationModel, Shape
 
 __all__ = [
     "Body",
+    "ProtocolBase",
     "SerializedRequest",
     "apply_host_prefix",
     "expand_host_prefix",
@@ -72,6 +73,24 @@ class SerializedRequest:
     headers: dict[str, str]
     body: Body
     host_prefix: str | None = None
+
+
+class ProtocolBase:
+    """What the four wire-protocol classes share (see :class:`hub.protocols.WireProtocol`).
+
+    A protocol is one stateless object over its module's functions: a subclass names the
+    protocol, binds the module's ``parse``/``parse_error`` as static methods (so a call costs
+    no extra Python frame) and writes ``serialize``, whose inputs differ per protocol.
+    ``streams_payload`` says whether a blob payload is streamed (the REST protocols).
+    """
+
+    __slots__ = ()
+    name: ClassVar[str] = ""
+    streams_payload: ClassVar[bool] = False
+
+    def streaming_member(self, op: OperationModel) -> str | None:
+        """The output member a streamed response body is attached to, or None."""
+        return op.streaming_output_member if self.streams_payload else None
 
 
 _HOST_LABEL = re.compile(r"[A-Za-z0-9.\-]+\Z")

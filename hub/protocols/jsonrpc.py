@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.errors import ClientError, ResponseParseError
 from hub.protocols._common import (
+    ProtocolBase,
     SerializedRequest,
     expand_host_prefix,
     lower_headers,
@@ -34,38 +35,6 @@ __all__ = ["JsonProtocol", "json_error", "parse", "parse_error", "serialize", "v
 
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                  UnicodeDecodeError)
-
-
-class JsonProtocol:
-    """The ``json`` wire protocol (1.0 and 1.1): one shared, stateless object.
-
-    ``serialize`` reads ``targetPrefix``, ``jsonVersion`` and ``awsQueryCompatible`` from
-    ``service.metadata``. The methods follow :class:`hub.protocols.WireProtocol`.
-    """
-
-    name = "json"
-
-    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
-                  service: ServiceModel) -> SerializedRequest:
-        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
-        metadata = service.metadata
-        return serialize(op, params, target_prefix=metadata.get("targetPrefix") or "",
-                         json_version=metadata.get("jsonVersion") or "1.0", base_url=endpoint,
-                         query_compatible="awsQueryCompatible" in metadata)
-
-    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
-              body: bytes) -> dict[str, Any]:
-        """Parse a successful response (see :func:`parse`)."""
-        return parse(op, status, headers, body)
-
-    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
-                    body: bytes) -> ClientError:
-        """Turn an error response into a ClientError (see :func:`parse_error`)."""
-        return parse_error(op, status, headers, body)
-
-    def streaming_member(self, op: OperationModel) -> str | None:
-        """Always None: JSON responses are read whole."""
-        return None
 
 
 def serialize(
@@ -267,3 +236,24 @@ def parse_error(
         body: The whole body.
     """
     return json_error(op, status, headers, body)
+
+
+class JsonProtocol(ProtocolBase):
+    """The ``json`` wire protocol (1.0 and 1.1): one shared, stateless object.
+
+    ``serialize`` reads ``targetPrefix``, ``jsonVersion`` and ``awsQueryCompatible`` from
+    ``service.metadata``; responses are read whole.
+    """
+
+    __slots__ = ()
+    name = "json"
+    parse = staticmethod(parse)
+    parse_error = staticmethod(parse_error)
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel) -> SerializedRequest:
+        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
+        metadata = service.metadata
+        return serialize(op, params, target_prefix=metadata.get("targetPrefix") or "",
+                         json_version=metadata.get("jsonVersion") or "1.0", base_url=endpoint,
+                         query_compatible="awsQueryCompatible" in metadata)

@@ -24,6 +24,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from hub.errors import ClientError
 from hub.protocols._common import (
+    ProtocolBase,
     SerializedRequest,
     b64encode,
     expand_host_prefix,
@@ -44,36 +45,6 @@ __all__ = ["QueryProtocol", "parse", "parse_error", "serialize"]
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 _PARSE_ERRORS = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                  RecursionError)
-
-
-class QueryProtocol:
-    """The ``query`` wire protocol: one shared, stateless object.
-
-    ``serialize`` reads ``apiVersion`` from ``service.metadata``. The methods follow
-    :class:`hub.protocols.WireProtocol`.
-    """
-
-    name = "query"
-
-    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
-                  service: ServiceModel) -> SerializedRequest:
-        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
-        return serialize(op, params, api_version=service.metadata["apiVersion"],
-                         base_url=endpoint)
-
-    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
-              body: bytes) -> dict[str, Any]:
-        """Parse a successful response (see :func:`parse`)."""
-        return parse(op, status, headers, body)
-
-    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
-                    body: bytes) -> ClientError:
-        """Turn an error response into a ClientError (see :func:`parse_error`)."""
-        return parse_error(op, status, headers, body)
-
-    def streaming_member(self, op: OperationModel) -> str | None:
-        """Always None: query responses are read whole."""
-        return None
 
 
 def serialize(op: OperationModel, params: Mapping[str, Any], *, api_version: str,
@@ -270,3 +241,21 @@ def _text_tree(node: Element) -> dict[str, Any]:
         # An empty element is None, as botocore has it (<Message/> -> "Message": None).
         tree[local_name(child.tag)] = _text_tree(child) if len(child) else child.text
     return tree
+
+
+class QueryProtocol(ProtocolBase):
+    """The ``query`` wire protocol: one shared, stateless object.
+
+    ``serialize`` reads ``apiVersion`` from ``service.metadata``; responses are read whole.
+    """
+
+    __slots__ = ()
+    name = "query"
+    parse = staticmethod(parse)
+    parse_error = staticmethod(parse_error)
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel) -> SerializedRequest:
+        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
+        return serialize(op, params, api_version=service.metadata["apiVersion"],
+                         base_url=endpoint)

@@ -17,6 +17,7 @@ from typing import Any
 from hub.errors import ClientError
 from hub.protocols._common import (
     Body,
+    ProtocolBase,
     SerializedRequest,
     expand_host_prefix,
     fill_idempotency_tokens,
@@ -34,34 +35,6 @@ __all__ = ["RestJsonProtocol", "parse", "parse_error", "serialize"]
 
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                  UnicodeDecodeError)
-
-
-class RestJsonProtocol:
-    """The ``rest-json`` wire protocol: one shared, stateless object.
-
-    The methods follow :class:`hub.protocols.WireProtocol`.
-    """
-
-    name = "rest-json"
-
-    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
-                  service: ServiceModel | None = None) -> SerializedRequest:
-        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
-        return serialize(op, params, base_url=endpoint)
-
-    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
-              body: bytes) -> dict[str, Any]:
-        """Parse a successful response (see :func:`parse`)."""
-        return parse(op, status, headers, body)
-
-    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
-                    body: bytes) -> ClientError:
-        """Turn an error response into a ClientError (see :func:`parse_error`)."""
-        return parse_error(op, status, headers, body)
-
-    def streaming_member(self, op: OperationModel) -> str | None:
-        """The output member the response stream is attached to, or None."""
-        return op.streaming_output_member
 
 
 def serialize(
@@ -174,3 +147,18 @@ def parse_error(
         body: The whole body.
     """
     return json_error(op, status, headers, body, rest=True)
+
+
+class RestJsonProtocol(ProtocolBase):
+    """The ``rest-json`` wire protocol: one shared, stateless object."""
+
+    __slots__ = ()
+    name = "rest-json"
+    streams_payload = True
+    parse = staticmethod(parse)
+    parse_error = staticmethod(parse_error)
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel | None = None) -> SerializedRequest:
+        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
+        return serialize(op, params, base_url=endpoint)

@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element, ParseError
 from hub.errors import ClientError
 from hub.protocols._common import (
     Body,
+    ProtocolBase,
     SerializedRequest,
     expand_host_prefix,
     fill_idempotency_tokens,
@@ -39,34 +40,6 @@ __all__ = ["RestXmlProtocol", "parse", "parse_error", "serialize"]
 # Exceptions a malformed body can raise while we walk it; all become ResponseParseError.
 _PARSE_ERRORS = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                  RecursionError)
-
-
-class RestXmlProtocol:
-    """The rest-xml wire protocol (S3, CloudFront, Route 53): one shared, stateless object.
-
-    ``serialize``/``parse``/``parse_error`` follow :class:`hub.protocols.WireProtocol`.
-    """
-
-    name = "rest-xml"
-
-    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
-                  service: ServiceModel | None = None) -> SerializedRequest:
-        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
-        return serialize(op, params, base_url=endpoint)
-
-    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
-              body: bytes) -> dict[str, Any]:
-        """Parse a successful response (see :func:`parse`)."""
-        return parse(op, status, headers, body)
-
-    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
-                    body: bytes) -> ClientError:
-        """Turn an error response into a ClientError (see :func:`parse_error`)."""
-        return parse_error(op, status, headers, body)
-
-    def streaming_member(self, op: OperationModel) -> str | None:
-        """The output member the response stream is attached to, or None."""
-        return op.streaming_output_member
 
 
 def serialize(
@@ -252,3 +225,17 @@ def _text_tree(node: Element) -> dict[str, Any]:
         tree[local_name(child.tag)] = _text_tree(child) if len(child) else child.text
     return tree
 
+
+class RestXmlProtocol(ProtocolBase):
+    """The rest-xml wire protocol (S3, CloudFront, Route 53): one shared, stateless object."""
+
+    __slots__ = ()
+    name = "rest-xml"
+    streams_payload = True
+    parse = staticmethod(parse)
+    parse_error = staticmethod(parse_error)
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel | None = None) -> SerializedRequest:
+        """Build the HTTP request for ``op`` (see :func:`serialize`)."""
+        return serialize(op, params, base_url=endpoint)
