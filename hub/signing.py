@@ -166,7 +166,7 @@ def _sign(
             continue
         # Trimall: strip and collapse inner whitespace runs (incl. folded multiline values).
         # Skipped for the usual value that has no whitespace at all (a cheap C-level test).
-        if " " in value or not value.isprintable():
+        if not value.isprintable() or " " in value:
             value = " ".join(value.split())
         previous = signed.get(lname)
         signed[lname] = value if previous is None else f"{previous},{value}"

@@ -269,6 +269,7 @@ SIGNER_FAILURES = ["_signature", "_signing_key", "canonical_query", "_payload_ha
 def test_signer_failure_leaves_no_secret_in_traceback_locals(monkeypatch: pytest.MonkeyPatch,
                                                              where: str) -> None:
     monkeypatch.setattr(signing, where, _raiser(RuntimeError("boom")))
+    monkeypatch.setattr(signing, "_URL_PARTS", {})  # the URL's canonical part is cached
     with pytest.raises(ConfigError) as caught:
         signing.sign("POST", "https://dynamodb.us-east-1.amazonaws.com/?a=b",
                      [("Content-Type", "application/x-amz-json-1.0")], b"{}",
