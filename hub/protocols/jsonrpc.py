@@ -125,9 +125,12 @@ def parse(
     refuse_event_streams(op, "json")
     verify_crc32(op, status, headers, body)
     parsed: dict[str, Any] = {}
-    if op.output is not None and body.strip():
+    # A body starting with "{" has content (no copy by strip()), and a second byte other
+    # than NUL rules out UTF-16/32: it is UTF-8, decoded without json's encoding sniffing.
+    utf8_object = body[:1] == b"{" and body[1:2] != b"\x00"
+    if op.output is not None and (utf8_object or body.strip()):
         try:
-            document = json.loads(body)
+            document = json.loads(body.decode("utf-8") if utf8_object else body)
             parsed = read_structure(op.output, document)
         except _PARSE_ERRORS as exc:
             raise parse_failure(op.name, status, exc) from exc
