@@ -8,7 +8,6 @@ the result, so creating a client afterwards costs one small object.
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hub._config import Config
@@ -22,6 +21,7 @@ from hub._transport import (
     TransportSettings,
     make_timeout,
 )
+from hub._value import dataclass
 from hub._version import __version__
 from hub.credentials import CredentialsCache
 from hub.errors import ConfigError

@@ -24,10 +24,10 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from hub._config import Config
+from hub._value import dataclass
 from hub.errors import ConfigError, CredentialProviderError
 
 __all__ = [

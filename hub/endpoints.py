@@ -21,10 +21,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
+from hub._value import dataclass
 from hub.errors import ConfigError
 
 __all__ = [

@@ -7,9 +7,9 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 
 from hub._forksafe import at_fork_reinit
+from hub._value import dataclass, replace
 from hub.credentials._providers import StaticProvider
 from hub.credentials._values import CredentialProvider, Credentials
 from hub.errors import (

@@ -10,8 +10,8 @@ variable first.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from hub._value import dataclass, field
 from hub.credentials._files import (
     config_file,
     config_profile,

@@ -10,11 +10,11 @@ import http.client
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from typing import IO, Any, TypeAlias
 from urllib.parse import quote
 
+from hub._value import dataclass
 from hub.errors import (
     ParamValidationError,
     ResponseParseError,

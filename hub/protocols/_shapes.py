@@ -23,9 +23,10 @@ for the same reason: a field-by-field ``__eq__`` would recurse forever on a cycl
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from hub._value import dataclass, field
 
 __all__ = [
     "LazyErrorShapes",
