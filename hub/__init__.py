@@ -8,6 +8,8 @@ Share one :class:`Session` across threads; create clients from it anywhere for m
     s3 = session.client("s3")
 """
 
+from typing import TYPE_CHECKING
+
 from hub import errors
 from hub._client import Client
 from hub._client_config import ClientConfig, ClientInfo
@@ -15,12 +17,14 @@ from hub._config import UNSIGNED, Config
 from hub._corehandlers import default_handlers
 from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
 from hub._operation import Operation
-from hub._rehydrate import worker_session
 from hub._request import HTTPRequest, HTTPResponse, Request
 from hub._session import Session, SessionEditor
 from hub._snapshot import Snapshot
 from hub._version import __version__
 from hub.credentials import Credentials
+
+if TYPE_CHECKING:
+    from hub._rehydrate import worker_session
 
 __all__ = [
     "PHASES",
@@ -48,7 +52,21 @@ __all__ = [
 
 # Show public classes as hub.X (not hub._module.X) in reprs, docs and tracebacks.
 for _name in __all__:
-    _obj = globals()[_name]
+    _obj = globals().get(_name)
     if isinstance(_obj, type) and _obj.__module__.startswith("hub._"):
         _obj.__module__ = "hub"
 del _name, _obj
+
+
+def __getattr__(name: str) -> object:
+    # Rarely used names load on first use: worker_session brings pickle and gc.
+    if name == "worker_session":
+        from hub._rehydrate import worker_session
+
+        globals()[name] = worker_session
+        return worker_session
+    raise AttributeError(f"module 'hub' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 from hub._forksafe import at_fork_reinit
 from hub._value import dataclass, replace
-from hub.credentials._providers import StaticProvider
-from hub.credentials._values import CredentialProvider, Credentials
+from hub.credentials._values import CredentialProvider, Credentials, StaticProvider
 from hub.errors import (
     ConfigError,
     CredentialProviderError,

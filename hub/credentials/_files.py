@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Mapping
 from datetime import datetime
@@ -111,6 +110,10 @@ def _read_ini(path: str, provider: str) -> dict[str, dict[str, str]] | None:
         raise CredentialProviderError(provider, f"{path} is not UTF-8 text") from None
     except OSError as exc:
         raise CredentialProviderError(provider, f"cannot read {path}: {exc.strerror}") from None
+    if not text or text.isspace():
+        return Sections()  # nothing to parse (AWS_CONFIG_FILE=/dev/null, an empty file)
+    import configparser  # here: a process without shared files never loads it
+
     parser = configparser.ConfigParser(
         interpolation=None, strict=False, default_section=_NO_DEFAULT_SECTION
     )

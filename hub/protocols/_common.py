@@ -8,12 +8,12 @@ import calendar
 import datetime
 import http.client
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from email.utils import formatdate, parsedate_to_datetime
 from typing import IO, Any, TypeAlias
 from urllib.parse import quote
 
+from hub._deferred import deferred_regex
 from hub._value import dataclass
 from hub.errors import (
     ParamValidationError,
@@ -48,7 +48,8 @@ Body: TypeAlias = "bytes | IO[bytes] | Iterable[bytes] | None"
 _UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 # ISO 8601 as AWS sends it: date, "T" (or space), time, optional fraction, Z or an offset.
-_ISO8601 = re.compile(
+_ISO8601: re.Pattern[str] = deferred_regex(
+    globals(), "_ISO8601",
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*([Zz]|[+-]\d\d:?\d\d)?\Z"
 )
 
@@ -74,7 +75,7 @@ class SerializedRequest:
     host_prefix: str | None = None
 
 
-_HOST_LABEL = re.compile(r"[A-Za-z0-9.\-]+\Z")
+_HOST_LABEL: re.Pattern[str] = deferred_regex(globals(), "_HOST_LABEL", r"[A-Za-z0-9.\-]+\Z")
 
 
 def expand_host_prefix(op: OperationModel, params: Mapping[str, Any]) -> str | None:
@@ -137,6 +138,8 @@ def fill_idempotency_tokens(shape: Shape, params: Mapping[str, Any]) -> Mapping[
         return params
     filled = dict(params)
     for name in missing:
+        import uuid  # here: only operations with idempotency tokens need it
+
         filled[name] = str(uuid.uuid4())
     return filled
 

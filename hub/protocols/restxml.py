@@ -9,8 +9,7 @@ adds the XML body. Pure functions of plain data, wrapped by the stateless
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import TYPE_CHECKING, Any
 
 from hub.errors import ClientError
 from hub.protocols._common import (
@@ -35,9 +34,13 @@ from hub.protocols._xml import (
     write_document,
 )
 
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
 __all__ = ["RestXmlProtocol", "parse", "parse_error", "serialize"]
-# Exceptions a malformed body can raise while we walk it; all become ResponseParseError.
-_PARSE_ERRORS = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+# Exceptions a malformed body can raise while we walk it; all become ResponseParseError
+# (SyntaxError: ElementTree's ParseError, without importing ElementTree here).
+_PARSE_ERRORS = (SyntaxError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                  RecursionError)
 
 
