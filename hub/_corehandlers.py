@@ -10,13 +10,18 @@ import hashlib
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hub._deferred import deferred_from
 from hub._handlers import HandlerList, Handlers, NamedHandler
 from hub._request import Request, set_signed_headers
 from hub._transport import Deadline
 from hub.errors import ClientError, ConfigError
-from hub.signing import sign
+
+if TYPE_CHECKING:
+    from hub.signing import sign
+else:  # the signer loads with the first signed request, not with the first client
+    sign = deferred_from(globals(), "sign", "hub.signing")
 
 logger = logging.getLogger("hub.request")
 

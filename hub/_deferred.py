@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["deferred", "deferred_import", "deferred_regex"]
+__all__ = ["deferred", "deferred_from", "deferred_import", "deferred_regex"]
 
 
 class _Deferred:
@@ -86,3 +86,15 @@ def deferred_import(namespace: dict[str, Any], name: str, module: str) -> Any:
         module: The module to import.
     """
     return _Deferred(namespace, name, lambda: importlib.import_module(module))
+
+
+def deferred_from(namespace: dict[str, Any], name: str, module: str) -> Any:
+    """A placeholder for ``from module import name``, imported on first use (a call of a
+    function, an attribute of a class).
+
+    Args:
+        namespace: The module's ``globals()``.
+        name: The name to import; the global of that name is rebound to it on first use.
+        module: The module that defines it.
+    """
+    return _Deferred(namespace, name, lambda: getattr(importlib.import_module(module), name))

@@ -24,15 +24,22 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hub._deferred import deferred_from
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
-from hub._streaming import StreamingBody
 from hub.errors import ClientError
 from hub.protocols._common import apply_host_prefix, lower_headers, response_metadata
 from hub.protocols._shapes import OperationModel
-from hub.protocols.validate import validate, validate_headers
+
+if TYPE_CHECKING:
+    from hub._streaming import StreamingBody
+    from hub.protocols.validate import validate, validate_headers
+else:  # loaded by the first request that needs them, not by creating a client
+    StreamingBody = deferred_from(globals(), "StreamingBody", "hub._streaming")
+    validate = deferred_from(globals(), "validate", "hub.protocols.validate")
+    validate_headers = deferred_from(globals(), "validate_headers", "hub.protocols.validate")
 
 __all__ = ["modeled_error", "protocol_handlers"]
 

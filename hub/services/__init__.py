@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hub._streaming import StreamingBody
-
 if TYPE_CHECKING:
+    from hub._streaming import StreamingBody
     from hub.errors import PaginationError
     from hub.services._paginator import PageIterator, Paginator
     from hub.services.dynamodb import DynamoDBClient
@@ -31,7 +30,7 @@ __all__ = ["DynamoDBClient", "PageIterator", "PaginationError", "Paginator", "S3
 # Imported on first use: a client is created without loading the paginator machinery.
 _LAZY = {"S3Client": "hub.services.s3", "DynamoDBClient": "hub.services.dynamodb",
          "PageIterator": "hub.services._paginator", "Paginator": "hub.services._paginator",
-         "PaginationError": "hub.errors"}
+         "PaginationError": "hub.errors", "StreamingBody": "hub._streaming"}
 
 
 def __getattr__(name: str) -> Any:
