@@ -8,7 +8,7 @@ Share one :class:`Session` across threads; create clients from it anywhere for m
     s3 = session.client("s3")
 """
 
-from typing import TYPE_CHECKING
+import typing as _typing
 
 from hub import errors
 from hub._client import Client
@@ -23,7 +23,7 @@ from hub._snapshot import Snapshot
 from hub._version import __version__
 from hub.credentials import Credentials
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from hub._rehydrate import worker_session
 
 __all__ = [
