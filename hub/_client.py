@@ -25,6 +25,8 @@ class Client:
     __slots__ = ("_client_config",)
 
     def __init__(self, client_config: ClientConfig) -> None:
+        # Session.client does this assignment itself for classes that keep this __init__:
+        # a client must stay this one slot.
         self._client_config = client_config
 
     @property

@@ -140,3 +140,25 @@ def test_value_classes_are_still_dataclasses_for_users() -> None:
     creds = hub.Credentials("AKID", "secret", "token")
     assert dataclasses.replace(creds, token=None) == hub.Credentials("AKID", "secret")
     assert hash(config) == hash(hub.Config(region="us-east-1", read_timeout=5.0))
+
+
+def test_client_creation_builds_the_one_slot_client_and_honours_a_custom_init() -> None:
+    session = hub.Session(hub.Config(region="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                     credentials=hub.Credentials("a", "b")))
+    s3 = session.client("s3")
+    config = session.client_config("s3")
+    assert type(s3) is config.client_class and s3.client_config is config
+    assert session.client("s3") is not s3
+
+    seen: list[object] = []
+
+    class Custom(config.client_class):  # type: ignore[name-defined,misc]
+        __slots__ = ()
+
+        def __init__(self, client_config: hub.ClientConfig) -> None:
+            seen.append(client_config)
+            super().__init__(client_config)
+
+    object.__setattr__(config, "client_class", Custom)  # as a ServiceSpec naming such a class
+    client = session.client("s3")
+    assert type(client) is Custom and seen == [config] and client.client_config is config
