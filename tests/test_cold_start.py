@@ -37,6 +37,13 @@ DEFERRED_STDLIB = (
 )
 DEFERRED_HUB = (
     "hub._rehydrate",
+    "hub._sigv4_canonical",
+    "hub._streaming",
+    "hub.endpoints",  # with an endpoint URL; S3's bucket URLs need it at the first request
+    "hub.protocols._rest",
+    "hub.protocols._xml",
+    "hub.protocols.validate",
+    "hub.signing",
     "hub.credentials._chain",
     "hub.credentials._process",
     "hub.credentials._providers",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from hub._deferred import deferred_from
 from hub.errors import ClientError
 from hub.protocols._common import (
     Body,
@@ -23,19 +24,27 @@ from hub.protocols._common import (
     response_metadata,
     status_reason,
 )
-from hub.protocols._rest import parse_located, payload_bytes, serialize_located
 from hub.protocols._shapes import Member, OperationModel, ServiceModel
-from hub.protocols._xml import (
-    local_name,
-    parse_xml,
-    read_members,
-    read_structure,
-    read_value,
-    write_document,
-)
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
+
+    from hub.protocols._rest import parse_located, payload_bytes, serialize_located
+    from hub.protocols._xml import (
+        local_name,
+        parse_xml,
+        read_members,
+        read_structure,
+        read_value,
+        write_document,
+    )
+else:  # the REST binding and the XML codec load with the first request, not the first client
+    for _name in ("parse_located", "payload_bytes", "serialize_located"):
+        globals()[_name] = deferred_from(globals(), _name, "hub.protocols._rest")
+    for _name in ("local_name", "parse_xml", "read_members", "read_structure", "read_value",
+                  "write_document"):
+        globals()[_name] = deferred_from(globals(), _name, "hub.protocols._xml")
+    del _name
 
 __all__ = ["RestXmlProtocol", "parse", "parse_error", "serialize"]
 # Exceptions a malformed body can raise while we walk it; all become ResponseParseError
