@@ -6,7 +6,9 @@
 :func:`dataclass` takes the same arguments for the subset hub uses (``init``, ``repr``, ``eq``,
 ``frozen``, ``slots``; :func:`field` with ``default``, ``default_factory``, ``repr``,
 ``compare``; ``__post_init__``) and builds the methods from closures over the field names,
-with nothing compiled at runtime.
+with nothing compiled at import. A class instantiated often (a request's HTTP request and
+response) gets dataclasses' kind of compiled ``__init__`` after its first
+``_COMPILE_AFTER`` instances: the generic one costs a few microseconds more per instance.
 
 Type checkers see :mod:`dataclasses` itself (the names are re-exported under
 ``TYPE_CHECKING``), so mypy checks constructors and :func:`replace` exactly as before, and the
@@ -71,6 +73,7 @@ else:
     def _process(cls: Any, init: bool, repr_: bool, eq: bool, frozen: bool,
                  slots: bool) -> Any:
         body = dict(cls.__dict__)
+        owner: list[Any] = []  # the class made here (a slots class is a new one)
         annotations = body.get("__annotations__", {})
         names: list[str] = []
         specs: dict[str, _Field] = {}
@@ -92,7 +95,7 @@ else:
         body["__match_args__"] = fields
         body["__dataclass_fields__"] = _LazyFields(annotations, specs)
         if init and "__init__" not in body:
-            body["__init__"] = _make_init(cls.__qualname__, fields, specs, frozen,
+            body["__init__"] = _make_init(owner, cls.__qualname__, fields, specs, frozen,
                                           "__post_init__" in body)
         if repr_ and "__repr__" not in body:
             body["__repr__"] = _make_repr(shown)
@@ -102,7 +105,6 @@ else:
             cls.__dict__["__hash__"] is None and "__eq__" in cls.__dict__)
         if not explicit_hash and eq:
             body["__hash__"] = _make_hash(compared) if frozen else None
-        owner: list[Any] = []  # the class made here (a slots class is a new one)
         if frozen:
             body["__setattr__"] = _make_frozen_setattr(owner, fields)
             body["__delattr__"] = _make_frozen_delattr(owner, fields)
@@ -125,15 +127,22 @@ else:
         owner.append(cls)
         return cls
 
-    def _make_init(qualname: str, fields: tuple[str, ...], specs: dict[str, _Field],
-                   frozen: bool, post_init: bool) -> Any:
+    _COMPILE_AFTER = 16  # instances made with the generic __init__ before compiling one
+
+    def _make_init(owner: list[Any], qualname: str, fields: tuple[str, ...],
+                   specs: dict[str, _Field], frozen: bool, post_init: bool) -> Any:
         setter = object.__setattr__
         count = len(fields)
         defaults = {n: s.default for n, s in specs.items() if s.default is not _MISSING}
         factories = {n: s.default_factory for n, s in specs.items()
                      if s.default_factory is not _MISSING}
+        made = [0]
 
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            made[0] += 1  # racy on purpose: at worst two threads compile the same function
+            if made[0] == _COMPILE_AFTER and owner[0].__dict__.get("__init__") is __init__:
+                type.__setattr__(owner[0], "__init__",
+                                 _compile_init(qualname, fields, specs, frozen, post_init))
             if len(args) > count:
                 raise TypeError(f"{qualname}.__init__() takes {count + 1} positional arguments"
                                 f" but {len(args) + 1} were given")
@@ -163,6 +172,33 @@ else:
                 self.__post_init__()
 
         return __init__
+
+    def _compile_init(qualname: str, fields: tuple[str, ...], specs: dict[str, _Field],
+                      frozen: bool, post_init: bool) -> Any:
+        # What dataclasses generates: positional-or-keyword parameters with the defaults.
+        namespace: dict[str, Any] = {"__hub_set": object.__setattr__, "__hub_missing": _MISSING}
+        params, lines = [], []
+        for name in fields:
+            spec = specs[name]
+            if spec.default is not _MISSING:
+                namespace[f"__hub_default_{name}"] = spec.default
+                params.append(f"{name}=__hub_default_{name}")
+            elif spec.default_factory is not _MISSING:
+                namespace[f"__hub_factory_{name}"] = spec.default_factory
+                params.append(f"{name}=__hub_missing")
+                lines.append(f"    if {name} is __hub_missing: {name} = __hub_factory_{name}()")
+            else:
+                params.append(name)
+        for name in fields:
+            lines.append(f"    __hub_set(self, {name!r}, {name})" if frozen
+                         else f"    self.{name} = {name}")
+        if post_init:
+            lines.append("    self.__post_init__()")
+        source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(lines or ["    pass"])
+        exec(source, namespace)
+        function = namespace["__init__"]
+        function.__qualname__ = f"{qualname}.__init__"
+        return function
 
     def _getter(names: tuple[str, ...]) -> Any:
         if not names:

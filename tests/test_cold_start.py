@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,3 +170,42 @@ def test_client_creation_builds_the_one_slot_client_and_honours_a_custom_init() 
     object.__setattr__(config, "client_class", Custom)  # as a ServiceSpec naming such a class
     client = session.client("s3")
     assert type(client) is Custom and seen == [config] and client.client_config is config
+
+
+def test_value_class_init_is_the_same_before_and_after_it_is_compiled() -> None:
+    # hub._value starts every class with a generic __init__ (nothing compiled at import) and
+    # compiles dataclasses' kind of __init__ once a class has made a few instances.
+    import dataclasses
+
+    from hub import _value
+
+    def build(decorate: Any, field: Any) -> Any:
+        @decorate(frozen=True, slots=True)
+        class Point:
+            x: int
+            y: int = 0
+            tags: list[str] = field(default_factory=list)
+
+            def __post_init__(self) -> None:
+                if self.x < 0:
+                    raise ValueError("x must not be negative")
+
+        return Point
+
+    ours, theirs = build(_value.dataclass, _value.field), build(dataclasses.dataclass,
+                                                               dataclasses.field)
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((1,), {}), ((1, 2), {}), ((), {"x": 3, "tags": ["a"]}), ((1,), {"y": 5}),
+    ]
+    bad: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((), {}), ((1, 2, [], 4), {}), ((1,), {"x": 2}), ((1,), {"z": 1}), ((-1,), {}),
+    ]
+    for _ in range(3 * _value._COMPILE_AFTER):  # type: ignore[attr-defined]
+        for args, kwargs in calls:
+            assert repr(ours(*args, **kwargs)).replace("build.<locals>.", "") == \
+                repr(theirs(*args, **kwargs)).replace("build.<locals>.", "")
+        for args, kwargs in bad:
+            with pytest.raises((TypeError, ValueError)):
+                ours(*args, **kwargs)
+    assert ours(1).tags is not ours(1).tags
+    assert "args" not in ours.__init__.__code__.co_varnames  # compiled by now
