@@ -81,7 +81,7 @@ class WireProtocol(Protocol):
         Raises:
             ParamValidationError: A URI label is missing, a parameter is unknown, or a host
                 label is invalid.
-            UnsupportedProtocolError: The operation uses event streams.
+            UnsupportedProtocolError: The operation sends an input event stream.
         """
         ...
 
