@@ -30,7 +30,12 @@ from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
 from hub._streaming import StreamingBody
 from hub.errors import ClientError
-from hub.protocols._common import apply_host_prefix, lower_headers, response_metadata
+from hub.protocols._common import (
+    apply_host_prefix,
+    lower_headers,
+    refuse_event_streams,
+    response_metadata,
+)
 from hub.protocols._shapes import OperationModel
 from hub.protocols.validate import validate, validate_headers
 
@@ -83,6 +88,8 @@ def validate_params(request: Request) -> None:
     op = request.operation
     if type(op) is not OperationModel:
         return
+    if op.event_stream_member is not None:  # an input event stream: refused before validating
+        refuse_event_streams(op, request.client_config.protocol.name)
     if request.client_config.config.parameter_validation is not False:
         validate(op, request.params)
     else:  # header injection is never a mere type question: always refused

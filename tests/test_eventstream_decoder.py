@@ -109,7 +109,7 @@ def test_decodes_what_botocore_decodes_at_any_split(
     ours = _feed_hub(chunks)
     theirs = _feed_botocore(chunks)
     assert len(ours) == len(theirs) == len(generated)
-    for (headers, payload), mine, other in zip(generated, ours, theirs):
+    for (headers, payload), mine, other in zip(generated, ours, theirs, strict=True):
         assert mine.payload == other.payload == payload
         assert dict(mine.headers) == {name: _expected(v) for name, v in headers.items()}
         assert set(other.headers) == set(mine.headers)

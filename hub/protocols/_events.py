@@ -87,8 +87,8 @@ def open_event_stream(op: OperationModel, protocol: WireProtocol, response: HTTP
     """Parse a 2xx event-stream response: the output with an :class:`EventStream` attached.
 
     Takes ``response.raw`` (the stream owns the connection from here on). With the ``json``
-    protocol the ``initial-response`` event is read first and its members returned beside
-    the stream, as botocore returns them (its JSON, unconverted).
+    protocol the ``initial-response`` event is read first and its members (read as the output
+    structure) returned beside the stream, as botocore returns them.
 
     Raises:
         ResponseParseError: The json protocol's first event is not ``initial-response``.
@@ -235,12 +235,14 @@ class EventStream:
 class _EventParser:
     """Turns messages of one operation's event stream into boto3-shaped events."""
 
-    __slots__ = ("operation", "_protocol", "_stream")
+    __slots__ = ("operation", "_protocol", "_stream", "_output")
 
     def __init__(self, op: OperationModel, protocol: str, stream: Shape) -> None:
         self.operation = op.name
         self._protocol = protocol
         self._stream = stream
+        assert op.output is not None
+        self._output = op.output
 
     def parse(self, message: EventMessage) -> dict[str, Any] | None:
         """The event (``{type: members}``), or None for an event type the model lacks.
@@ -260,15 +262,11 @@ class _EventParser:
             raise parse_failure(self.operation, 200, exc) from exc
 
     def initial_response(self, message: EventMessage) -> dict[str, Any]:
-        """The json protocol's ``initial-response`` payload (its JSON, as botocore returns it)."""
+        """The json protocol's ``initial-response`` payload, read as the output structure."""
         try:
-            document = json.loads(message.payload) if message.payload.strip() else {}
-        except ValueError as exc:
+            return self._document(self._output, message.payload)
+        except _PARSE_ERRORS as exc:
             raise parse_failure(self.operation, 200, exc) from exc
-        if not isinstance(document, dict):
-            raise ResponseParseError("the initial-response event is not a JSON object",
-                                     operation=self.operation)
-        return document
 
     def raise_if_error(self, message: EventMessage) -> None:
         """Raise :class:`EventStreamError` for an ``error`` or ``exception`` message."""

@@ -57,7 +57,10 @@ def operation_entry(op: dict[str, Any]) -> dict[str, Any]:
     """The runtime's view of one operation (the form ``build_operation`` reads)."""
     entry: dict[str, Any] = {"http": [op["http"]["method"], op["http"]["requestUri"]]}
     if "input" in op:
-        entry["input"] = op["input"]["shape"]
+        # A rest-xml body's root element may be named on the reference itself (S3's
+        # SelectObjectContentRequest): keep those keys, else the body would go unwritten.
+        root = {k: op["input"][k] for k in ("locationName", "xmlNamespace") if k in op["input"]}
+        entry["input"] = {"shape": op["input"]["shape"], **root} if root else op["input"]["shape"]
     if "output" in op:
         entry["output"] = op["output"]["shape"]
         if "resultWrapper" in op["output"]:
