@@ -103,6 +103,8 @@ class TypeNames:
             value = self.annotation(shape["value"], flavour)
             return f"Mapping[{key}, {value}]" if flavour == "in" else f"dict[{key}, {value}]"
         if kind == "structure":
+            if shape.get("eventstream") and flavour == "out":
+                return "EventStreamTypeDef"  # an output event stream: iterate it for events
             if shape.get("document") or shape.get("eventstream"):
                 return "Any"
             return self.typedef(name, flavour)
@@ -181,6 +183,11 @@ def render(data: ServiceData, header: str) -> str:
     text = "\n".join(out).rstrip("\n") + "\n"
     body = text.split("class ResponseMetadataTypeDef", 1)[1]
     used = [n for n in ("Iterable", "Mapping", "Sequence") if f"{n}[" in body or n == "Iterable"]
+    if "[EventStreamTypeDef]" in body:
+        # Aliased: a member may itself be called EventStream (Lambda's).
+        text = text.replace("from hub.services import StreamingBody as StreamingBody",
+                            "from hub.services import EventStream as EventStreamTypeDef\n"
+                            "from hub.services import StreamingBody as StreamingBody", 1)
     return text.replace("from collections.abc import Iterable, Mapping, Sequence",
                         f"from collections.abc import {', '.join(used)}", 1)
 

@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from typing_extensions import NotRequired, TypedDict
 
+from hub.services import EventStream as EventStreamTypeDef
 from hub.services import StreamingBody as StreamingBody
 
 BlobTypeDef = bytes | bytearray | str | IO[Any]
@@ -1110,7 +1111,7 @@ class InvokeWithResponseStreamRequestTypeDef(TypedDict):
 class InvokeWithResponseStreamResponseTypeDef(TypedDict):
     StatusCode: NotRequired[int]
     ExecutedVersion: NotRequired[str]
-    EventStream: NotRequired[Any]
+    EventStream: NotRequired[EventStreamTypeDef]
     ResponseStreamContentType: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
 

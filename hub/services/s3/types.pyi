@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from typing_extensions import NotRequired, TypedDict
 
+from hub.services import EventStream as EventStreamTypeDef
 from hub.services import StreamingBody as StreamingBody
 
 BlobTypeDef = bytes | bytearray | str | IO[Any]
@@ -2612,7 +2613,7 @@ class ScanRangeTypeDef(TypedDict):
     End: NotRequired[int]
 
 class SelectObjectContentOutputTypeDef(TypedDict):
-    Payload: NotRequired[Any]
+    Payload: NotRequired[EventStreamTypeDef]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class SelectObjectContentRequestTypeDef(TypedDict):
