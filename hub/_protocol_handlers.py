@@ -88,7 +88,7 @@ def validate_params(request: Request) -> None:
     op = request.operation
     if type(op) is not OperationModel:
         return
-    if op.event_stream_member is not None:  # an input event stream: refused before validating
+    if op.event_stream_member is not None:  # input event streams: refused before validating
         refuse_event_streams(op, request.client_config.protocol.name)
     if request.client_config.config.parameter_validation is not False:
         validate(op, request.params)

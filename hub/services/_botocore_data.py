@@ -153,7 +153,10 @@ def _operation_entry(op: Mapping[str, Any]) -> dict[str, Any]:
     """The lazy builder's view of one operation (as tools/codegen writes it)."""
     entry: dict[str, Any] = {"http": [op["http"]["method"], op["http"]["requestUri"]]}
     if "input" in op:
-        entry["input"] = op["input"]["shape"]
+        # A rest-xml body's root element may be named on the reference only (Route 53,
+        # CloudFront, S3 Control): keep those keys, else the body would go unwritten.
+        root = {k: op["input"][k] for k in ("locationName", "xmlNamespace") if k in op["input"]}
+        entry["input"] = {"shape": op["input"]["shape"], **root} if root else op["input"]["shape"]
     if "output" in op:
         entry["output"] = op["output"]["shape"]
         if "resultWrapper" in op["output"]:
