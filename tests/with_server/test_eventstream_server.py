@@ -288,3 +288,28 @@ def test_each_event_is_handed_out_before_the_next_is_sent() -> None:
         assert not server.gave_up
     finally:
         server.stop()
+
+
+def test_threads_sharing_a_client_each_read_their_own_stream(fake_lambda: LocalServer) -> None:
+    from tests._threads import run_in_threads
+
+    for n in range(8):
+        fake_lambda.route(f"/2021-11-15/functions/fn{n}/response-streaming-invocations",
+                          _lambda_response(chunks=n + 3, chunked=n % 2 == 0), method="POST")
+    session = hub.Session(hub.Config(region="us-east-1", endpoint_url=fake_lambda.url,
+                                     max_pool_connections=4,
+                                     credentials=hub.Credentials("testing", "testing")))
+    client = session.client("lambda")
+
+    def work(index: int) -> None:
+        n = index % 8
+        for _ in range(5):
+            events = list(client.invoke_with_response_stream(
+                FunctionName=f"fn{n}")["EventStream"])
+            assert len(events) == n + 4, (n, len(events))
+            assert events[n] == {"PayloadChunk": {"Payload": f'{{"part": {n}}}'.encode()
+                                                  * (n + 1)}}
+
+    assert run_in_threads(16, work) == []
+    assert len(fake_lambda.requests) == 80
+    assert fake_lambda.connections.accepted <= 4  # streams read to the end were reused
