@@ -38,6 +38,7 @@ __all__ = [
     "build_operation",
     "build_paginator",
     "build_service_model",
+    "error_codes",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -442,6 +443,17 @@ class ShapeResolver:
         return self._built[name]
 
 
+def error_codes(raw_shapes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Wire error code -> error shape name, for every modeled error of a raw shape table
+    (the code is the shape's ``error.code``, else its name); sorted by shape name."""
+    codes: dict[str, str] = {}
+    for name in sorted(raw_shapes):
+        raw = raw_shapes[name]
+        if raw.get("exception"):
+            codes[(raw.get("error") or {}).get("code") or name] = name
+    return codes
+
+
 class LazyErrorShapes(Mapping[str, Shape]):
     """A service's error shapes by wire error code, each built on first lookup.
 
@@ -461,11 +473,7 @@ class LazyErrorShapes(Mapping[str, Shape]):
     def _code_table(self) -> Mapping[str, str]:
         codes = self._codes
         if codes is None:
-            table: dict[str, str] = {}
-            for name, raw in self._resolver.raw.items():
-                if raw.get("exception"):
-                    table[(raw.get("error") or {}).get("code") or name] = name
-            codes = self._codes = MappingProxyType(table)
+            codes = self._codes = MappingProxyType(error_codes(self._resolver.raw))
         return codes
 
     def __getitem__(self, code: str) -> Shape:

@@ -22,6 +22,7 @@ from typing import Any
 
 from hub._forksafe import at_fork_reinit
 from hub.protocols._shapes import (
+    LazyErrorShapes,
     OperationModel,
     Paginator,
     ServiceModel,
@@ -187,29 +188,22 @@ class _Paginators(Mapping[str, Paginator]):
         return len(self._builder.paginators())
 
 
-class _ErrorShapes(Mapping[str, Shape]):
-    """Error shapes by wire code (the generated ``ERRORS`` table), each built on lookup."""
+class _ErrorShapes(LazyErrorShapes):
+    """Error shapes by wire code, from the data module's precomputed ``ERRORS`` table (no
+    scan of the shapes), each built on lookup under the builder's lock."""
 
     __slots__ = ("_builder",)
 
     def __init__(self, builder: _Builder) -> None:
+        super().__init__(builder.resolver)
         self._builder = builder
 
-    def _codes(self) -> Mapping[str, str]:
+    def _code_table(self) -> Mapping[str, str]:
         codes: Mapping[str, str] = model_data(self._builder._module).ERRORS
         return codes
 
     def __getitem__(self, code: str) -> Shape:
-        return self._builder.shape(self._codes()[code])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._codes())
-
-    def __len__(self) -> int:
-        return len(self._codes())
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._codes()
+        return self._builder.shape(self._code_table()[code])
 
 
 def lazy_service_model(service_name: str, metadata: Mapping[str, Any],
