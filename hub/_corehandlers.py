@@ -88,10 +88,11 @@ def sign_v4(request: Request) -> None:
     if getattr(request.operation, "unsigned", False):
         return  # the model says the operation takes no auth (AssumeRoleWithWebIdentity)
     info = client_config.info
-    deadline = call_deadline(request)
-    if deadline is None:
+    if client_config.config.call_timeout is None:
         credentials = client_config.credentials.get()
     else:  # a slow credential source must not outlast the call's budget
+        deadline = call_deadline(request)
+        assert deadline is not None
         try:
             credentials = client_config.credentials.get_within(deadline.remaining())
         except CallTimeoutError:
