@@ -32,6 +32,15 @@ def _session(container: FakeContainer, server: LocalServer, cloud_env: dict[str,
                                   **settings))  # type: ignore[arg-type]
 
 
+def _slow_source(container: FakeContainer, server: LocalServer, cloud_env: dict[str, str],
+                 seconds: float, **settings: object) -> hub.Session:
+    """A session whose credentials come from ``container``, answering its first fetch late."""
+    container.slow_seconds = seconds
+    container.fail("slow", times=1)
+    server.set_default(ok(b"{}"))
+    return _session(container, server, cloud_env, **settings)
+
+
 def _wait_loaded(session: hub.Session) -> None:
     for _ in range(500):  # bounded: the fake answers after slow_seconds
         if session.snapshot.credentials.peek() is not None:
@@ -42,10 +51,7 @@ def _wait_loaded(session: hub.Session) -> None:
 
 def test_a_slow_credential_source_does_not_outlast_call_timeout(
         cloud_env: dict[str, str], container: FakeContainer, local_server: LocalServer) -> None:
-    container.slow_seconds = 1.5
-    container.fail("slow", times=1)
-    local_server.set_default(ok(b"{}"))
-    session = _session(container, local_server, cloud_env, call_timeout=0.2)
+    session = _slow_source(container, local_server, cloud_env, 1.5, call_timeout=0.2)
     client = session.client("dynamodb")
     with pytest.raises(CallTimeoutError) as caught:
         client.new_request(PING).send()
@@ -64,10 +70,7 @@ def test_a_slow_credential_source_does_not_outlast_call_timeout(
 
 def test_callers_that_time_out_share_one_load(
         cloud_env: dict[str, str], container: FakeContainer, local_server: LocalServer) -> None:
-    container.slow_seconds = 1.5
-    container.fail("slow", times=1)
-    local_server.set_default(ok(b"{}"))
-    session = _session(container, local_server, cloud_env, call_timeout=0.2)
+    session = _slow_source(container, local_server, cloud_env, 1.5, call_timeout=0.2)
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 
@@ -89,10 +92,7 @@ def test_callers_that_time_out_share_one_load(
 
 def test_without_call_timeout_a_slow_load_is_waited_for(
         cloud_env: dict[str, str], container: FakeContainer, local_server: LocalServer) -> None:
-    container.slow_seconds = 0.3
-    container.fail("slow", times=1)
-    local_server.set_default(ok(b"{}"))
-    session = _session(container, local_server, cloud_env)
+    session = _slow_source(container, local_server, cloud_env, 0.3)
     session.client("dynamodb").new_request(PING).send()
     assert container.count("credentials") == 1 and len(local_server.requests) == 1
 
