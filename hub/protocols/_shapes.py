@@ -39,6 +39,7 @@ __all__ = [
     "build_paginator",
     "build_service_model",
     "error_codes",
+    "model_from_metadata",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -641,6 +642,18 @@ def build_service_model(
     ops = {name: build_operation(name, raw_op, resolver, error_shapes=error_shapes)
            for name, raw_op in operations.items()}
     pages = {name: build_paginator(raw_page) for name, raw_page in paginators.items()}
+    return model_from_metadata(service_name, MappingProxyType(dict(metadata)),
+                               operations=MappingProxyType(ops),
+                               paginators=MappingProxyType(pages), shapes=resolver.built())
+
+
+def model_from_metadata(service_name: str, metadata: Mapping[str, Any], *,
+                        operations: Mapping[str, OperationModel],
+                        paginators: Mapping[str, Paginator],
+                        shapes: Mapping[str, Shape]) -> ServiceModel:
+    """A :class:`ServiceModel` whose service facts (API version, endpoint prefix, signing
+    name, protocol, JSON target, query compatibility) are read from ``metadata``; the one
+    place that reads them, for whole and lazily built models alike."""
     endpoint_prefix = metadata["endpointPrefix"]
     return ServiceModel(
         service_name=service_name,
@@ -650,10 +663,10 @@ def build_service_model(
         protocol=choose_protocol(metadata),
         target_prefix=metadata.get("targetPrefix"),
         json_version=metadata.get("jsonVersion"),
-        metadata=MappingProxyType(dict(metadata)),
-        operations=MappingProxyType(ops),
-        paginators=MappingProxyType(pages),
-        shapes=resolver.built(),
+        metadata=metadata,
+        operations=operations,
+        paginators=paginators,
+        shapes=shapes,
         query_compatible="awsQueryCompatible" in metadata,
     )
 

@@ -30,7 +30,7 @@ from hub.protocols._shapes import (
     ShapeResolver,
     build_operation,
     build_paginator,
-    choose_protocol,
+    model_from_metadata,
 )
 
 __all__ = ["lazy_service_model", "model_data"]
@@ -217,18 +217,5 @@ def lazy_service_model(service_name: str, metadata: Mapping[str, Any],
         data_module: The generated ``_model`` module's import path.
     """
     builder = _Builder(data_module)
-    endpoint_prefix = metadata["endpointPrefix"]
-    return ServiceModel(
-        service_name=service_name,
-        api_version=metadata["apiVersion"],
-        endpoint_prefix=endpoint_prefix,
-        signing_name=metadata.get("signingName", endpoint_prefix),
-        protocol=choose_protocol(metadata),
-        target_prefix=metadata.get("targetPrefix"),
-        json_version=metadata.get("jsonVersion"),
-        metadata=metadata,
-        operations=_Operations(builder),
-        paginators=_Paginators(builder),
-        shapes=_Shapes(builder),
-        query_compatible="awsQueryCompatible" in metadata,
-    )
+    return model_from_metadata(service_name, metadata, operations=_Operations(builder),
+                               paginators=_Paginators(builder), shapes=_Shapes(builder))
