@@ -76,3 +76,22 @@ def test_loaded_rest_xml_service_writes_its_input_root_element() -> None:
         {**params, "HostedZoneId": "Z1"}, model)["body"]
     assert sent.startswith(b'<ChangeResourceRecordSetsRequest xmlns="https://route53.')
     assert sent == want
+
+
+def test_an_enum_value_the_model_does_not_list_is_still_sent_as_boto3_sends_it() -> None:
+    """types.pyi types enums as Literal for type checkers; at runtime any string goes, as in
+    botocore (a service may accept values newer than the model)."""
+    from botocore.validate import ParamValidator
+
+    params = {"TableName": "t", "Select": "A_FUTURE_VALUE"}
+    model = botocore_session.get_session().get_service_model("dynamodb")
+    report = ParamValidator().validate(params, model.operation_model("Scan").input_shape)
+    assert not report.has_errors()
+
+    session = hub.Session(hub.Config(region="us-east-1", endpoint_url="http://memory.test",
+                                     credentials=hub.Credentials("AKID", "SECRET")))
+    transport = MemoryTransport(lambda request: MemoryResponse(
+        200, {}, b'{"Count": 0, "ScannedCount": 0}')).install(session)
+    session.client("dynamodb").scan(**params)  # type: ignore[arg-type]
+    sent = transport.requests[0].body
+    assert isinstance(sent, bytes) and json.loads(sent)["Select"] == "A_FUTURE_VALUE"
