@@ -12,6 +12,7 @@ import pytest
 import hub
 from hub.errors import UnknownServiceError
 from hub.services import _botocore_data as loader
+from hub.services._model_files import load_json, newest_version
 from tests._threads import join_all
 
 botocore_session = pytest.importorskip("botocore.session")
@@ -41,9 +42,9 @@ def test_method_names_equal_botocore_s_for_every_operation() -> None:
 def _protocols(service: str) -> list[str]:
     root = loader.data_dir()
     assert root is not None
-    base = loader._newest_version(root / service)
+    base = newest_version(root / service)
     assert base is not None
-    meta = loader._load_json(base / "service-2.json")["metadata"]
+    meta = load_json(base / "service-2.json")["metadata"]
     return list(meta.get("protocols") or [meta["protocol"]])
 
 

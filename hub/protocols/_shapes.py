@@ -38,6 +38,8 @@ __all__ = [
     "build_operation",
     "build_paginator",
     "build_service_model",
+    "error_codes",
+    "model_from_metadata",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -449,6 +451,17 @@ class ShapeResolver:
         return self._built[name]
 
 
+def error_codes(raw_shapes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Wire error code -> error shape name, for every modeled error of a raw shape table
+    (the code is the shape's ``error.code``, else its name); sorted by shape name."""
+    codes: dict[str, str] = {}
+    for name in sorted(raw_shapes):
+        raw = raw_shapes[name]
+        if raw.get("exception"):
+            codes[(raw.get("error") or {}).get("code") or name] = name
+    return codes
+
+
 class LazyErrorShapes(Mapping[str, Shape]):
     """A service's error shapes by wire error code, each built on first lookup.
 
@@ -468,11 +481,7 @@ class LazyErrorShapes(Mapping[str, Shape]):
     def _code_table(self) -> Mapping[str, str]:
         codes = self._codes
         if codes is None:
-            table: dict[str, str] = {}
-            for name, raw in self._resolver.raw.items():
-                if raw.get("exception"):
-                    table[(raw.get("error") or {}).get("code") or name] = name
-            codes = self._codes = MappingProxyType(table)
+            codes = self._codes = MappingProxyType(error_codes(self._resolver.raw))
         return codes
 
     def __getitem__(self, code: str) -> Shape:
@@ -640,6 +649,18 @@ def build_service_model(
     ops = {name: build_operation(name, raw_op, resolver, error_shapes=error_shapes)
            for name, raw_op in operations.items()}
     pages = {name: build_paginator(raw_page) for name, raw_page in paginators.items()}
+    return model_from_metadata(service_name, MappingProxyType(dict(metadata)),
+                               operations=MappingProxyType(ops),
+                               paginators=MappingProxyType(pages), shapes=resolver.built())
+
+
+def model_from_metadata(service_name: str, metadata: Mapping[str, Any], *,
+                        operations: Mapping[str, OperationModel],
+                        paginators: Mapping[str, Paginator],
+                        shapes: Mapping[str, Shape]) -> ServiceModel:
+    """A :class:`ServiceModel` whose service facts (API version, endpoint prefix, signing
+    name, protocol, JSON target, query compatibility) are read from ``metadata``; the one
+    place that reads them, for whole and lazily built models alike."""
     endpoint_prefix = metadata["endpointPrefix"]
     return ServiceModel(
         service_name=service_name,
@@ -649,10 +670,10 @@ def build_service_model(
         protocol=choose_protocol(metadata),
         target_prefix=metadata.get("targetPrefix"),
         json_version=metadata.get("jsonVersion"),
-        metadata=MappingProxyType(dict(metadata)),
-        operations=MappingProxyType(ops),
-        paginators=MappingProxyType(pages),
-        shapes=resolver.built(),
+        metadata=metadata,
+        operations=operations,
+        paginators=paginators,
+        shapes=shapes,
         query_compatible="awsQueryCompatible" in metadata,
     )
 
