@@ -260,12 +260,12 @@ def new_checksum(algorithm: str, *, require_native: bool = False,
     Args:
         algorithm: One of :data:`ALGORITHMS`.
         require_native: Refuse the pure-Python fallback of CRC32C/CRC64NVME (raise instead).
-        overlap: For a CRC with a C implementation, compute each large ``update()`` (256 KiB
-            and more) on a helper thread while the caller goes on (hashes or sends the same
-            block), when a spare core and a free helper exist; the next call waits for it.
-            The caller must not change a buffer it passed until its next call on the
-            checksum (``bytes`` never change). No effect on SHA1/SHA256 or on the
-            pure-Python fallbacks. See :mod:`hub._checksum_offload`.
+        overlap: For CRC32 computed by zlib (no ``hub[crc32]`` extra), compute each large
+            ``update()`` (256 KiB and more) on a helper thread while the caller goes on
+            (hashes or sends the same block), when a spare core and a free helper exist;
+            the next call waits for it. The caller must not change a buffer it passed until
+            its next call on the checksum (``bytes`` never change). No effect otherwise:
+            the native CRCs are faster than the hand-off. See :mod:`hub._checksum_offload`.
 
     Raises:
         FlexibleChecksumError: Unknown algorithm.
@@ -277,10 +277,11 @@ def new_checksum(algorithm: str, *, require_native: bool = False,
         return _Hash(name)
     native = _find_native(name)
     if name == "CRC32":
-        fn = native[0] if native else _zlib_crc32
-        return OffloadedCrc(name, fn, 4) if overlap else _Crc(name, fn, 4)
-    if native is not None and overlap:
-        return OffloadedCrc(name, native[0], 4 if name == "CRC32C" else 8)
+        if native is not None:
+            return _Crc(name, native[0], 4)
+        # zlib's CRC32 (1-2 GB/s) is the one slow enough for a helper thread to pay off; the
+        # SIMD ones (isal, zlib-ng, crc32c, awscrt: 8-25 GB/s) cost less than the hand-off.
+        return OffloadedCrc(name, _zlib_crc32, 4) if overlap else _Crc(name, _zlib_crc32, 4)
     if native is None and require_native:
         package, extra = ("crc32c", "crc32c") if name == "CRC32C" else ("awscrt", "crt")
         raise MissingDependencyError(f"a native {name} checksum", package, extra)

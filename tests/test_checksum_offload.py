@@ -1,0 +1,155 @@
+"""CRC updates on helper threads (hub._checksum_offload): exact values, bounded and ending
+helper threads, errors carried back, and fork safety."""
+
+from __future__ import annotations
+
+import os
+import threading
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hub import _checksum_offload as offload
+from hub import checksums
+from hub._checksum_offload import MIN_OFFLOAD, OffloadedCrc
+
+FORK_WITH_THREADS = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning")
+
+_NAME = "test-checksum-helper"
+DATA = os.urandom(3 * MIN_OFFLOAD + 12345)
+
+
+def _helpers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == _NAME]
+
+
+@pytest.fixture
+def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[offload._Pool]:
+    """A private pool of two helpers (even on a one-core machine), idle helpers ending fast."""
+    monkeypatch.setattr(offload, "IDLE_SECONDS", 0.05)
+    private = offload._Pool(2, _NAME)
+    monkeypatch.setattr(offload, "_POOL", private)
+    yield private
+    for thread in _helpers():
+        thread.join(30)
+
+
+def _crc(blocks: list[bytes], fn: Any = zlib.crc32) -> int:
+    running = OffloadedCrc("CRC32", fn, 4)
+    for block in blocks:
+        running.update(block)
+    return int.from_bytes(running.digest(), "big")
+
+
+@pytest.mark.parametrize("block", [7, 1000, MIN_OFFLOAD - 1, MIN_OFFLOAD, 1 << 20, len(DATA)])
+def test_values_equal_zlib_for_any_block_size(pool: offload._Pool, block: int) -> None:
+    blocks = [DATA[i:i + block] for i in range(0, len(DATA), block)]
+    assert _crc(blocks) == zlib.crc32(DATA)
+    view = memoryview(DATA)
+    assert _crc([view[i:i + block] for i in range(0, len(DATA), block)]) == zlib.crc32(DATA)
+
+
+def test_large_blocks_go_to_a_helper_and_small_ones_stay(pool: offload._Pool) -> None:
+    seen: list[str] = []
+
+    def recording(data: Any, value: int) -> int:
+        seen.append(threading.current_thread().name)
+        return zlib.crc32(data, value)
+
+    assert _crc([DATA[:100], DATA[100:]], recording) == zlib.crc32(DATA)
+    assert seen == [threading.current_thread().name, _NAME]
+
+
+def test_overlap_applies_to_zlibs_crc32_only(pool: offload._Pool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checksums, "_native", {"CRC32": None})
+    assert type(checksums.new_checksum("CRC32", overlap=True)) is OffloadedCrc
+    assert type(checksums.new_checksum("CRC32")).__name__ == "_Crc"
+    assert type(checksums.new_checksum("SHA256", overlap=True)).__name__ == "_Hash"
+    assert type(checksums.new_checksum("CRC32C", overlap=True)).__name__ == "_Crc"
+    running = checksums.new_checksum("crc32", overlap=True)
+    running.update(DATA)
+    assert running.b64digest() == checksums.checksum("CRC32", DATA)
+    assert running.algorithm == "CRC32"
+
+
+def test_helpers_are_bounded_shared_and_end_when_idle(pool: offload._Pool) -> None:
+    results: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def upload() -> None:
+        start.wait()
+        for _ in range(5):
+            value = _crc([DATA[i:i + MIN_OFFLOAD] for i in range(0, len(DATA), MIN_OFFLOAD)])
+            with lock:
+                results.append(value)
+
+    threads = [threading.Thread(target=upload) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [zlib.crc32(DATA)] * 40  # busy helpers: the rest ran inline, exactly
+    assert 1 <= len(_helpers()) <= 2 and pool.threads() <= 2
+    for thread in _helpers():
+        thread.join(30)  # IDLE_SECONDS is 0.05 here
+    assert _helpers() == [] and pool.threads() == 0
+    assert _crc([DATA]) == zlib.crc32(DATA)  # and a new one starts on demand
+    assert pool.threads() <= 1
+
+
+def test_no_helper_without_a_spare_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(offload, "_POOL", offload._Pool(0))
+    assert _crc([DATA]) == zlib.crc32(DATA)
+    assert offload.helper_threads() == 0
+
+
+def test_an_error_in_the_helper_is_raised_to_the_caller(pool: offload._Pool) -> None:
+    def broken(data: Any, value: int) -> int:
+        raise ValueError("bad buffer")
+
+    running = OffloadedCrc("CRC32", broken, 4)
+    running.update(DATA)  # handed over: the error comes with the result
+    with pytest.raises(ValueError, match="bad buffer"):
+        running.digest()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+@FORK_WITH_THREADS
+def test_fork_while_a_helper_computes(pool: offload._Pool) -> None:
+    parent = os.getpid()
+    release = threading.Event()
+
+    def slow_in_parent(data: Any, value: int) -> int:
+        if os.getpid() == parent:
+            release.wait(30)  # the parent's helper is in here when the process forks
+        return zlib.crc32(data, value)
+
+    running = OffloadedCrc("CRC32", slow_in_parent, 4)
+    running.update(DATA[:MIN_OFFLOAD])
+    assert running._job is not None  # on the helper
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no helper threads; the block is checksummed again here
+        code = 1
+        try:
+            os.close(read_fd)
+            assert offload.helper_threads() == 0
+            running.update(DATA[MIN_OFFLOAD:])  # a new helper (the pool is fresh) or inline
+            os.write(write_fd, running.digest())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        child_digest = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    release.set()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert child_digest == zlib.crc32(DATA).to_bytes(4, "big")
+    running.update(DATA[MIN_OFFLOAD:])
+    assert running.digest() == zlib.crc32(DATA).to_bytes(4, "big")  # the parent goes on
