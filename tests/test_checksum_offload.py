@@ -14,6 +14,7 @@ import pytest
 from hub import _checksum_offload as offload
 from hub import checksums
 from hub._checksum_offload import MIN_OFFLOAD, OffloadedCrc
+from tests._threads import join_all, run_in_threads
 
 FORK_WITH_THREADS = pytest.mark.filterwarnings(
     "ignore:This process .* is multi-threaded:DeprecationWarning")
@@ -33,8 +34,7 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[offload._Pool]:
     private = offload._Pool(2, _NAME)
     monkeypatch.setattr(offload, "_POOL", private)
     yield private
-    for thread in _helpers():
-        thread.join(30)
+    join_all(_helpers())
 
 
 def _crc(blocks: list[bytes], fn: Any = zlib.crc32) -> int:
@@ -79,24 +79,17 @@ def test_overlap_applies_to_zlibs_crc32_only(pool: offload._Pool,
 def test_helpers_are_bounded_shared_and_end_when_idle(pool: offload._Pool) -> None:
     results: list[int] = []
     lock = threading.Lock()
-    start = threading.Barrier(8)
 
-    def upload() -> None:
-        start.wait()
+    def upload(index: int) -> None:
         for _ in range(5):
             value = _crc([DATA[i:i + MIN_OFFLOAD] for i in range(0, len(DATA), MIN_OFFLOAD)])
             with lock:
                 results.append(value)
 
-    threads = [threading.Thread(target=upload) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert run_in_threads(8, upload) == []
     assert results == [zlib.crc32(DATA)] * 40  # busy helpers: the rest ran inline, exactly
     assert 1 <= len(_helpers()) <= 2 and pool.threads() <= 2
-    for thread in _helpers():
-        thread.join(30)  # IDLE_SECONDS is 0.05 here
+    join_all(_helpers())  # IDLE_SECONDS is 0.05 here
     assert _helpers() == [] and pool.threads() == 0
     assert _crc([DATA]) == zlib.crc32(DATA)  # and a new one starts on demand
     assert pool.threads() <= 1
