@@ -162,7 +162,7 @@ def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorith
         # streaming-input operations (PutObject, UploadPart): the CRC32 replaces the SHA-256.
         request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
     elif (options.payload_hash_header and _signs_payload(request)
-          and len(memoryview(body)) >= MIN_OFFLOAD):
+          and memoryview(body).nbytes >= MIN_OFFLOAD):
         # The signer would hash the body next (S3 signs every payload over http): hash it
         # here instead, while the helper computes the CRC, and hand the hash over.
         request.context[PAYLOAD_HASH_KEY] = hashlib.sha256(body).hexdigest()

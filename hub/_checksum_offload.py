@@ -79,11 +79,12 @@ class _Job:
         self.done.release()
 
     def wait(self) -> int:
-        if self.pid != os.getpid() and not self.finished:
-            # Forked while a helper of the parent had this block: no thread here will finish
-            # it, so compute it now (exact: the previous value is unchanged).
-            self.finished = True
-            self.result = self.fn(self.data, self.value)
+        if self.pid != os.getpid():
+            # Submitted before a fork: no helper here will release ``done``. A finished job
+            # has its result; else compute it now (exact: the previous value is unchanged).
+            if not self.finished:
+                self.finished = True
+                self.compute()
         else:
             self.done.acquire()
         self.data = None

@@ -146,3 +146,16 @@ def test_fork_while_a_helper_computes(pool: offload._Pool) -> None:
     assert child_digest == zlib.crc32(DATA).to_bytes(4, "big")
     running.update(DATA[MIN_OFFLOAD:])
     assert running.digest() == zlib.crc32(DATA).to_bytes(4, "big")  # the parent goes on
+
+
+def test_a_job_from_before_a_fork_never_waits_for_the_parents_helper() -> None:
+    # A child sees the parent's jobs as they were at the fork: finished (maybe before the
+    # helper released the lock), or not started. Neither may wait on a helper that is gone.
+    finished = offload._Job(zlib.crc32, DATA, 0)
+    finished.compute()
+    finished.finished = True  # forked between these two steps of the helper: lock still held
+    finished.pid = -1
+    assert finished.wait() == zlib.crc32(DATA)
+    pending = offload._Job(zlib.crc32, DATA, 7)
+    pending.pid = -1
+    assert pending.wait() == zlib.crc32(DATA, 7)
