@@ -10,10 +10,12 @@ the hand-off.
 
 :class:`OffloadedCrc` is a running checksum whose large updates go to a helper; each update
 waits for the previous one (a CRC continues from the last value), so at most one block is in
-flight per checksum and memory stays at one block. Helpers come from one small process-wide
-pool: at most ``_MAX_HELPERS`` threads (none on a one-core machine), started on demand, each
-ending after ``IDLE_SECONDS`` without work. When every helper is busy the update runs inline,
-so a crowd of uploads is never slower than without the pool.
+flight per checksum and memory stays at one block. A block its helper has not started by the
+time the caller needs the value (every core busy) is taken back and computed by the caller,
+so a loaded machine pays the inline cost, not a wait for a core. Helpers come from one small
+process-wide pool: at most ``_MAX_HELPERS`` threads (none on a one-core machine), started on
+demand, each ending after ``IDLE_SECONDS`` without work. When every helper is busy the update
+runs inline, so a crowd of uploads is never slower than without the pool.
 
 Fork safety: the pool is re-created empty in a forked child (:func:`hub._forksafe.at_fork_reinit`).
 A block that a helper of the parent was checksumming when the process forked is checksummed
@@ -55,7 +57,7 @@ _MAX_HELPERS = max(0, min(4, _cpus() - 1))
 
 
 class _Job:
-    __slots__ = ("data", "done", "error", "finished", "fn", "pid", "result", "value")
+    __slots__ = ("claim", "data", "done", "error", "finished", "fn", "pid", "result", "value")
 
     def __init__(self, fn: CrcFn, data: Any, value: int) -> None:
         self.fn = fn
@@ -65,7 +67,8 @@ class _Job:
         self.error: BaseException | None = None
         self.finished = False
         self.pid = os.getpid()
-        self.done = threading.Lock()
+        self.claim = threading.Lock()  # taken by whichever thread computes the job
+        self.done = threading.Lock()  # released by the helper once it has
         self.done.acquire()
 
     def compute(self) -> None:
@@ -85,6 +88,10 @@ class _Job:
             if not self.finished:
                 self.finished = True
                 self.compute()
+        elif self.claim.acquire(blocking=False):
+            # The helper has not started it (no free core came in all this time): computing
+            # it here costs what it would have inline, where waiting could cost far more.
+            self.compute()
         else:
             self.done.acquire()
         self.data = None
@@ -146,11 +153,14 @@ class _Pool:
             job = helper.job
             helper.job = None
             if job is not None:
-                job.compute()
+                mine = job.claim.acquire(blocking=False)  # else the waiter took it back
+                if mine:
+                    job.compute()
                 with self._lock:
                     # Idle again before the waiter wakes: its next block finds this helper.
                     self._idle.append(helper)
-                job.finish()
+                if mine:
+                    job.finish()
             if helper.wake.acquire(timeout=IDLE_SECONDS):
                 continue
             with self._lock:

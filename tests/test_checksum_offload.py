@@ -159,3 +159,25 @@ def test_a_job_from_before_a_fork_never_waits_for_the_parents_helper() -> None:
     pending = offload._Job(zlib.crc32, DATA, 7)
     pending.pid = -1
     assert pending.wait() == zlib.crc32(DATA, 7)
+
+
+def test_a_job_the_helper_has_not_started_is_taken_back(pool: offload._Pool) -> None:
+    # Not handed to any helper yet (as if every core were busy): the waiter computes it.
+    waiting = offload._Job(zlib.crc32, DATA, 0)
+    assert waiting.wait() == zlib.crc32(DATA)
+    # Taken back before the helper got to it: the helper skips it and serves the next ones.
+    pool.max_helpers = 1
+    calls: list[str] = []
+
+    def recording(data: Any, value: int) -> int:
+        calls.append(threading.current_thread().name)
+        return zlib.crc32(data, value)
+
+    taken = offload._Job(recording, DATA, 0)
+    assert taken.claim.acquire(blocking=False)
+    assert pool.submit(taken)
+    taken.compute()
+    assert taken.result == zlib.crc32(DATA)
+    assert _crc([DATA, DATA], recording) == zlib.crc32(DATA + DATA)
+    join_all(_helpers())  # the one helper has handled ``taken`` before it ended
+    assert len(calls) == 3 and calls[0] == threading.current_thread().name
