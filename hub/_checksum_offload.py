@@ -1,12 +1,12 @@
 """CRC updates on a helper thread, overlapped with the caller's own work on the same data.
 
-An upload already makes one pass over its body that the checksum cannot avoid: over http the
-signer's SHA-256 (``hub._checksum_handlers`` computes it beside the CRC), over https or for a
-stream the send itself. The CRC functions hub uses (zlib, isal, zlib-ng, crc32c, awscrt)
-release the GIL on large buffers, so on a machine with a spare core the CRC of a block runs on
-a helper thread while the caller hashes or sends that block, and costs no wall time. hub
-uses it for zlib's CRC32 only (1-2 GB/s); the SIMD implementations (8-25 GB/s) cost less than
-the hand-off.
+An upload over http already makes one pass over its body that the checksum cannot avoid: the
+signer's SHA-256 (``hub._checksum_handlers`` computes it beside the CRC). The CRC functions hub
+uses (zlib, isal, zlib-ng, crc32c, awscrt) release the GIL on large buffers, so on a machine
+with a spare core the CRC of a block runs on a helper thread while the caller hashes that
+block, and costs no wall time. hub uses it for zlib's CRC32 only (1-2 GB/s); the SIMD
+implementations (8-25 GB/s) cost less than the hand-off. Beside a send (the aws-chunked
+trailer) it measured slower than inline, so the encoder does not use it.
 
 :class:`OffloadedCrc` is a running checksum whose large updates go to a helper; each update
 waits for the previous one (a CRC continues from the last value), so at most one block is in

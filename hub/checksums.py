@@ -370,8 +370,9 @@ class AwsChunkedReader:
         self._reset()
 
     def _reset(self) -> None:
-        # The CRC of a large chunk runs on a helper thread while the chunk is sent.
-        self.checksum = new_checksum(self._algorithm, overlap=True)
+        # Inline, not on the helper thread: beside a send the helper measured slower (the
+        # send and the receiver already use the cores; docs/benchmarks.md, "Checksums").
+        self.checksum = new_checksum(self._algorithm)
         self._pending = memoryview(b"")
         self._queue: list[bytes] = []  # the rest of the current frame's pieces, last first
         self._done = False
