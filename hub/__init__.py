@@ -16,7 +16,6 @@ from hub._client_config import ClientConfig, ClientInfo
 from hub._config import UNSIGNED, Config
 from hub._corehandlers import default_handlers
 from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
-from hub._operation import Operation
 from hub._request import HTTPRequest, HTTPResponse, Request
 from hub._session import Session, SessionEditor
 from hub._snapshot import Snapshot
@@ -24,6 +23,7 @@ from hub._version import __version__
 from hub.credentials import Credentials
 
 if _typing.TYPE_CHECKING:
+    from hub._operation import Operation
     from hub._rehydrate import worker_session
 
 __all__ = [
@@ -58,14 +58,22 @@ for _name in __all__:
 del _name, _obj
 
 
-def __getattr__(name: str) -> object:
-    # Rarely used names load on first use: worker_session brings pickle and gc.
-    if name == "worker_session":
-        from hub._rehydrate import worker_session
+# Rarely used names load on first use (worker_session brings pickle and gc; clients are made
+# without the hand-written Operation type).
+_LAZY = {"Operation": "hub._operation", "worker_session": "hub._rehydrate"}
 
-        globals()[name] = worker_session
-        return worker_session
-    raise AttributeError(f"module 'hub' has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub' has no attribute {name!r}")
+    import importlib
+
+    obj = getattr(importlib.import_module(module), name)
+    if isinstance(obj, type):
+        obj.__module__ = "hub"
+    globals()[name] = obj
+    return obj
 
 
 def __dir__() -> list[str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub._client_config import ClientConfig, ClientInfo
 from hub._config import Config
-from hub._operation import Operation
 from hub._request import Request
 from hub.errors import ParamValidationError
+
+if TYPE_CHECKING:
+    from hub._operation import Operation
 
 
 class Client:
