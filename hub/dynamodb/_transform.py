@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.dynamodb.conditions import ConditionBase, ConditionExpressionBuilder
-from hub.dynamodb.types import LOW_LEVEL, Codec
+from hub.dynamodb.types import LOW_LEVEL, WIRE, Codec, UncheckedValueError
 
 __all__ = ["CONDITION_PARAMS", "build_conditions", "deserialize_output", "serialize_input"]
 
@@ -65,6 +65,8 @@ def _ser_legacy(conditions: Any, codec: Codec) -> Any:
             values = cond.get("AttributeValueList")
             if isinstance(values, list):
                 cond["AttributeValueList"] = [serialize(v) for v in values]
+            elif values is not None and codec is WIRE:
+                raise UncheckedValueError  # a tuple would reach the wire unchecked
         out[name] = cond
     return out
 
@@ -99,7 +101,7 @@ def serialize_input(table_name: str, kwargs: Mapping[str, Any], codec: Codec = L
     Raises:
         UnsupportedTypeError, NumberError: A value cannot be serialized (boto3's errors).
         DynamoDBNeedsKeyConditionError: A key condition names an ``Attr``.
-        UncheckedKeyError: (``WIRE`` only) a nested map key is not a ``str``.
+        UncheckedValueError: (``WIRE`` only) a value the wire form cannot vouch for.
     """
     params: dict[str, Any] = {"TableName": table_name}
     get = _INPUTS.get

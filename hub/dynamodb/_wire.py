@@ -12,7 +12,8 @@ else about the request is unchanged: the same handlers, signing, retries and err
 validator still checks every other parameter, including that ``Item``/``Key`` are maps with
 ``str`` keys. The table layer serializes straight into the wire form (``B`` as base64 text)
 and deserializes from it. What it cannot vouch for takes the ordinary path: a nested map with
-a non-``str`` key (:class:`~hub.dynamodb.types.UncheckedKeyError`), or a client that is not
+a non-``str`` key, a tuple as a legacy ``AttributeValueList`` (see
+:class:`~hub.dynamodb.types.UncheckedValueError`), or a client that is not
 hub's generated DynamoDB client (a fake, a wrapper).
 
 Visible difference: handlers added to the session see a table call's ``request.params`` and

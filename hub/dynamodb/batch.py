@@ -16,7 +16,7 @@ from hub.dynamodb.errors import BatchGetError, BatchWriteError
 from hub.dynamodb.types import (
     LOW_LEVEL,
     WIRE,
-    UncheckedKeyError,
+    UncheckedValueError,
     deserialize_item,
     serialize_item,
 )
@@ -255,7 +255,7 @@ def _backoff(retries: int, base: float = 0.05, cap: float = 5.0) -> float:
 def _wire_item(native: Mapping[str, Any], param: str) -> dict[str, Any]:
     try:
         return WIRE.serialize_item(native)
-    except UncheckedKeyError:
+    except UncheckedValueError:
         # Found before anything is buffered, rather than failing a whole batch later.
         raise ParamValidationError("BatchWriteItem", [
             f"Invalid type for parameter {param}: a nested map has a key that is not a str, "

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from hub.dynamodb._transform import deserialize_output, serialize_input
 from hub.dynamodb._wire import WireCall, malformed, wire_call
 from hub.dynamodb.batch import BatchWriter, batch_get
-from hub.dynamodb.types import LOW_LEVEL, WIRE, Codec, UncheckedKeyError
+from hub.dynamodb.types import LOW_LEVEL, WIRE, Codec, UncheckedValueError
 from hub.errors import ClientError, WaiterError
 
 __all__ = ["Table", "TableMeta", "poll_table"]
@@ -259,7 +259,7 @@ class Table:
         if wire is not None:
             try:
                 params = serialize_input(self.name, kwargs, WIRE)
-            except UncheckedKeyError:
+            except UncheckedValueError:
                 pass  # the ordinary path's validator reports it exactly
             else:
                 return partial(wire, operation), params, WIRE

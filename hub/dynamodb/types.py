@@ -217,13 +217,14 @@ _STRING_TYPES = frozenset({str})
 _BINARY_ELEMENT_TYPES = frozenset({bytes, bytearray, Binary})
 
 
-class UncheckedKeyError(Exception):
-    """Internal: a nested map has a key that is not a ``str`` (wire form only).
+class UncheckedValueError(Exception):
+    """Internal: the wire form cannot vouch for a value, so the table layer takes the ordinary
+    path, where the validator reports it exactly as for a low-level call (never raised to
+    users).
 
     The request pipeline checks only the top-level keys of a wire-form item (its
-    ``AttributeValue``s are opaque to it), so the table layer takes the ordinary path for such a
-    value, where the validator reports the key exactly as for a low-level call. Never raised
-    to users.
+    ``AttributeValue`` s are opaque to it), so this is raised for a nested map key that is not
+    a ``str``, and for a legacy ``AttributeValueList`` that is not a list.
     """
 
 
@@ -237,7 +238,7 @@ def _serializers(binary: Callable[[Any], Any], check_keys: bool
 
     Built twice at import: the low-level form (bytes as they are, what boto3's TypeSerializer
     returns) and the wire form (bytes as base64 text, what the JSON body carries, nested map
-    keys checked: see :class:`UncheckedKeyError`). One dict lookup on ``type(value)`` picks the
+    keys checked: see :class:`UncheckedValueError`). One dict lookup on ``type(value)`` picks the
     serializer of the common types; subclasses take boto3's ``isinstance`` order.
     """
 
@@ -251,7 +252,7 @@ def _serializers(binary: Callable[[Any], Any], check_keys: bool
         if check_keys:
             for k in value:
                 if type(k) is not str and not isinstance(k, str):
-                    raise UncheckedKeyError
+                    raise UncheckedValueError
         return {MAP: {k: serialize(v) for k, v in value.items()}}
 
     def ser_list(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
@@ -476,7 +477,7 @@ class Codec(NamedTuple):
 #: What boto3's TypeSerializer produces and a low-level client takes (``B`` holds bytes).
 LOW_LEVEL = Codec(_serialize, _serialize_item, _deserialize_item)
 #: The JSON body's form (``B`` holds base64 text), for the table layer's own request path
-#: (:mod:`hub.dynamodb._wire`). Serializing raises :class:`UncheckedKeyError` for a nested
+#: (:mod:`hub.dynamodb._wire`). Serializing raises :class:`UncheckedValueError` for a nested
 #: map key that is not a ``str``; deserializing raises ``TypeError``/``ValueError``/
 #: ``AttributeError`` for a malformed value.
 WIRE = Codec(_serialize_wire, _serialize_wire_item, _deserialize_wire_item)
