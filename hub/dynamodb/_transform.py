@@ -14,7 +14,13 @@ from typing import Any
 from hub.dynamodb.conditions import ConditionBase, ConditionExpressionBuilder
 from hub.dynamodb.types import LOW_LEVEL, WIRE, Codec, UncheckedValueError
 
-__all__ = ["CONDITION_PARAMS", "build_conditions", "deserialize_output", "serialize_input"]
+__all__ = [
+    "CONDITION_PARAMS",
+    "build_conditions",
+    "deserialize_output",
+    "merge_conditions",
+    "serialize_input",
+]
 
 #: Parameters that take a condition object, in the order boto3 builds them (filters and
 #: conditions first, then the key condition), with whether each is a key condition.
@@ -48,6 +54,28 @@ def build_conditions(params: dict[str, Any]) -> tuple[dict[str, str], dict[str, 
             names.update(built.attribute_name_placeholders)
             values.update(built.attribute_value_placeholders)
     return names, values
+
+
+def merge_conditions(params: dict[str, Any],
+                     serialize: Callable[[Any], Any] | None = None) -> None:
+    """Build the condition objects in ``params`` and merge their placeholders (in place).
+
+    The generated names and values are added to ``ExpressionAttributeNames``/
+    ``ExpressionAttributeValues`` (new dicts; a generated one wins a clash, as in boto3),
+    each generated value passed through ``serialize`` when given.
+
+    Raises:
+        DynamoDBNeedsKeyConditionError: A key condition names an ``Attr``.
+    """
+    names, values = build_conditions(params)
+    if names:
+        params["ExpressionAttributeNames"] = {**(params.get("ExpressionAttributeNames") or {}),
+                                              **names}
+    if values:
+        if serialize is not None:
+            values = {key: serialize(value) for key, value in values.items()}
+        params["ExpressionAttributeValues"] = {
+            **(params.get("ExpressionAttributeValues") or {}), **values}
 
 
 def _ser_legacy(conditions: Any, codec: Codec) -> Any:
@@ -114,13 +142,7 @@ def serialize_input(table_name: str, kwargs: Mapping[str, Any], codec: Codec = L
             has_condition = True
         params[name] = value
     if has_condition:
-        names, values = build_conditions(params)
-        if names:
-            params["ExpressionAttributeNames"] = {
-                **params.get("ExpressionAttributeNames", {}), **names}
-        if values:
-            params["ExpressionAttributeValues"] = {
-                **params.get("ExpressionAttributeValues", {}), **values}
+        merge_conditions(params)
     attr_values = params.get("ExpressionAttributeValues")
     if attr_values is not None:
         params["ExpressionAttributeValues"] = _ser_map(attr_values, codec)
