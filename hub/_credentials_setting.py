@@ -34,7 +34,7 @@ def credentials_cache(config: Config) -> CredentialsCache:
 
 
 def _environment_profile() -> str | None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    for name in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):  # botocore's order
         value = os.environ.get(name, "").strip()
         if value:
             return value

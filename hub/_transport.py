@@ -122,12 +122,20 @@ class Deadline:
         """Seconds left (<= 0 once passed)."""
         return self.at - time.monotonic()
 
-    def error(self, url: str) -> CallTimeoutError:
-        """The typed error for a call that ran out of time."""
-        endpoint = _endpoint(url)
+    def error(self, url: str | None, waiting_for: str | None = None) -> CallTimeoutError:
+        """The typed error for a call that ran out of time (``waiting_for``: what it was
+        waiting for when it did, e.g. credentials or a rate-limiter token)."""
+        endpoint = _endpoint(url) if url is not None else None
+        where = f" to {endpoint}" if endpoint else ""
+        why = f" (waiting for {waiting_for})" if waiting_for else ""
         return CallTimeoutError(
-            f"call to {endpoint} did not finish within call_timeout={self.seconds:g}s",
+            f"call{where} did not finish within call_timeout={self.seconds:g}s{why}",
             timeout=self.seconds, endpoint=endpoint)
+
+
+#: ``request.context`` key of the call's :class:`Deadline` (set by ``core`` handlers when
+#: ``Config.call_timeout`` is set; read by whatever may wait during the call).
+DEADLINE_KEY = "core.deadline"
 
 
 # The deadline of the call running in this thread, read when urllib3 creates the response

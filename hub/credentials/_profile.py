@@ -90,7 +90,7 @@ def load_profiles(
     """Read both shared files into a :class:`ProfileView` for ``profile``.
 
     Args:
-        profile: The profile, or None for ``AWS_PROFILE`` / ``AWS_DEFAULT_PROFILE`` / default.
+        profile: The profile, or None for ``AWS_DEFAULT_PROFILE`` / ``AWS_PROFILE`` / default.
         environ: The environment, or None for ``os.environ``.
         provider: The calling provider's name, for errors.
 

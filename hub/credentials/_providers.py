@@ -139,7 +139,7 @@ class SharedCredentialsProvider:
     """Reads a profile's keys from the shared credentials file.
 
     The file is ``path``, else ``AWS_SHARED_CREDENTIALS_FILE``, else ``~/.aws/credentials``; the
-    profile is ``profile``, else ``AWS_PROFILE``, else ``AWS_DEFAULT_PROFILE``, else
+    profile is ``profile``, else ``AWS_DEFAULT_PROFILE``, else ``AWS_PROFILE``, else
     ``default``. Sections are bare profile names (``[dev]``). Both are resolved, and the file
     read, on every :meth:`load`, never at construction.
 

@@ -18,7 +18,6 @@ from urllib.parse import quote
 from hub.errors import (
     ParamValidationError,
     ResponseParseError,
-    UnsupportedProtocolError,
     XMLForbidden,
 )
 from hub.protocols._shapes import OperationModel, Shape
@@ -142,12 +141,15 @@ def fill_idempotency_tokens(shape: Shape, params: Mapping[str, Any]) -> Mapping[
 
 
 def refuse_event_streams(op: OperationModel, protocol: str) -> None:
-    """Raise :class:`~hub.errors.UnsupportedProtocolError` for an event-stream operation."""
-    member = op.event_stream_member
-    if member is not None:
-        raise UnsupportedProtocolError(
-            f"{op.name} streams events ({member}); hub does not implement AWS event streams",
-            protocol=protocol, operation=op.name)
+    """Raise :class:`~hub.errors.UnsupportedProtocolError` for an event stream hub cannot use.
+
+    Output event streams are read by :mod:`hub.protocols._events` (rest-xml, rest-json and
+    json); input event streams (HTTP/2 bidirectional) and other protocols are refused.
+    """
+    if op.event_stream_member is not None:
+        from hub.protocols._events import check_event_streams  # event-stream operations only
+
+        check_event_streams(op, protocol)
 
 
 def float_text(value: Any) -> str:

@@ -64,8 +64,8 @@ class JsonProtocol:
         return parse_error(op, status, headers, body)
 
     def streaming_member(self, op: OperationModel) -> str | None:
-        """Always None: JSON responses are read whole."""
-        return None
+        """The output event-stream member, or None (other JSON responses are read whole)."""
+        return op.streaming_output_member
 
 
 def serialize(
@@ -92,7 +92,7 @@ def serialize(
 
     Raises:
         ParamValidationError: A host label is invalid.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "json")
     body: dict[str, Any] = {}
@@ -150,7 +150,7 @@ def parse(
     Raises:
         ResponseParseError: The body is not JSON, does not match the output shape, or fails
             its ``x-amz-crc32`` check.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "json")
     verify_crc32(op, status, headers, body)

@@ -88,7 +88,7 @@ def serialize(op: OperationModel, params: Mapping[str, Any], *, api_version: str
 
     Raises:
         ParamValidationError: A host label is invalid.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation uses event streams (query reads none).
     """
     refuse_event_streams(op, "query")
     pairs: list[tuple[str, str]] = [("Action", op.name), ("Version", api_version)]
@@ -185,7 +185,7 @@ def parse(
 
     Raises:
         ResponseParseError: The body is not XML or does not match the output shape.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation uses event streams (query reads none).
     """
     refuse_event_streams(op, "query")
     metadata = response_metadata(status, lower_headers(headers))

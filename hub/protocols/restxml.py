@@ -86,7 +86,7 @@ def serialize(
 
     Raises:
         ParamValidationError: A URI label's parameter is missing or a parameter is unknown.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "rest-xml")
     shape = op.input
@@ -130,7 +130,7 @@ def parse(
 
     Raises:
         ResponseParseError: The body or a header value does not match the output shape.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "rest-xml")
     lowered = lower_headers(headers)
