@@ -360,10 +360,13 @@ def _make_sources(shapes: Sequence[Shape], workdir: Path) -> None:
 
 
 def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] | None = None,
-        progress: Callable[[str], None] | None = None) -> tuple[list[Row], list[str]]:
+        progress: Callable[[str], None] | None = None, only: Sequence[str] = ()
+        ) -> tuple[list[Row], list[str]]:
     """Measure every case; return (rows, notes).
 
-    ``quick``: one 16 MiB object over http only, one round (a smoke run for CI).
+    ``quick``: one 16 MiB object over http only, one round (a smoke run for CI). ``only``:
+    run just the cases whose "direction shape" contains one of these strings (e.g.
+    ``"upload 256"``), for a focused look.
     """
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
     schemes = schemes or (("http",) if quick else ("http", "https"))
@@ -382,6 +385,8 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
                 for shape in shapes:
                     src_dir = workdir / shape.name.replace(" ", "_")
                     for direction in ("upload", "download"):
+                        if only and not any(o in f"{direction} {shape.name}" for o in only):
+                            continue
                         for impl in IMPLS:
                             row = Row(shape.name, direction, scheme, impl)
                             if impl not in impls:
@@ -499,6 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="16 MiB over http, one round")
     parser.add_argument("--rounds", type=int, help="interleaved rounds [3 / 1 with --quick]")
     parser.add_argument("--schemes", help="http,https [http with --quick]")
+    parser.add_argument("--only", action="append", default=[],
+                        help='just the cases matching this ("upload 256"); repeatable')
     parser.add_argument("--json", type=Path, help="write the rows here")
     parser.add_argument("--chart", type=Path, help="write a PNG chart here")
     args = parser.parse_args(argv)
@@ -507,7 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     rows, notes = run(args.quick, args.rounds,
                       tuple(args.schemes.split(",")) if args.schemes else None,
-                      progress=lambda text: print(f"  ... {text}", file=sys.stderr))
+                      progress=lambda text: print(f"  ... {text}", file=sys.stderr),
+                      only=args.only)
     print(format_table(rows))
     print()
     for text, met, how in targets(rows):
