@@ -75,6 +75,7 @@ _POOLED = 64 * 1024  # bodies this size or larger are received into pooled buffe
 _MAPPED = 1024 * 1024  # pooled buffers this size or larger are memfd mappings (Linux)
 _HAS_MEMFD = hasattr(os, "memfd_create") and hasattr(os, "sendfile")
 _KEEP_FREE = 1 << 30  # bytes of free buffers kept for reuse
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)  # Linux: hold the head for the body that follows
 
 
 class _Buffer:
@@ -633,7 +634,7 @@ class FastS3Server:
             return
         plain = not isinstance(sock, ssl.SSLSocket)
         if plain and length:
-            sock.sendall(head, socket.MSG_MORE)  # goes out with the first piece
+            sock.sendall(head, _MSG_MORE)  # goes out with the first piece
         else:
             sock.sendall(head)
         for piece in payload.pieces:
