@@ -1,25 +1,16 @@
 """Upload a file (by name) or a file object: PutObject below the threshold, else a multipart
 upload whose parts are read with ``preadv`` into reused buffers (files) or in order (streams).
-
-A file's part is read in blocks, and each block goes through the part's checksum (CRC32 by
-default) and, over http, the SHA-256 the signature needs while it is still in the CPU cache:
-one pass over the bytes for reading and both digests, instead of a read and two more passes.
-The SHA-256 goes to the signer with the request (so it is not computed again); over https
-there is none (the checksum header replaces it: ``UNSIGNED-PAYLOAD``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
-from hub._checksum_handlers import PAYLOAD_HASH_KEY
 from hub._forksafe import at_fork_reinit
-from hub.checksums import Checksum, PartChecksums, new_checksum
 from hub.errors import ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
@@ -36,8 +27,6 @@ from hub.transfer._tasks import (
 )
 
 __all__ = ["Upload"]
-
-_BLOCK = 256 * 1024  # read and digested per step: stays in the CPU's L2 cache between passes
 
 
 class Upload(TaskBase):
@@ -74,11 +63,6 @@ class Upload(TaskBase):
         self._fd_lock = threading.Lock()
         at_fork_reinit(self, Upload._reset_locks)
         self._result: Any = None
-        config_ = client.client_config.config
-        # Over http the signature covers the body's SHA-256 (computed in the read's pass).
-        self._sign_payload = (client.client_config.info.endpoint.startswith("http:")
-                              and config_.signature_version != "unsigned")
-        self._default_checksum = config_.request_checksum_calculation != "when_required"
 
     def _reset_locks(self) -> None:
         self._read_lock = threading.Lock()
@@ -112,9 +96,6 @@ class Upload(TaskBase):
             self.spawn(self._stream_part)
             return
         if size < threshold:
-            if self._fd is not None and size:
-                self._put_file(size)
-                return
             data, buf = self._read_part(0, size)
             try:
                 self._put(data)
@@ -157,33 +138,6 @@ class Upload(TaskBase):
         view = memoryview(buf)[:size]
         n = pread_into(self._fd, view, self._base + offset)
         return view[:n], buf
-
-    def _digests(self, checksum_algorithm: str | None) -> tuple[Checksum | None, Any]:
-        # The running checksum and SHA-256 a file part is read through (None: not needed).
-        running = new_checksum(checksum_algorithm) if checksum_algorithm else None
-        return running, (hashlib.sha256() if self._sign_payload else None)
-
-    def _read_digested(self, offset: int, size: int, checksum_algorithm: str | None
-                       ) -> tuple[memoryview, bytearray, Checksum | None, str | None]:
-        # A file part read in blocks into a reused buffer, each block digested as it arrives.
-        fd = self._fd
-        assert fd is not None
-        running, sha = self._digests(checksum_algorithm)
-        buf = self._buffers.get(size)
-        view = memoryview(buf)[:size]
-        got = 0
-        position = self._base + offset
-        while got < size:
-            n = pread_into(fd, view[got:got + _BLOCK], position + got)
-            if not n:
-                break  # the file ended early (it shrank): the part is what there is
-            block = view[got:got + n]
-            if running is not None:
-                running.update(block)
-            if sha is not None:
-                sha.update(block)
-            got += n
-        return view[:got], buf, running, (sha.hexdigest() if sha is not None else None)
 
     def _release(self, buf: bytearray | None) -> None:
         if buf is not None:
@@ -234,39 +188,6 @@ class Upload(TaskBase):
                                  Body=self.body(data), **self._extra)
         self.progress(len(data))
 
-    def _put_file(self, size: int) -> None:
-        # PutObject of a file: its checksum (the one the request handler would choose) and
-        # SHA-256 computed in the read's one pass; a caller's own checksum value goes as given.
-        extra = self._extra
-        algorithm = extra.get("ChecksumAlgorithm")
-        if algorithm is None and self._default_checksum:
-            algorithm = "CRC32"
-        if any(key.startswith("Checksum") and key not in ("ChecksumAlgorithm", "ChecksumType")
-               for key in extra):
-            algorithm = None
-        data, buf, running, payload_hash = self._read_digested(0, size, algorithm)
-        try:
-            params: dict[str, Any] = dict(extra)
-            if running is not None:
-                params["ChecksumAlgorithm"] = running.algorithm
-                params["Checksum" + running.algorithm] = running.b64digest()
-            meta = self.meta
-            self._result = self._send("put_object", payload_hash, Bucket=meta.bucket,
-                                      Key=meta.key, Body=self.body(data), **params)
-            self.progress(len(data))
-        finally:
-            self._release(buf)
-
-    def _send(self, method: str, payload_hash: str | None, **params: Any) -> Any:
-        # One request holding a connection slot; with the body's SHA-256 already computed,
-        # the signer is handed it instead of hashing the body again.
-        if payload_hash is None:
-            return self.call(getattr(self.client, method), **params)
-        request = self.client.new_request(self.client._operation(method), params)
-        request.context[PAYLOAD_HASH_KEY] = payload_hash
-        with self._slots:
-            return request.send()
-
     def _create(self) -> None:
         params = {k: v for k, v in self._extra.items() if k not in NOT_FOR_CREATE}
         if self._checksum is not None:
@@ -280,21 +201,9 @@ class Upload(TaskBase):
     def _file_part(self, number: int, offset: int, size: int) -> None:
         if self.failed:
             return
-        checksum = self._checksum
-        if self._fd is None or (checksum is not None
-                                and not isinstance(checksum, PartChecksums)):
-            data, buf = self._read_part(offset, size)  # a custom PartChecksum: its own pass
-            try:
-                self._upload_part(number, data)
-            finally:
-                self._release(buf)
-            return
-        algorithm = checksum.algorithm if checksum is not None else None
-        view, buf, running, payload_hash = self._read_digested(offset, size, algorithm)
+        data, buf = self._read_part(offset, size)
         try:
-            values = ({"Checksum" + running.algorithm: running.b64digest()}
-                      if running is not None else {})
-            self._upload_part(number, view, values, payload_hash)
+            self._upload_part(number, data)
         finally:
             self._release(buf)
 
@@ -313,19 +222,17 @@ class Upload(TaskBase):
         if data:
             self._upload_part(number, data)
 
-    def _upload_part(self, number: int, data: bytes | memoryview,
-                     checksum: Mapping[str, Any] | None = None,
-                     payload_hash: str | None = None) -> None:
+    def _upload_part(self, number: int, data: bytes | memoryview) -> None:
         if self.failed:
             return
         meta = self.meta
-        if checksum is None:
-            checksum = ({} if self._checksum is None
-                        else self._checksum.part_params(number, memoryview(data)))
-        response = self._send("upload_part", payload_hash, Bucket=meta.bucket, Key=meta.key,
-                              UploadId=self._upload_id, PartNumber=number,
-                              Body=self.body(data), **pick(self._extra, PART_ARGS),
-                              **checksum)
+        checksum: Mapping[str, Any] = {}
+        if self._checksum is not None:
+            checksum = self._checksum.part_params(number, memoryview(data))
+        response = self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
+                             UploadId=self._upload_id, PartNumber=number,
+                             Body=self.body(data), **pick(self._extra, PART_ARGS),
+                             **checksum)
         with self._lock:
             self._parts[number] = {"ETag": response["ETag"], "PartNumber": number, **checksum}
         self.progress(len(data))

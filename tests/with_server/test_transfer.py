@@ -144,11 +144,11 @@ def test_parts_carry_crc32_and_skip_sha256_over_tls(tls: bool, fast: FastS3Serve
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
-def test_file_parts_digested_in_one_pass_sign_what_is_sent(
+def test_file_uploads_checksum_and_sign_the_bytes_sent(
         tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str],
         tmp_path: Path) -> None:
-    # A file's part (and a small file's PutObject) is read once for its CRC32 and, over http,
-    # the SHA-256 handed to the signer: both must be those of the bytes actually sent.
+    # A file's parts (read into reused buffers) and a small file's PutObject: the CRC32 and,
+    # over http, the signed SHA-256 must be those of the bytes actually sent.
     server = fast_tls[0] if tls else fast
     s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
     data = os.urandom(2 * MB + 300_000)
