@@ -13,7 +13,8 @@ Scenarios, against a canned-response responder in a child process (``_servers.se
   ``resource("dynamodb").Table``, ``boto3.client`` boto3's low-level call, pre-serialized.
 - ``serialize``/``deserialize`` of the item alone: hub's vs boto3's TypeSerializer.
 - ``batch_writer``: 10,000 items; hub's writer shared by 8 threads and used by 1, boto3's by
-  one thread (it is not thread-safe); reported per item.
+  one thread (it is not thread-safe); reported per item. Every hub run is checked: each item
+  sent exactly once (a `complete` handler counts the keys of every BatchWriteItem).
 - ``put_item cpu``/``get_item cpu``: the same calls timed with this process's CPU clock (the
   responder is another process), the client-side cost even on a busy machine.
 
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -119,11 +121,13 @@ class Responder:
 # --------------------------------------------------------------------------- cases
 
 
-def hub_client(url: str) -> Any:
-    """A hub DynamoDB client for the responder."""
+def hub_client(url: str, on_complete: Callable[[Any], None] | None = None) -> Any:
+    """A hub DynamoDB client for the responder (``on_complete``: a ``complete`` handler)."""
     session = hub.Session(hub.Config(region="us-east-1", endpoint_url=url,
                                      credentials=hub.Credentials("testing", "testing"),
                                      max_pool_connections=32))
+    if on_complete is not None:
+        session.push_back("complete", on_complete, name="bench.delivered")
     return session.client("dynamodb")
 
 
@@ -219,17 +223,52 @@ def _timed_batch(put: Callable[[int, int], None], threads: int, close: Callable[
     return elapsed / BATCH_ITEMS
 
 
+class Delivered:
+    """Counts the (pk, sk) keys of every request the writer sent (a ``complete`` handler).
+
+    The responder accepts every batch (no ``UnprocessedItems``), so each item must be sent
+    exactly once: :meth:`check` raises if one was lost or sent twice.
+    """
+
+    def __init__(self) -> None:
+        self.keys: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Any) -> None:
+        if request.operation.name != "BatchWriteItem" or request.error is not None:
+            return
+        (requests,) = request.params["RequestItems"].values()
+        keys = [(r["PutRequest"]["Item"]["pk"]["S"], r["PutRequest"]["Item"]["sk"]["N"])
+                for r in requests]
+        with self._lock:
+            self.keys.update(keys)
+
+    def check(self, threads: int) -> None:
+        """Raises AssertionError unless each of the run's items was sent exactly once."""
+        per_thread = BATCH_ITEMS // threads
+        expected = {(f"t{t}", str(i)) for t in range(threads) for i in range(per_thread)}
+        sent, self.keys = self.keys, Counter()
+        twice = sum(1 for n in sent.values() if n > 1)
+        lost = len(expected - set(sent))
+        if lost or twice or len(sent) != len(expected):
+            raise AssertionError(f"batch_writer x{threads}: {lost} lost, {twice} sent twice")
+
+
 def batch_results(url: str, repeat: int) -> list[Result]:
-    """Per-item cost of 10,000 puts through a batch writer, ``repeat`` times each."""
-    client = hub_client(url)
+    """Per-item cost of 10,000 puts through a batch writer, ``repeat`` times each; hub's runs
+    are checked for lost or duplicated items."""
+    client = hub_client(url, delivered := Delivered())
     table = Table(client, TABLE)
     variants: dict[str, Callable[[], float]] = {}
 
     def hub_run(threads: int) -> Callable[[], float]:
         def run() -> float:
             writer = table.batch_writer()
-            return _timed_batch(lambda t, i: writer.put_item(dict(ITEM, sk=i, pk=f"t{t}")),
-                                threads, writer.flush)
+            per_item = _timed_batch(
+                lambda t, i: writer.put_item(dict(ITEM, sk=i, pk=f"t{t}")), threads,
+                writer.flush)
+            delivered.check(threads)
+            return per_item
         return run
 
     variants[f"hub x{BATCH_THREADS} threads"] = hub_run(BATCH_THREADS)
@@ -317,7 +356,8 @@ def summary(results: list[Result]) -> list[str]:
     boto_bw = by.get(("batch_writer (per item)", "boto3 x1 thread"))
     if shared:
         line = (f"batch_writer: {BATCH_ITEMS:,} items from {BATCH_THREADS} threads in "
-                f"{shared * BATCH_ITEMS / 1e9:.2f} s ({1e9 / shared:,.0f} items/s)")
+                f"{shared * BATCH_ITEMS / 1e9:.2f} s ({1e9 / shared:,.0f} items/s; every run"
+                f" checked: none lost, none sent twice)")
         if boto_bw:
             line += f"; boto3 (1 thread) {boto_bw * BATCH_ITEMS / 1e9:.2f} s"
         lines.append(line)

@@ -7,7 +7,12 @@ defaults (8 MiB parts, 10 at a time; obstore: 8 MiB chunks, 10 at a time).
 
 How it is measured:
 
-- The server (``tests/servers/fast_s3.py``) runs in its own process, so its CPU is not counted.
+- The server (``tests/servers/fast_s3.py``) runs in its own process, so its CPU is not counted
+  as the client's; it is reported beside it ("server CPU s/GB", read from ``/proc`` around the
+  timed transfer), since on a small machine the two share the cores. The same server serves
+  every library. Uploaded objects are deleted after each measurement (not timed), so the
+  server's buffers are reused; a first upload of each case's shape, deleted before the rounds
+  start, fills its buffer pool, so no library pays the server's first page faults.
 - Each measurement runs in a fresh child process: after imports and one warm-up request, the
   child times the transfer (wall clock), takes the process CPU time it used (user + system,
   every thread) and reads its peak RSS (``ru_maxrss``) before and after.
@@ -71,6 +76,7 @@ class Row:
     cpu_s_per_gb: float = float("nan")
     peak_rss_mb: float = float("nan")
     rss_growth_mb: float = float("nan")
+    server_cpu_s_per_gb: float = float("nan")
     samples: list[dict[str, float]] = field(default_factory=list)
     skipped: str | None = None
 
@@ -79,15 +85,16 @@ class Row:
         return {"scenario": f"transfer.{self.direction} {self.shape} ({self.scheme})",
                 "variant": self.impl, "mb_s": self.mb_s, "cpu_s_per_gb": self.cpu_s_per_gb,
                 "peak_rss_mb": self.peak_rss_mb, "rss_growth_mb": self.rss_growth_mb,
-                "samples": self.samples, "skipped": self.skipped}
+                "server_cpu_s_per_gb": self.server_cpu_s_per_gb, "samples": self.samples,
+                "skipped": self.skipped}
 
 
 # --------------------------------------------------------------------------- server
 
 
 @contextmanager
-def server(tls: bool, workdir: str) -> Iterator[tuple[str, str | None]]:
-    """The fast S3 server in a child process: yields (endpoint URL, CA bundle or None)."""
+def server(tls: bool, workdir: str) -> Iterator[tuple[str, str | None, int]]:
+    """The fast S3 server in a child process: yields (endpoint URL, CA bundle or None, pid)."""
     args = [sys.executable, "-m", "tests.servers.fast_s3", "--bucket", BUCKET]
     if tls:
         args += ["--tls-dir", workdir]
@@ -97,7 +104,7 @@ def server(tls: bool, workdir: str) -> Iterator[tuple[str, str | None]]:
         assert proc.stdout is not None
         port = proc.stdout.readline().split()[1]
         ca = proc.stdout.readline().split()[1] if tls else None
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", ca
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", ca, proc.pid
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
@@ -250,6 +257,18 @@ def _peak_rss() -> float:
     return peak
 
 
+def _cpu_of(pid: int | None) -> float:
+    # User + system CPU seconds of another process (Linux /proc; NaN elsewhere).
+    if pid is None:
+        return float("nan")
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child(spec: dict[str, Any]) -> dict[str, float]:
     """Run one measurement in this (fresh) process; return its figures."""
     shape = Shape(**spec["shape"])
@@ -270,11 +289,13 @@ def child(spec: dict[str, Any]) -> dict[str, float]:
         files = [str(out / f"dst-{i}") for i in range(shape.count)]
         keys = _keys(shape, "seed")
     base_rss = _reset_peak_rss()
+    server0 = _cpu_of(spec.get("server_pid"))
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     run(direction, shape, files, keys)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    server_cpu = _cpu_of(spec.get("server_pid")) - server0
     peak = _peak_rss()
     if direction == "download":
         for path in files:
@@ -283,7 +304,8 @@ def child(spec: dict[str, Any]) -> dict[str, float]:
         shutil.rmtree(workdir / f"out-{impl}")
     total = shape.count * shape.size
     return {"mb_s": total / MIB / wall, "cpu_s_per_gb": cpu / (total / 1024 / MIB),
-            "peak_rss_mb": peak, "rss_growth_mb": peak - base_rss, "wall_s": wall, "cpu_s": cpu}
+            "peak_rss_mb": peak, "rss_growth_mb": peak - base_rss, "wall_s": wall, "cpu_s": cpu,
+            "server_cpu_s_per_gb": server_cpu / (total / 1024 / MIB)}
 
 
 # --------------------------------------------------------------------------- parent side
@@ -298,16 +320,34 @@ def obstore_available() -> bool:
     return True
 
 
-def _seed(url: str, ca: str | None, shapes: Sequence[Shape], workdir: Path) -> None:
+def _parent_client(url: str, ca: str | None) -> Any:
     import hub
 
-    s3 = hub.Session(hub.Config(region="us-east-1", endpoint_url=url,
-                                credentials=hub.Credentials("bench", "bench"),
-                                verify=ca if ca else None)).client("s3")
+    return hub.Session(hub.Config(region="us-east-1", endpoint_url=url,
+                                  credentials=hub.Credentials("bench", "bench"),
+                                  verify=ca if ca else None)).client("s3")
+
+
+def _seed(url: str, ca: str | None, shapes: Sequence[Shape], workdir: Path) -> None:
+    s3 = _parent_client(url, ca)
     s3.put_object(Bucket=BUCKET, Key="seed/warm", Body=b"x")
     for shape in shapes:
         for key in _keys(shape, "seed"):
             s3.upload_file(str(workdir / shape.name.replace(" ", "_") / "src-0"), BUCKET, key)
+    # Fill the server's buffer pool with each shape once (uploaded, then deleted).
+    for shape in shapes:
+        keys = _keys(shape, "prewarm")
+        for key in keys:
+            s3.upload_file(str(workdir / shape.name.replace(" ", "_") / "src-0"), BUCKET, key)
+        for key in keys:
+            s3.delete_object(Bucket=BUCKET, Key=key)
+
+
+def _delete_uploads(url: str, ca: str | None, shape: Shape, impl: str) -> None:
+    # Not timed: the server's buffers go back to its pool for the next measurement.
+    s3 = _parent_client(url, ca)
+    for key in _keys(shape, f"up/{impl}"):
+        s3.delete_object(Bucket=BUCKET, Key=key)
 
 
 def _make_sources(shapes: Sequence[Shape], workdir: Path) -> None:
@@ -320,10 +360,13 @@ def _make_sources(shapes: Sequence[Shape], workdir: Path) -> None:
 
 
 def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] | None = None,
-        progress: Callable[[str], None] | None = None) -> tuple[list[Row], list[str]]:
+        progress: Callable[[str], None] | None = None, only: Sequence[str] = ()
+        ) -> tuple[list[Row], list[str]]:
     """Measure every case; return (rows, notes).
 
-    ``quick``: one 16 MiB object over http only, one round (a smoke run for CI).
+    ``quick``: one 16 MiB object over http only, one round (a smoke run for CI). ``only``:
+    run just the cases whose "direction shape" contains one of these strings (e.g.
+    ``"upload 256"``), for a focused look.
     """
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
     schemes = schemes or (("http",) if quick else ("http", "https"))
@@ -337,11 +380,13 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
         workdir = Path(tmp)
         _make_sources(shapes, workdir)
         for scheme in schemes:
-            with server(scheme == "https", tmp) as (url, ca):
+            with server(scheme == "https", tmp) as (url, ca, server_pid):
                 _seed(url, ca, shapes, workdir)
                 for shape in shapes:
                     src_dir = workdir / shape.name.replace(" ", "_")
                     for direction in ("upload", "download"):
+                        if only and not any(o in f"{direction} {shape.name}" for o in only):
+                            continue
                         for impl in IMPLS:
                             row = Row(shape.name, direction, scheme, impl)
                             if impl not in impls:
@@ -352,6 +397,7 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
                             for impl in order:
                                 spec = {"impl": impl, "direction": direction, "url": url,
                                         "ca": ca, "workdir": str(src_dir),
+                                        "server_pid": server_pid,
                                         "shape": {"name": shape.name, "count": shape.count,
                                                   "size": shape.size}}
                                 if progress:
@@ -359,9 +405,12 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
                                 result = _spawn(spec)
                                 rows[(shape.name, direction, scheme, impl)].samples.append(
                                     result)
+                                if direction == "upload":
+                                    _delete_uploads(url, ca, shape, impl)
     for row in rows.values():
         if row.samples:
-            for name in ("mb_s", "cpu_s_per_gb", "peak_rss_mb", "rss_growth_mb"):
+            for name in ("mb_s", "cpu_s_per_gb", "peak_rss_mb", "rss_growth_mb",
+                         "server_cpu_s_per_gb"):
                 setattr(row, name, statistics.median(s[name] for s in row.samples))
     return list(rows.values()), notes
 
@@ -401,14 +450,15 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, bool | None, str]]:
 def format_table(rows: Sequence[Row]) -> str:
     """A plain-text table of the rows."""
     lines = [f"{'case':<34} {'library':<8} {'MB/s':>8} {'CPU s/GB':>9} {'peak RSS MB':>12} "
-             f"{'growth MB':>10}"]
+             f"{'growth MB':>10} {'server CPU s/GB':>16}"]
     for r in rows:
         case = f"{r.direction} {r.shape} ({r.scheme})"
         if r.skipped:
             lines.append(f"{case:<34} {r.impl:<8} skipped: {r.skipped}")
             continue
         lines.append(f"{case:<34} {r.impl:<8} {r.mb_s:>8.0f} {r.cpu_s_per_gb:>9.2f} "
-                     f"{r.peak_rss_mb:>12.0f} {r.rss_growth_mb:>10.0f}")
+                     f"{r.peak_rss_mb:>12.0f} {r.rss_growth_mb:>10.0f} "
+                     f"{r.server_cpu_s_per_gb:>16.2f}")
     return "\n".join(lines)
 
 
@@ -454,6 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="16 MiB over http, one round")
     parser.add_argument("--rounds", type=int, help="interleaved rounds [3 / 1 with --quick]")
     parser.add_argument("--schemes", help="http,https [http with --quick]")
+    parser.add_argument("--only", action="append", default=[],
+                        help='just the cases matching this ("upload 256"); repeatable')
     parser.add_argument("--json", type=Path, help="write the rows here")
     parser.add_argument("--chart", type=Path, help="write a PNG chart here")
     args = parser.parse_args(argv)
@@ -462,7 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     rows, notes = run(args.quick, args.rounds,
                       tuple(args.schemes.split(",")) if args.schemes else None,
-                      progress=lambda text: print(f"  ... {text}", file=sys.stderr))
+                      progress=lambda text: print(f"  ... {text}", file=sys.stderr),
+                      only=args.only)
     print(format_table(rows))
     print()
     for text, met, how in targets(rows):

@@ -8,19 +8,23 @@ Share one :class:`Session` across threads; create clients from it anywhere for m
     s3 = session.client("s3")
 """
 
+import typing as _typing
+
 from hub import errors
 from hub._client import Client
 from hub._client_config import ClientConfig, ClientInfo
 from hub._config import UNSIGNED, Config
 from hub._corehandlers import default_handlers
 from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
-from hub._operation import Operation
-from hub._rehydrate import worker_session
 from hub._request import HTTPRequest, HTTPResponse, Request
 from hub._session import Session, SessionEditor
 from hub._snapshot import Snapshot
 from hub._version import __version__
 from hub.credentials import Credentials
+
+if _typing.TYPE_CHECKING:
+    from hub._operation import Operation
+    from hub._rehydrate import worker_session
 
 __all__ = [
     "PHASES",
@@ -48,7 +52,29 @@ __all__ = [
 
 # Show public classes as hub.X (not hub._module.X) in reprs, docs and tracebacks.
 for _name in __all__:
-    _obj = globals()[_name]
+    _obj = globals().get(_name)
     if isinstance(_obj, type) and _obj.__module__.startswith("hub._"):
         _obj.__module__ = "hub"
 del _name, _obj
+
+
+# Rarely used names load on first use (worker_session brings pickle and gc; clients are made
+# without the hand-written Operation type).
+_LAZY = {"Operation": "hub._operation", "worker_session": "hub._rehydrate"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub' has no attribute {name!r}")
+    import importlib
+
+    obj = getattr(importlib.import_module(module), name)
+    if isinstance(obj, type):
+        obj.__module__ = "hub"
+    globals()[name] = obj
+    return obj
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

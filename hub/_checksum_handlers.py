@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from hub._checksum_offload import MIN_OFFLOAD
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
 from hub.checksums import (
@@ -48,7 +49,6 @@ STREAMING_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _CHECKSUM_PREFIX = "x-amz-checksum-"
 _BLOCK = 1024 * 1024
-_FAST = ("zlib", "hashlib", "crc32c", "awscrt")
 _RESPONSE_ALGORITHM = "checksum.response_algorithm"
 
 
@@ -154,22 +154,27 @@ def _signs_payload(request: Request) -> bool:
 
 def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorithm: str) -> None:
     http = request.http_request
-    running = new_checksum(algorithm)
-    running.update(body)
+    running = new_checksum(algorithm, overlap=True)
+    running.update(body)  # a large body's CRC runs on a helper thread meanwhile
     options = request.client_config.spec.signing
     if (http.url.startswith("https:") and options.unsigned_streams_over_tls
             and op.input_payload is not None and op.input_payload.streaming):
         # botocore's S3 rule: TLS plus a checksum header make body signing redundant for
         # streaming-input operations (PutObject, UploadPart): the CRC32 replaces the SHA-256.
         request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
+    elif (options.payload_hash_header and _signs_payload(request)
+          and memoryview(body).nbytes >= MIN_OFFLOAD):
+        # The signer would hash the body next (S3 signs every payload over http): hash it
+        # here instead, while the helper computes the CRC, and hand the hash over.
+        request.context[PAYLOAD_HASH_KEY] = hashlib.sha256(body).hexdigest()
     http.headers[header_name(algorithm)] = running.b64digest()
 
 
 def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -> None:
     # Over http the signer hashes a file body anyway (SHA-256): one pass computes both, and
-    # the signer takes the hash from the context instead of reading the file again. (Hashing
-    # on a second thread was measured slower here than this single loop, so it is not done.)
-    running = new_checksum(algorithm)
+    # the signer takes the hash from the context instead of reading the file again. Each
+    # block's CRC runs on a helper thread while this thread hashes it and reads the next.
+    running = new_checksum(algorithm, overlap=True)
     signs = _signs_payload(request)
     sha = hashlib.sha256()
     while True:
@@ -324,7 +329,7 @@ def validate_response(request: Request) -> None:
         expected = sent.get(header_name(algorithm))
         if not expected or "-" in expected:
             continue  # absent, or a composite multipart value (base64 never has "-")
-        if implementation(algorithm) not in _FAST:
+        if implementation(algorithm) == "python":
             continue  # no native CRC32C/CRC64NVME installed: skipped, as botocore without CRT
         checksum = new_checksum(algorithm)
         if response.raw is not None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub._client_config import ClientConfig, ClientInfo
 from hub._config import Config
-from hub._operation import Operation
 from hub._request import Request
 from hub.errors import ParamValidationError
+
+if TYPE_CHECKING:
+    from hub._operation import Operation
 
 
 class Client:
@@ -25,6 +27,8 @@ class Client:
     __slots__ = ("_client_config",)
 
     def __init__(self, client_config: ClientConfig) -> None:
+        # Session.client does this assignment itself for classes that keep this __init__:
+        # a client must stay this one slot.
         self._client_config = client_config
 
     @property

@@ -7,8 +7,8 @@ the result, so creating a client afterwards costs one small object.
 
 from __future__ import annotations
 
-import platform
-from dataclasses import dataclass
+import os
+import sys
 from typing import TYPE_CHECKING
 
 from hub._config import Config
@@ -22,6 +22,7 @@ from hub._transport import (
     TransportSettings,
     make_timeout,
 )
+from hub._value import dataclass
 from hub._version import __version__
 from hub.credentials import CredentialsCache
 from hub.errors import ConfigError
@@ -104,10 +105,22 @@ class ClientConfig:
 _URLLIB3_VERSION = URLLIB3_VERSION
 
 
+def _platform() -> tuple[str, str, str]:
+    """(Python version, OS name, OS release): platform's answers, without importing it
+    (and subprocess) while the first client is created, where ``os.uname`` exists."""
+    if not hasattr(os, "uname"):
+        import platform
+
+        return platform.python_version(), platform.system(), platform.release()
+    uname = os.uname()
+    return sys.version.split()[0], uname.sysname, uname.release
+
+
 def _user_agent(extra: str | None, appid: str | None = None) -> str:
+    python, system, release = _platform()
     base = (
-        f"hub/{__version__} python/{platform.python_version()} "
-        f"{platform.system().lower() or 'unknown'}/{platform.release() or 'unknown'} "
+        f"hub/{__version__} python/{python} "
+        f"{system.lower() or 'unknown'}/{release or 'unknown'} "
         f"urllib3/{_URLLIB3_VERSION}"
     )
     if appid:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from hub._redact import MaskedURL, mask_url, proxy_auth, strip_password
 from hub._types import FrozenMap
+from hub._value import dataclass, field_names
 from hub.credentials import CredentialProvider, Credentials, StaticProvider
 from hub.errors import ConfigError
 
@@ -140,12 +139,12 @@ class Config:
     ignore_configured_endpoint_urls: bool | None = None
 
     def __post_init__(self) -> None:
-        for field in _FIELDS:
-            value = getattr(self, field.name)
+        for name in _FIELDS:
+            value = getattr(self, name)
             if value is not None:
-                normalized = _VALIDATORS[field.name](field.name, value)
+                normalized = _VALIDATORS[name](name, value)
                 if normalized is not value:
-                    object.__setattr__(self, field.name, normalized)
+                    object.__setattr__(self, name, normalized)
 
     def merge(self, *others: Config | None) -> Config:
         """Return a new Config: each later config's set fields override this one's.
@@ -169,10 +168,10 @@ class Config:
                     field="configs",
                 )
             changes = {
-                f.name: value
-                for f in _FIELDS
-                if (value := getattr(other, f.name)) is not None
-                and value != getattr(merged, f.name)
+                name: value
+                for name in _FIELDS
+                if (value := getattr(other, name)) is not None
+                and value != getattr(merged, name)
             }
             if changes:
                 # Values were validated when `other` was built; skip re-validation.
@@ -181,7 +180,7 @@ class Config:
 
     def set_fields(self) -> dict[str, Any]:
         """Return the fields that are set (not None), in declaration order."""
-        return {f.name: v for f in _FIELDS if (v := getattr(self, f.name)) is not None}
+        return {name: v for name in _FIELDS if (v := getattr(self, name)) is not None}
 
     def __repr__(self) -> str:
         shown = []
@@ -219,7 +218,7 @@ class Config:
         return (_unpickle_config, (values,))
 
 
-_FIELDS = dataclasses.fields(Config)
+_FIELDS = field_names(Config)
 
 
 class _ShippedCredentials(NamedTuple):
@@ -263,8 +262,8 @@ def check_configs(configs: tuple[object, ...]) -> tuple[Config, ...]:
 
 def _replace_trusted(config: Config, changes: dict[str, Any]) -> Config:
     new = object.__new__(Config)
-    for f in _FIELDS:
-        object.__setattr__(new, f.name, changes.get(f.name, getattr(config, f.name)))
+    for name in _FIELDS:
+        object.__setattr__(new, name, changes.get(name, getattr(config, name)))
     return new
 
 
@@ -509,4 +508,4 @@ _VALIDATORS: dict[str, Any] = {
     "response_checksum_validation": _check_choice(CHECKSUM_MODES),
     "ignore_configured_endpoint_urls": _check_bool,
 }
-assert set(_VALIDATORS) == {f.name for f in _FIELDS}, "every Config field needs a validator"
+assert set(_VALIDATORS) == set(_FIELDS), "every Config field needs a validator"

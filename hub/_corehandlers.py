@@ -9,13 +9,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hub._deferred import deferred_from
 from hub._handlers import HandlerList, Handlers, NamedHandler
 from hub._request import Request, set_signed_headers
-from hub._transport import Deadline
-from hub.errors import ClientError, ConfigError
-from hub.signing import sign
+from hub._transport import DEADLINE_KEY, Deadline
+from hub.errors import CallTimeoutError, ClientError, ConfigError
+
+if TYPE_CHECKING:
+    from hub.signing import sign
+else:  # the signer loads with the first signed request, not with the first client
+    sign = deferred_from(globals(), "sign", "hub.signing")
 
 logger = logging.getLogger("hub.request")
 
@@ -87,7 +92,15 @@ def sign_v4(request: Request) -> None:
     if getattr(request.operation, "unsigned", False):
         return  # the model says the operation takes no auth (AssumeRoleWithWebIdentity)
     info = client_config.info
-    credentials = client_config.credentials.get()
+    if client_config.config.call_timeout is None:
+        credentials = client_config.credentials.get()
+    else:  # a slow credential source must not outlast the call's budget
+        deadline = call_deadline(request)
+        assert deadline is not None
+        try:
+            credentials = client_config.credentials.get_within(deadline.remaining())
+        except CallTimeoutError:
+            raise deadline.error(request.http_request.url, "credentials") from None
     request.context["credentials"] = credentials  # so an ExpiredToken retry drops only these
     http = request.http_request
     for name in _AUTH_HEADERS:
@@ -123,7 +136,7 @@ def sign_v4(request: Request) -> None:
     set_signed_headers(http.headers, added)
 
 
-_DEADLINE = "core.deadline"
+_DEADLINE = DEADLINE_KEY
 
 
 def call_deadline(request: Request) -> Deadline | None:

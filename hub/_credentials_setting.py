@@ -5,12 +5,7 @@ from __future__ import annotations
 import os
 
 from hub._config import Config
-from hub.credentials import (
-    Credentials,
-    CredentialsCache,
-    StaticProvider,
-    default_chain,
-)
+from hub.credentials import Credentials, CredentialsCache, StaticProvider
 
 
 def credentials_cache(config: Config) -> CredentialsCache:
@@ -27,6 +22,8 @@ def credentials_cache(config: Config) -> CredentialsCache:
         return CredentialsCache(setting)
     # A profile that only came from AWS_PROFILE / AWS_DEFAULT_PROFILE is not "explicit": as in
     # botocore, the environment's keys then still come first (the chain reads the variable).
+    from hub.credentials._chain import default_chain  # its providers load only when needed
+
     profile = config.profile
     if profile is not None and profile == _environment_profile():
         profile = None
@@ -34,7 +31,7 @@ def credentials_cache(config: Config) -> CredentialsCache:
 
 
 def _environment_profile() -> str | None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    for name in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):  # botocore's order
         value = os.environ.get(name, "").strip()
         if value:
             return value

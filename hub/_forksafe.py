@@ -16,9 +16,10 @@ Locks hub does not own can be left held too, so a fork also waits for two kinds 
 - OpenSSL 3 takes internal locks while it loads a CA bundle (with the GIL released), and a
   child forked in the middle hangs in its first hash or TLS call. Such work runs inside
   ``with FORK_GUARD:``; a fork waits (bounded) until no thread is inside.
-- hub imports some modules on first use. A thread in the middle of such an import holds that
-  module's import lock and leaves it half-executed: a child forked then would hang on its
-  first use. A fork first waits for hub modules being imported to finish.
+- hub imports some modules on first use (its own, and the standard-library modules listed in
+  :data:`DEFERRED_IMPORTS`). A thread in the middle of such an import holds that module's
+  import lock and leaves it half-executed: a child forked then would hang on its first use.
+  A fork first waits for those imports to finish.
 
 The registry itself takes no lock (single dict operations are atomic), so it has nothing of
 its own that a fork could leave held, and it is safe to use in the child while it runs.
@@ -39,7 +40,22 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-__all__ = ["FORK_GUARD", "at_fork_reinit"]
+__all__ = ["DEFERRED_IMPORTS", "FORK_GUARD", "at_fork_reinit"]
+
+#: Modules (and their submodules) that hub may import after startup, on first use: its own,
+#: and the standard-library modules it keeps out of ``import hub`` and client creation. A
+#: fork waits for an import of one of them in flight (and a forked child drops the import
+#: locks of those that a vanished thread held).
+DEFERRED_IMPORTS = ("hub", "xml", "uuid", "decimal", "configparser", "subprocess", "shlex",
+                    "urllib.request", "platform", "pickle")
+
+
+_WATCHED_PACKAGES = tuple(f"{name}." for name in DEFERRED_IMPORTS)
+
+
+def _watched(name: str) -> bool:
+    return name in DEFERRED_IMPORTS or name.startswith(_WATCHED_PACKAGES)
+
 
 T = TypeVar("T")
 
@@ -175,12 +191,12 @@ def _hub_imports_in_progress() -> list[str]:
     # import lock another thread holds while it looks for them (not in sys.modules yet; the
     # lock table is importlib's own, unchanged from 3.10 to 3.13; skipped if it goes away).
     names = [name for name, module in list(sys.modules.items())
-             if (name == "hub" or name.startswith("hub."))
+             if _watched(name)
              and getattr(getattr(module, "__spec__", None), "_initializing", False)]
     me = threading.get_ident()
     locks: dict[str, Any] = getattr(importlib._bootstrap, "_module_locks", {})
     for name, ref in list(locks.items()):
-        if name == "hub" or name.startswith("hub."):
+        if _watched(name):
             lock = ref()
             owner = getattr(lock, "owner", None)
             if owner is not None and owner != me and name not in names:
@@ -194,7 +210,7 @@ def _finish_imports() -> None:
     # happens holding the global import lock (CPython takes it too, after the hooks), so no
     # other thread can start importing a module meanwhile: it would need that lock to find the
     # module. It cannot be held while waiting: the modules being imported may import others.
-    # Only hub's modules are waited for.
+    # Only the modules hub imports on first use (DEFERRED_IMPORTS) are waited for.
     global _holding_import_lock
     for _ in range(100):
         _imp.acquire_lock()
@@ -224,7 +240,7 @@ def _forget_orphaned_hub_imports() -> None:
     # the check can still take it (that needs no global lock) before the fork. In the child
     # that thread is gone and the lock would never be released: the child's first import of
     # that module would hang. Drop such locks and the half-run modules they guarded, so the
-    # child imports them afresh. Only hub's modules, which hub knows are safe to re-run.
+    # child imports them afresh. Only DEFERRED_IMPORTS, which hub knows are safe to re-run.
     locks: Any = getattr(importlib._bootstrap, "_module_locks", None)
     if not isinstance(locks, dict):
         return
@@ -233,7 +249,7 @@ def _forget_orphaned_hub_imports() -> None:
     # this thread does not hold is dropped; importlib makes a new one on the next import.
     me = threading.get_ident()
     for name, ref in list(locks.items()):
-        if not (name == "hub" or name.startswith("hub.")):
+        if not _watched(name):
             continue
         lock = ref()
         if lock is not None and getattr(lock, "owner", None) == me:

@@ -7,10 +7,10 @@ Edits never mutate: they return new lists (structural sharing replaces aws-sdk-g
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub._types import HandlerFn
+from hub._value import dataclass
 from hub.errors import HandlerError
 
 if TYPE_CHECKING:

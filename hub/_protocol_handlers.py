@@ -9,7 +9,7 @@ the handlers here are the same for all of them, for operations described by an
   ``request.http_request`` (plus the operation's host prefix); flexible checksums are
   :mod:`hub._checksum_handlers`' (added here too);
 - unmarshal: ``protocol.unmarshal``: ``protocol.parse`` (a ``StreamingBody`` attached for
-  streamed outputs);
+  streamed outputs, an ``EventStream`` for output event streams: :mod:`hub.protocols._events`);
 - unmarshal_error: ``protocol.unmarshal_error``: ``protocol.parse_error``, then the error
   becomes the service's modeled subclass (``client.exceptions.NoSuchKey``) when it has one.
 
@@ -24,15 +24,27 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hub._deferred import deferred_from
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
-from hub._streaming import StreamingBody
 from hub.errors import ClientError
-from hub.protocols._common import apply_host_prefix, lower_headers, response_metadata
+from hub.protocols._common import (
+    apply_host_prefix,
+    lower_headers,
+    refuse_event_streams,
+    response_metadata,
+)
 from hub.protocols._shapes import OperationModel
-from hub.protocols.validate import validate, validate_headers
+
+if TYPE_CHECKING:
+    from hub._streaming import StreamingBody
+    from hub.protocols.validate import validate, validate_headers
+else:  # loaded by the first request that needs them, not by creating a client
+    StreamingBody = deferred_from(globals(), "StreamingBody", "hub._streaming")
+    validate = deferred_from(globals(), "validate", "hub.protocols.validate")
+    validate_headers = deferred_from(globals(), "validate_headers", "hub.protocols.validate")
 
 __all__ = ["modeled_error", "protocol_handlers"]
 
@@ -83,6 +95,8 @@ def validate_params(request: Request) -> None:
     op = request.operation
     if type(op) is not OperationModel:
         return
+    if op.event_stream_member is not None:  # input event streams: refused before validating
+        refuse_event_streams(op, request.client_config.protocol.name)
     if request.client_config.config.parameter_validation is not False:
         validate(op, request.params)
     else:  # header injection is never a mere type question: always refused
@@ -121,11 +135,16 @@ def unmarshal(request: Request) -> None:
     protocol = request.client_config.protocol
     member = protocol.streaming_member(op)
     if member is not None and response.raw is not None:
-        data = protocol.parse(op, response.status, response.headers, b"")
-        length = data.get("ContentLength")
-        raw, response.raw = response.raw, None  # the StreamingBody owns the connection now
-        data[member] = StreamingBody(raw, length if isinstance(length, int) else None,
-                                     request.http_request.url)
+        if member == op.event_stream_member:  # events, not bytes: an EventStream reads them
+            from hub.protocols._events import open_event_stream
+
+            data = open_event_stream(op, protocol, response, request.http_request.url)
+        else:
+            data = protocol.parse(op, response.status, response.headers, b"")
+            length = data.get("ContentLength")
+            raw, response.raw = response.raw, None  # the StreamingBody owns the connection now
+            data[member] = StreamingBody(raw, length if isinstance(length, int) else None,
+                                         request.http_request.url)
     else:
         data = protocol.parse(op, response.status, response.headers, response.read_body())
     data["ResponseMetadata"]["RetryAttempts"] = request.retry_count

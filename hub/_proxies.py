@@ -26,16 +26,12 @@ import ipaddress
 import os
 import socket
 import ssl
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from hub._redact import MaskedURL
 from hub.errors import ConfigError
-
-# Not in typeshed; present on every platform (it reads only the mapping it is given).
-_stdlib_bypass: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
 
 __all__ = [
     "apply_client_cert",
@@ -147,7 +143,15 @@ def should_bypass(host: str, port: int | None, no_proxy: str | None) -> bool:
             if host.endswith("." + name) or with_port.endswith("." + name):
                 return True
     # The standard library's rule (botocore's own): "*", and names in any case.
-    return bool(_stdlib_bypass(host, {"no": no_proxy}))
+    return _stdlib_bypass(host, no_proxy)
+
+
+def _stdlib_bypass(host: str, no_proxy: str) -> bool:
+    import urllib.request  # here: only a process with NO_PROXY set loads it
+
+    # Not in typeshed; present on every platform (it reads only the mapping it is given).
+    bypass: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
+    return bool(bypass(host, {"no": no_proxy}))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from hub._handlers import HandlerList
+from hub._value import dataclass, field
 from hub.errors import ConfigError, HubError
 
 if TYPE_CHECKING:

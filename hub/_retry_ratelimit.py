@@ -84,6 +84,26 @@ class AdaptiveRateLimiter:
         Returns:
             The total time slept, in seconds (0 when not limited).
         """
+        slept = self._acquire(None)
+        assert slept is not None
+        return slept
+
+    def try_acquire(self, timeout: float) -> bool:
+        """Take one send token if one is available within ``timeout`` seconds.
+
+        Never sleeps past ``timeout``; when the token cannot come in time (at the current
+        rate, re-checked after each sleep) it returns False at once rather than waiting for
+        nothing.
+
+        Args:
+            timeout: The most seconds to wait (a call's remaining ``call_timeout``).
+
+        Returns:
+            True when a token was taken, False when none came within ``timeout``.
+        """
+        return self._acquire(timeout) is not None
+
+    def _acquire(self, timeout: float | None) -> float | None:
         slept = 0.0
         while True:
             with self._lock:
@@ -94,6 +114,8 @@ class AdaptiveRateLimiter:
                     self._capacity = max(0.0, self._capacity - 1.0)
                     return slept
                 wait = (1.0 - self._capacity) / self.fill_rate
+            if timeout is not None and slept + wait > timeout:
+                return None  # not in time at this rate: give the caller its time back
             # Outside the lock: other threads keep reporting responses (and may raise the
             # rate) while this one waits; the loop re-checks afterwards.
             self._sleep(wait)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hub._handlers import Handlers
+from hub._value import dataclass, field
 from hub.errors import UnknownServiceError
 
 if TYPE_CHECKING:

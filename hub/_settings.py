@@ -24,10 +24,10 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from hub._config import Config
+from hub._value import dataclass
 from hub.errors import ConfigError, CredentialProviderError
 
 __all__ = [
@@ -90,7 +90,7 @@ class Setting:
 #: shows it as a table; a test checks the two agree).
 SETTINGS: tuple[Setting, ...] = (
     Setting("region", ("AWS_REGION", "AWS_DEFAULT_REGION"), "region", _as_str),
-    Setting("profile", ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"), None, _as_str),
+    Setting("profile", ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"), None, _as_str),
     Setting("max_attempts", ("AWS_MAX_ATTEMPTS",), "max_attempts", _as_int),
     Setting("retry_mode", ("AWS_RETRY_MODE",), "retry_mode", _as_retry_mode),
     Setting("verify", ("AWS_CA_BUNDLE",), "ca_bundle", _as_str),
@@ -221,8 +221,8 @@ def file_settings(profile: str | None = None, environ: Mapping[str, str] | None 
     """Build a Config from the selected profile's keys in the shared config file.
 
     Args:
-        profile: The profile; None picks it as botocore does (``AWS_PROFILE``, ...,
-            ``default``).
+        profile: The profile; None picks it as botocore does (``AWS_DEFAULT_PROFILE``,
+            ``AWS_PROFILE``, ``default``).
         environ: The environment (file locations, profile); ``os.environ`` when None.
 
     Raises:

@@ -34,7 +34,6 @@ import threading
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from http.client import HTTPException
 from http.client import HTTPResponse as _HTTPClientResponse
 from typing import TYPE_CHECKING, Any
@@ -71,6 +70,7 @@ from hub._proxies import (
 from hub._redact import forget_locals, proxy_auth
 from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders
 from hub._types import FrozenMap
+from hub._value import dataclass
 from hub.errors import (
     CallTimeoutError,
     ConfigError,
@@ -122,12 +122,20 @@ class Deadline:
         """Seconds left (<= 0 once passed)."""
         return self.at - time.monotonic()
 
-    def error(self, url: str) -> CallTimeoutError:
-        """The typed error for a call that ran out of time."""
-        endpoint = _endpoint(url)
+    def error(self, url: str | None, waiting_for: str | None = None) -> CallTimeoutError:
+        """The typed error for a call that ran out of time (``waiting_for``: what it was
+        waiting for when it did, e.g. credentials or a rate-limiter token)."""
+        endpoint = _endpoint(url) if url is not None else None
+        where = f" to {endpoint}" if endpoint else ""
+        why = f" (waiting for {waiting_for})" if waiting_for else ""
         return CallTimeoutError(
-            f"call to {endpoint} did not finish within call_timeout={self.seconds:g}s",
+            f"call{where} did not finish within call_timeout={self.seconds:g}s{why}",
             timeout=self.seconds, endpoint=endpoint)
+
+
+#: ``request.context`` key of the call's :class:`Deadline` (set by ``core`` handlers when
+#: ``Config.call_timeout`` is set; read by whatever may wait during the call).
+DEADLINE_KEY = "core.deadline"
 
 
 # The deadline of the call running in this thread, read when urllib3 creates the response
@@ -639,6 +647,19 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
     return context
 
 
+def _check_tls_files(settings: TransportSettings) -> None:
+    """Raise the ConfigError loading would raise when a named TLS file does not exist."""
+    verify = settings.verify
+    if isinstance(verify, str) and not os.path.exists(verify):
+        raise ConfigError(f"verify: cannot load CA bundle {verify!r}: No such file or directory",
+                          field="verify")
+    cert = settings.client_cert
+    for path in (cert,) if isinstance(cert, str) else cert or ():
+        if not os.path.exists(path):
+            raise ConfigError(f"client_cert: cannot load the client certificate {path!r}:"
+                              " No such file or directory", field="client_cert")
+
+
 _insecure_warned: set[str] = set()
 # Module-level lock: re-created in a forked child by the hook at the end of this module.
 _insecure_lock = threading.Lock()
@@ -712,10 +733,10 @@ class Transport(BaseTransport):
 
     def __init__(self, settings: TransportSettings) -> None:
         self.settings = settings
-        # The default SSLContext (loading the system CA store costs 10-40 ms) is built by the
-        # first https request, not here: creating a client stays cheap and an http-only process
-        # never pays for it. A CA bundle or client certificate the user named is loaded now,
-        # so a bad one is a ConfigError where the client is created.
+        # The SSLContext (loading a CA store costs 10-150 ms) is built by the first https
+        # request, not here: creating a client stays cheap and an http-only process never pays
+        # for it. A CA bundle or client certificate the user named must exist now, so a missing
+        # one is a ConfigError where the client is created (an unusable one, at that request).
         self._ssl_context: ssl.SSLContext | None = None
         self._managers: Mapping[str, urllib3.PoolManager] = self._new_managers()
         # origin ("https://host:port") -> its pool, so a request skips PoolManager's URL parsing
@@ -723,8 +744,7 @@ class Transport(BaseTransport):
         # connections; bounded, and an origin once cached always uses that one pool.
         self._origins: Mapping[str, Any] = {}
         self._origins_lock = threading.Lock()
-        if isinstance(settings.verify, str) or settings.client_cert is not None:
-            self.tls_context()
+        _check_tls_files(settings)
         at_fork_reinit(self, Transport._after_fork_in_child)
 
     def _new_managers(self) -> Mapping[str, urllib3.PoolManager]:

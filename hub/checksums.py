@@ -4,7 +4,9 @@ The algorithms are the five S3 accepts (``x-amz-checksum-<name>`` headers and tr
 in base64 of the big-endian digest):
 
 =============  ==========================================================================
-``CRC32``      the default; :func:`zlib.crc32` (C, always available).
+``CRC32``      the default; ``isal`` (``pip install 'hub[crc32]'``, ~9 GB/s with the
+               CPU's carry-less multiply) or else ``zlib-ng`` when installed, else
+               :func:`zlib.crc32` (C, always available; 1-2 GB/s).
 ``CRC32C``     the ``crc32c`` package when installed (``pip install 'hub[crc32c]'``,
                hardware-accelerated), else ``awscrt`` when installed, else hub's pure-Python
                table implementation (correct, but slow: a few MB/s; see docs/checksums.md).
@@ -31,6 +33,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
+from hub._checksum_offload import OffloadedCrc
 from hub.errors import FlexibleChecksumError, MissingDependencyError
 
 __all__ = [
@@ -113,6 +116,21 @@ def _find_native(algorithm: str) -> tuple[_CrcFn, str] | None:
     if algorithm in _native:
         return _native[algorithm]
     found: tuple[_CrcFn, str] | None = None
+    if algorithm == "CRC32":
+        # zlib's own crc32 is always there; these are 4-6x faster (SIMD), same values.
+        try:
+            from isal import isal_zlib  # type: ignore[import-not-found,unused-ignore]
+
+            found = (isal_zlib.crc32, "isal")
+        except ImportError:
+            try:
+                from zlib_ng import zlib_ng  # type: ignore[import-not-found,unused-ignore]
+
+                found = (zlib_ng.crc32, "zlib-ng")
+            except ImportError:
+                pass
+        _native[algorithm] = found
+        return found
     if algorithm == "CRC32C":
         try:
             import crc32c as _crc32c_pkg  # type: ignore[import-not-found,unused-ignore]
@@ -134,15 +152,17 @@ def _find_native(algorithm: str) -> tuple[_CrcFn, str] | None:
 
 
 def implementation(algorithm: str) -> str:
-    """Which code computes ``algorithm``: ``"zlib"``, ``"hashlib"``, ``"crc32c"``, ``"awscrt"``
-    or ``"python"`` (hub's pure-Python fallback, slow).
+    """Which code computes ``algorithm``: ``"isal"``, ``"zlib-ng"`` or ``"zlib"`` (CRC32),
+    ``"hashlib"``, ``"crc32c"``, ``"awscrt"`` or ``"python"`` (hub's pure-Python fallback of
+    CRC32C and CRC64NVME, slow).
 
     Raises:
         FlexibleChecksumError: ``algorithm`` is not one of :data:`ALGORITHMS`.
     """
     name = _canonical(algorithm)
     if name == "CRC32":
-        return "zlib"
+        native = _find_native(name)
+        return native[1] if native is not None else "zlib"
     if name in ("SHA1", "SHA256"):
         return "hashlib"
     native = _find_native(name)
@@ -233,12 +253,19 @@ def is_supported(algorithm: str) -> bool:
     return str(algorithm).upper() in ALGORITHMS
 
 
-def new_checksum(algorithm: str, *, require_native: bool = False) -> Checksum:
+def new_checksum(algorithm: str, *, require_native: bool = False,
+                 overlap: bool = False) -> Checksum:
     """A new running checksum for ``algorithm`` (``"CRC32"``, ``"crc32c"``, ...; any case).
 
     Args:
         algorithm: One of :data:`ALGORITHMS`.
         require_native: Refuse the pure-Python fallback of CRC32C/CRC64NVME (raise instead).
+        overlap: For CRC32 computed by zlib (no ``hub[crc32]`` extra), compute each large
+            ``update()`` (256 KiB and more) on a helper thread while the caller goes on
+            (hashes or sends the same block), when a spare core and a free helper exist;
+            the next call waits for it. The caller must not change a buffer it passed until
+            its next call on the checksum (``bytes`` never change). No effect otherwise:
+            the native CRCs are faster than the hand-off. See :mod:`hub._checksum_offload`.
 
     Raises:
         FlexibleChecksumError: Unknown algorithm.
@@ -246,11 +273,15 @@ def new_checksum(algorithm: str, *, require_native: bool = False) -> Checksum:
             (names the extra: ``hub[crc32c]`` or ``hub[crt]``).
     """
     name = _canonical(algorithm)
-    if name == "CRC32":
-        return _Crc(name, _zlib_crc32, 4)
     if name in ("SHA1", "SHA256"):
         return _Hash(name)
     native = _find_native(name)
+    if name == "CRC32":
+        if native is not None:
+            return _Crc(name, native[0], 4)
+        # zlib's CRC32 (1-2 GB/s) is the one slow enough for a helper thread to pay off; the
+        # SIMD ones (isal, zlib-ng, crc32c, awscrt: 8-25 GB/s) cost less than the hand-off.
+        return OffloadedCrc(name, _zlib_crc32, 4) if overlap else _Crc(name, _zlib_crc32, 4)
     if native is None and require_native:
         package, extra = ("crc32c", "crc32c") if name == "CRC32C" else ("awscrt", "crt")
         raise MissingDependencyError(f"a native {name} checksum", package, extra)
@@ -294,6 +325,10 @@ class ChecksumReader:
         return bytes(data)
 
 
+# Chunks at least this large are framed without copying them (see AwsChunkedReader._frames).
+_SPLIT_FRAMES = 256 * 1024
+
+
 def _hex_len(n: int) -> int:
     return len(f"{n:x}")
 
@@ -318,7 +353,7 @@ class AwsChunkedReader:
         decoded_length: As given (None when unknown).
     """
 
-    def __init__(self, source: Any, algorithm: str, *, chunk_size: int = 64 * 1024,
+    def __init__(self, source: Any, algorithm: str, *, chunk_size: int = 1024 * 1024,
                  decoded_length: int | None = None) -> None:
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")
@@ -335,8 +370,11 @@ class AwsChunkedReader:
         self._reset()
 
     def _reset(self) -> None:
+        # Inline, not on the helper thread: beside a send the helper measured slower (the
+        # send and the receiver already use the cores; docs/benchmarks.md, "Checksums").
         self.checksum = new_checksum(self._algorithm)
         self._pending = memoryview(b"")
+        self._queue: list[bytes] = []  # the rest of the current frame's pieces, last first
         self._done = False
         self._chunks: Iterator[Any] | None = None
         if not hasattr(self._source, "read"):
@@ -385,29 +423,50 @@ class AwsChunkedReader:
     def _frame(self) -> bytes:
         return b"".join(self._pieces())
 
+    def _frames(self) -> Iterator[bytes]:
+        # A small chunk goes as one frame (one copy costs less than three sends); a large one
+        # as its three pieces, so the data itself is never copied here.
+        while not self._done:
+            pieces = self._pieces()
+            if len(pieces) == 3 and len(pieces[1]) >= _SPLIT_FRAMES:
+                yield from pieces
+            else:
+                yield b"".join(pieces)
+
     def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` framed bytes (all the rest when negative); ``b""`` at the end."""
         if size is None or size < 0:
-            parts = [bytes(self._pending)]
+            parts = [bytes(self._pending), *reversed(self._queue)]
             self._pending = memoryview(b"")
+            self._queue = []
             while not self._done:
                 parts.append(self._frame())
             return b"".join(parts)
-        while not self._pending and not self._done:
-            self._pending = memoryview(self._frame())
-        out = self._pending[:size]
-        self._pending = self._pending[size:]
-        return bytes(out)
+        while not self._pending:
+            if self._queue:
+                self._pending = memoryview(self._queue.pop())
+            elif self._done:
+                return b""
+            else:
+                # The frame's pieces, never joined (no copy of the chunk); a read stops at the
+                # end of a piece (a short read, as file reads may be).
+                self._queue = list(reversed(self._pieces()))
+        pending = self._pending
+        if size >= len(pending) and isinstance(pending.obj, bytes) \
+                and len(pending) == len(pending.obj):
+            self._pending = memoryview(b"")
+            return pending.obj  # a whole piece: no copy
+        self._pending = pending[size:]
+        return bytes(pending[:size])
 
     def __iter__(self) -> Iterator[bytes]:
         """Yield the framed body, one frame per chunk, then the trailer."""
         if self._pending:
             yield bytes(self._pending)
             self._pending = memoryview(b"")
-        # Whole frames: one copy of each chunk costs less than three sends (a tiny size line
-        # and CRLF around the data each become a write, and an HTTP chunk, of their own).
-        while not self._done:
-            yield self._frame()
+        while self._queue:
+            yield self._queue.pop()
+        yield from self._frames()
 
     def seekable(self) -> bool:
         """True when the source can be rewound (a retry can send the body again)."""

@@ -21,10 +21,11 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
+from hub._deferred import deferred_regex
+from hub._value import dataclass
 from hub.errors import ConfigError
 
 __all__ = [
@@ -63,16 +64,17 @@ class _Partition:
 # Most specific first: us-gov-* would otherwise be tried against the broad aws pattern (it does
 # not match today, but the order keeps that from mattering).
 _PARTITIONS = (
-    _Partition("aws-us-gov", re.compile(r"^us\-gov\-\w+\-\d+$"), "amazonaws.com", "api.aws"),
+    _Partition("aws-us-gov", deferred_regex(None, "aws-us-gov", r"^us\-gov\-\w+\-\d+$"),
+               "amazonaws.com", "api.aws"),
     _Partition(
         "aws-cn",
-        re.compile(r"^cn\-\w+\-\d+$"),
+        deferred_regex(None, "aws-cn", r"^cn\-\w+\-\d+$"),
         "amazonaws.com.cn",
         "api.amazonwebservices.com.cn",
     ),
     _Partition(
         "aws",
-        re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$"),
+        deferred_regex(None, "aws", r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$"),
         "amazonaws.com",
         "api.aws",
     ),
@@ -86,9 +88,13 @@ _GOV_FIPS_IS_STANDARD = frozenset({"sts", "sqs", "sns", "ssm", "portal.sso", "oi
 _DUALSTACK_MAIN_SUFFIX = frozenset({"secretsmanager"})
 
 # A region and a service name become DNS labels, so they must be valid lowercase host labels.
-_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IPV4_LIKE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+# (Compiled on first use: creating a client with an endpoint URL needs none of them.)
+_HOST_LABEL: re.Pattern[str] = deferred_regex(globals(), "_HOST_LABEL",
+                                              r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_BUCKET: re.Pattern[str] = deferred_regex(globals(), "_BUCKET",
+                                          r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4_LIKE: re.Pattern[str] = deferred_regex(globals(), "_IPV4_LIKE",
+                                             r"^\d+\.\d+\.\d+\.\d+$")
 _ADDRESSING_STYLES = ("auto", "virtual", "path")
 
 

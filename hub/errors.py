@@ -5,7 +5,7 @@
     HubError
     ├── ConfigError                 bad Config value, unknown option (also a ValueError)
     │   ├── UnknownServiceError     session.client("nope")
-    │   └── UnsupportedProtocolError a wire protocol (or event streams) hub does not speak
+    │   └── UnsupportedProtocolError a wire protocol (or input event streams) hub does not speak
     ├── HandlerError                unknown phase, handler not callable, name not found (ValueError)
     ├── ParamValidationError        operation parameters do not match the input shape (ValueError)
     ├── CredentialsError
@@ -21,7 +21,9 @@
     │   ├── ReadTimeoutError        connected, but the response did not arrive in time
     │   └── ConnectionClosedError   connection reset, body truncated or HTTP framing malformed
     ├── ResponseParseError          the response body is not what the protocol promised
-    │   └── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
+    │   ├── XMLForbidden            an XML body declared a DOCTYPE (refused outright)
+    │   └── EventStreamDecodeError  an event stream's binary framing is invalid (length, header)
+    │       └── EventStreamChecksumError a prelude or message CRC32 did not match
     ├── ResponseTooLargeError       a buffered body exceeded Config.max_response_bytes
     ├── FlexibleChecksumError       a body's checksum did not match (or cannot be computed)
     ├── MessageChecksumError        an SQS message's MD5 digest did not match its content
@@ -30,7 +32,8 @@
     ├── WaiterError                 a waiter reached a failure state or ran out of attempts
     ├── MissingDependencyError      a feature needs an optional extra (also an ImportError)
     └── ClientError                 the service answered with an error (code, message, ...)
-                                    services' modeled errors subclass it (client.exceptions.X)
+        │                           services' modeled errors subclass it (client.exceptions.X)
+        └── EventStreamError        an error or exception event inside an event stream (boto3's)
 
 Errors raised by a request also carry ``attempts`` (how many HTTP attempts were made) and
 ``retry_reason`` (why hub stopped retrying: ``"not_retryable"``, ``"max_attempts"`` or
@@ -62,6 +65,9 @@ __all__ = [
     "CredentialRefreshError",
     "CredentialsError",
     "EndpointConnectionError",
+    "EventStreamChecksumError",
+    "EventStreamDecodeError",
+    "EventStreamError",
     "FlexibleChecksumError",
     "HTTPClientError",
     "HandlerError",
@@ -190,8 +196,9 @@ class UnsupportedProtocolError(ConfigError):
     """A service or operation needs a wire feature hub does not implement.
 
     Raised by :func:`hub.protocols.get_protocol` for an unknown protocol name (``ec2``,
-    ``smithy-rpc-v2-cbor``) and by a protocol's ``serialize``/``parse`` for an operation that
-    uses event streams.
+    ``smithy-rpc-v2-cbor``) and by a protocol's ``serialize`` for an operation that sends an
+    input event stream (HTTP/2 bidirectional streaming, e.g. Transcribe streaming); output
+    event streams are supported.
 
     Attributes:
         protocol: The protocol name.
@@ -406,6 +413,40 @@ class XMLForbidden(ResponseParseError, ValueError):
     """
 
 
+class EventStreamDecodeError(ResponseParseError):
+    """An event stream's binary framing is invalid.
+
+    A length beyond the decoder's limits (refused before anything is buffered for it), a
+    header of unknown type, a header that runs past its section, a name given twice, or text
+    that is not UTF-8. The stream is closed (its connection is not reused).
+
+    Attributes:
+        field: What was wrong: ``"total_length"``, ``"headers_length"``, ``"header_name"``,
+            ``"header_type"``, ``"header_value"``, ``"prelude_crc"`` or ``"message_crc"``.
+    """
+
+    def __init__(self, message: str, *, field: str, operation: str | None = None) -> None:
+        super().__init__(message, operation=operation)
+        self.field = field
+
+
+class EventStreamChecksumError(EventStreamDecodeError):
+    """An event-stream message's prelude or message CRC32 does not match its bytes.
+
+    Attributes:
+        field: ``"prelude_crc"`` or ``"message_crc"``.
+        expected: The CRC32 the message carries.
+        computed: The CRC32 of the bytes received.
+    """
+
+    def __init__(self, field: str, expected: int, computed: int) -> None:
+        super().__init__(
+            f"event-stream {field.replace('_', ' ')} mismatch: the message says "
+            f"{expected:#010x}, its bytes give {computed:#010x}", field=field)
+        self.expected = expected
+        self.computed = computed
+
+
 class ClientError(HubError):
     """The service answered with an error.
 
@@ -462,6 +503,18 @@ class ClientError(HubError):
             if isinstance(error, dict) and isinstance(error.get("Code"), str):
                 error["Code"] = _cut(error["Code"], MAX_CODE_CHARS)
         self.response = response
+
+
+class EventStreamError(ClientError):
+    """An error or exception event arrived inside an event stream (boto3's ``EventStreamError``).
+
+    Raised while iterating an :class:`~hub.services.EventStream`. For a ``:message-type``
+    ``error`` frame the code and message are its ``:error-code``/``:error-message`` headers;
+    for a modeled ``exception`` frame the code is its ``:exception-type`` (the event stream
+    member, e.g. ``ThrottlingException``) and the message its payload's ``Message``. As in
+    boto3, ``response`` holds only ``Error``, and the service's modeled classes
+    (``client.exceptions.X``) do not catch it: catch this class or ``ClientError``.
+    """
 
 
 class PaginationError(HubError):

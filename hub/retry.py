@@ -51,6 +51,7 @@ from hub._retry_classify import (
 )
 from hub._retry_quota import RetryQuota
 from hub._retry_ratelimit import AdaptiveRateLimiter
+from hub._transport import DEADLINE_KEY, Deadline
 from hub.errors import ConfigError, HubError
 
 __all__ = [
@@ -300,10 +301,21 @@ class AdaptiveRetryPolicy(StandardRetryPolicy):
     def before_attempt(self, request: RetryRequest) -> None:
         """Block until the rate limiter allows another send.
 
+        With ``Config.call_timeout`` set, waits no longer than the call has left.
+
         Args:
             request: The request about to be sent.
+
+        Raises:
+            CallTimeoutError: No send token within the call's remaining time.
         """
-        self.limiter.acquire()
+        deadline: Deadline | None = request.context.get(DEADLINE_KEY)
+        if deadline is None:
+            self.limiter.acquire()
+        elif not self.limiter.try_acquire(deadline.remaining()):
+            http = getattr(request, "http_request", None)
+            raise deadline.error(getattr(http, "url", None),
+                                 "a send token from the adaptive rate limiter")
 
     def decide(self, request: RetryRequest) -> float | None:
         """Record the failed attempt with the rate limiter, then decide as standard mode does.

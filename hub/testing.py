@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hub._forksafe import at_fork_reinit
 from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders
 from hub._transport import BaseTransport, Deadline, Timeout
+from hub._value import dataclass, field
 from hub.errors import ConnectionClosedError, ResponseTooLargeError
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ import botocore.session
 from hypothesis import strategies as st
 
 from hub.protocols._shapes import ServiceModel, build_service_model
+from hub.services._model_files import operation_entry, shape_entry
 
 UTC = datetime.timezone.utc
 ENDPOINT = "https://svc.us-east-1.amazonaws.com"
@@ -31,9 +32,16 @@ _SESSION = botocore.session.get_session()
 
 @functools.cache
 def models(service: str) -> tuple[ServiceModel, botocore.model.ServiceModel]:
-    """hub's model built from botocore's service JSON, and botocore's model of it."""
+    """hub's model built from botocore's service JSON, and botocore's model of it.
+
+    hub's side is built from the entries a generated ``_model.py`` (and a service loaded from
+    botocore's files) holds, :mod:`hub.services._model_files`'s projection of the JSON, so
+    the tests cover what the runtime builds from, not the raw JSON.
+    """
     raw = _LOADER.load_service_model(service, "service-2")
-    ours = build_service_model(service, raw["metadata"], raw["operations"], raw["shapes"], {})
+    operations = {name: operation_entry(op) for name, op in raw["operations"].items()}
+    shapes = {name: shape_entry(shape) for name, shape in raw["shapes"].items()}
+    ours = build_service_model(service, raw["metadata"], operations, shapes, {})
     return ours, _SESSION.get_service_model(service)
 
 

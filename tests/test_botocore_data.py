@@ -12,6 +12,7 @@ import pytest
 import hub
 from hub.errors import UnknownServiceError
 from hub.services import _botocore_data as loader
+from hub.services._model_files import load_json, newest_version
 from tests._threads import join_all
 
 botocore_session = pytest.importorskip("botocore.session")
@@ -41,9 +42,9 @@ def test_method_names_equal_botocore_s_for_every_operation() -> None:
 def _protocols(service: str) -> list[str]:
     root = loader.data_dir()
     assert root is not None
-    base = loader._newest_version(root / service)
+    base = newest_version(root / service)
     assert base is not None
-    meta = loader._load_json(base / "service-2.json")["metadata"]
+    meta = load_json(base / "service-2.json")["metadata"]
     return list(meta.get("protocols") or [meta["protocol"]])
 
 
@@ -209,3 +210,30 @@ def test_loaded_endpoints_equal_botocore_rulesets() -> None:
             assert info.signing_region == scheme.get("signingRegion", region), service
             compared += 1
     assert compared > 3000
+
+
+@pytest.mark.parametrize(("service", "method", "params"), [
+    ("route53", "change_resource_record_sets", {
+        "HostedZoneId": "Z1", "ChangeBatch": {"Changes": [{"Action": "CREATE",
+            "ResourceRecordSet": {"Name": "a.example.com", "Type": "A", "TTL": 60,
+                                  "ResourceRecords": [{"Value": "1.2.3.4"}]}}]}}),
+    ("s3control", "create_access_point", {
+        "AccountId": "123456789012", "Name": "ap1", "Bucket": "bucket1"}),
+])
+def test_rest_xml_bodies_rooted_on_the_input_reference_are_written(
+        service: str, method: str, params: dict[str, object]) -> None:
+    # Route 53, CloudFront and S3 Control name the body's root element on the operation's
+    # input reference only; the body must be botocore's, not empty.
+    import botocore.serialize
+
+    from hub.testing import MemoryResponse, MemoryTransport
+
+    session = hub.Session(hub.Config(region="us-east-1",
+                                     credentials=hub.Credentials("AKIDEXAMPLE", "secret")))
+    transport = MemoryTransport(lambda _: MemoryResponse(400, {}, b"")).install(session)
+    with pytest.raises(hub.errors.ClientError):
+        getattr(session.client(service, hub.Config(max_attempts=1)), method)(**params)
+    model = botocore.session.get_session().get_service_model(service)
+    op = model.operation_model("".join(p.title() for p in method.split("_")))
+    theirs = botocore.serialize.create_serializer("rest-xml").serialize_to_request(params, op)
+    assert transport.requests[0].body == theirs["body"]

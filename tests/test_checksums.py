@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
+import importlib.util
 import io
+import os
+import sys
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -77,8 +81,53 @@ def test_pure_python_crcs_match_native_and_continue(data: bytes, cut: int) -> No
 def test_native_crc32c_is_used_when_installed() -> None:
     pytest.importorskip("crc32c", reason="the test extra installs crc32c")
     assert checksums.implementation("CRC32C") == "crc32c"
-    assert checksums.implementation("crc32") == "zlib"
+    assert checksums.implementation("crc32") in ("isal", "zlib-ng", "zlib")
     assert checksums.implementation("SHA256") == "hashlib"
+
+
+def _crc32_functions() -> list[Any]:
+    """Every CRC32 implementation hub may use here: zlib, and the optional SIMD ones."""
+    found = [pytest.param(None, id="zlib")]
+    for module, attr, name in (("isal.isal_zlib", "crc32", "isal"),
+                               ("zlib_ng.zlib_ng", "crc32", "zlib-ng")):
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except ImportError:
+            found.append(pytest.param(None, id=name, marks=pytest.mark.skip(
+                reason=f"{name} is not installed (optional: hub[crc32])")))
+        else:
+            found.append(pytest.param((fn, name), id=name))
+    return found
+
+
+@pytest.mark.parametrize("native", _crc32_functions())
+def test_every_crc32_implementation_gives_the_same_values(
+        monkeypatch: pytest.MonkeyPatch, native: Any) -> None:
+    monkeypatch.setattr(checksums, "_native", {"CRC32": native})
+    assert checksums.implementation("CRC32") == (native[1] if native else "zlib")
+    assert checksums.new_checksum("CRC32").digest() == bytes(4)
+    assert checksums.checksum("CRC32", CHECK) == base64.b64encode(VECTORS["CRC32"]).decode()
+    assert checksums.checksum("CRC32", b"Hello world") == HELLO["CRC32"]
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    for overlap in (False, True):
+        running = checksums.new_checksum("CRC32", overlap=overlap)
+        for i in range(0, len(data), 700_001):
+            running.update(memoryview(data)[i:i + 700_001])
+        assert running.digest() == zlib.crc32(data).to_bytes(4, "big")
+
+
+def test_crc32_prefers_isal_then_zlib_ng_then_zlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checksums, "_native", {})
+    expected = "zlib"
+    for module, name in (("zlib_ng", "zlib-ng"), ("isal", "isal")):
+        if importlib.util.find_spec(module) is not None:
+            expected = name
+    assert checksums.implementation("CRC32") == expected
+    for module in ("isal", "zlib_ng"):  # neither importable: zlib
+        monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setattr(checksums, "_native", {})
+    assert checksums.implementation("CRC32") == "zlib"
+    assert checksums.checksum("CRC32", b"Hello world") == HELLO["CRC32"]
 
 
 def test_fallback_without_native(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,6 +228,54 @@ def test_streaming_checksum_memory_does_not_grow_with_body_size() -> None:
     small, large = peak(16), peak(512)  # 1 MiB and 32 MiB through the encoder
     assert large < small + 256 * 1024  # bounded by a chunk or two, not by the body
     assert large < 1024 * 1024
+
+
+class _Zeros:
+    """A file of ``size`` zero bytes that holds none of them (read makes each block)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, size: int = -1) -> bytes:
+        n = self.left if size < 0 else min(size, self.left)
+        self.left -= n
+        return bytes(n)
+
+
+def test_large_chunks_memory_does_not_grow_with_body_size() -> None:
+    def peak(size: int) -> int:
+        reader = AwsChunkedReader(_Zeros(size), "CRC32", decoded_length=size)
+        tracemalloc.start()
+        try:
+            while reader.read(16384):  # http.client's way of reading a file body
+                pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(4 << 20), peak(64 << 20)  # 1 MiB chunks (botocore's size)
+    assert large < small + 512 * 1024  # bounded by a chunk or two, not by the body
+    assert large < 4 << 20
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "SHA256", "CRC32C"])
+def test_large_chunks_are_framed_without_copies(algorithm: str) -> None:
+    data = os.urandom((5 << 20) // 2 + 3)
+    chunks = [data[i:i + (1 << 20)] for i in range(0, len(data), 1 << 20)]
+    pieces = list(AwsChunkedReader(iter(chunks), algorithm))
+    assert all(any(piece is chunk for piece in pieces) for chunk in chunks)  # sent as given
+    assert decode_aws_chunked(b"".join(pieces)) == (
+        data, {checksums.header_name(algorithm): checksums.checksum(algorithm, data)})
+    # A file: 1 MiB chunks, read as http.client reads it, and whole after a partial read.
+    reader = AwsChunkedReader(io.BytesIO(data), algorithm, decoded_length=len(data))
+    framed = b"".join(iter(lambda: reader.read(16384), b""))
+    assert len(framed) == reader.encoded_length
+    assert decode_aws_chunked(framed)[0] == data
+    reader.seek(0)
+    assert reader.read(5) + reader.read() == framed
+    reader.seek(0)
+    head = reader.read(10)
+    assert head + b"".join(reader) == framed
 
 
 def test_crc32_matches_zlib_on_large_input() -> None:

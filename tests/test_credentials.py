@@ -274,10 +274,10 @@ def test_shared_credentials_profile_and_file_from_env(
     assert provider.load() is None  # ~/.aws/credentials does not exist
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(path))
     assert access_key(provider) == "AKIDDEFAULT"
-    monkeypatch.setenv("AWS_DEFAULT_PROFILE", "legacy")
-    assert access_key(provider) == "AKIDLEGACY"
-    monkeypatch.setenv("AWS_PROFILE", "dev")  # AWS_PROFILE wins over AWS_DEFAULT_PROFILE
+    monkeypatch.setenv("AWS_PROFILE", "dev")
     assert access_key(provider) == "AKIDDEV"
+    monkeypatch.setenv("AWS_DEFAULT_PROFILE", "legacy")  # wins over AWS_PROFILE (botocore)
+    assert access_key(provider) == "AKIDLEGACY"
     assert access_key(SharedCredentialsProvider("default")) == "AKIDDEFAULT"  # argument wins
 
 

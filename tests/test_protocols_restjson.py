@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from hub.errors import ClientError, ResponseParseError, UnsupportedProtocolError
 from hub.protocols import get_protocol
+from hub.protocols._shapes import ShapeResolver, build_operation
 from tests._protocol_gen import ENDPOINT, models
 
 REST_JSON = get_protocol("rest-json")
@@ -142,15 +143,30 @@ def test_generic_and_unparseable_errors() -> None:
     assert bad.code == "400" and bad.message == "not json"
 
 
-def test_event_streams_are_refused_with_a_typed_error() -> None:
+def test_output_event_streams_serialize_and_parse_input_ones_are_refused() -> None:
+    # Output event streams are read by hub.protocols._events (tests/test_eventstream.py);
+    # the protocol serializes the call and parses the located members.
     op = LAMBDA.operations["InvokeWithResponseStream"]
-    assert op.event_stream_member == "EventStream"
-    with pytest.raises(UnsupportedProtocolError, match="event streams") as info:
-        REST_JSON.serialize(op, {"FunctionName": "f"}, endpoint=ENDPOINT, service=LAMBDA)
-    assert info.value.operation == "InvokeWithResponseStream"
+    assert op.event_stream_member == op.streaming_output_member == "EventStream"
+    request = REST_JSON.serialize(op, {"FunctionName": "f"}, endpoint=ENDPOINT, service=LAMBDA)
+    assert request.url.endswith("/functions/f/response-streaming-invocations")
+    assert REST_JSON.parse(op, 200, {"X-Amz-Executed-Version": "1"}, b"")["ExecutedVersion"] \
+        == "1"
+    input_stream = {"metadata": {"protocol": "rest-json"}, "shapes": {
+        "In": {"type": "structure", "payload": "Audio", "members": {
+            "Audio": {"shape": "AudioStream"}}},
+        "AudioStream": {"type": "structure", "eventstream": True, "members": {
+            "Chunk": {"shape": "Chunk"}}},
+        "Chunk": {"type": "structure", "event": True, "members": {
+            "Bytes": {"shape": "Blob", "eventpayload": True}}},
+        "Blob": {"type": "blob"}}}
+    resolver = ShapeResolver(input_stream["shapes"])
+    talk = build_operation("Talk", {"http": {"method": "POST", "requestUri": "/talk"},
+                                    "input": {"shape": "In"}}, resolver)
+    with pytest.raises(UnsupportedProtocolError, match="input event stream") as info:
+        REST_JSON.serialize(talk, {}, endpoint=ENDPOINT, service=LAMBDA)
+    assert info.value.operation == "Talk"
     assert info.value.protocol == "rest-json"
-    with pytest.raises(UnsupportedProtocolError):
-        REST_JSON.parse(op, 200, {}, b"")
 
 
 def test_malformed_bodies_raise_response_parse_error() -> None:

@@ -115,6 +115,33 @@ def test_s3_addressing_style_from_the_nested_s3_block(files: Path) -> None:
         == "virtual"
 
 
+def test_aws_default_profile_wins_over_aws_profile_as_in_botocore(
+        files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With both variables set, botocore 1.43 takes AWS_DEFAULT_PROFILE (its ``profile``
+    session variable lists it first): region, settings and credentials come from it."""
+    files.write_text("[profile new]\nregion = eu-west-1\nmax_attempts = 4\n"
+                     "[profile legacy]\nregion = ap-south-1\nmax_attempts = 6\n")
+    (tmp_path / "credentials").write_text(
+        "[new]\naws_access_key_id = AKIDNEW\naws_secret_access_key = s1\n"
+        "[legacy]\naws_access_key_id = AKIDLEGACY\naws_secret_access_key = s2\n")
+    monkeypatch.setenv("AWS_PROFILE", "new")
+    monkeypatch.setenv("AWS_DEFAULT_PROFILE", "legacy")
+    theirs = botocore.session.Session()
+    assert theirs.get_config_variable("profile") == "legacy"
+    assert theirs.get_credentials().access_key == "AKIDLEGACY"
+    session = hub.Session()
+    assert session.config.profile == "legacy"
+    assert session.config.region == theirs.get_config_variable("region") == "ap-south-1"
+    assert session.config.max_attempts == 6
+    assert session.snapshot.credentials.get().access_key == "AKIDLEGACY"
+    # Either one alone selects its profile; an empty one counts as unset.
+    monkeypatch.setenv("AWS_DEFAULT_PROFILE", "")
+    assert hub.Session().config.profile == "new"
+    monkeypatch.delenv("AWS_DEFAULT_PROFILE")
+    assert botocore.session.Session().get_config_variable("profile") == "new"
+    assert hub.Session().config.region == "eu-west-1"
+
+
 def test_profile_keys_in_the_credentials_file_override_the_config_file(
         files: Path, tmp_path: Path) -> None:
     files.write_text("[default]\nregion = eu-west-1\nmax_attempts = 4\n")

@@ -1,16 +1,21 @@
 """hub.transfer's I/O pieces: positional reads/writes (and their lock fallback), part bodies,
-ordered writes for unseekable targets, buffer reuse."""
+ordered writes for unseekable targets, buffer reuse, and file descriptors closed once."""
 
 from __future__ import annotations
 
 import io
 import os
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hub.transfer import _io
+import hub
+from hub.transfer import TransferConfig, _io
+from hub.transfer._download import Download
+from hub.transfer._upload import Upload
 from tests._threads import join_all
 
 
@@ -79,3 +84,111 @@ def test_buffer_pool_reuses_and_caps() -> None:
     pool.put(first)
     pool.put(bytearray(10))  # over the cap: dropped
     assert pool.get(100) is first and len(pool.get(100)) == 100
+
+
+# --------------------------------------------------------------------------- closing once
+
+def _yielding(cls: type) -> type:
+    """``cls`` whose ``_fd`` attribute hands the GIL to another thread between being read and
+    being written, so an unlocked ``fd, self._fd = self._fd, None`` lets two threads take the
+    same fd (as free-threaded CPython or an unlucky switch would)."""
+
+    class Yielding(cls):  # type: ignore[misc, valid-type]
+        @property
+        def _fd(self) -> int | None:
+            value: int | None = self.__dict__.get("_fd_value")
+            time.sleep(0)  # releases the GIL: the racing thread runs here
+            return value
+
+        @_fd.setter
+        def _fd(self, value: int | None) -> None:
+            self.__dict__["_fd_value"] = value
+
+    return Yielding
+
+
+def _race_once(task: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # finish() and cleanup() at once from two threads. The first os.close of the task's fd
+    # immediately opens a "foreign" file, which gets the freed number (POSIX hands out the
+    # lowest free fd); a second close of that number would close the foreign file.
+    real_close = os.close
+    target: int = task.__dict__["_fd_value"]
+    foreign: list[int] = []
+    closes: list[int] = []
+
+    def tracking_close(fd: int) -> None:
+        real_close(fd)
+        if fd == target:
+            closes.append(fd)
+            if not foreign:
+                foreign.append(os.open(os.devnull, os.O_RDONLY))
+
+    start = threading.Barrier(2)
+
+    def run(fn: Any) -> None:
+        start.wait()
+        fn()
+
+    monkeypatch.setattr(os, "close", tracking_close)
+    try:
+        threads = [threading.Thread(target=run, args=(fn,)) for fn in (task.finish,
+                                                                        task.cleanup)]
+        for thread in threads:
+            thread.start()
+        join_all(threads)
+    finally:
+        monkeypatch.setattr(os, "close", real_close)
+    alive = []
+    for fd in foreign:
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        alive.append(fd)
+        os.close(fd)
+    assert closes == [target], f"the task's fd was closed {len(closes)} times"
+    assert alive == foreign, "a second close hit a file the task did not own"
+
+
+def _race_finish_and_cleanup(make: Any, monkeypatch: pytest.MonkeyPatch,
+                             rounds: int = 200) -> None:
+    for _ in range(rounds):
+        _race_once(make(), monkeypatch)
+
+
+def _offline_client() -> Any:
+    # Never contacted: finish/cleanup of these tasks send nothing.
+    return hub.Session(hub.Config(region="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                  credentials=hub.Credentials("a", "b"))).client("s3")
+
+
+def test_download_closes_its_fd_once_when_finish_races_cleanup(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = _offline_client()
+    cls = _yielding(Download)
+
+    def make() -> Any:
+        task = cls(client, TransferConfig(), lambda fn: fn(), "b", "k", str(tmp_path / "out"),
+                   {}, None, None)
+        task._open(1)  # the temporary file and its fd, as after the first GET
+        return task
+
+    _race_finish_and_cleanup(make, monkeypatch)
+    # Whoever took the temporary file either renamed it into place or removed it.
+    assert not list(tmp_path.glob("*.hubtmp"))
+
+
+def test_upload_closes_its_fd_once_when_finish_races_cleanup(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = _offline_client()
+    cls = _yielding(Upload)
+    source = tmp_path / "src"
+    source.write_bytes(b"x")
+
+    def make() -> Any:
+        task = cls(client, TransferConfig(), lambda fn: fn(), str(source), "b", "k", {},
+                   None, None)
+        task._fd = os.open(source, os.O_RDONLY)  # as start() opens it; no upload id: no calls
+        return task
+
+    _race_finish_and_cleanup(make, monkeypatch)

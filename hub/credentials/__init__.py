@@ -11,33 +11,42 @@ import importlib as _importlib
 import typing as _typing
 
 from hub.credentials._cache import CredentialsCache
-from hub.credentials._chain import ChainProvider, CredentialProcessProvider, default_chain
-from hub.credentials._files import resolve_region
-from hub.credentials._process import ProcessProvider
-from hub.credentials._providers import (
-    EnvironmentProvider,
-    RefreshableProvider,
-    SharedConfigProvider,
-    SharedCredentialsProvider,
-    StaticProvider,
-)
-from hub.credentials._values import CredentialProvider, Credentials
+from hub.credentials._values import CredentialProvider, Credentials, StaticProvider
 
 if _typing.TYPE_CHECKING:
     from hub.credentials._assume_role import AssumeRoleProvider
+    from hub.credentials._chain import ChainProvider, CredentialProcessProvider, default_chain
     from hub.credentials._container import ContainerProvider
+    from hub.credentials._files import resolve_region
     from hub.credentials._imds import InstanceMetadataProvider
+    from hub.credentials._process import ProcessProvider
+    from hub.credentials._providers import (
+        EnvironmentProvider,
+        RefreshableProvider,
+        SharedConfigProvider,
+        SharedCredentialsProvider,
+    )
     from hub.credentials._sso import SSOProvider
     from hub.credentials._web_identity import WebIdentityProvider
 
-# The cloud providers are imported on first use (attribute access or default_chain()): most
-# processes that pass their own credentials never need their modules.
+# Everything but the value, the static provider and the cache is imported on first use
+# (attribute access, or default_chain()): a process that passes its own credentials never
+# loads the file parser, subprocess or the cloud providers.
 _LAZY = {
     "AssumeRoleProvider": "hub.credentials._assume_role",
+    "ChainProvider": "hub.credentials._chain",
     "ContainerProvider": "hub.credentials._container",
+    "CredentialProcessProvider": "hub.credentials._chain",
+    "EnvironmentProvider": "hub.credentials._providers",
     "InstanceMetadataProvider": "hub.credentials._imds",
+    "ProcessProvider": "hub.credentials._process",
+    "RefreshableProvider": "hub.credentials._providers",
     "SSOProvider": "hub.credentials._sso",
+    "SharedConfigProvider": "hub.credentials._providers",
+    "SharedCredentialsProvider": "hub.credentials._providers",
     "WebIdentityProvider": "hub.credentials._web_identity",
+    "default_chain": "hub.credentials._chain",
+    "resolve_region": "hub.credentials._files",
 }
 
 __all__ = [

@@ -7,12 +7,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 
 from hub._forksafe import at_fork_reinit
-from hub.credentials._providers import StaticProvider
-from hub.credentials._values import CredentialProvider, Credentials
+from hub._value import dataclass, replace
+from hub.credentials._values import CredentialProvider, Credentials, StaticProvider
 from hub.errors import (
+    CallTimeoutError,
     ConfigError,
     CredentialProviderError,
     CredentialRefreshError,
@@ -58,13 +58,20 @@ class _Flight:
         self._error = error
         self._done.set()
 
-    def wait(self) -> _Entry:
-        self._done.wait()
+    def wait(self, timeout: float | None = None) -> _Entry:
+        if not self._done.wait(None if timeout is None else max(0.0, timeout)):
+            raise _load_timeout(timeout)
         if self._error is not None:
             # Like concurrent.futures.Future.result(): every waiter raises the same error.
             raise self._error
         assert self._entry is not None
         return self._entry
+
+
+def _load_timeout(timeout: float | None) -> CallTimeoutError:
+    seconds = max(0.0, timeout or 0.0)
+    return CallTimeoutError(f"credentials were not loaded within the {seconds:.3g}s left",
+                            timeout=seconds)
 
 
 def _describe(exc: BaseException) -> str:
@@ -194,6 +201,27 @@ class CredentialsCache:
             return entry.credentials
         return self._get_slow()
 
+    def get_within(self, timeout: float) -> Credentials:
+        """:meth:`get`, waiting at most ``timeout`` seconds for a load or refresh.
+
+        The load stays single-flight: the caller that starts it runs the provider in a helper
+        thread and waits for it like everyone else, so a caller that gives up leaves the load
+        running for the others (and for the next call, which joins it). During an advisory
+        refresh the current credentials are returned without waiting, as in :meth:`get`.
+
+        Args:
+            timeout: Seconds this caller may wait (``Config.call_timeout``'s remainder).
+
+        Raises:
+            CallTimeoutError: No credentials within ``timeout``.
+            NoCredentialsError, CredentialProviderError, CredentialRefreshError: As
+                :meth:`get`.
+        """
+        entry = self._entry
+        if entry is not None and self._clock() < entry.advisory_at:
+            return entry.credentials
+        return self._get_slow(timeout)
+
     def peek(self) -> Credentials | None:
         """Return the cached credentials (maybe expiring or expired) without loading any."""
         entry = self._entry
@@ -215,7 +243,7 @@ class CredentialsCache:
             if entry is not None and (credentials is None or entry.credentials == credentials):
                 self._entry = None
 
-    def _get_slow(self) -> Credentials:
+    def _get_slow(self, timeout: float | None = None) -> Credentials:
         with self._lock:
             entry = self._entry
             now = self._clock()
@@ -230,8 +258,33 @@ class CredentialsCache:
             else:
                 leader = False
         if not leader:
-            return flight.wait().credentials
-        return self._lead(flight, entry)
+            return flight.wait(timeout).credentials
+        if timeout is None:
+            return self._lead(flight, entry)
+        return self._lead_in_helper(flight, entry, timeout)
+
+    def _lead_in_helper(self, flight: _Flight, entry: _Entry | None, timeout: float
+                        ) -> Credentials:
+        # The load runs to its end in a helper thread whatever happens to this caller, so the
+        # flight always completes; this caller waits only as long as its deadline allows.
+        outcome: list[Credentials | BaseException] = []
+        finished = threading.Event()
+
+        def load() -> None:
+            try:
+                outcome.append(self._lead(flight, entry))
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                outcome.append(exc)
+            finally:
+                finished.set()
+
+        threading.Thread(target=load, name="hub-credentials-load", daemon=True).start()
+        if not finished.wait(max(0.0, timeout)):
+            raise _load_timeout(timeout)
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def _lead(self, flight: _Flight, entry: _Entry | None) -> Credentials:
         # This thread loads for everyone; every path must complete ``flight``.

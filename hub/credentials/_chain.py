@@ -178,7 +178,7 @@ def default_chain(
     ``load()``; the chain is walked again on every ``load()`` (a refresh).
 
     Args:
-        profile: The profile name, or None for ``AWS_PROFILE`` / ``AWS_DEFAULT_PROFILE`` /
+        profile: The profile name, or None for ``AWS_DEFAULT_PROFILE`` / ``AWS_PROFILE`` /
             ``default``.
         environ: The environment to read, or None for ``os.environ`` (read at ``load()``).
         mfa_token: For role profiles with ``mfa_serial``: called with the serial, returns the

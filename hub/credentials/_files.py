@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Mapping
 from datetime import datetime
@@ -34,10 +33,14 @@ def _env(environ: Mapping[str, str], *names: str) -> str | None:
 
 
 def resolve_profile(profile: str | None, environ: Mapping[str, str]) -> str:
-    """Return the profile to use: the argument, AWS_PROFILE, AWS_DEFAULT_PROFILE, ``default``."""
+    """Return the profile to use: the argument, AWS_DEFAULT_PROFILE, AWS_PROFILE, ``default``.
+
+    botocore 1.43 reads ``AWS_DEFAULT_PROFILE`` first (its ``profile`` session variable), so
+    when both are set that one wins here too.
+    """
     if profile:
         return profile
-    return _env(environ, "AWS_PROFILE", "AWS_DEFAULT_PROFILE") or "default"
+    return _env(environ, "AWS_DEFAULT_PROFILE", "AWS_PROFILE") or "default"
 
 
 def credentials_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str:
@@ -111,6 +114,10 @@ def _read_ini(path: str, provider: str) -> dict[str, dict[str, str]] | None:
         raise CredentialProviderError(provider, f"{path} is not UTF-8 text") from None
     except OSError as exc:
         raise CredentialProviderError(provider, f"cannot read {path}: {exc.strerror}") from None
+    if not text or text.isspace():
+        return Sections()  # nothing to parse (AWS_CONFIG_FILE=/dev/null, an empty file)
+    import configparser  # here: a process without shared files never loads it
+
     parser = configparser.ConfigParser(
         interpolation=None, strict=False, default_section=_NO_DEFAULT_SECTION
     )
@@ -211,7 +218,7 @@ def resolve_region(
     """Return the ``region`` set for a profile in the shared config file.
 
     The session consults this after ``AWS_REGION`` and ``AWS_DEFAULT_REGION``. The profile is
-    chosen as for credentials (argument, ``AWS_PROFILE``, ``AWS_DEFAULT_PROFILE``, ``default``);
+    chosen as for credentials (argument, ``AWS_DEFAULT_PROFILE``, ``AWS_PROFILE``, ``default``);
     the file is ``AWS_CONFIG_FILE`` or ``~/.aws/config``. The file is read on every call.
 
     Args:

@@ -9,11 +9,11 @@ transport already re-creates its pools in a forked child. Tests inject a fake ``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from hub._types import FrozenMap
+from hub._value import dataclass
 
 if TYPE_CHECKING:
     from hub._transport import TransportRegistry

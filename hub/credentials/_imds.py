@@ -7,11 +7,11 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub._value import dataclass
 from hub._version import __version__
 from hub.credentials import _http
 from hub.credentials._files import environ_of

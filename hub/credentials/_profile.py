@@ -10,8 +10,8 @@ variable first.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from hub._value import dataclass, field
 from hub.credentials._files import (
     config_file,
     config_profile,
@@ -90,7 +90,7 @@ def load_profiles(
     """Read both shared files into a :class:`ProfileView` for ``profile``.
 
     Args:
-        profile: The profile, or None for ``AWS_PROFILE`` / ``AWS_DEFAULT_PROFILE`` / default.
+        profile: The profile, or None for ``AWS_DEFAULT_PROFILE`` / ``AWS_PROFILE`` / default.
         environ: The environment, or None for ``os.environ``.
         provider: The calling provider's name, for errors.
 

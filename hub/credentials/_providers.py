@@ -19,7 +19,7 @@ from hub.credentials._files import (
 )
 from hub.credentials._process import ProcessProvider
 from hub.credentials._time import parse_timestamp
-from hub.credentials._values import Credentials
+from hub.credentials._values import Credentials, StaticProvider
 from hub.errors import ConfigError, CredentialProviderError, CredentialsError
 
 __all__ = [
@@ -31,36 +31,6 @@ __all__ = [
 ]
 
 PathArg = str | os.PathLike[str] | None
-
-
-class StaticProvider:
-    """Always returns the same credentials.
-
-    Args:
-        credentials: The credentials to return.
-
-    Raises:
-        ConfigError: ``credentials`` is not a :class:`~hub.credentials.Credentials`.
-    """
-
-    __slots__ = ("_credentials",)
-
-    name = "static"
-
-    def __init__(self, credentials: Credentials) -> None:
-        if not isinstance(credentials, Credentials):
-            raise ConfigError(
-                f"StaticProvider needs Credentials, got {type(credentials).__name__}",
-                field="credentials",
-            )
-        self._credentials = credentials
-
-    def __repr__(self) -> str:
-        return f"StaticProvider({self._credentials!r})"
-
-    def load(self) -> Credentials:
-        """Return the credentials given to the constructor."""
-        return self._credentials
 
 
 class EnvironmentProvider:
@@ -139,7 +109,7 @@ class SharedCredentialsProvider:
     """Reads a profile's keys from the shared credentials file.
 
     The file is ``path``, else ``AWS_SHARED_CREDENTIALS_FILE``, else ``~/.aws/credentials``; the
-    profile is ``profile``, else ``AWS_PROFILE``, else ``AWS_DEFAULT_PROFILE``, else
+    profile is ``profile``, else ``AWS_DEFAULT_PROFILE``, else ``AWS_PROFILE``, else
     ``default``. Sections are bare profile names (``[dev]``). Both are resolved, and the file
     read, on every :meth:`load`, never at construction.
 

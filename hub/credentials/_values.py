@@ -1,11 +1,12 @@
-"""The credentials value and the provider protocol every source implements."""
+"""The credentials value, the provider protocol every source implements, and the static
+provider (all a session with fixed credentials needs)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from hub._value import dataclass
 from hub.errors import ConfigError
 
 
@@ -128,3 +129,33 @@ class CredentialProvider(Protocol):
     def load(self) -> Credentials | None:
         """Load credentials, or return None when this source has none."""
         ...
+
+
+class StaticProvider:
+    """Always returns the same credentials.
+
+    Args:
+        credentials: The credentials to return.
+
+    Raises:
+        ConfigError: ``credentials`` is not a :class:`~hub.credentials.Credentials`.
+    """
+
+    __slots__ = ("_credentials",)
+
+    name = "static"
+
+    def __init__(self, credentials: Credentials) -> None:
+        if not isinstance(credentials, Credentials):
+            raise ConfigError(
+                f"StaticProvider needs Credentials, got {type(credentials).__name__}",
+                field="credentials",
+            )
+        self._credentials = credentials
+
+    def __repr__(self) -> str:
+        return f"StaticProvider({self._credentials!r})"
+
+    def load(self) -> Credentials:
+        """Return the credentials given to the constructor."""
+        return self._credentials

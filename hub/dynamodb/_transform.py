@@ -12,9 +12,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.dynamodb.conditions import ConditionBase, ConditionExpressionBuilder
-from hub.dynamodb.types import deserialize_item, serialize, serialize_item
+from hub.dynamodb.types import LOW_LEVEL, WIRE, Codec, UncheckedValueError
 
-__all__ = ["CONDITION_PARAMS", "build_conditions", "deserialize_output", "serialize_input"]
+__all__ = [
+    "CONDITION_PARAMS",
+    "build_conditions",
+    "deserialize_output",
+    "merge_conditions",
+    "serialize_input",
+]
 
 #: Parameters that take a condition object, in the order boto3 builds them (filters and
 #: conditions first, then the key condition), with whether each is a key condition.
@@ -50,37 +56,59 @@ def build_conditions(params: dict[str, Any]) -> tuple[dict[str, str], dict[str, 
     return names, values
 
 
-def _ser_value_list(values: Any) -> Any:
-    return [serialize(v) for v in values] if isinstance(values, list) else values
+def merge_conditions(params: dict[str, Any],
+                     serialize: Callable[[Any], Any] | None = None) -> None:
+    """Build the condition objects in ``params`` and merge their placeholders (in place).
+
+    The generated names and values are added to ``ExpressionAttributeNames``/
+    ``ExpressionAttributeValues`` (new dicts; a generated one wins a clash, as in boto3),
+    each generated value passed through ``serialize`` when given.
+
+    Raises:
+        DynamoDBNeedsKeyConditionError: A key condition names an ``Attr``.
+    """
+    names, values = build_conditions(params)
+    if names:
+        params["ExpressionAttributeNames"] = {**(params.get("ExpressionAttributeNames") or {}),
+                                              **names}
+    if values:
+        if serialize is not None:
+            values = {key: serialize(value) for key, value in values.items()}
+        params["ExpressionAttributeValues"] = {
+            **(params.get("ExpressionAttributeValues") or {}), **values}
 
 
-def _ser_legacy(conditions: Any) -> Any:
+def _ser_legacy(conditions: Any, codec: Codec) -> Any:
     # Expected / AttributeUpdates / KeyConditions / QueryFilter / ScanFilter:
     # {name: {"Value": v, "AttributeValueList": [...], ...}}
     if not isinstance(conditions, Mapping):
         return conditions
+    serialize = codec.serialize
     out: dict[str, Any] = {}
     for name, cond in conditions.items():
         if isinstance(cond, Mapping):
             cond = dict(cond)
             if "Value" in cond:
                 cond["Value"] = serialize(cond["Value"])
-            if "AttributeValueList" in cond:
-                cond["AttributeValueList"] = _ser_value_list(cond["AttributeValueList"])
+            values = cond.get("AttributeValueList")
+            if isinstance(values, list):
+                cond["AttributeValueList"] = [serialize(v) for v in values]
+            elif values is not None and codec is WIRE:
+                raise UncheckedValueError  # a tuple would reach the wire unchecked
         out[name] = cond
     return out
 
 
-def _ser_map(value: Any) -> Any:
-    return serialize_item(value) if isinstance(value, Mapping) else value
+def _ser_map(value: Any, codec: Codec) -> Any:
+    return codec.serialize_item(value) if isinstance(value, Mapping) else value
 
 
-#: Parameter name -> how its native value is serialized.
-_INPUTS: dict[str, Callable[[Any], Any]] = {
+#: Parameter name -> how its native value is serialized (ExpressionAttributeValues last, after
+#: condition placeholders are merged into it).
+_INPUTS: dict[str, Callable[[Any, Codec], Any]] = {
     "Key": _ser_map,
     "Item": _ser_map,
     "ExclusiveStartKey": _ser_map,
-    "ExpressionAttributeValues": _ser_map,
     "Expected": _ser_legacy,
     "AttributeUpdates": _ser_legacy,
     "KeyConditions": _ser_legacy,
@@ -89,48 +117,45 @@ _INPUTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def serialize_input(table_name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def serialize_input(table_name: str, kwargs: Mapping[str, Any], codec: Codec = LOW_LEVEL
+                    ) -> dict[str, Any]:
     """The low-level parameters for a table call with native values.
 
     ``TableName`` is ``table_name`` unless ``kwargs`` names one (as in boto3, the caller's
     wins). Condition objects become expression text; their placeholders are merged into
     ``ExpressionAttributeNames``/``ExpressionAttributeValues`` (generated ones win a clash, as
-    in boto3); every native value is serialized.
+    in boto3); every native value is serialized with ``codec``.
 
     Raises:
         UnsupportedTypeError, NumberError: A value cannot be serialized (boto3's errors).
         DynamoDBNeedsKeyConditionError: A key condition names an ``Attr``.
+        UncheckedValueError: (``WIRE`` only) a value the wire form cannot vouch for.
     """
     params: dict[str, Any] = {"TableName": table_name}
-    inputs = _INPUTS
+    get = _INPUTS.get
     has_condition = False
     for name, value in kwargs.items():
-        fn = inputs.get(name)
-        if fn is not None and name != "ExpressionAttributeValues":
-            value = fn(value)
+        fn = get(name)
+        if fn is not None:
+            value = fn(value, codec)
         elif isinstance(value, ConditionBase):
             has_condition = True
         params[name] = value
     if has_condition:
-        names, values = build_conditions(params)
-        if names:
-            params["ExpressionAttributeNames"] = {
-                **params.get("ExpressionAttributeNames", {}), **names}
-        if values:
-            params["ExpressionAttributeValues"] = {
-                **params.get("ExpressionAttributeValues", {}), **values}
+        merge_conditions(params)
     attr_values = params.get("ExpressionAttributeValues")
     if attr_values is not None:
-        params["ExpressionAttributeValues"] = _ser_map(attr_values)
+        params["ExpressionAttributeValues"] = _ser_map(attr_values, codec)
     return params
 
 
-def deserialize_output(result: dict[str, Any]) -> dict[str, Any]:
+def deserialize_output(result: dict[str, Any], codec: Codec = LOW_LEVEL) -> dict[str, Any]:
     """Deserialize (in place) the items of a single-table result; returns ``result``.
 
     Converts ``Item``, ``Attributes``, ``Items``, ``LastEvaluatedKey`` and
     ``ItemCollectionMetrics.ItemCollectionKey``.
     """
+    deserialize_item = codec.deserialize_item
     for name in ("Item", "Attributes", "LastEvaluatedKey"):
         value = result.get(name)
         if value is not None:
@@ -142,4 +167,3 @@ def deserialize_output(result: dict[str, Any]) -> dict[str, Any]:
     if metrics and "ItemCollectionKey" in metrics:
         metrics["ItemCollectionKey"] = deserialize_item(metrics["ItemCollectionKey"])
     return result
-

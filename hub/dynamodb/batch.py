@@ -11,8 +11,15 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from hub._forksafe import at_fork_reinit
+from hub.dynamodb._wire import malformed, wire_call
 from hub.dynamodb.errors import BatchGetError, BatchWriteError
-from hub.dynamodb.types import deserialize_item, serialize_item
+from hub.dynamodb.types import (
+    LOW_LEVEL,
+    WIRE,
+    UncheckedValueError,
+    deserialize_item,
+    serialize_item,
+)
 from hub.errors import ParamValidationError
 
 __all__ = ["BatchWriter", "batch_get", "batch_get_item", "batch_write_item"]
@@ -88,6 +95,7 @@ class BatchWriter:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._sleep = sleep
+        self._wire = wire_call(client)
         self._reset_state()
         at_fork_reinit(self, BatchWriter._reset_state)
 
@@ -113,7 +121,7 @@ class BatchWriter:
             BatchWriteError: A batch this call sent stayed unprocessed.
             ClientError: ``BatchWriteItem`` failed (that batch's requests are dropped).
         """
-        self._add(Item, {"PutRequest": {"Item": serialize_item(Item)}}, "Item")
+        self._add(Item, {"PutRequest": {"Item": self._serialize(Item, "Item")}}, "Item")
 
     def delete_item(self, Key: Mapping[str, Any]) -> None:
         """Buffer a delete of the item with ``Key`` (native values); may write a batch.
@@ -121,7 +129,12 @@ class BatchWriter:
         Raises:
             Same as :meth:`put_item`.
         """
-        self._add(Key, {"DeleteRequest": {"Key": serialize_item(Key)}}, "Key")
+        self._add(Key, {"DeleteRequest": {"Key": self._serialize(Key, "Key")}}, "Key")
+
+    def _serialize(self, native: Mapping[str, Any], param: str) -> dict[str, Any]:
+        if self._wire is None:
+            return serialize_item(native)
+        return _wire_item(native, param)
 
     def _dedup_key(self, native: Mapping[str, Any], param: str) -> Hashable | None:
         if not self._pkeys:
@@ -182,7 +195,10 @@ class BatchWriter:
         table = self._table_name
         retries = stalled = 0
         while True:
-            response = self._client.batch_write_item(RequestItems={table: pending})
+            if self._wire is not None:
+                response = self._wire("BatchWriteItem", {"RequestItems": {table: pending}})
+            else:
+                response = self._client.batch_write_item(RequestItems={table: pending})
             unprocessed = (response.get("UnprocessedItems") or {}).get(table) or []
             logger.debug("BatchWriteItem sent %d, unprocessed %d", len(pending),
                          len(unprocessed))
@@ -190,6 +206,8 @@ class BatchWriter:
                 return
             stalled = stalled + 1 if len(unprocessed) >= len(pending) else 0
             if stalled > self._max_retries:
+                if self._wire is not None:
+                    unprocessed = _low_level_requests(unprocessed, "BatchWriteItem")
                 raise BatchWriteError(table, unprocessed, self._max_retries)
             retries += 1
             self._sleep(_backoff(retries, self._backoff_base, self._backoff_cap))
@@ -234,6 +252,26 @@ def _backoff(retries: int, base: float = 0.05, cap: float = 5.0) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
+def _wire_item(native: Mapping[str, Any], param: str) -> dict[str, Any]:
+    try:
+        return WIRE.serialize_item(native)
+    except UncheckedValueError:
+        # Found before anything is buffered, rather than failing a whole batch later.
+        raise ParamValidationError("BatchWriteItem", [
+            f"Invalid type for parameter {param}: a nested map has a key that is not a str, "
+            "valid types: <class 'str'>"]) from None
+
+
+def _low_level_requests(requests: list[dict[str, Any]], operation: str
+                        ) -> list[dict[str, Any]]:
+    # Wire-form write requests back in the form BatchWriteError documents.
+    try:
+        return _map_requests(requests, lambda item: LOW_LEVEL.serialize_item(
+            WIRE.deserialize_item(item)))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise malformed(operation, exc) from exc
+
+
 def batch_get(client: _BatchGetClient, table_name: str, keys: Iterable[Mapping[str, Any]], *,
               max_retries: int = 10, sleep: Callable[[float], object] = time.sleep,
               **params: Any) -> list[dict[str, Any]]:
@@ -246,19 +284,32 @@ def batch_get(client: _BatchGetClient, table_name: str, keys: Iterable[Mapping[s
         ClientError: The service refused.
     """
     out: list[dict[str, Any]] = []
+    wire = wire_call(client)
+    codec = LOW_LEVEL if wire is None else WIRE
 
     def fetch(pending: list[dict[str, Any]]) -> None:
         stalled = retries = 0
         while pending:
-            result = client.batch_get_item(RequestItems={table_name: {**params,
-                                                                      "Keys": pending}})
+            request = {table_name: {**params, "Keys": pending}}
+            result = (client.batch_get_item(RequestItems=request) if wire is None
+                      else wire("BatchGetItem", {"RequestItems": request}))
             got = result.get("Responses", {}).get(table_name, [])
-            out.extend(deserialize_item(item) for item in got)
+            try:
+                out.extend(codec.deserialize_item(item) for item in got)
+            except (TypeError, ValueError, AttributeError) as exc:
+                if wire is None:
+                    raise
+                raise malformed("BatchGetItem", exc) from exc
             left = (result.get("UnprocessedKeys") or {}).get(table_name, {}).get("Keys") or []
             if not left:
                 return
             stalled = 0 if got else stalled + 1
             if stalled > max_retries:
+                if wire is not None:
+                    try:
+                        left = [serialize_item(WIRE.deserialize_item(k)) for k in left]
+                    except (TypeError, ValueError, AttributeError) as exc:
+                        raise malformed("BatchGetItem", exc) from exc
                 raise BatchGetError(table_name, left, max_retries)
             retries += 1
             sleep(_backoff(retries))
@@ -266,7 +317,7 @@ def batch_get(client: _BatchGetClient, table_name: str, keys: Iterable[Mapping[s
 
     chunk: list[dict[str, Any]] = []
     for key in keys:
-        chunk.append(serialize_item(key))
+        chunk.append(serialize_item(key) if wire is None else _wire_item(key, "Keys"))
         if len(chunk) == MAX_BATCH_GET:
             fetch(chunk)
             chunk = []
@@ -275,14 +326,14 @@ def batch_get(client: _BatchGetClient, table_name: str, keys: Iterable[Mapping[s
     return out
 
 
-def _deserialize_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _map_requests(requests: list[dict[str, Any]],
+                  convert: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for request in requests:
         if "PutRequest" in request:
-            out.append({"PutRequest": {"Item": deserialize_item(request["PutRequest"]["Item"])}})
+            out.append({"PutRequest": {"Item": convert(request["PutRequest"]["Item"])}})
         elif "DeleteRequest" in request:
-            out.append({"DeleteRequest": {"Key": deserialize_item(
-                request["DeleteRequest"]["Key"])}})
+            out.append({"DeleteRequest": {"Key": convert(request["DeleteRequest"]["Key"])}})
         else:
             out.append(request)
     return out
@@ -314,20 +365,9 @@ def batch_write_item(client: _BatchWriteClient, **kwargs: Any) -> dict[str, Any]
     ``UnprocessedItems`` come back native. One call: for buffering and retries use
     :meth:`Table.batch_writer`.
     """
-    request: dict[str, list[dict[str, Any]]] = {}
-    for table, requests in kwargs.get("RequestItems", {}).items():
-        converted = []
-        for req in requests:
-            if "PutRequest" in req:
-                converted.append({"PutRequest": {"Item": serialize_item(
-                    req["PutRequest"]["Item"])}})
-            elif "DeleteRequest" in req:
-                converted.append({"DeleteRequest": {"Key": serialize_item(
-                    req["DeleteRequest"]["Key"])}})
-            else:
-                converted.append(req)
-        request[table] = converted
+    request = {table: _map_requests(requests, serialize_item)
+               for table, requests in kwargs.get("RequestItems", {}).items()}
     result = client.batch_write_item(**{**kwargs, "RequestItems": request})
-    result["UnprocessedItems"] = {t: _deserialize_requests(reqs)
+    result["UnprocessedItems"] = {t: _map_requests(reqs, deserialize_item)
                                   for t, reqs in (result.get("UnprocessedItems") or {}).items()}
     return result

@@ -418,6 +418,12 @@ class ConditionExpressionBuilder:
         return self._value(value, values)
 
     def _name(self, path: str, names: dict[str, str]) -> str:
+        if path and "." not in path and "[" not in path and "]" not in path:
+            key = f"#n{self._name_count}"  # a plain name (the usual case): no regex
+            self._name_count += 1
+            names[key] = path
+            return key
+
         def placeholder(match: re.Match[str]) -> str:
             key = f"#n{self._name_count}"
             self._name_count += 1

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, Protocol
 
 from hub.dynamodb._transform import deserialize_output, serialize_input
+from hub.dynamodb._wire import WireCall, malformed, wire_call
 from hub.dynamodb.batch import BatchWriter, batch_get
-from hub.dynamodb.types import deserialize_item
+from hub.dynamodb.types import LOW_LEVEL, WIRE, Codec, UncheckedValueError
 from hub.errors import ClientError, WaiterError
 
 __all__ = ["Table", "TableMeta", "poll_table"]
@@ -134,7 +136,7 @@ class Table:
         name: The table name.
     """
 
-    __slots__ = ("meta", "name")
+    __slots__ = ("_wire", "meta", "name")
 
     # DescribeTable fields, set below as lazy properties (declared here for type checkers).
     attribute_definitions: Any
@@ -169,6 +171,7 @@ class Table:
     def __init__(self, client: _DynamoDBClient, name: str) -> None:
         self.name = name
         self.meta = TableMeta(client)
+        self._wire: WireCall | None = wire_call(client)
 
     def __repr__(self) -> str:
         return f"hub.dynamodb.Table(name={self.name!r})"
@@ -188,8 +191,7 @@ class Table:
         Raises:
             ClientError: The service refused. ParamValidationError, TypeError: bad values.
         """
-        return deserialize_output(self.meta.client.get_item(**serialize_input(self.name,
-                                                                              kwargs)))
+        return self._call("GetItem", "get_item", kwargs)
 
     def put_item(self, **kwargs: Any) -> dict[str, Any]:
         """PutItem: ``Item`` native; ``ConditionExpression`` may be a condition object.
@@ -198,8 +200,7 @@ class Table:
             ClientError: The service refused (e.g. ``ConditionalCheckFailedException``).
             ParamValidationError, TypeError: A value cannot be serialized.
         """
-        return deserialize_output(self.meta.client.put_item(**serialize_input(self.name,
-                                                                              kwargs)))
+        return self._call("PutItem", "put_item", kwargs)
 
     def update_item(self, **kwargs: Any) -> dict[str, Any]:
         """UpdateItem: ``Key`` and ``ExpressionAttributeValues`` native; ``Attributes`` native.
@@ -207,8 +208,7 @@ class Table:
         Raises:
             ClientError: The service refused. ParamValidationError, TypeError: bad values.
         """
-        return deserialize_output(self.meta.client.update_item(**serialize_input(self.name,
-                                                                                 kwargs)))
+        return self._call("UpdateItem", "update_item", kwargs)
 
     def delete_item(self, **kwargs: Any) -> dict[str, Any]:
         """DeleteItem: ``Key`` native; ``ConditionExpression`` may be a condition object.
@@ -216,8 +216,7 @@ class Table:
         Raises:
             ClientError: The service refused. ParamValidationError, TypeError: bad values.
         """
-        return deserialize_output(self.meta.client.delete_item(**serialize_input(self.name,
-                                                                                 kwargs)))
+        return self._call("DeleteItem", "delete_item", kwargs)
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
         """Query (one page): ``KeyConditionExpression=Key("pk").eq(...)``; ``Items`` native.
@@ -226,7 +225,7 @@ class Table:
             ClientError: The service refused. DynamoDBNeedsKeyConditionError: an ``Attr``
             in the key condition.
         """
-        return deserialize_output(self.meta.client.query(**serialize_input(self.name, kwargs)))
+        return self._call("Query", "query", kwargs)
 
     def scan(self, **kwargs: Any) -> dict[str, Any]:
         """Scan (one page): ``FilterExpression=Attr(...)...``; ``Items`` native.
@@ -234,7 +233,7 @@ class Table:
         Raises:
             ClientError: The service refused.
         """
-        return deserialize_output(self.meta.client.scan(**serialize_input(self.name, kwargs)))
+        return self._call("Scan", "scan", kwargs)
 
     def query_items(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item of a query, page after page (follows ``LastEvaluatedKey``).
@@ -242,7 +241,7 @@ class Table:
         Takes :meth:`query`'s parameters; ``Limit`` is the page size. Pages are fetched as
         the iterator is consumed.
         """
-        return self._items(self.meta.client.query, kwargs)
+        return self._items("Query", "query", kwargs)
 
     def scan_items(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item of a scan, page after page (follows ``LastEvaluatedKey``).
@@ -250,15 +249,47 @@ class Table:
         Takes :meth:`scan`'s parameters (``Segment``/``TotalSegments`` for a parallel scan
         worker); ``Limit`` is the page size.
         """
-        return self._items(self.meta.client.scan, kwargs)
+        return self._items("Scan", "scan", kwargs)
 
-    def _items(self, call: Callable[..., dict[str, Any]], kwargs: Mapping[str, Any]
+    def _prepare(self, operation: str, method: str, kwargs: Mapping[str, Any]
+                 ) -> tuple[Callable[[dict[str, Any]], dict[str, Any]], dict[str, Any], Codec]:
+        # The wire path when the client allows it (see hub.dynamodb._wire), else the client's
+        # own method with low-level values.
+        wire = self._wire
+        if wire is not None:
+            try:
+                params = serialize_input(self.name, kwargs, WIRE)
+            except UncheckedValueError:
+                pass  # the ordinary path's validator reports it exactly
+            else:
+                return partial(wire, operation), params, WIRE
+        client_method = getattr(self.meta.client, method)
+        return (lambda p: client_method(**p)), serialize_input(self.name, kwargs), LOW_LEVEL
+
+    def _call(self, operation: str, method: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        call, params, codec = self._prepare(operation, method, kwargs)
+        result = call(params)
+        if codec is LOW_LEVEL:
+            return deserialize_output(result)
+        try:
+            return deserialize_output(result, WIRE)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise malformed(operation, exc) from exc
+
+    def _items(self, operation: str, method: str, kwargs: Mapping[str, Any]
                ) -> Iterator[dict[str, Any]]:
-        params = serialize_input(self.name, kwargs)  # once: conditions and values built here
+        # Built once: conditions and values serialized here, each page only adds the start key.
+        call, params, codec = self._prepare(operation, method, kwargs)
+        deserialize_item = codec.deserialize_item
         while True:
-            page = call(**params)
+            page = call(params)
             for item in page.get("Items", ()):
-                yield deserialize_item(item)
+                try:
+                    yield deserialize_item(item)
+                except (TypeError, ValueError, AttributeError) as exc:
+                    if codec is LOW_LEVEL:
+                        raise
+                    raise malformed(operation, exc) from exc
             last = page.get("LastEvaluatedKey")
             if not last:
                 return

@@ -28,17 +28,20 @@ value's type is decided and the errors are boto3's, so ported code catches the s
   the request); hub refuses every non-finite number with that same error.
 
 The module-level functions (:func:`serialize`, :func:`deserialize`, :func:`serialize_item`,
-:func:`deserialize_item`) are the fast path the table layer uses: the type of a value is found
-with one dict lookup on ``type(value)``; subclasses (an ``IntEnum``, a ``str`` subclass) take
-boto3's ``isinstance`` order instead.
+:func:`deserialize_item`) are the fast path: the type of a value is found with one dict lookup
+on ``type(value)``; subclasses (an ``IntEnum``, a ``str`` subclass) take boto3's
+``isinstance`` order instead. The same code, built a second time with base64 for bytes, is the
+wire form (:data:`WIRE`) the table layer sends and reads directly.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import decimal
 from collections.abc import Callable, Mapping, Set
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
-from typing import Any
+from typing import Any, NamedTuple
 
 # The errors live in hub.dynamodb.errors; these names stay importable from here too.
 from hub.dynamodb.errors import ClampedNumberError as ClampedNumberError
@@ -183,14 +186,14 @@ def _ser_bool(value: bool) -> dict[str, Any]:
     return {BOOLEAN: value}
 
 
+_INT_LIMIT = 10**38
+
+
 def _ser_int(value: int) -> dict[str, Any]:
     # Up to 38 digits an int is exact and str() is what the decimal context would produce.
     if -_INT_LIMIT < value < _INT_LIMIT:
         return {NUMBER: str(value)}
     return {NUMBER: _number_text(value)}
-
-
-_INT_LIMIT = 10**38
 
 
 def _ser_decimal(value: Decimal) -> dict[str, Any]:
@@ -201,24 +204,12 @@ def _ser_str(value: str) -> dict[str, Any]:
     return {STRING: value}
 
 
-def _ser_bytes(value: bytes | bytearray) -> dict[str, Any]:
-    return {BINARY: value}
-
-
-def _ser_binary(value: Binary) -> dict[str, Any]:
-    return {BINARY: value.value}
-
-
 def _ser_float(value: float) -> dict[str, Any]:
     raise UnsupportedTypeError(_FLOAT_MESSAGE, value)
 
 
-def _ser_map(value: Mapping[Any, Any]) -> dict[str, Any]:
-    return {MAP: {k: serialize(v) for k, v in value.items()}}
-
-
-def _ser_list(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
-    return {LIST: [serialize(v) for v in value]}
+def _unsupported(value: Any) -> UnsupportedTypeError:
+    return UnsupportedTypeError(f'Unsupported type "{type(value)}" for value "{value}"', value)
 
 
 _NUMBER_TYPES = frozenset({int, Decimal})
@@ -226,68 +217,126 @@ _STRING_TYPES = frozenset({str})
 _BINARY_ELEMENT_TYPES = frozenset({bytes, bytearray, Binary})
 
 
-def _ser_set(value: Set[Any]) -> dict[str, Any]:
-    # Fast path: the element types alone decide (the common, homogeneous sets).
-    kinds = {type(v) for v in value}
-    if kinds <= _NUMBER_TYPES:
-        return {NUMBER_SET: [str(v) if type(v) is int and -_INT_LIMIT < v < _INT_LIMIT
-                             else _number_text(v) for v in value]}
-    if kinds <= _STRING_TYPES:
-        return {STRING_SET: list(value)}
-    if kinds <= _BINARY_ELEMENT_TYPES:
-        return {BINARY_SET: [_binary_raw(v) for v in value]}
-    # Mixed sets, subclasses, floats: boto3's element-by-element order decides the error.
-    if _is_type_set(value, _is_number):
-        return {NUMBER_SET: [_number_text(v) for v in value]}
-    if _is_type_set(value, _is_string):
-        return {STRING_SET: list(value)}
-    if _is_type_set(value, _is_binary):
-        return {BINARY_SET: [_binary_raw(v) for v in value]}
-    raise _unsupported(value)
+class UncheckedValueError(Exception):
+    """Internal: the wire form cannot vouch for a value, so the table layer takes the ordinary
+    path, where the validator reports it exactly as for a low-level call (never raised to
+    users).
+
+    The request pipeline checks only the top-level keys of a wire-form item (its
+    ``AttributeValue`` s are opaque to it), so this is raised for a nested map key that is not
+    a ``str``, and for a legacy ``AttributeValueList`` that is not a list.
+    """
 
 
-def _unsupported(value: Any) -> UnsupportedTypeError:
-    return UnsupportedTypeError(f'Unsupported type "{type(value)}" for value "{value}"', value)
+_Serialize = Callable[[Any], dict[str, Any]]
+_SerializeItem = Callable[[Mapping[str, Any]], dict[str, dict[str, Any]]]
 
 
-#: Exact type -> serializer: one dict lookup for the common types.
-_SERIALIZERS: dict[type, Callable[[Any], dict[str, Any]]] = {
-    str: _ser_str,
-    int: _ser_int,
-    Decimal: _ser_decimal,
-    bool: _ser_bool,
-    type(None): _ser_none,
-    dict: _ser_map,
-    list: _ser_list,
-    tuple: _ser_list,
-    set: _ser_set,
-    frozenset: _ser_set,
-    bytes: _ser_bytes,
-    bytearray: _ser_bytes,
-    Binary: _ser_binary,
-    float: _ser_float,
-}
+def _serializers(binary: Callable[[Any], Any], check_keys: bool
+                 ) -> tuple[_Serialize, _SerializeItem]:
+    """``(serialize, serialize_item)`` with ``binary`` applied to bytes values.
+
+    Built twice at import: the low-level form (bytes as they are, what boto3's TypeSerializer
+    returns) and the wire form (bytes as base64 text, what the JSON body carries, nested map
+    keys checked: see :class:`UncheckedValueError`). One dict lookup on ``type(value)`` picks the
+    serializer of the common types; subclasses take boto3's ``isinstance`` order.
+    """
+
+    def ser_bytes(value: bytes | bytearray) -> dict[str, Any]:
+        return {BINARY: binary(value)}
+
+    def ser_binary(value: Binary) -> dict[str, Any]:
+        return {BINARY: binary(value.value)}
+
+    def ser_map(value: Mapping[Any, Any]) -> dict[str, Any]:
+        if check_keys:
+            for k in value:
+                if type(k) is not str and not isinstance(k, str):
+                    raise UncheckedValueError
+        return {MAP: {k: serialize(v) for k, v in value.items()}}
+
+    def ser_list(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
+        return {LIST: [serialize(v) for v in value]}
+
+    def ser_set(value: Set[Any]) -> dict[str, Any]:
+        # Fast path: the element types alone decide (the common, homogeneous sets).
+        kinds = {type(v) for v in value}
+        if kinds <= _NUMBER_TYPES:
+            return {NUMBER_SET: [str(v) if type(v) is int and -_INT_LIMIT < v < _INT_LIMIT
+                                 else _number_text(v) for v in value]}
+        if kinds <= _STRING_TYPES:
+            return {STRING_SET: list(value)}
+        if kinds <= _BINARY_ELEMENT_TYPES:
+            return {BINARY_SET: [binary(_binary_raw(v)) for v in value]}
+        # Mixed sets, subclasses, floats: boto3's element-by-element order decides the error.
+        if _is_type_set(value, _is_number):
+            return {NUMBER_SET: [_number_text(v) for v in value]}
+        if _is_type_set(value, _is_string):
+            return {STRING_SET: list(value)}
+        if _is_type_set(value, _is_binary):
+            return {BINARY_SET: [binary(_binary_raw(v)) for v in value]}
+        raise _unsupported(value)
+
+    def slow(value: Any) -> dict[str, Any]:
+        # boto3's decision order, for subclasses and abstract Mappings/Sets.
+        if value is None:
+            return {NULL: True}
+        if isinstance(value, bool):
+            return {BOOLEAN: value}
+        if _is_number(value):
+            return {NUMBER: _number_text(value)}
+        if isinstance(value, str):
+            return {STRING: value}
+        if _is_binary(value):
+            return {BINARY: binary(_binary_raw(value))}
+        if isinstance(value, Set):
+            return ser_set(value)
+        if isinstance(value, Mapping):
+            return ser_map(value)
+        if isinstance(value, (list, tuple)):
+            return ser_list(value)
+        raise _unsupported(value)
+
+    # Exact type -> serializer: one dict lookup for the common types.
+    table: dict[type, _Serialize] = {
+        str: _ser_str, int: _ser_int, Decimal: _ser_decimal, bool: _ser_bool,
+        type(None): _ser_none, dict: ser_map, list: ser_list, tuple: ser_list,
+        set: ser_set, frozenset: ser_set, bytes: ser_bytes, bytearray: ser_bytes,
+        Binary: ser_binary, float: _ser_float,
+    }
+    get = table.get
+
+    def serialize(value: Any) -> dict[str, Any]:
+        fn = get(type(value))
+        return slow(value) if fn is None else fn(value)
+
+    def serialize_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for k, v in item.items():
+            t = type(v)
+            # The two commonest cases inline (no call); everything else through the table.
+            if t is str:
+                out[k] = {STRING: v}
+            elif t is int and -_INT_LIMIT < v < _INT_LIMIT:
+                out[k] = {NUMBER: str(v)}
+            else:
+                fn = get(t)
+                out[k] = slow(v) if fn is None else fn(v)
+        return out
+
+    return serialize, serialize_item
 
 
-def _serialize_slow(value: Any) -> dict[str, Any]:
-    # boto3's decision order, for subclasses and abstract Mappings/Sets.
-    if value is None:
-        return {NULL: True}
-    if isinstance(value, bool):
-        return {BOOLEAN: value}
-    if _is_number(value):
-        return {NUMBER: _number_text(value)}
-    if isinstance(value, str):
-        return {STRING: value}
-    if _is_binary(value):
-        return {BINARY: _binary_raw(value)}
-    if isinstance(value, Set):
-        return _ser_set(value)
-    if isinstance(value, Mapping):
-        return _ser_map(value)
-    if isinstance(value, (list, tuple)):
-        return _ser_list(value)
-    raise _unsupported(value)
+def _same(value: Any) -> Any:
+    return value
+
+
+def _base64(value: bytes | bytearray) -> str:
+    return binascii.b2a_base64(value, newline=False).decode("ascii")
+
+
+_serialize, _serialize_item = _serializers(_same, check_keys=False)
+_serialize_wire, _serialize_wire_item = _serializers(_base64, check_keys=True)
 
 
 def serialize(value: Any) -> dict[str, Any]:
@@ -299,10 +348,7 @@ def serialize(value: Any) -> dict[str, Any]:
         NumberError: A number DynamoDB cannot store exactly (the ``decimal`` signal boto3
             raises, boto3's message).
     """
-    fn = _SERIALIZERS.get(type(value))
-    if fn is None:
-        return _serialize_slow(value)
-    return fn(value)
+    return _serialize(value)
 
 
 def serialize_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -311,57 +357,85 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     Raises:
         UnsupportedTypeError, NumberError: As :func:`serialize`.
     """
-    get = _SERIALIZERS.get
-    out: dict[str, dict[str, Any]] = {}
-    for k, v in item.items():
-        t = type(v)
-        # The two commonest cases inline (no call); everything else through the table.
-        if t is str:
-            out[k] = {STRING: v}
-        elif t is int and -_INT_LIMIT < v < _INT_LIMIT:
-            out[k] = {NUMBER: str(v)}
-        else:
-            fn = get(t)
-            out[k] = _serialize_slow(v) if fn is None else fn(v)
-    return out
+    return _serialize_item(item)
 
 
 # --------------------------------------------------------------------------- deserialize
 
 
 _de_n = DYNAMODB_CONTEXT.create_decimal
+_NOT_TYPED = "Value must be a nonempty dictionary whose key is a valid dynamodb type."
 
-
-def _de_m(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: deserialize(v) for k, v in raw.items()}
-
-
-def _de_l(raw: list[Any]) -> list[Any]:
-    return [deserialize(v) for v in raw]
-
-
-def _de_identity(raw: Any) -> Any:
-    return raw
+_Deserialize = Callable[[Mapping[str, Any]], Any]
+_DeserializeItem = Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]
 
 
 def _de_null(raw: Any) -> None:
     return None
 
 
-_DESERIALIZERS: dict[str, Callable[[Any], Any]] = {
-    STRING: _de_identity,
-    NUMBER: _de_n,
-    BOOLEAN: _de_identity,
-    NULL: _de_null,
-    BINARY: Binary,
-    MAP: _de_m,
-    LIST: _de_l,
-    STRING_SET: set,
-    NUMBER_SET: lambda raw: set(map(_de_n, raw)),
-    BINARY_SET: lambda raw: set(map(Binary, raw)),
-}
-# boto3 finds the handler by the lower-cased type name, so {"s": "x"} works there too.
-_DESERIALIZERS_LOWER = {k.lower(): v for k, v in _DESERIALIZERS.items()}
+def _deserializers(binary: Callable[[Any], Binary]) -> tuple[_Deserialize, _DeserializeItem]:
+    """``(deserialize, deserialize_item)`` reading bytes values with ``binary``.
+
+    Built twice at import: the low-level form (``B`` holds bytes) and the wire form (``B``
+    holds base64 text, as in the JSON body).
+    """
+
+    def de_m(raw: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: deserialize(v) for k, v in raw.items()}
+
+    def de_l(raw: list[Any]) -> list[Any]:
+        return [deserialize(v) for v in raw]
+
+    table: dict[str, Callable[[Any], Any]] = {
+        STRING: _same,
+        NUMBER: _de_n,
+        BOOLEAN: _same,
+        NULL: _de_null,
+        BINARY: binary,
+        MAP: de_m,
+        LIST: de_l,
+        STRING_SET: set,
+        NUMBER_SET: lambda raw: set(map(_de_n, raw)),
+        BINARY_SET: lambda raw: set(map(binary, raw)),
+    }
+    get = table.get
+    # boto3 finds the handler by the lower-cased type name, so {"s": "x"} works there too.
+    lower = {k.lower(): v for k, v in table.items()}.get
+
+    def deserialize(value: Mapping[str, Any]) -> Any:
+        for kind in value:
+            fn = get(kind)
+            if fn is None:
+                fn = lower(kind.lower()) if isinstance(kind, str) else None
+                if fn is None:
+                    raise TypeError(f"Dynamodb type {kind} is not supported")
+            return fn(value[kind])
+        raise TypeError(_NOT_TYPED)
+
+    def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, av in item.items():
+            # Strings and numbers inline; the one-key dict is the normal AttributeValue shape.
+            if len(av) == 1:
+                if STRING in av:
+                    out[k] = av[STRING]
+                    continue
+                if NUMBER in av:
+                    out[k] = _de_n(av[NUMBER])
+                    continue
+            out[k] = deserialize(av)
+        return out
+
+    return deserialize, deserialize_item
+
+
+def _binary_from_base64(raw: str) -> Binary:
+    return Binary(base64.b64decode(raw, validate=True))
+
+
+_deserialize, _deserialize_item = _deserializers(Binary)
+_deserialize_wire_item = _deserializers(_binary_from_base64)[1]
 
 
 def deserialize(value: Mapping[str, Any]) -> Any:
@@ -371,14 +445,7 @@ def deserialize(value: Mapping[str, Any]) -> Any:
         TypeError: ``value`` is empty or its type key is not a DynamoDB type (boto3's
             messages).
     """
-    for kind in value:
-        fn = _DESERIALIZERS.get(kind)
-        if fn is None:
-            fn = _DESERIALIZERS_LOWER.get(kind.lower()) if isinstance(kind, str) else None
-            if fn is None:
-                raise TypeError(f"Dynamodb type {kind} is not supported")
-        return fn(value[kind])
-    raise TypeError("Value must be a nonempty dictionary whose key is a valid dynamodb type.")
+    return _deserialize(value)
 
 
 def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -387,19 +454,33 @@ def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     Raises:
         TypeError: As :func:`deserialize`.
     """
-    out: dict[str, Any] = {}
-    create = DYNAMODB_CONTEXT.create_decimal
-    for k, av in item.items():
-        # Strings and numbers inline; the one-key dict is the normal AttributeValue shape.
-        if len(av) == 1:
-            if STRING in av:
-                out[k] = av[STRING]
-                continue
-            if NUMBER in av:
-                out[k] = create(av[NUMBER])
-                continue
-        out[k] = deserialize(av)
-    return out
+    return _deserialize_item(item)
+
+
+# --------------------------------------------------------------------------- codecs
+
+
+class Codec(NamedTuple):
+    """One form of ``AttributeValue``: the functions that write and read it.
+
+    Attributes:
+        serialize: Python value -> ``AttributeValue``.
+        serialize_item: ``{name: value}`` -> ``{name: AttributeValue}``.
+        deserialize_item: The reverse of ``serialize_item``.
+    """
+
+    serialize: Callable[[Any], dict[str, Any]]
+    serialize_item: Callable[[Mapping[str, Any]], dict[str, dict[str, Any]]]
+    deserialize_item: Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]
+
+
+#: What boto3's TypeSerializer produces and a low-level client takes (``B`` holds bytes).
+LOW_LEVEL = Codec(_serialize, _serialize_item, _deserialize_item)
+#: The JSON body's form (``B`` holds base64 text), for the table layer's own request path
+#: (:mod:`hub.dynamodb._wire`). Serializing raises :class:`UncheckedValueError` for a nested
+#: map key that is not a ``str``; deserializing raises ``TypeError``/``ValueError``/
+#: ``AttributeError`` for a malformed value.
+WIRE = Codec(_serialize_wire, _serialize_wire_item, _deserialize_wire_item)
 
 
 # --------------------------------------------------------------------------- boto3 classes

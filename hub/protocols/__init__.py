@@ -16,9 +16,12 @@ rest-json), :mod:`hub.protocols._json` (the JSON value codec: json and rest-json
 (timestamps, base64, host prefixes, ``ResponseMetadata``), :mod:`hub.protocols._shapes` (the
 shape model) and :mod:`hub.protocols.validate` (parameter validation).
 
-Not implemented: ``ec2`` (query's dialect), ``smithy-rpc-v2-cbor`` and event streams;
-:func:`get_protocol` and the protocols' methods raise :class:`~hub.errors.UnsupportedProtocolError`
-for them. Every function here is pure: plain data in, plain data out, no networking.
+Output event streams (S3 Select, Lambda response streaming) are decoded by
+:mod:`hub.protocols._eventstream` (the binary framing) and read as events by
+:mod:`hub.protocols._events` (``EventStream``). Not implemented: ``ec2`` (query's dialect),
+``smithy-rpc-v2-cbor`` and input event streams (HTTP/2 bidirectional); :func:`get_protocol`
+and the protocols' methods raise :class:`~hub.errors.UnsupportedProtocolError` for them. Every
+function here is pure: plain data in, plain data out, no networking.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class WireProtocol(Protocol):
         Raises:
             ParamValidationError: A URI label is missing, a parameter is unknown, or a host
                 label is invalid.
-            UnsupportedProtocolError: The operation uses event streams.
+            UnsupportedProtocolError: The operation sends an input event stream.
         """
         ...
 

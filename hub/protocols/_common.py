@@ -8,17 +8,16 @@ import calendar
 import datetime
 import http.client
 import re
-import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from typing import IO, Any, ClassVar, TypeAlias
 from urllib.parse import quote
 
+from hub._deferred import deferred_regex
+from hub._value import dataclass
 from hub.errors import (
     ParamValidationError,
     ResponseParseError,
-    UnsupportedProtocolError,
     XMLForbidden,
 )
 from hub.protocols._shapes import OperationModel, Shape
@@ -49,7 +48,8 @@ Body: TypeAlias = "bytes | IO[bytes] | Iterable[bytes] | None"
 _UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 # ISO 8601 as AWS sends it: date, "T" (or space), time, optional fraction, Z or an offset.
-_ISO8601 = re.compile(
+_ISO8601: re.Pattern[str] = deferred_regex(
+    globals(), "_ISO8601",
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*([Zz]|[+-]\d\d:?\d\d)?\Z"
 )
 
@@ -81,7 +81,8 @@ class ProtocolBase:
     A protocol is one stateless object over its module's functions: a subclass names the
     protocol, binds the module's ``parse``/``parse_error`` as static methods (so a call costs
     no extra Python frame) and writes ``serialize``, whose inputs differ per protocol.
-    ``streams_payload`` says whether a blob payload is streamed (the REST protocols).
+    ``streams_payload`` says whether ``op.streaming_output_member`` is streamed (a REST blob
+    payload or an output event stream); query responses are always read whole.
     """
 
     __slots__ = ()
@@ -93,7 +94,7 @@ class ProtocolBase:
         return op.streaming_output_member if self.streams_payload else None
 
 
-_HOST_LABEL = re.compile(r"[A-Za-z0-9.\-]+\Z")
+_HOST_LABEL: re.Pattern[str] = deferred_regex(globals(), "_HOST_LABEL", r"[A-Za-z0-9.\-]+\Z")
 
 
 def expand_host_prefix(op: OperationModel, params: Mapping[str, Any]) -> str | None:
@@ -156,17 +157,22 @@ def fill_idempotency_tokens(shape: Shape, params: Mapping[str, Any]) -> Mapping[
         return params
     filled = dict(params)
     for name in missing:
+        import uuid  # here: only operations with idempotency tokens need it
+
         filled[name] = str(uuid.uuid4())
     return filled
 
 
 def refuse_event_streams(op: OperationModel, protocol: str) -> None:
-    """Raise :class:`~hub.errors.UnsupportedProtocolError` for an event-stream operation."""
-    member = op.event_stream_member
-    if member is not None:
-        raise UnsupportedProtocolError(
-            f"{op.name} streams events ({member}); hub does not implement AWS event streams",
-            protocol=protocol, operation=op.name)
+    """Raise :class:`~hub.errors.UnsupportedProtocolError` for an event stream hub cannot use.
+
+    Output event streams are read by :mod:`hub.protocols._events` (rest-xml, rest-json and
+    json); input event streams (HTTP/2 bidirectional) and other protocols are refused.
+    """
+    if op.event_stream_member is not None:
+        from hub.protocols._events import check_event_streams  # event-stream operations only
+
+        check_event_streams(op, protocol)
 
 
 def float_text(value: Any) -> str:

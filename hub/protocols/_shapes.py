@@ -23,9 +23,10 @@ for the same reason: a field-by-field ``__eq__`` would recurse forever on a cycl
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from hub._value import dataclass, field
 
 __all__ = [
     "LazyErrorShapes",
@@ -38,6 +39,8 @@ __all__ = [
     "build_operation",
     "build_paginator",
     "build_service_model",
+    "error_codes",
+    "model_from_metadata",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -75,7 +78,7 @@ class Shape:
         error_status: The HTTP status the model gives an error shape, or None.
         document: A structure holding a free-form JSON document (passed through as-is).
         union: A structure of which exactly one member is set (a tagged union).
-        event_stream: A structure that is an event stream (not supported by hub's protocols).
+        event_stream: A structure that is an event stream (its members are the event types).
         body_members: Structure members that live in the body, precomputed.
         located_members: Structure members bound to a header, the URI, the query string or the
             status code, precomputed.
@@ -113,7 +116,9 @@ class Shape:
     located_members: tuple[Member, ...] = ()
     idempotency_members: tuple[str, ...] = ()
     sensitive: bool = False
-    plans: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    # Not part of the value: never passed (a replace() of a shape would copy it: hub makes
+    # none), compared or shown.
+    plans: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"Shape({self.name!r}, {self.type!r})"
@@ -163,6 +168,8 @@ class Member:
         jsonvalue: A JSON document carried (base64) in a header.
         has_wire_name: True when the model named the element explicitly (``locationName``).
         host_label: The value is substituted into the operation's ``hostPrefix``.
+        event_payload: An event's member that is the whole event payload (``eventpayload``).
+        event_header: An event's member carried in an event-stream header (``eventheader``).
     """
 
     name: str
@@ -181,6 +188,8 @@ class Member:
     jsonvalue: bool = False
     has_wire_name: bool = False
     host_label: bool = False
+    event_payload: bool = False
+    event_header: bool = False
 
     def __repr__(self) -> str:
         return f"Member({self.name!r} -> {self.shape.name!r})"
@@ -230,13 +239,14 @@ class OperationModel:
         input_payload: The input member that is the whole body, or None.
         output_payload: The output member that is the whole body, or None.
         streaming_output_member: Output member to attach the response stream to (a blob
-            payload, as in botocore), or None.
+            payload, as in botocore, or an output event stream), or None.
         error_shapes: Service-wide error shapes by error code (shared by all operations).
         result_wrapper: Query protocol: the element wrapping the output
             (``GetCallerIdentityResult``), or None.
         host_prefix: The ``endpoint.hostPrefix`` template (``{AccountId}.``), or None.
-        event_stream_member: The input or output member that is an event stream, or None.
-            Such operations are refused by every protocol (UnsupportedProtocolError).
+        event_stream_member: The output (else input) member that is an event stream, or
+            None. Output event streams are read by :mod:`hub.protocols._events`; input ones
+            are refused (UnsupportedProtocolError).
         input_root: The input as a member: its ``wire_name`` is the XML root element of a
             rest-xml body (the input reference's ``locationName`` and ``xmlNamespace``, else
             the shape's), or None when the input has no such name.
@@ -386,6 +396,8 @@ def _make_member(name: str, ref: Mapping[str, Any], target: Shape,
         jsonvalue=bool(ref.get("jsonvalue", False)),
         has_wire_name=explicit is not None,
         host_label=bool(ref.get("hostLabel", False)),
+        event_payload=bool(ref.get("eventpayload", False)),
+        event_header=bool(ref.get("eventheader", False)),
     )
 
 
@@ -469,6 +481,17 @@ class ShapeResolver:
         return self._built[name]
 
 
+def error_codes(raw_shapes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Wire error code -> error shape name, for every modeled error of a raw shape table
+    (the code is the shape's ``error.code``, else its name); sorted by shape name."""
+    codes: dict[str, str] = {}
+    for name in sorted(raw_shapes):
+        raw = raw_shapes[name]
+        if raw.get("exception"):
+            codes[(raw.get("error") or {}).get("code") or name] = name
+    return codes
+
+
 class LazyErrorShapes(Mapping[str, Shape]):
     """A service's error shapes by wire error code, each built on first lookup.
 
@@ -488,11 +511,7 @@ class LazyErrorShapes(Mapping[str, Shape]):
     def _code_table(self) -> Mapping[str, str]:
         codes = self._codes
         if codes is None:
-            table: dict[str, str] = {}
-            for name, raw in self._resolver.raw.items():
-                if raw.get("exception"):
-                    table[(raw.get("error") or {}).get("code") or name] = name
-            codes = self._codes = MappingProxyType(table)
+            codes = self._codes = MappingProxyType(error_codes(self._resolver.raw))
         return codes
 
     def __getitem__(self, code: str) -> Shape:
@@ -582,7 +601,8 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         raw_input = resolver.raw[in_name]
         if "locationName" in root_ref or "locationName" in raw_input:
             input_root = _make_member(input_shape.name, root_ref, input_shape, raw_input)
-    streaming_out = None
+    out_events = _event_stream_member(output_shape)
+    streaming_out = out_events  # an output event stream is read as its events arrive
     if out_payload is not None and out_payload.type == "blob":
         # botocore streams every blob payload (streaming flag or not) and reads string ones.
         streaming_out = out_payload.name
@@ -614,8 +634,7 @@ def build_operation(name: str, raw_op: Mapping[str, Any], resolver: ShapeResolve
         error_shapes=error_shapes if error_shapes is not None else _EMPTY,
         result_wrapper=out_ref.get("resultWrapper", raw_op.get("resultWrapper")),
         host_prefix=(raw_op.get("endpoint") or {}).get("hostPrefix"),
-        event_stream_member=(_event_stream_member(output_shape)
-                             or _event_stream_member(input_shape)),
+        event_stream_member=out_events or _event_stream_member(input_shape),
         input_root=input_root,
         unsigned=(raw_op.get("authtype") == "none"
                   or list(raw_op.get("auth") or ()) == ["smithy.api#noAuth"]),
@@ -660,6 +679,18 @@ def build_service_model(
     ops = {name: build_operation(name, raw_op, resolver, error_shapes=error_shapes)
            for name, raw_op in operations.items()}
     pages = {name: build_paginator(raw_page) for name, raw_page in paginators.items()}
+    return model_from_metadata(service_name, MappingProxyType(dict(metadata)),
+                               operations=MappingProxyType(ops),
+                               paginators=MappingProxyType(pages), shapes=resolver.built())
+
+
+def model_from_metadata(service_name: str, metadata: Mapping[str, Any], *,
+                        operations: Mapping[str, OperationModel],
+                        paginators: Mapping[str, Paginator],
+                        shapes: Mapping[str, Shape]) -> ServiceModel:
+    """A :class:`ServiceModel` whose service facts (API version, endpoint prefix, signing
+    name, protocol, JSON target, query compatibility) are read from ``metadata``; the one
+    place that reads them, for whole and lazily built models alike."""
     endpoint_prefix = metadata["endpointPrefix"]
     return ServiceModel(
         service_name=service_name,
@@ -669,10 +700,10 @@ def build_service_model(
         protocol=choose_protocol(metadata),
         target_prefix=metadata.get("targetPrefix"),
         json_version=metadata.get("jsonVersion"),
-        metadata=MappingProxyType(dict(metadata)),
-        operations=MappingProxyType(ops),
-        paginators=MappingProxyType(pages),
-        shapes=resolver.built(),
+        metadata=metadata,
+        operations=operations,
+        paginators=paginators,
+        shapes=shapes,
         query_compatible="awsQueryCompatible" in metadata,
     )
 

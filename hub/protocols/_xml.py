@@ -8,9 +8,9 @@ not expect raises ``ValueError``/``TypeError``; the protocol module turns those 
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from hub._deferred import deferred, deferred_import
 from hub.errors import XMLForbidden
 from hub.protocols._common import (
     b64decode,
@@ -20,6 +20,11 @@ from hub.protocols._common import (
     parse_timestamp,
 )
 from hub.protocols._shapes import Member, Shape
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+else:  # imported by the first XML parsed or written, not by creating a client
+    ET = deferred_import(globals(), "ET", "xml.etree.ElementTree")
 
 __all__ = [
     "XMLForbidden",
@@ -36,12 +41,20 @@ __all__ = [
 _Node: TypeAlias = "ET.Element | list[ET.Element]"
 
 
-class _SafeTreeBuilder(ET.TreeBuilder):
-    # ElementTree never fetches external entities, but an internal DTD can still define
-    # exponentially expanding entities ("billion laughs"). No AWS response has a DOCTYPE, so
-    # the parser refuses one as soon as it starts, before any entity can be declared.
-    def doctype(self, name: str, pubid: str, system: str) -> None:
-        raise XMLForbidden("XML with a DOCTYPE declaration is not accepted")
+def _safe_tree_builder() -> type[ET.TreeBuilder]:
+    class _SafeTreeBuilder(ET.TreeBuilder):
+        # ElementTree never fetches external entities, but an internal DTD can still define
+        # exponentially expanding entities ("billion laughs"). No AWS response has a DOCTYPE,
+        # so the parser refuses one as soon as it starts, before any entity can be declared.
+        def doctype(self, name: str, pubid: str, system: str) -> None:
+            raise XMLForbidden("XML with a DOCTYPE declaration is not accepted")
+
+    return _SafeTreeBuilder
+
+
+# The class is made with ElementTree, on first use.
+_SafeTreeBuilder: type[ET.TreeBuilder] = deferred(globals(), "_SafeTreeBuilder",
+                                                  _safe_tree_builder)
 
 
 def parse_xml(body: bytes) -> ET.Element:

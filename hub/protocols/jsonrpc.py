@@ -61,7 +61,7 @@ def serialize(
 
     Raises:
         ParamValidationError: A host label is invalid.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "json")
     body: dict[str, Any] = {}
@@ -120,7 +120,7 @@ def parse(
     Raises:
         ResponseParseError: The body is not JSON, does not match the output shape, or fails
             its ``x-amz-crc32`` check.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "json")
     verify_crc32(op, status, headers, body)
@@ -245,11 +245,12 @@ class JsonProtocol(ProtocolBase):
     """The ``json`` wire protocol (1.0 and 1.1): one shared, stateless object.
 
     ``serialize`` reads ``targetPrefix``, ``jsonVersion`` and ``awsQueryCompatible`` from
-    ``service.metadata``; responses are read whole.
+    ``service.metadata``; responses are read whole, except output event streams.
     """
 
     __slots__ = ()
     name = "json"
+    streams_payload = True  # an output event stream (the only streamed JSON response)
     parse = staticmethod(parse)
     parse_error = staticmethod(parse_error)
 

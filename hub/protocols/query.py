@@ -18,9 +18,8 @@ Behaviour follows botocore's ``QuerySerializer``/``QueryParser`` (the tests comp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-from xml.etree.ElementTree import Element, ParseError
 
 from hub.errors import ClientError
 from hub.protocols._common import (
@@ -40,10 +39,14 @@ from hub.protocols._common import (
 from hub.protocols._shapes import Member, OperationModel, ServiceModel, Shape
 from hub.protocols._xml import local_name, parse_xml, read_structure
 
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
 __all__ = ["QueryProtocol", "parse", "parse_error", "serialize"]
 
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
-_PARSE_ERRORS = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+# SyntaxError: ElementTree's ParseError, without importing ElementTree here.
+_PARSE_ERRORS = (SyntaxError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                  RecursionError)
 
 
@@ -59,7 +62,7 @@ def serialize(op: OperationModel, params: Mapping[str, Any], *, api_version: str
 
     Raises:
         ParamValidationError: A host label is invalid.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation uses event streams (query reads none).
     """
     refuse_event_streams(op, "query")
     pairs: list[tuple[str, str]] = [("Action", op.name), ("Version", api_version)]
@@ -156,7 +159,7 @@ def parse(
 
     Raises:
         ResponseParseError: The body is not XML or does not match the output shape.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation uses event streams (query reads none).
     """
     refuse_event_streams(op, "query")
     metadata = response_metadata(status, lower_headers(headers))

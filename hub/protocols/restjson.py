@@ -57,7 +57,7 @@ def serialize(
     Raises:
         ParamValidationError: A URI label's parameter is missing, a parameter is unknown, or
             a host label is invalid.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "rest-json")
     shape = op.input
@@ -103,7 +103,7 @@ def parse(
 
     Raises:
         ResponseParseError: The body or a header value does not match the output shape.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "rest-json")
     lowered = lower_headers(headers)

@@ -9,9 +9,9 @@ adds the XML body. Pure functions of plain data, wrapped by the stateless
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import TYPE_CHECKING, Any
 
+from hub._deferred import deferred_from
 from hub.errors import ClientError
 from hub.protocols._common import (
     Body,
@@ -25,20 +25,32 @@ from hub.protocols._common import (
     response_metadata,
     status_reason,
 )
-from hub.protocols._rest import parse_located, payload_bytes, serialize_located
 from hub.protocols._shapes import Member, OperationModel, ServiceModel
-from hub.protocols._xml import (
-    local_name,
-    parse_xml,
-    read_members,
-    read_structure,
-    read_value,
-    write_document,
-)
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+    from hub.protocols._rest import parse_located, payload_bytes, serialize_located
+    from hub.protocols._xml import (
+        local_name,
+        parse_xml,
+        read_members,
+        read_structure,
+        read_value,
+        write_document,
+    )
+else:  # the REST binding and the XML codec load with the first request, not the first client
+    for _name in ("parse_located", "payload_bytes", "serialize_located"):
+        globals()[_name] = deferred_from(globals(), _name, "hub.protocols._rest")
+    for _name in ("local_name", "parse_xml", "read_members", "read_structure", "read_value",
+                  "write_document"):
+        globals()[_name] = deferred_from(globals(), _name, "hub.protocols._xml")
+    del _name
 
 __all__ = ["RestXmlProtocol", "parse", "parse_error", "serialize"]
-# Exceptions a malformed body can raise while we walk it; all become ResponseParseError.
-_PARSE_ERRORS = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+# Exceptions a malformed body can raise while we walk it; all become ResponseParseError
+# (SyntaxError: ElementTree's ParseError, without importing ElementTree here).
+_PARSE_ERRORS = (SyntaxError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                  RecursionError)
 
 
@@ -59,7 +71,7 @@ def serialize(
 
     Raises:
         ParamValidationError: A URI label's parameter is missing or a parameter is unknown.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "rest-xml")
     shape = op.input
@@ -103,7 +115,7 @@ def parse(
 
     Raises:
         ResponseParseError: The body or a header value does not match the output shape.
-        UnsupportedProtocolError: The operation uses event streams.
+        UnsupportedProtocolError: The operation sends an input event stream.
     """
     refuse_event_streams(op, "rest-xml")
     lowered = lower_headers(headers)

@@ -19,24 +19,40 @@ US-ASCII (encode other text, e.g. RFC 2047 or percent-encoding).
 from __future__ import annotations
 
 import datetime
-import decimal
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
+from hub._deferred import deferred_regex
 from hub.errors import ParamValidationError
 from hub.protocols._common import to_datetime
 from hub.protocols._shapes import Member, OperationModel, Shape, publish_plan, shape_plan
 
 __all__ = ["validate", "validate_headers"]
 
+class _DecimalType(type):
+    # isinstance(x, _Decimal) is isinstance(x, decimal.Decimal) without importing decimal
+    # (a Decimal can only exist once its module is loaded; S3 clients never need it).
+    def __instancecheck__(cls, value: object) -> bool:
+        module = sys.modules.get("decimal")
+        return module is not None and isinstance(value, module.Decimal)
+
+    def __repr__(cls) -> str:
+        return "<class 'decimal.Decimal'>"
+
+
+class _Decimal(metaclass=_DecimalType):
+    """Stands for ``decimal.Decimal`` in isinstance checks."""
+
+
 _SCALAR_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
     "long": (int,),
     "boolean": (bool,),
-    "float": (float, decimal.Decimal, int),
-    "double": (float, decimal.Decimal, int),
+    "float": (float, _Decimal, int),
+    "double": (float, _Decimal, int),
 }
 _TYPE_NAMES: dict[str, str] = {
     "structure": "<class 'dict'>",
@@ -50,9 +66,11 @@ _TYPE_NAMES: dict[str, str] = {
 
 # RFC 9110 field-value: visible ASCII, space and tab. Anything else (CR, LF, NUL, other
 # controls, DEL, non-ASCII) is refused.
-_BAD_HEADER_VALUE = re.compile(r"[^\t\x20-\x7e]")
+_BAD_HEADER_VALUE: re.Pattern[str] = deferred_regex(globals(), "_BAD_HEADER_VALUE",
+                                                   r"[^\t\x20-\x7e]")
 # RFC 9110 token: the characters a header name may use.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
+_HEADER_NAME: re.Pattern[str] = deferred_regex(globals(), "_HEADER_NAME",
+                                              r"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
 _ECHO = 60  # characters of a bad value quoted in a message
 # Members that hold secrets although the generated models do not carry botocore's
 # ``sensitive`` trait (a shape the model marks sensitive is hidden too): SSE-C keys.

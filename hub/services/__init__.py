@@ -6,6 +6,8 @@
 * Any other service, when botocore is installed: a ``LoadedServiceClient`` built from
   botocore's model files (:mod:`hub.services._botocore_data`; botocore's code is not imported).
 * :class:`StreamingBody`: a streamed response body (S3 ``GetObject``'s ``Body``).
+* :class:`EventStream`: an output event stream (S3 ``SelectObjectContent``'s ``Payload``,
+  Lambda ``InvokeWithResponseStream``'s ``EventStream``): iterate it for one dict per event.
 * :class:`Paginator` / :class:`PageIterator`: ``client.get_paginator(name)``.
 * :mod:`hub.services.dynamodb_types`: ``TypeSerializer``/``TypeDeserializer``.
 
@@ -17,21 +19,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hub._streaming import StreamingBody
-
 if TYPE_CHECKING:
+    from hub._streaming import StreamingBody
     from hub.errors import PaginationError
+    from hub.protocols._events import EventStream
     from hub.services._paginator import PageIterator, Paginator
     from hub.services.dynamodb import DynamoDBClient
     from hub.services.s3 import S3Client
 
-__all__ = ["DynamoDBClient", "PageIterator", "PaginationError", "Paginator", "S3Client",
-           "StreamingBody"]
+__all__ = ["DynamoDBClient", "EventStream", "PageIterator", "PaginationError", "Paginator",
+           "S3Client", "StreamingBody"]
 
 # Imported on first use: a client is created without loading the paginator machinery.
 _LAZY = {"S3Client": "hub.services.s3", "DynamoDBClient": "hub.services.dynamodb",
          "PageIterator": "hub.services._paginator", "Paginator": "hub.services._paginator",
-         "PaginationError": "hub.errors"}
+         "PaginationError": "hub.errors", "EventStream": "hub.protocols._events",
+         "StreamingBody": "hub._streaming"}
 
 
 def __getattr__(name: str) -> Any:

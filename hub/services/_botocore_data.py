@@ -24,7 +24,6 @@ forked child (:mod:`hub._forksafe`).
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import re
@@ -40,6 +39,16 @@ from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers, NamedHandler
 from hub.errors import ClientError, UnknownServiceError
 from hub.services._base import ServiceClient
+from hub.services._model_files import (
+    ModelFiles,
+    error_codes,
+    load_json,
+    newest_version,
+    operation_entry,
+    paginator_entry,
+    read_model_files,
+    shape_entry,
+)
 
 if TYPE_CHECKING:
     from hub._config import Config
@@ -75,48 +84,12 @@ def data_dir() -> Path | None:
     return _DATA_DIR[0]
 
 
-def _load_json(path: Path) -> Any:
-    if path.exists():
-        return json.loads(path.read_bytes())
-    gz = path.with_name(path.name + ".gz")
-    if gz.exists():
-        with gzip.open(gz, "rb") as fh:
-            return json.loads(fh.read())
-    return None
-
-
-def _merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
-    # botocore merges *.sdk-extras.json ("merge" section) into the document it loads.
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
-
-
-def _with_extras(base: Path, name: str) -> Any:
-    document = _load_json(base / f"{name}.json")
-    extras = _load_json(base / f"{name}.sdk-extras.json")
-    if isinstance(document, dict) and isinstance(extras, dict):
-        _merge(document, extras.get("merge", {}))
-    return document
-
-
-def _newest_version(root: Path) -> Path | None:
-    if not root.is_dir():
-        return None
-    versions = sorted(p for p in root.iterdir()
-                      if p.is_dir() and ((p / "service-2.json").exists()
-                                         or (p / "service-2.json.gz").exists()))
-    return versions[-1] if versions else None
-
-
 def available_services() -> tuple[str, ...]:
     """Every service name botocore's data directory has a model for (empty without it)."""
     root = data_dir()
     if root is None:
         return ()
-    return tuple(sorted(p.name for p in root.iterdir() if _newest_version(p) is not None))
+    return tuple(sorted(p.name for p in root.iterdir() if newest_version(p) is not None))
 
 
 # --------------------------------------------------------------------------- names
@@ -149,55 +122,26 @@ def xform_name(name: str) -> str:
 
 # --------------------------------------------------------------------------- model data
 
-def _operation_entry(op: Mapping[str, Any]) -> dict[str, Any]:
-    """The lazy builder's view of one operation (as tools/codegen writes it)."""
-    entry: dict[str, Any] = {"http": [op["http"]["method"], op["http"]["requestUri"]]}
-    if "input" in op:
-        entry["input"] = op["input"]["shape"]
-    if "output" in op:
-        entry["output"] = op["output"]["shape"]
-        if "resultWrapper" in op["output"]:
-            entry["resultWrapper"] = op["output"]["resultWrapper"]
-    if op.get("errors"):
-        entry["errors"] = [e["shape"] for e in op["errors"]]
-    checksum = op.get("httpChecksum", {})
-    if op.get("httpChecksumRequired") or checksum.get("requestChecksumRequired"):
-        entry["checksumRequired"] = True
-    for key in ("requestAlgorithmMember", "requestValidationModeMember", "responseAlgorithms"):
-        if key in checksum:
-            entry[key] = checksum[key]
-    for key in ("endpoint", "authtype", "auth", "unsignedPayload"):
-        if key in op:
-            entry[key] = op[key]
-    return entry
-
-
 def _package(name: str) -> str:
     return f"{_LOADED_PACKAGE}.{re.sub(r'[^0-9a-zA-Z_]', '_', name)}"
 
 
-def _register_modules(name: str, model: Mapping[str, Any], paginators: Mapping[str, Any],
-                      waiters: Mapping[str, Any]) -> tuple[str, str]:
+def _register_modules(name: str, files: ModelFiles) -> tuple[str, str]:
     """Publish the service's data and errors as modules (``importlib`` finds them by name,
     as it finds a generated package's ``_model`` and ``errors``)."""
     package = _package(name)
     data = types.ModuleType(f"{package}._model", f"{name} model data (from botocore's files)")
     # Entries are plain dicts (the lazy builder takes dicts or a generated module's JSON text).
-    data.OPERATIONS = {op: _operation_entry(raw)  # type: ignore[attr-defined]
-                       for op, raw in model["operations"].items()}
-    shapes = model["shapes"]
-    for shape in shapes.values():  # documentation is most of the text: not kept in memory
-        shape.pop("documentation", None)
-        for ref in shape.get("members", {}).values():
-            ref.pop("documentation", None)
-    data.SHAPES = shapes  # type: ignore[attr-defined]
-    codes: dict[str, str] = {}
-    for shape_name, shape in sorted(model["shapes"].items()):
-        if shape.get("exception"):
-            codes[(shape.get("error") or {}).get("code") or shape_name] = shape_name
+    # The entries a generated _model.py holds (as dicts, not JSON text): one projection.
+    data.OPERATIONS = {op: operation_entry(raw)  # type: ignore[attr-defined]
+                       for op, raw in files.model["operations"].items()}
+    shapes = files.model["shapes"]
+    data.SHAPES = {n: shape_entry(s) for n, s in shapes.items()}  # type: ignore[attr-defined]
+    codes = error_codes(shapes)
     data.ERRORS = codes  # type: ignore[attr-defined]
-    data.PAGINATORS = dict(paginators)  # type: ignore[attr-defined]
-    data.WAITERS = dict(waiters)  # type: ignore[attr-defined]
+    data.PAGINATORS = {  # type: ignore[attr-defined]
+        n: paginator_entry(p) for n, p in files.paginators.items()}
+    data.WAITERS = dict(files.waiters)  # type: ignore[attr-defined]
 
     errors = types.ModuleType(f"{package}.errors", f"{name}'s modeled errors")
     errors.ClientError = ClientError  # type: ignore[attr-defined]
@@ -306,14 +250,14 @@ def _partitions() -> Any:
     """botocore's ``partitions.json`` (read once per process), or None."""
     if not _PARTITIONS:
         root = data_dir()
-        _PARTITIONS[:] = [_load_json(root / "partitions.json") if root is not None else None]
+        _PARTITIONS[:] = [load_json(root / "partitions.json") if root is not None else None]
     return _PARTITIONS[0]
 
 
 def _endpoint_rule(base: Path) -> Callable[[str | None, Config], Endpoint | None] | None:
     """The service's endpoint from its own ruleset (``endpoint-rule-set-1.json``), evaluated
     by :mod:`hub.services._rules`; None when it has none (the generic rule then applies)."""
-    ruleset = _load_json(base / "endpoint-rule-set-1.json")
+    ruleset = load_json(base / "endpoint-rule-set-1.json")
     partitions = _partitions()
     if not isinstance(ruleset, dict) or not isinstance(partitions, dict):
         return None
@@ -402,21 +346,19 @@ def _build_spec(name: str, shipped: tuple[str, ...]) -> ServiceSpec:
         raise UnknownServiceError(name, shipped, reason=(
             "botocore is not installed: hub ships only the services listed; install botocore "
             "to use any other service from its model files"))
-    base = _newest_version(root / name) if re.fullmatch(r"[a-z0-9][a-z0-9.-]*", name) else None
+    base = newest_version(root / name) if re.fullmatch(r"[a-z0-9][a-z0-9.-]*", name) else None
     if base is None:
         raise UnknownServiceError(name, shipped, reason=(
             f"neither hub nor the installed botocore ({root.parent}) has a model for it"))
-    model = _with_extras(base, "service-2")
-    metadata = dict(model["metadata"])
+    files = read_model_files(base)
+    metadata = dict(files.model["metadata"])
     protocols = metadata.get("protocols") or [metadata.get("protocol")]
     if not any(p in SUPPORTED_PROTOCOLS for p in protocols):
         raise UnknownServiceError(name, shipped, reason=(
             f"{name} speaks {'/'.join(map(str, protocols))}, a wire protocol hub does not "
             f"implement (hub speaks {', '.join(SUPPORTED_PROTOCOLS)})"))
-    paginators = (_with_extras(base, "paginators-1") or {}).get("pagination", {})
-    waiters = (_load_json(base / "waiters-2.json") or {}).get("waiters", {})
-    model_module, errors_module = _register_modules(name, model, paginators, waiters)
-    methods = {xform_name(op): op for op in sorted(model["operations"])}
+    model_module, errors_module = _register_modules(name, files)
+    methods = {xform_name(op): op for op in sorted(files.model["operations"])}
     return ServiceSpec(
         name=name,
         client_class=LoadedServiceClient,

@@ -22,6 +22,7 @@ from typing import Any
 
 from hub._forksafe import at_fork_reinit
 from hub.protocols._shapes import (
+    LazyErrorShapes,
     OperationModel,
     Paginator,
     ServiceModel,
@@ -29,7 +30,7 @@ from hub.protocols._shapes import (
     ShapeResolver,
     build_operation,
     build_paginator,
-    choose_protocol,
+    model_from_metadata,
 )
 
 __all__ = ["lazy_service_model", "model_data"]
@@ -187,29 +188,22 @@ class _Paginators(Mapping[str, Paginator]):
         return len(self._builder.paginators())
 
 
-class _ErrorShapes(Mapping[str, Shape]):
-    """Error shapes by wire code (the generated ``ERRORS`` table), each built on lookup."""
+class _ErrorShapes(LazyErrorShapes):
+    """Error shapes by wire code, from the data module's precomputed ``ERRORS`` table (no
+    scan of the shapes), each built on lookup under the builder's lock."""
 
     __slots__ = ("_builder",)
 
     def __init__(self, builder: _Builder) -> None:
+        super().__init__(builder.resolver)
         self._builder = builder
 
-    def _codes(self) -> Mapping[str, str]:
+    def _code_table(self) -> Mapping[str, str]:
         codes: Mapping[str, str] = model_data(self._builder._module).ERRORS
         return codes
 
     def __getitem__(self, code: str) -> Shape:
-        return self._builder.shape(self._codes()[code])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._codes())
-
-    def __len__(self) -> int:
-        return len(self._codes())
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._codes()
+        return self._builder.shape(self._code_table()[code])
 
 
 def lazy_service_model(service_name: str, metadata: Mapping[str, Any],
@@ -223,18 +217,5 @@ def lazy_service_model(service_name: str, metadata: Mapping[str, Any],
         data_module: The generated ``_model`` module's import path.
     """
     builder = _Builder(data_module)
-    endpoint_prefix = metadata["endpointPrefix"]
-    return ServiceModel(
-        service_name=service_name,
-        api_version=metadata["apiVersion"],
-        endpoint_prefix=endpoint_prefix,
-        signing_name=metadata.get("signingName", endpoint_prefix),
-        protocol=choose_protocol(metadata),
-        target_prefix=metadata.get("targetPrefix"),
-        json_version=metadata.get("jsonVersion"),
-        metadata=metadata,
-        operations=_Operations(builder),
-        paginators=_Paginators(builder),
-        shapes=_Shapes(builder),
-        query_compatible="awsQueryCompatible" in metadata,
-    )
+    return model_from_metadata(service_name, metadata, operations=_Operations(builder),
+                               paginators=_Paginators(builder), shapes=_Shapes(builder))

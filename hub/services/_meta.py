@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from hub._value import dataclass, field
 
 if TYPE_CHECKING:
     from hub._config import Config

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import re
 
+from hub._deferred import deferred_regex
 from hub._request import Request
 from hub.errors import ParamValidationError
 
 __all__ = ["bucket_name", "check_bucket_name"]
 
-_BUCKET = re.compile(r"[A-Za-z0-9._-]{1,255}")
-_ACCESS_POINT_ARN = re.compile(
+# Compiled by the first request that names a bucket, not by creating a client.
+_BUCKET: re.Pattern[str] = deferred_regex(globals(), "_BUCKET", r"[A-Za-z0-9._-]{1,255}")
+_ACCESS_POINT_ARN: re.Pattern[str] = deferred_regex(
+    globals(), "_ACCESS_POINT_ARN",
     r"arn:aws[^:]*:(?:s3|s3-object-lambda):[a-z0-9-]*:[0-9]{12}:accesspoint[/:][A-Za-z0-9.-]{1,63}"
 )
-_OUTPOSTS_ARN = re.compile(
+_OUTPOSTS_ARN: re.Pattern[str] = deferred_regex(
+    globals(), "_OUTPOSTS_ARN",
     r"arn:aws[^:]*:s3-outposts:[a-z0-9-]+:[0-9]{12}:outpost[/:][A-Za-z0-9-]{1,63}"
     r"[/:]accesspoint[/:][A-Za-z0-9-]{1,63}"
 )

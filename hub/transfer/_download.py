@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+from hub._forksafe import at_fork_reinit
 from hub.errors import ClientError, HTTPClientError, ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
@@ -36,9 +38,24 @@ class Download(TaskBase):
         self._target = target
         self._extra = extra_args
         self._fd: int | None = None
+        # finish and cleanup may both reach for the fd and the temporary file (a failed finish
+        # is followed by a cleanup): taking them under a lock closes the fd once, never a
+        # number the process has since reused for another file.
+        self._fd_lock = threading.Lock()
         self._temp: str | None = None
         self._writer: FdWriter | SeekWriter | OrderedWriter | None = None
         self._etag: str | None = None
+        at_fork_reinit(self, Download._reset_fd_lock)
+
+    def _reset_fd_lock(self) -> None:
+        self._fd_lock = threading.Lock()
+
+    def _take(self) -> tuple[int | None, str | None]:
+        # The fd and the temporary file's name, taken once: whoever comes second gets None.
+        with self._fd_lock:
+            fd, self._fd = self._fd, None
+            temp, self._temp = self._temp, None
+        return fd, temp
 
     def start(self) -> None:
         # The first GET asks for the first multipart_threshold bytes: an object smaller than
@@ -179,24 +196,30 @@ class Download(TaskBase):
                 return
 
     def finish(self) -> Any:
-        fd, self._fd = self._fd, None
+        fd, temp = self._take()
         if fd is not None:
             os.close(fd)
-        if self._temp is not None:
-            os.replace(self._temp, os.fspath(self._target))  # type: ignore[arg-type]
-            self._temp = None
+        if temp is not None:
+            try:
+                os.replace(temp, os.fspath(self._target))  # type: ignore[arg-type]
+            except BaseException:
+                _remove(temp)  # cleanup, which runs next, no longer knows the name
+                raise
         return None
 
     def cleanup(self) -> None:
-        fd, self._fd = self._fd, None
+        fd, temp = self._take()
         if fd is not None:
             os.close(fd)
-        temp, self._temp = self._temp, None
         if temp is not None:
-            try:
-                os.unlink(temp)
-            except FileNotFoundError:
-                pass
+            _remove(temp)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _status(error: ClientError) -> int | None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from hub._forksafe import at_fork_reinit
+from hub._value import dataclass, field
 from hub.errors import HubError
 
 __all__ = ["TransferCancelledError", "TransferFuture", "TransferMeta"]

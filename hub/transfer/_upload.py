@@ -58,11 +58,15 @@ class Upload(TaskBase):
         self._prefix = b""  # read to decide on multipart; sent first
         self._streamed = 0
         self._read_lock = threading.Lock()
-        at_fork_reinit(self, Upload._reset_read_lock)
+        # finish and cleanup may both try to close the fd: taking it under a lock closes it
+        # once, never a number the process has since reused for another file.
+        self._fd_lock = threading.Lock()
+        at_fork_reinit(self, Upload._reset_locks)
         self._result: Any = None
 
-    def _reset_read_lock(self) -> None:
+    def _reset_locks(self) -> None:
         self._read_lock = threading.Lock()
+        self._fd_lock = threading.Lock()
 
     # -- start ------------------------------------------------------------------------------
 
@@ -254,6 +258,7 @@ class Upload(TaskBase):
                       UploadId=self._upload_id, **pick(self._extra, ABORT_ARGS))
 
     def _close(self) -> None:
-        fd, self._fd = self._fd, None
+        with self._fd_lock:
+            fd, self._fd = self._fd, None
         if fd is not None and self._fileobj is None:
             os.close(fd)

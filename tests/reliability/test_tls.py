@@ -65,8 +65,10 @@ def test_garbage_ca_bundle_is_a_config_error(https_server: HTTPSServer, tmp_path
 
     bundle = pathlib.Path(str(tmp_path)) / "junk.pem"
     bundle.write_text("not a certificate")
+    client = make_session(https_server, verify=str(bundle)).client("dynamodb")
+    assert client.client_config.transport._ssl_context is None  # loaded by the first request
     with pytest.raises(ConfigError) as caught:
-        make_session(https_server, verify=str(bundle)).client("dynamodb")
+        client.list_tables()
     assert caught.value.field == "verify"
 
 
@@ -74,8 +76,7 @@ def test_verify_default_is_on() -> None:
     session = hub.Session(Config(region="us-east-1", credentials=hub.Credentials("a", "b")))
     transport = session.client("dynamodb").client_config.transport
     assert transport.settings.verify is not False  # True, or a CA bundle from AWS_CA_BUNDLE
-    if transport.settings.verify is True:  # the system store loads on the first https request
-        assert transport._ssl_context is None
+    assert transport._ssl_context is None  # the CA store loads on the first https request
     assert transport.tls_context().check_hostname is True
     assert transport.tls_context().verify_mode.name == "CERT_REQUIRED"
 

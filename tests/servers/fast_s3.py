@@ -10,9 +10,24 @@ trustme), path-style addressing only:
   CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads.
 
 Bodies may come with a Content-Length, HTTP chunked, and/or ``Content-Encoding: aws-chunked``
-(the SDKs' trailing-checksum framing); ``Expect: 100-continue`` is answered at once. ETags
-are random (not MD5s: hashing would cost the server more than the client it measures).
+(the SDKs' trailing-checksum framing); ``Expect: 100-continue`` is answered at once.
 Signatures are not checked.
+
+Made cheap per byte, since in the benchmarks it shares the machine's cores with the client it
+measures (the same server serves every client compared):
+
+- Bodies of 64 KiB or more are received (``recv_into``) straight into pooled buffers that go
+  back to the pool when their object is replaced or deleted, or their upload completed or
+  aborted; a reused buffer costs no page faults. On Linux the large ones are memfd-backed
+  mmaps, so a GET over http leaves with ``os.sendfile`` (the kernel sends the pages without
+  copying them through user space); over https they are written from the mapping.
+- A completed multipart upload keeps its parts as they arrived (segments, never joined); a
+  ranged GET sends the pieces of the segments it covers. CopyObject and UploadPartCopy share
+  the source's buffers instead of copying them.
+- aws-chunked bodies are not copied to unframe them: the object keeps the segments of the
+  received buffer that hold its chunks' data.
+- ETags are random (not MD5s: hashing every body would cost the server more than the clients
+  it measures; S3's multipart ETags are not MD5s of the body either).
 
 Faults for tests: ``server.fail(op, ...)`` makes the next matching request(s) answer an
 error status, or (``truncate``) send the head and part of the body, then drop the connection.
@@ -29,6 +44,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import email.utils
+import mmap
+import os
 import re
 import socket
 import ssl
@@ -54,19 +71,171 @@ class _Closed(Exception):
     pass
 
 
+_POOLED = 64 * 1024  # bodies this size or larger are received into pooled buffers
+_MAPPED = 1024 * 1024  # pooled buffers this size or larger are memfd mappings (Linux)
+_HAS_MEMFD = hasattr(os, "memfd_create") and hasattr(os, "sendfile")
+_KEEP_FREE = 1 << 30  # bytes of free buffers kept for reuse
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)  # Linux: hold the head for the body that follows
+
+
+class _Buffer:
+    """A pooled body buffer: ``length`` bytes of ``mem`` are in use; ``fd`` is its memfd (or
+    None for a plain bytearray). ``refs`` counts the holders (objects, parts, GETs sending)."""
+
+    __slots__ = ("capacity", "fd", "mem", "length", "refs")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.fd: int | None = None
+        self.mem: Any = None
+        if _HAS_MEMFD and capacity >= _MAPPED:
+            try:
+                fd = os.memfd_create("fast-s3", os.MFD_CLOEXEC)
+            except OSError:
+                pass  # out of fds: a bytearray does
+            else:
+                try:
+                    os.ftruncate(fd, capacity)
+                    self.mem = mmap.mmap(fd, capacity)
+                    self.fd = fd
+                except OSError:
+                    os.close(fd)
+        if self.mem is None:
+            self.mem = bytearray(capacity)
+        self.length = 0
+        self.refs = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def view(self) -> memoryview:
+        return memoryview(self.mem)[:self.length]
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(BufferError, ValueError):
+                self.mem.close()  # BufferError: a view still exists; it goes with the GC
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+
+
+class _Pool:
+    """Free buffers by capacity (powers of two); see the module docstring."""
+
+    def __init__(self) -> None:
+        self._free: dict[int, list[_Buffer]] = {}
+        self._free_bytes = 0
+        self._all: list[_Buffer] = []
+        self._lock = threading.Lock()
+
+    def get(self, size: int) -> _Buffer:
+        capacity = max(_POOLED, 1 << (size - 1).bit_length())
+        with self._lock:
+            free = self._free.get(capacity)
+            buf = free.pop() if free else None
+            if buf is not None:
+                self._free_bytes -= capacity
+        if buf is None:
+            buf = _Buffer(capacity)
+            with self._lock:
+                self._all.append(buf)
+        buf.length = size
+        buf.refs = 1
+        return buf
+
+    def ref(self, segments: list[_Seg]) -> None:
+        with self._lock:
+            for store, _, _ in segments:
+                if type(store) is _Buffer:
+                    store.refs += 1
+
+    def unref(self, segments: list[_Seg]) -> None:
+        with self._lock:
+            for store, _, _ in segments:
+                if type(store) is _Buffer:
+                    store.refs -= 1
+                    if store.refs == 0 and self._free_bytes + store.capacity <= _KEEP_FREE:
+                        self._free.setdefault(store.capacity, []).append(store)
+                        self._free_bytes += store.capacity
+
+    def close(self) -> None:
+        with self._lock:
+            buffers, self._all, self._free = self._all, [], {}
+        for buf in buffers:
+            buf.close()
+
+
+# A stored stretch of bytes: (a pooled buffer or bytes, offset, length).
+_Seg = tuple["_Buffer | bytes", int, int]
+
+
+def _segment(body: bytes | _Buffer) -> _Seg:
+    return (body, 0, len(body))
+
+
+def _segments(body: bytes | _Buffer | list[_Seg]) -> list[_Seg]:
+    return body if type(body) is list else [_segment(body)]  # type: ignore[arg-type, list-item]
+
+
+def _bytes(body: bytes | _Buffer | list[_Seg]) -> bytes:
+    if type(body) is bytes:
+        return body
+    return b"".join(bytes(_view(piece)) for piece in _segments(body))
+
+
+def _pieces(segments: list[_Seg], start: int, end: int) -> list[_Seg]:
+    # The stretches of the segments that cover [start, end).
+    out: list[_Seg] = []
+    pos = 0
+    for store, offset, length in segments:
+        seg_end = pos + length
+        if seg_end > start and pos < end:
+            a = max(start, pos)
+            b = min(end, seg_end)
+            out.append((store, offset + a - pos, b - a))
+        pos = seg_end
+        if pos >= end:
+            break
+    return out
+
+
+def _view(piece: _Seg) -> memoryview:
+    store, offset, length = piece
+    mem = store.mem if type(store) is _Buffer else store
+    return memoryview(mem)[offset:offset + length]
+
+
 @dataclass(slots=True)
 class _Object:
-    parts: list[bytes | bytearray]  # joined on first read (a completed upload's parts)
+    segments: list[_Seg]  # a completed upload's parts stay as they arrived
     etag: str
     modified: float
     content_type: str = "binary/octet-stream"
     metadata: dict[str, str] = field(default_factory=dict)
 
     @property
-    def data(self) -> bytes | bytearray:
-        if len(self.parts) != 1:
-            self.parts = [b"".join(self.parts)]
-        return self.parts[0]
+    def size(self) -> int:
+        return sum(length for _, _, length in self.segments)
+
+    def read(self) -> bytes:
+        return b"".join(bytes(_view(piece)) for piece in self.segments)
+
+
+class _Payload:
+    """A response body made of stored pieces (held, refs taken, until sent)."""
+
+    __slots__ = ("length", "pieces")
+
+    def __init__(self, pieces: list[_Seg], length: int | None = None) -> None:
+        self.pieces = pieces
+        self.length = sum(n for _, _, n in pieces) if length is None else length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def head(self, n: int) -> bytes:
+        return b"".join(bytes(_view(p)) for p in _pieces(self.pieces, 0, n))
 
 
 @dataclass(slots=True)
@@ -76,7 +245,7 @@ class _Upload:
     started: float
     content_type: str
     metadata: dict[str, str]
-    parts: dict[int, tuple[bytes, str]] = field(default_factory=dict)
+    parts: dict[int, tuple[_Seg, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -104,17 +273,19 @@ def _iso(ts: float) -> str:
 
 
 class _Reader:
-    __slots__ = ("buf", "sock")
+    __slots__ = ("buf", "pool", "scratch", "sock")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, pool: _Pool) -> None:
         self.sock = sock
+        self.pool = pool
         self.buf = bytearray()
+        self.scratch = memoryview(bytearray(_RECV))  # recv(n) would allocate n every call
 
     def _fill(self) -> None:
-        chunk = self.sock.recv(_RECV)
-        if not chunk:
+        n = self.sock.recv_into(self.scratch)
+        if not n:
             raise _Closed
-        self.buf += chunk
+        self.buf += self.scratch[:n]
 
     def until(self, sep: bytes, limit: int = _MAX_HEAD) -> bytes:
         start = 0
@@ -130,48 +301,80 @@ class _Reader:
             start = max(0, len(self.buf) - len(sep) + 1)
             self._fill()
 
-    def exact(self, n: int) -> bytes | bytearray:
-        have = len(self.buf)
-        if have >= n:
-            data = bytes(self.buf[:n])
-            del self.buf[:n]
-            return data
-        out = bytearray(n)
-        view = memoryview(out)
-        view[:have] = self.buf
-        self.buf.clear()
-        got = have
+    def _into(self, view: memoryview) -> None:
+        # Fill view: first from what is buffered, then straight from the socket (no copy).
+        have = min(len(self.buf), len(view))
+        if have:
+            view[:have] = memoryview(self.buf)[:have]
+            del self.buf[:have]
+        got, n = have, len(view)
         while got < n:
             r = self.sock.recv_into(view[got:], min(n - got, 1 << 22))
             if not r:
                 raise _Closed
             got += r
-        return out  # stored as received (never mutated afterwards)
 
-    def chunked(self) -> bytes:
-        parts: list[bytes | bytearray] = []
-        while True:
-            size = int(self.until(b"\r\n", 1024).split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                while self.until(b"\r\n") != b"\r\n":
-                    pass
-                return b"".join(parts)
-            parts.append(self.exact(size))
-            self.exact(2)
+    def exact(self, n: int) -> bytes | _Buffer:
+        if n < _POOLED or len(self.buf) >= n:
+            while len(self.buf) < n:
+                self._fill()
+            data = bytes(memoryview(self.buf)[:n])
+            del self.buf[:n]
+            return data
+        out = self.pool.get(n)  # received in place: once reused, no fresh pages either
+        try:
+            self._into(memoryview(out.mem)[:n])
+        except BaseException:
+            self.pool.unref([_segment(out)])
+            raise
+        return out
+
+    def chunked(self, hint: int) -> bytes | _Buffer:
+        # HTTP chunked: the chunks' data received into one pooled buffer (grown by doubling
+        # when the hint, the declared decoded length, was short).
+        out = self.pool.get(max(hint, _POOLED))
+        used = 0
+        try:
+            while True:
+                size = int(self.until(b"\r\n", 1024).split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    while self.until(b"\r\n") != b"\r\n":
+                        pass
+                    break
+                if used + size > out.capacity:
+                    bigger = self.pool.get(2 * (used + size))
+                    memoryview(bigger.mem)[:used] = memoryview(out.mem)[:used]
+                    self.pool.unref([_segment(out)])
+                    out = bigger
+                self._into(memoryview(out.mem)[used:used + size])
+                used += size
+                self._into(memoryview(bytearray(2)))  # the chunk's CRLF
+        except BaseException:
+            self.pool.unref([_segment(out)])
+            raise
+        out.length = used
+        if used >= _POOLED:
+            return out
+        data = bytes(out.view())
+        self.pool.unref([_segment(out)])
+        return data
 
 
-def _aws_unchunk(body: bytes) -> bytes:
+def _aws_unchunk(body: bytes | _Buffer) -> list[_Seg]:
     # aws-chunked: "<hex>[;chunk-signature=...]\r\n<data>\r\n" ... "0\r\n<trailers>\r\n\r\n"
-    out: list[bytes] = []
+    # Nothing is copied: the body becomes the list of its chunks' data (segments of it).
+    mem = body.mem if type(body) is _Buffer else body
+    segments: list[_Seg] = []
     pos = 0
-    view = memoryview(body)
     while True:
-        eol = body.index(b"\r\n", pos)
-        size = int(body[pos:eol].split(b";", 1)[0], 16)
+        eol = mem.find(b"\r\n", pos, pos + 1024)
+        if eol < 0:
+            raise ValueError("bad aws-chunked framing")
+        size = int(bytes(mem[pos:eol]).split(b";", 1)[0], 16)
         pos = eol + 2
         if size == 0:
-            return b"".join(out)
-        out.append(bytes(view[pos:pos + size]))
+            return segments
+        segments.append((body, pos, size))
         pos += size + 2
 
 
@@ -192,6 +395,7 @@ class FastS3Server:
         self._threads: list[threading.Thread] = []
         self._socks: set[socket.socket] = set()
         self._stopping = threading.Event()
+        self._pool = _Pool()
         self.requests: list[tuple[str, str]] = []  # (operation, key), in arrival order
         self.last_headers: dict[str, dict[str, str]] = {}  # op -> its latest request headers
         self.last_body: dict[str, bytes] = {}  # op -> its latest request body (if small)
@@ -232,6 +436,7 @@ class FastS3Server:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self._pool.close()
 
     def __enter__(self) -> FastS3Server:
         return self.start()
@@ -265,7 +470,7 @@ class FastS3Server:
 
     def object(self, bucket: str, key: str) -> bytes:
         """The stored bytes of an object (KeyError when absent)."""
-        return bytes(self.buckets[bucket][key].data)
+        return self.buckets[bucket][key].read()
 
     def ops(self, op: str) -> int:
         """How many requests of operation ``op`` arrived."""
@@ -296,7 +501,7 @@ class FastS3Server:
         try:
             if self._ssl is not None:
                 sock = self._ssl.wrap_socket(raw, server_side=True)
-            reader = _Reader(sock)
+            reader = _Reader(sock, self._pool)
             while not self._stopping.is_set():
                 if not self._one(sock, reader):
                     break
@@ -320,13 +525,23 @@ class FastS3Server:
             headers[name.strip().lower()] = value.strip()
         if headers.get("expect", "").lower() == "100-continue":
             sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body: bytes | _Buffer
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = reader.chunked()
+            hint = headers.get("x-amz-decoded-content-length", "")
+            body = reader.chunked(int(hint) + 4096 if hint.isdigit() else 0)
         else:
             length = int(headers.get("content-length") or 0)
             body = reader.exact(length) if length else b""
+        try:
+            return self._answer(sock, method, target, headers, body)
+        finally:
+            self._pool.unref([_segment(body)])  # handlers that keep it took their own ref
+
+    def _answer(self, sock: Any, method: str, target: str, headers: dict[str, str],
+                received: bytes | _Buffer) -> bool:
+        body: bytes | _Buffer | list[_Seg] = received
         if "aws-chunked" in headers.get("content-encoding", ""):
-            body = _aws_unchunk(body)
+            body = _aws_unchunk(received)
         path, _, query_string = target.partition("?")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         bucket, _, key = unquote(path).lstrip("/").partition("/")
@@ -334,7 +549,8 @@ class FastS3Server:
         with self._lock:
             self.requests.append((op, key))
             self.last_headers[op] = headers
-            self.last_body[op] = body if len(body) <= 65536 else b""
+            small = sum(n for _, _, n in _segments(body)) <= 65536
+            self.last_body[op] = _bytes(body) if small else b""
             fault = self._take_fault(op, query)
         if fault is not None and fault.truncate is None:
             self._send(sock, fault.status, {}, self._error(fault.code, "injected fault"),
@@ -390,6 +606,14 @@ class FastS3Server:
 
     def _send(self, sock: Any, status: int, headers: dict[str, str], payload: Any,
               method: str, truncate: int | None = None) -> None:
+        try:
+            self._send_payload(sock, status, headers, payload, method, truncate)
+        finally:
+            if type(payload) is _Payload:
+                self._pool.unref(payload.pieces)
+
+    def _send_payload(self, sock: Any, status: int, headers: dict[str, str], payload: Any,
+                      method: str, truncate: int | None) -> None:
         length = len(payload)
         lines = [f"HTTP/1.1 {status} X", f"Content-Length: {length}",
                  "x-amz-request-id: fast-s3", "x-amz-id-2: fast-s3"]
@@ -399,20 +623,37 @@ class FastS3Server:
             sock.sendall(head)
             return
         if truncate is not None:
-            sock.sendall(head + bytes(payload[:truncate]))
+            start = payload.head(truncate) if type(payload) is _Payload else bytes(
+                payload[:truncate])
+            sock.sendall(head + start)
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             return
-        if length <= 65536:
+        if type(payload) is not _Payload:
             sock.sendall(head + bytes(payload))
+            return
+        plain = not isinstance(sock, ssl.SSLSocket)
+        if plain and length:
+            sock.sendall(head, _MSG_MORE)  # goes out with the first piece
         else:
             sock.sendall(head)
-            sock.sendall(payload)
+        for piece in payload.pieces:
+            store, offset, n = piece
+            if plain and type(store) is _Buffer and store.fd is not None:
+                out = sock.fileno()
+                while n:  # the kernel sends the memfd's pages: no copy in user space
+                    sent = os.sendfile(out, store.fd, offset, n)
+                    if not sent:
+                        raise _Closed
+                    offset += sent
+                    n -= sent
+            else:
+                sock.sendall(_view(piece))
 
     # -- operations -------------------------------------------------------------------------
 
     def _handle(self, op: str, method: str, bucket: str, key: str, query: dict[str, str],
-                headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
+                headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         if op == "CreateBucket":
             self.create_bucket(bucket)
             return 200, {"Location": f"/{bucket}"}, b""
@@ -436,13 +677,23 @@ class FastS3Server:
     def _meta(headers: dict[str, str]) -> dict[str, str]:
         return {k[11:]: v for k, v in headers.items() if k.startswith("x-amz-meta-")}
 
+    def _replace(self, objects: dict[str, _Object], key: str, obj: _Object | None) -> None:
+        # Swap under the lock (GETs take their refs under it too), release the old outside.
+        with self._lock:
+            old = objects.pop(key, None)
+            if obj is not None:
+                objects[key] = obj
+        if old is not None:
+            self._pool.unref(old.segments)
+
     def _op_PutObject(self, objects: dict[str, _Object], bucket: str, key: str,
                       query: dict[str, str], headers: dict[str, str],
-                      body: bytes) -> tuple[int, dict[str, str], Any]:
-        obj = _Object([body], _etag(), time.time(),
+                      body: Any) -> tuple[int, dict[str, str], Any]:
+        segments = _segments(body)
+        self._pool.ref(segments)  # kept beyond the request
+        obj = _Object(segments, _etag(), time.time(),
                       headers.get("content-type", "binary/octet-stream"), self._meta(headers))
-        with self._lock:
-            objects[key] = obj
+        self._replace(objects, key, obj)
         return 200, {"ETag": obj.etag}, b""
 
     def _object_headers(self, obj: _Object) -> dict[str, str]:
@@ -454,76 +705,90 @@ class FastS3Server:
 
     def _op_HeadObject(self, objects: dict[str, _Object], bucket: str, key: str,
                        query: dict[str, str], headers: dict[str, str],
-                       body: bytes) -> tuple[int, dict[str, str], Any]:
+                       body: Any) -> tuple[int, dict[str, str], Any]:
         obj = objects.get(key)
         if obj is None:
             return 404, {}, b""
-        out = self._object_headers(obj)
-        return 200, out, memoryview(obj.data)  # HEAD: the length is sent, not the body
+        # HEAD: the length is sent, not the body.
+        return 200, self._object_headers(obj), _Payload([], obj.size)
 
     def _op_GetObject(self, objects: dict[str, _Object], bucket: str, key: str,
                       query: dict[str, str], headers: dict[str, str],
-                      body: bytes) -> tuple[int, dict[str, str], Any]:
-        obj = objects.get(key)
-        if obj is None:
-            return 404, {}, self._error("NoSuchKey", "The specified key does not exist.")
-        if "if-match" in headers and headers["if-match"] != obj.etag:
-            return 412, {}, self._error("PreconditionFailed", "If-Match failed")
-        if "if-none-match" in headers and headers["if-none-match"] == obj.etag:
-            return 304, {}, b""
-        out = self._object_headers(obj)
-        data = memoryview(obj.data)
-        size = len(data)
-        spec = headers.get("range")
-        if not spec:
-            return 200, out, data
-        m = re.fullmatch(r"bytes=(\d*)-(\d*)", spec.strip())
-        if m is None:
-            return 200, out, data
-        first, last = m.groups()
-        if first:
-            start, end = int(first), (int(last) if last else size - 1)
-        else:
-            start, end = max(0, size - int(last or 0)), size - 1
-        end = min(end, size - 1)
-        if start >= size or start > end:
-            return 416, {}, self._error("InvalidRange", "The requested range is not "
-                                                        "satisfiable")
-        out["Content-Range"] = f"bytes {start}-{end}/{size}"
-        return 206, out, data[start:end + 1]
+                      body: Any) -> tuple[int, dict[str, str], Any]:
+        with self._lock:  # the pieces sent are held until sent (see _replace)
+            obj = objects.get(key)
+            if obj is None:
+                return 404, {}, self._error("NoSuchKey", "The specified key does not exist.")
+            if "if-match" in headers and headers["if-match"] != obj.etag:
+                return 412, {}, self._error("PreconditionFailed", "If-Match failed")
+            if "if-none-match" in headers and headers["if-none-match"] == obj.etag:
+                return 304, {}, b""
+            out = self._object_headers(obj)
+            size = obj.size
+            start, end = 0, size - 1
+            status = 200
+            spec = headers.get("range")
+            m = re.fullmatch(r"bytes=(\d*)-(\d*)", spec.strip()) if spec else None
+            if m is not None:
+                first, last = m.groups()
+                if first:
+                    start, end = int(first), (int(last) if last else size - 1)
+                else:
+                    start, end = max(0, size - int(last or 0)), size - 1
+                end = min(end, size - 1)
+                if start >= size or start > end:
+                    return 416, {}, self._error("InvalidRange", "The requested range is not "
+                                                                "satisfiable")
+                out["Content-Range"] = f"bytes {start}-{end}/{size}"
+                status = 206
+            pieces = _pieces(obj.segments, start, end + 1)
+            self._pool.ref(pieces)
+        return status, out, _Payload(pieces)
 
     def _op_DeleteObject(self, objects: dict[str, _Object], bucket: str, key: str,
                          query: dict[str, str], headers: dict[str, str],
-                         body: bytes) -> tuple[int, dict[str, str], Any]:
-        with self._lock:
-            objects.pop(key, None)
+                         body: Any) -> tuple[int, dict[str, str], Any]:
+        self._replace(objects, key, None)
         return 204, {}, b""
 
-    def _source(self, headers: dict[str, str]) -> _Object | None:
+    def _source(self, headers: dict[str, str], spec: str | None = None
+                ) -> tuple[_Object | None, list[_Seg]]:
+        # The copy source and the pieces of it to copy, ref'd: the copy shares its buffers.
         source = unquote(headers["x-amz-copy-source"].partition("?")[0]).lstrip("/")
         bucket, _, key = source.partition("/")
-        return self.buckets.get(bucket, {}).get(key)
+        with self._lock:
+            obj = self.buckets.get(bucket, {}).get(key)
+            if obj is None:
+                return None, []
+            start, end = 0, obj.size
+            if spec is not None:
+                m = re.fullmatch(r"bytes=(\d+)-(\d+)", spec.strip())
+                if m is None:
+                    raise ValueError(spec)
+                start, end = int(m.group(1)), min(int(m.group(2)) + 1, end)
+            pieces = _pieces(obj.segments, start, end)
+            self._pool.ref(pieces)
+        return obj, pieces
 
     def _op_CopyObject(self, objects: dict[str, _Object], bucket: str, key: str,
                        query: dict[str, str], headers: dict[str, str],
-                       body: bytes) -> tuple[int, dict[str, str], Any]:
-        src = self._source(headers)
+                       body: Any) -> tuple[int, dict[str, str], Any]:
+        src, pieces = self._source(headers)
         if src is None:
             return 404, {}, self._error("NoSuchKey", "The specified key does not exist.")
         replace = headers.get("x-amz-metadata-directive", "COPY") == "REPLACE"
-        obj = _Object([src.data], _etag(), time.time(),
+        obj = _Object(pieces, _etag(), time.time(),
                       headers.get("content-type", src.content_type) if replace
                       else src.content_type,
                       self._meta(headers) if replace else dict(src.metadata))
-        with self._lock:
-            objects[key] = obj
+        self._replace(objects, key, obj)
         xml = (f"{_XML}<CopyObjectResult{_NS}><LastModified>{_iso(obj.modified)}"
                f"</LastModified><ETag>{escape(obj.etag)}</ETag></CopyObjectResult>")
         return 200, {}, xml.encode()
 
     def _op_CreateMultipartUpload(self, objects: dict[str, _Object], bucket: str, key: str,
                                   query: dict[str, str], headers: dict[str, str],
-                                  body: bytes) -> tuple[int, dict[str, str], Any]:
+                                  body: Any) -> tuple[int, dict[str, str], Any]:
         upload_id = uuid.uuid4().hex
         with self._lock:
             self.uploads[upload_id] = _Upload(
@@ -537,63 +802,72 @@ class FastS3Server:
     def _upload(self, query: dict[str, str]) -> _Upload | None:
         return self.uploads.get(query.get("uploadId", ""))
 
+    def _set_part(self, upload: _Upload, number: int, segments: list[_Seg], etag: str) -> None:
+        with self._lock:
+            old = upload.parts.get(number)
+            upload.parts[number] = (segments, etag)
+        if old is not None:
+            self._pool.unref(old[0])
+
     def _op_UploadPart(self, objects: dict[str, _Object], bucket: str, key: str,
                        query: dict[str, str], headers: dict[str, str],
-                       body: bytes) -> tuple[int, dict[str, str], Any]:
+                       body: Any) -> tuple[int, dict[str, str], Any]:
         upload = self._upload(query)
         if upload is None:
             return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
         etag = _etag()
-        with self._lock:
-            upload.parts[int(query["partNumber"])] = (body, etag)
+        segments = _segments(body)
+        self._pool.ref(segments)  # kept beyond the request
+        self._set_part(upload, int(query["partNumber"]), segments, etag)
         return 200, {"ETag": etag}, b""
 
     def _op_UploadPartCopy(self, objects: dict[str, _Object], bucket: str, key: str,
                            query: dict[str, str], headers: dict[str, str],
-                           body: bytes) -> tuple[int, dict[str, str], Any]:
+                           body: Any) -> tuple[int, dict[str, str], Any]:
         upload = self._upload(query)
-        src = self._source(headers)
+        try:
+            src, pieces = self._source(headers, headers.get("x-amz-copy-source-range"))
+        except ValueError:
+            return 400, {}, self._error("InvalidArgument", "bad copy source range")
         if upload is None or src is None:
+            self._pool.unref(pieces)
             return 404, {}, self._error("NoSuchUpload" if upload is None else "NoSuchKey",
                                         "not found")
         if headers.get("x-amz-copy-source-if-match", src.etag) != src.etag:
+            self._pool.unref(pieces)
             return 412, {}, self._error("PreconditionFailed", "x-amz-copy-source-if-match")
-        data = src.data
-        spec = headers.get("x-amz-copy-source-range")
-        if spec:
-            m = re.fullmatch(r"bytes=(\d+)-(\d+)", spec.strip())
-            if m is None:
-                return 400, {}, self._error("InvalidArgument", "bad copy source range")
-            data = data[int(m.group(1)):int(m.group(2)) + 1]
         etag = _etag()
-        with self._lock:
-            upload.parts[int(query["partNumber"])] = (data, etag)
+        self._set_part(upload, int(query["partNumber"]), pieces, etag)
         xml = (f"{_XML}<CopyPartResult{_NS}><LastModified>{_iso(time.time())}</LastModified>"
                f"<ETag>{escape(etag)}</ETag></CopyPartResult>")
         return 200, {}, xml.encode()
 
     def _op_CompleteMultipartUpload(self, objects: dict[str, _Object], bucket: str, key: str,
                                     query: dict[str, str], headers: dict[str, str],
-                                    body: bytes) -> tuple[int, dict[str, str], Any]:
+                                    body: Any) -> tuple[int, dict[str, str], Any]:
         upload = self._upload(query)
         if upload is None:
             return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
-        text = body.decode()
+        text = _bytes(body).decode()
         listed = self._parts_listed(text)
         numbers = [n for n, _ in listed]
         if not listed or numbers != sorted(set(numbers)):
             return 400, {}, self._error("InvalidPartOrder", "parts not in ascending order")
-        chunks = []
-        for number, etag in listed:
-            part = upload.parts.get(number)
-            if part is None or part[1] != etag:
-                return 400, {}, self._error("InvalidPart", f"part {number} not found")
-            chunks.append(part[0])
-        obj = _Object(chunks, f'"{uuid.uuid4().hex}-{len(listed)}"', time.time(),
-                      upload.content_type, upload.metadata)
+        segments: list[_Seg] = []
         with self._lock:
-            objects[key] = obj
-            self.uploads.pop(query["uploadId"], None)
+            for number, etag in listed:
+                part = upload.parts.get(number)
+                if part is None or part[1] != etag:
+                    return 400, {}, self._error("InvalidPart", f"part {number} not found")
+                segments += part[0]
+            if self.uploads.pop(query["uploadId"], None) is None:
+                return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
+            unlisted = [seg for n, (segs, _) in upload.parts.items() if n not in set(numbers)
+                        for seg in segs]
+        self._pool.unref(unlisted)  # the listed parts' refs pass to the object
+        obj = _Object(segments, f'"{uuid.uuid4().hex}-{len(listed)}"', time.time(),
+                      upload.content_type, upload.metadata)
+        self._replace(objects, key, obj)
         xml = (f"{_XML}<CompleteMultipartUploadResult{_NS}><Bucket>{escape(bucket)}</Bucket>"
                f"<Key>{escape(key)}</Key><ETag>{escape(obj.etag)}</ETag>"
                "</CompleteMultipartUploadResult>")
@@ -612,22 +886,25 @@ class FastS3Server:
 
     def _op_AbortMultipartUpload(self, objects: dict[str, _Object], bucket: str, key: str,
                                  query: dict[str, str], headers: dict[str, str],
-                                 body: bytes) -> tuple[int, dict[str, str], Any]:
+                                 body: Any) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             upload = self.uploads.pop(query.get("uploadId", ""), None)
         if upload is None:
             return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
+        self._pool.unref([seg for segs, _ in upload.parts.values() for seg in segs])
         return 204, {}, b""
 
     def _op_ListParts(self, objects: dict[str, _Object], bucket: str, key: str,
                       query: dict[str, str], headers: dict[str, str],
-                      body: bytes) -> tuple[int, dict[str, str], Any]:
+                      body: Any) -> tuple[int, dict[str, str], Any]:
         upload = self._upload(query)
         if upload is None:
             return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
+        with self._lock:
+            listed = sorted(upload.parts.items())
         parts = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>{escape(e)}</ETag>"
-                        f"<Size>{len(d)}</Size></Part>"
-                        for n, (d, e) in sorted(upload.parts.items()))
+                        f"<Size>{sum(x for _, _, x in segs)}</Size></Part>"
+                        for n, (segs, e) in listed)
         xml = (f"{_XML}<ListPartsResult{_NS}><Bucket>{escape(bucket)}</Bucket>"
                f"<Key>{escape(key)}</Key><UploadId>{query['uploadId']}</UploadId>"
                f"<IsTruncated>false</IsTruncated>{parts}</ListPartsResult>")
@@ -649,7 +926,7 @@ class FastS3Server:
         with self._lock:
             items = sorted((k, o) for k, o in objects.items() if k.startswith(prefix))
         contents = "".join(f"<Contents><Key>{escape(k)}</Key><ETag>{escape(o.etag)}</ETag>"
-                           f"<Size>{len(o.data)}</Size>"
+                           f"<Size>{o.size}</Size>"
                            f"<LastModified>{_iso(o.modified)}</LastModified></Contents>"
                            for k, o in items)
         xml = (f"{_XML}<ListBucketResult{_NS}><Name>{escape(bucket)}</Name>"

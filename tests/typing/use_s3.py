@@ -6,7 +6,10 @@ checked against the operation's TypedDict and results have their fields' types.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import hub
+from hub.dynamodb.conditions import Attr, Key
 from hub.services import DynamoDBClient, S3Client
 
 
@@ -26,6 +29,25 @@ def items(session: hub.Session) -> list[str]:
     page = ddb.query(TableName="t", KeyConditionExpression="pk = :v",
                      ExpressionAttributeValues={":v": {"S": "a"}})
     return [item["pk"]["S"] for item in page.get("Items", [])]
+
+
+def enums_and_conditions(session: hub.Session) -> int:
+    """Enum members are Literal types; DynamoDB's expressions also take condition objects."""
+    s3 = session.client("s3")
+    s3.put_object(Bucket="b", Key="k", StorageClass="STANDARD_IA", ACL="private")
+    ddb = session.client("dynamodb")
+    page = ddb.query(TableName="t", KeyConditionExpression=Key("pk").eq(1),
+                     FilterExpression=Attr("n").gt(2) & ~Attr("gone").exists(), Select="COUNT")
+    ddb.put_item(TableName="t", Item={"pk": {"N": "1"}},
+                 ConditionExpression=Attr("pk").not_exists(), ReturnValues="ALL_OLD")
+    ddb.scan(TableName="t", FilterExpression="attribute_exists(pk)")
+    ddb.transact_write_items(TransactItems=[{"ConditionCheck": {
+        "TableName": "t", "Key": {"pk": {"N": "1"}}, "ConditionExpression": Attr("v").eq(3)}}])
+    status: Literal["CREATING", "UPDATING", "DELETING", "ACTIVE", "ARCHIVING", "ARCHIVED",
+                    "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "REPLICATION_NOT_AUTHORIZED"] | None = (
+        ddb.describe_table(TableName="t")["Table"].get("TableStatus"))
+    print(status)
+    return page["Count"]
 
 
 def any_service(session: hub.Session) -> hub.Client:

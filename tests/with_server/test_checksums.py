@@ -242,6 +242,25 @@ def test_large_bodies_hash_is_the_signers(local_server: LocalServer) -> None:
         assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data)
 
 
+@pytest.mark.parametrize("kind", ["bytes", "file"])
+def test_large_bodies_headers_match_boto3(local_server: LocalServer, kind: str) -> None:
+    # Past the size where hub computes the CRC32 on a helper thread and, for bytes, the
+    # SHA-256 in the checksum's pass: the wire must not change.
+    local_server.set_default(ok(b""))
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    sent = []
+    for client in (_boto(local_server.url), _hub(local_server.url)):
+        local_server.reset()
+        local_server.set_default(ok(b""))
+        client.put_object(Bucket="bkt", Key="k",
+                          Body=data if kind == "bytes" else io.BytesIO(data))
+        sent.append(_wire(local_server.requests[-1]))
+    theirs, ours = sent
+    assert ours == theirs
+    assert ours["headers"]["x-amz-checksum-crc32"] == checksum("CRC32", data)
+    assert ours["headers"]["x-amz-content-sha256"] == hashlib.sha256(data).hexdigest()
+
+
 # --------------------------------------------------------------------------- validation
 
 _BODY = b"0123456789" * 10

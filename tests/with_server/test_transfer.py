@@ -6,10 +6,13 @@ benchmarks/bench_transfer.py.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import ssl
 import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -138,6 +141,44 @@ def test_parts_carry_crc32_and_skip_sha256_over_tls(tls: bool, fast: FastS3Serve
     assert not any(h.startswith("x-amz-checksum") for h in part)
     assert "x-amz-checksum-algorithm" not in server.last_headers["CreateMultipartUpload"]
     assert part["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD" if tls else True
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_file_uploads_checksum_and_sign_the_bytes_sent(
+        tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str],
+        tmp_path: Path) -> None:
+    # A file's parts (read into reused buffers) and a small file's PutObject: the CRC32 and,
+    # over http, the signed SHA-256 must be those of the bytes actually sent.
+    server = fast_tls[0] if tls else fast
+    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    data = os.urandom(2 * MB + 300_000)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    s3.upload_file(str(src), BUCKET, "parts", Config=SMALL)
+    assert server.object(BUCKET, "parts") == data
+    part = server.last_headers["UploadPart"]
+    chunks = [data[i:i + MB] for i in range(0, len(data), MB)]
+    sent = next(c for c in chunks if _crc32(c) == part["x-amz-checksum-crc32"])
+    assert part["x-amz-content-sha256"] == (
+        "UNSIGNED-PAYLOAD" if tls else hashlib.sha256(sent).hexdigest())
+    small = data[:MB + 5]
+    src.write_bytes(small)
+    s3.upload_file(str(src), BUCKET, "small", Config=SMALL)
+    put = server.last_headers["PutObject"]
+    assert server.object(BUCKET, "small") == small
+    assert put["x-amz-checksum-crc32"] == _crc32(small)
+    assert put["x-amz-content-sha256"] == (
+        "UNSIGNED-PAYLOAD" if tls else hashlib.sha256(small).hexdigest())
+    s3.upload_file(str(src), BUCKET, "sha", ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+                   Config=SMALL)
+    put = server.last_headers["PutObject"]
+    assert put["x-amz-checksum-sha256"] == base64.b64encode(
+        hashlib.sha256(small).digest()).decode()
+    assert "x-amz-checksum-crc32" not in put
+
+
+def _crc32(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
 def test_fileobj_round_trips_seekable_and_unseekable(fast: FastS3Server) -> None:

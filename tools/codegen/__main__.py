@@ -23,6 +23,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent.parent))  # hub: the generator reads model files as it does
 
 import config  # noqa: E402
 import loader  # noqa: E402

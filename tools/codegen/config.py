@@ -44,3 +44,15 @@ SUMMARIES: dict[str, dict[str, str]] = {
         "DescribeTable": "Returns information about a table: status, key schema, indexes, ...",
     },
 }
+
+#: Input annotations wider than the model's, where a service's customizations accept more at
+#: runtime: shape name -> annotation (in input TypedDicts only). DynamoDB's expressions take
+#: hub.dynamodb.conditions objects (hub/services/dynamodb/customizations.py), as boto3's do.
+INPUT_TYPES: dict[str, dict[str, str]] = {
+    "dynamodb": {"ConditionExpression": "str | ConditionBase",
+                 "KeyExpression": "str | ConditionBase"},
+}
+#: Imports the INPUT_TYPES annotations need, per service.
+TYPE_IMPORTS: dict[str, tuple[str, ...]] = {
+    "dynamodb": ("from hub.dynamodb.conditions import ConditionBase",),
+}

@@ -1,12 +1,16 @@
-"""Read one service's botocore JSON (model, paginators, waiters) with its sdk-extras merged."""
+"""Read one service's botocore JSON (model, paginators, waiters) with its sdk-extras merged.
+
+The files are read by :mod:`hub.services._model_files`, the code hub's runtime uses for
+services loaded from botocore's files: the generator and the runtime read them one way.
+"""
 
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from hub.services._model_files import newest_version, read_model_files
 
 
 @dataclass(frozen=True)
@@ -36,33 +40,6 @@ def _data_dir() -> tuple[Path, str]:
     return Path(botocore.__file__).parent / "data", botocore.__version__
 
 
-def _load_json(path: Path) -> Any:
-    if path.exists():
-        return json.loads(path.read_text("utf-8"))
-    gz = path.with_name(path.name + ".gz")
-    if gz.exists():
-        with gzip.open(gz, "rt", encoding="utf-8") as fh:
-            return json.load(fh)
-    return None
-
-
-def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
-    # botocore's loader merges *.sdk-extras.json ("merge" section) into the document.
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
-
-
-def _with_extras(base: Path, name: str) -> Any:
-    document = _load_json(base / f"{name}.json")
-    extras = _load_json(base / f"{name}.sdk-extras.json")
-    if document is not None and extras:
-        _merge(document, extras.get("merge", {}))
-    return document
-
-
 def load(service: str) -> ServiceData:
     """Load ``service``'s newest API version from the installed botocore.
 
@@ -70,19 +47,15 @@ def load(service: str) -> ServiceData:
         SystemExit: botocore has no such service.
     """
     data, botocore_version = _data_dir()
-    root = data / service
-    versions = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    if not versions:
+    base = newest_version(data / service)
+    if base is None:
         raise SystemExit(f"botocore {botocore_version} has no service {service!r}")
-    base = root / versions[-1]
-    model = _with_extras(base, "service-2")
-    paginators = _with_extras(base, "paginators-1") or {}
-    waiters = _load_json(base / "waiters-2.json") or {}
+    files = read_model_files(base)
     return ServiceData(
         name=service,
-        api_version=versions[-1],
+        api_version=base.name,
         botocore_version=botocore_version,
-        model=model,
-        paginators=paginators.get("pagination", {}),
-        waiters=waiters.get("waiters", {}),
+        model=files.model,
+        paginators=files.paginators,
+        waiters=files.waiters,
     )

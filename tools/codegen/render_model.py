@@ -12,20 +12,9 @@ from typing import Any
 
 from loader import ServiceData
 
-SHAPE_KEYS = (
-    "type", "required", "payload", "flattened", "locationName", "xmlNamespace",
-    "timestampFormat", "streaming", "requiresLength", "min", "max", "enum", "exception",
-    "fault", "error", "document", "union", "eventstream", "event",
-)
-MEMBER_KEYS = (
-    "shape", "location", "locationName", "xmlNamespace", "xmlAttribute", "flattened",
-    "streaming", "timestampFormat", "idempotencyToken", "jsonvalue", "hostLabel",
-    "eventpayload",
-)
-PAGINATOR_KEYS = (
-    "input_token", "output_token", "limit_key", "result_key", "more_results",
-    "non_aggregate_keys",
-)
+from hub.protocols._shapes import error_codes as _shape_error_codes
+from hub.services._model_files import operation_entry, paginator_entry, shape_entry
+
 #: Metadata the runtime reads (protocol choice, signing, JSON target, query version, ...).
 METADATA_KEYS = (
     "apiVersion", "endpointPrefix", "signingName", "protocol", "protocols", "targetPrefix",
@@ -42,49 +31,9 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def shape_entry(shape: dict[str, Any]) -> dict[str, Any]:
-    """The runtime's view of one shape (botocore's keys, documentation and patterns dropped)."""
-    entry = _pick(shape, SHAPE_KEYS)
-    if "members" in shape:
-        entry["members"] = {n: _pick(ref, MEMBER_KEYS) for n, ref in shape["members"].items()}
-    for slot in ("member", "key", "value"):
-        if slot in shape:
-            entry[slot] = _pick(shape[slot], MEMBER_KEYS)
-    return entry
-
-
-def operation_entry(op: dict[str, Any]) -> dict[str, Any]:
-    """The runtime's view of one operation (the form ``build_operation`` reads)."""
-    entry: dict[str, Any] = {"http": [op["http"]["method"], op["http"]["requestUri"]]}
-    if "input" in op:
-        entry["input"] = op["input"]["shape"]
-    if "output" in op:
-        entry["output"] = op["output"]["shape"]
-        if "resultWrapper" in op["output"]:
-            entry["resultWrapper"] = op["output"]["resultWrapper"]
-    if op.get("errors"):
-        entry["errors"] = [e["shape"] for e in op["errors"]]
-    checksum = op.get("httpChecksum", {})
-    if op.get("httpChecksumRequired") or checksum.get("requestChecksumRequired"):
-        entry["checksumRequired"] = True
-    for key in ("requestAlgorithmMember", "requestValidationModeMember", "responseAlgorithms"):
-        if key in checksum:
-            entry[key] = checksum[key]
-    if "endpoint" in op:
-        entry["endpoint"] = op["endpoint"]
-    for key in ("authtype", "auth", "unsignedPayload"):
-        if key in op:
-            entry[key] = op[key]
-    return entry
-
-
 def error_codes(model: dict[str, Any]) -> dict[str, str]:
-    """Wire error code -> error shape name, for every modeled error."""
-    codes = {}
-    for name, shape in sorted(model["shapes"].items()):
-        if shape.get("exception"):
-            codes[(shape.get("error") or {}).get("code") or name] = name
-    return codes
+    """Wire error code -> error shape name, for every modeled error (the runtime's table)."""
+    return _shape_error_codes(model["shapes"])
 
 
 def _lit(value: Any) -> str:
@@ -134,7 +83,7 @@ def render(data: ServiceData, header: str) -> str:
         out.append(f"    {json.dumps(code)}: {json.dumps(name)},")
     out += ["}", "", "PAGINATORS: dict[str, dict[str, Any]] = {"]
     for name in sorted(data.paginators):
-        out.append(f"    {json.dumps(name)}: {_lit(_pick(data.paginators[name], PAGINATOR_KEYS))},")
+        out.append(f"    {json.dumps(name)}: {_lit(paginator_entry(data.paginators[name]))},")
     out += ["}", "", "WAITERS: dict[str, dict[str, Any]] = {"]
     for name in sorted(data.waiters):
         out.append(f"    {json.dumps(name)}: {_lit(data.waiters[name])},")

@@ -6,13 +6,20 @@ sequences, mappings, ``datetime | str`` timestamps, bytes-like or file-like blob
 an output, the *output* flavour (lists, dicts, ``datetime``, ``bytes``, ``StreamingBody``). When
 both flavours of a structure are the same type, one TypedDict serves both; otherwise the output
 one is ``<Name>OutputTypeDef``.
+
+A string shape with an ``enum`` is a ``Literal`` alias, ``<Name>Type`` (boto3-stubs' names), in
+both flavours; the runtime still sends any string, as botocore does. ``config.INPUT_TYPES``
+widens a few input members to what the service's customizations accept at runtime
+(DynamoDB's condition objects).
 """
 
 from __future__ import annotations
 
+import json
 import keyword
 from typing import Any
 
+import config
 from loader import ServiceData
 
 import docs
@@ -24,8 +31,13 @@ _SCALARS = {"string": "str", "boolean": "bool", "integer": "int", "long": "int",
 class TypeNames:
     """Decides, once per service, which TypedDicts exist and what they are called."""
 
-    def __init__(self, model: dict[str, Any]) -> None:
+    def __init__(self, model: dict[str, Any],
+                 input_types: dict[str, str] | None = None) -> None:
         self.shapes: dict[str, Any] = model["shapes"]
+        # Shape name -> its input annotation, where a customization accepts more than the
+        # model says. Names never depend on it (render_client builds TypeNames without it).
+        self.input_types = input_types or {}
+        self.literals: dict[str, str] = {}  # alias name -> shape name
         ops = model["operations"].values()
         self.inputs = self._reach([op["input"]["shape"] for op in ops if "input" in op])
         self.outputs = self._reach([op["output"]["shape"] for op in ops if "output" in op])
@@ -79,15 +91,35 @@ class TypeNames:
             return f"{base}OutputTypeDef"
         return f"{base}TypeDef"
 
+    def literal(self, shape: str) -> str:
+        """The ``Literal`` alias of enum string ``shape`` (``<Name>Type``)."""
+        alias = shape[0].upper() + shape[1:] + "Type"
+        other = self.literals.setdefault(alias, shape)
+        if other != shape:
+            raise SystemExit(f"Literal alias name clash: {alias} ({other}, {shape})")
+        return alias
+
+    def literal_lines(self) -> list[str]:
+        """The ``Literal`` aliases used so far, sorted."""
+        lines = []
+        for alias, shape in sorted(self.literals.items()):
+            values = ", ".join(json.dumps(v) for v in self.shapes[shape]["enum"])
+            lines.append(f"{alias} = Literal[{values}]")
+        return lines
+
     def annotation(self, ref: dict[str, Any], flavour: str) -> str:
         """The type of a member reference in ``flavour``."""
         name = ref["shape"]
         shape = self.shapes[name]
         kind = shape["type"]
         streaming = bool(ref.get("streaming") or shape.get("streaming"))
+        if flavour == "in" and name in self.input_types:
+            return self.input_types[name]
         if kind in _SCALARS:
             if kind == "string" and streaming and flavour == "out":
                 return "StreamingBody"
+            if kind == "string" and shape.get("enum"):
+                return self.literal(name)
             return _SCALARS[kind]
         if kind == "timestamp":
             return "TimestampTypeDef" if flavour == "in" else "datetime"
@@ -103,6 +135,8 @@ class TypeNames:
             value = self.annotation(shape["value"], flavour)
             return f"Mapping[{key}, {value}]" if flavour == "in" else f"dict[{key}, {value}]"
         if kind == "structure":
+            if shape.get("eventstream") and flavour == "out":
+                return "EventStreamTypeDef"  # an output event stream: iterate it for events
             if shape.get("document") or shape.get("eventstream"):
                 return "Any"
             return self.typedef(name, flavour)
@@ -138,7 +172,8 @@ def _typed_dict(names: TypeNames, shape_name: str, flavour: str, *,
 def render(data: ServiceData, header: str) -> str:
     """Return the source of the service's ``types.pyi``."""
     model = data.model
-    names = TypeNames(model)
+    names = TypeNames(model, config.INPUT_TYPES.get(data.name))
+    _check_input_types(names)
     out = [
         header,
         f'"""Parameter and result types of the {model["metadata"].get("serviceId", data.name)}'
@@ -147,16 +182,18 @@ def render(data: ServiceData, header: str) -> str:
         "",
         "from collections.abc import Iterable, Mapping, Sequence",
         "from datetime import datetime",
-        "from typing import IO, Any",
+        "from typing import IO, Any, Literal",
         "",
         "from typing_extensions import NotRequired, TypedDict",
         "",
-        "from hub.services import StreamingBody as StreamingBody",
+        *sorted(("from hub.services import StreamingBody as StreamingBody",
+                 *config.TYPE_IMPORTS.get(data.name, ()))),
         "",
         "BlobTypeDef = bytes | bytearray | str | IO[Any]",
         "StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]",
         "TimestampTypeDef = datetime | str",
         "",
+        "@LITERALS@",
         "class ResponseMetadataTypeDef(TypedDict):",
         "    RequestId: str",
         "    HTTPStatusCode: int",
@@ -178,11 +215,33 @@ def render(data: ServiceData, header: str) -> str:
         if shape_name in names.outputs and (
                 shape_name not in names.inputs or names.variant(shape_name)):
             out += _typed_dict(names, shape_name, "out", response=shape_name in op_outputs)
+    literals = names.literal_lines()
+    out[out.index("@LITERALS@"):out.index("@LITERALS@") + 1] = [*literals, ""] if literals else []
+    if not literals:
+        out[out.index("from typing import IO, Any, Literal")] = "from typing import IO, Any"
     text = "\n".join(out).rstrip("\n") + "\n"
     body = text.split("class ResponseMetadataTypeDef", 1)[1]
     used = [n for n in ("Iterable", "Mapping", "Sequence") if f"{n}[" in body or n == "Iterable"]
+    if "[EventStreamTypeDef]" in body:
+        # Aliased: a member may itself be called EventStream (Lambda's).
+        text = text.replace("from hub.services import StreamingBody as StreamingBody",
+                            "from hub.services import EventStream as EventStreamTypeDef\n"
+                            "from hub.services import StreamingBody as StreamingBody", 1)
     return text.replace("from collections.abc import Iterable, Mapping, Sequence",
                         f"from collections.abc import {', '.join(used)}", 1)
+
+
+def _check_input_types(names: TypeNames) -> None:
+    # An input-only annotation must not land in a TypedDict that also types outputs.
+    for name in sorted(names.inputs & names.outputs):
+        shape = names.shapes[name]
+        if shape["type"] != "structure" or names.variant(name):
+            continue
+        widened = [m for m, ref in shape.get("members", {}).items()
+                   if ref["shape"] in names.input_types]
+        if widened:
+            raise SystemExit(f"INPUT_TYPES would widen {name}.{widened[0]}, which is also an "
+                             "output type: the override needs a separate output TypedDict")
 
 
 def result_type(names: TypeNames, op: dict[str, Any]) -> str:

@@ -48,18 +48,11 @@ def _has_condition(params: Any) -> bool:
 
 def _expanded(params: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``params`` with condition objects built and their placeholders merged."""
-    from hub.dynamodb._transform import build_conditions
+    from hub.dynamodb._transform import merge_conditions
     from hub.dynamodb.types import serialize
 
     params = dict(params)
-    names, values = build_conditions(params)
-    if names:
-        params["ExpressionAttributeNames"] = {**(params.get("ExpressionAttributeNames") or {}),
-                                              **names}
-    if values:
-        params["ExpressionAttributeValues"] = {
-            **(params.get("ExpressionAttributeValues") or {}),
-            **{key: serialize(value) for key, value in values.items()}}
+    merge_conditions(params, serialize)
     return params
 
 

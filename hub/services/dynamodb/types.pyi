@@ -4,15 +4,60 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
+from hub.dynamodb.conditions import ConditionBase
 from hub.services import StreamingBody as StreamingBody
 
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+ApproximateCreationDateTimePrecisionType = Literal["MILLISECOND", "MICROSECOND"]
+AttributeActionType = Literal["ADD", "PUT", "DELETE"]
+BackupStatusType = Literal["CREATING", "DELETED", "AVAILABLE"]
+BackupTypeFilterType = Literal["USER", "SYSTEM", "AWS_BACKUP", "ALL"]
+BackupTypeType = Literal["USER", "SYSTEM", "AWS_BACKUP"]
+BatchStatementErrorCodeEnumType = Literal["ConditionalCheckFailed", "ItemCollectionSizeLimitExceeded", "RequestLimitExceeded", "ValidationError", "ProvisionedThroughputExceeded", "TransactionConflict", "ThrottlingError", "InternalServerError", "ResourceNotFound", "AccessDenied", "DuplicateItem"]
+BillingModeType = Literal["PROVISIONED", "PAY_PER_REQUEST"]
+ComparisonOperatorType = Literal["EQ", "NE", "IN", "LE", "LT", "GE", "GT", "BETWEEN", "NOT_NULL", "NULL", "CONTAINS", "NOT_CONTAINS", "BEGINS_WITH"]
+ConditionalOperatorType = Literal["AND", "OR"]
+ContinuousBackupsStatusType = Literal["ENABLED", "DISABLED"]
+ContributorInsightsActionType = Literal["ENABLE", "DISABLE"]
+ContributorInsightsModeType = Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]
+ContributorInsightsStatusType = Literal["ENABLING", "ENABLED", "DISABLING", "DISABLED", "FAILED"]
+DestinationStatusType = Literal["ENABLING", "ACTIVE", "DISABLING", "DISABLED", "ENABLE_FAILED", "UPDATING"]
+ExportFormatType = Literal["DYNAMODB_JSON", "ION"]
+ExportStatusType = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
+ExportTypeType = Literal["FULL_EXPORT", "INCREMENTAL_EXPORT"]
+ExportViewTypeType = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
+GlobalTableSettingsReplicationModeType = Literal["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"]
+GlobalTableStatusType = Literal["CREATING", "ACTIVE", "DELETING", "UPDATING"]
+ImportStatusType = Literal["IN_PROGRESS", "COMPLETED", "CANCELLING", "CANCELLED", "FAILED"]
+IndexStatusType = Literal["CREATING", "UPDATING", "DELETING", "ACTIVE"]
+InputCompressionTypeType = Literal["GZIP", "ZSTD", "NONE"]
+InputFormatType = Literal["DYNAMODB_JSON", "ION", "CSV"]
+KeyTypeType = Literal["HASH", "RANGE"]
+MultiRegionConsistencyType = Literal["EVENTUAL", "STRONG"]
+PointInTimeRecoveryStatusType = Literal["ENABLED", "DISABLED"]
+ProjectionTypeType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+ReplicaStatusType = Literal["CREATING", "CREATION_FAILED", "UPDATING", "DELETING", "ACTIVE", "REGION_DISABLED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED", "REPLICATION_NOT_AUTHORIZED"]
+ReturnConsumedCapacityType = Literal["INDEXES", "TOTAL", "NONE"]
+ReturnItemCollectionMetricsType = Literal["SIZE", "NONE"]
+ReturnValueType = Literal["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
+ReturnValuesOnConditionCheckFailureType = Literal["ALL_OLD", "NONE"]
+S3SseAlgorithmType = Literal["AES256", "KMS"]
+SSEStatusType = Literal["ENABLING", "ENABLED", "DISABLING", "DISABLED", "UPDATING"]
+SSETypeType = Literal["AES256", "KMS"]
+ScalarAttributeTypeType = Literal["S", "N", "B"]
+SelectType = Literal["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"]
+StreamViewTypeType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+TableClassType = Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
+TableStatusType = Literal["CREATING", "UPDATING", "DELETING", "ACTIVE", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED", "REPLICATION_NOT_AUTHORIZED"]
+TimeToLiveStatusType = Literal["ENABLING", "DISABLING", "ENABLED", "DISABLED"]
+WitnessStatusType = Literal["CREATING", "DELETING", "ACTIVE"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -35,7 +80,7 @@ class AttributeDefinitionTypeDef(TypedDict):
     """Represents an attribute for describing the schema for the table and indexes."""
 
     AttributeName: str
-    AttributeType: str
+    AttributeType: ScalarAttributeTypeType
 
 class AttributeValueTypeDef(TypedDict):
     """Represents the data for an attribute."""
@@ -69,7 +114,7 @@ class AttributeValueUpdateTypeDef(TypedDict):
     """For the UpdateItem operation, represents the attributes to be modified, the action to..."""
 
     Value: NotRequired[AttributeValueTypeDef]
-    Action: NotRequired[str]
+    Action: NotRequired[AttributeActionType]
 
 class AutoScalingPolicyDescriptionTypeDef(TypedDict):
     """Represents the properties of the scaling policy."""
@@ -130,8 +175,8 @@ class BackupDetailsTypeDef(TypedDict):
     BackupArn: NotRequired[str]
     BackupName: NotRequired[str]
     BackupSizeBytes: NotRequired[int]
-    BackupStatus: NotRequired[str]
-    BackupType: NotRequired[str]
+    BackupStatus: NotRequired[BackupStatusType]
+    BackupType: NotRequired[BackupTypeType]
     BackupCreationDateTime: NotRequired[datetime]
     BackupExpiryDateTime: NotRequired[datetime]
 
@@ -145,13 +190,13 @@ class BackupSummaryTypeDef(TypedDict):
     BackupName: NotRequired[str]
     BackupCreationDateTime: NotRequired[datetime]
     BackupExpiryDateTime: NotRequired[datetime]
-    BackupStatus: NotRequired[str]
-    BackupType: NotRequired[str]
+    BackupStatus: NotRequired[BackupStatusType]
+    BackupType: NotRequired[BackupTypeType]
     BackupSizeBytes: NotRequired[int]
 
 class BatchExecuteStatementInputTypeDef(TypedDict):
     Statements: Sequence[BatchStatementRequestTypeDef]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
 
 class BatchExecuteStatementOutputTypeDef(TypedDict):
     Responses: NotRequired[list[BatchStatementResponseTypeDef]]
@@ -162,7 +207,7 @@ class BatchGetItemInputTypeDef(TypedDict):
     """Represents the input of a BatchGetItem operation."""
 
     RequestItems: Mapping[str, KeysAndAttributesTypeDef]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
 
 class BatchGetItemOutputTypeDef(TypedDict):
     """Represents the output of a BatchGetItem operation."""
@@ -175,7 +220,7 @@ class BatchGetItemOutputTypeDef(TypedDict):
 class BatchStatementErrorTypeDef(TypedDict):
     """An error associated with a statement in a PartiQL batch that was run."""
 
-    Code: NotRequired[str]
+    Code: NotRequired[BatchStatementErrorCodeEnumType]
     Message: NotRequired[str]
     Item: NotRequired[dict[str, AttributeValueOutputTypeDef]]
 
@@ -185,7 +230,7 @@ class BatchStatementRequestTypeDef(TypedDict):
     Statement: str
     Parameters: NotRequired[Sequence[AttributeValueTypeDef]]
     ConsistentRead: NotRequired[bool]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class BatchStatementResponseTypeDef(TypedDict):
     """A PartiQL batch statement response."""
@@ -198,8 +243,8 @@ class BatchWriteItemInputTypeDef(TypedDict):
     """Represents the input of a BatchWriteItem operation."""
 
     RequestItems: Mapping[str, Sequence[WriteRequestTypeDef]]
-    ReturnConsumedCapacity: NotRequired[str]
-    ReturnItemCollectionMetrics: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
+    ReturnItemCollectionMetrics: NotRequired[ReturnItemCollectionMetricsType]
 
 class BatchWriteItemOutputTypeDef(TypedDict):
     """Represents the output of a BatchWriteItem operation."""
@@ -212,7 +257,7 @@ class BatchWriteItemOutputTypeDef(TypedDict):
 class BillingModeSummaryTypeDef(TypedDict):
     """Contains the details for the read/write capacity mode."""
 
-    BillingMode: NotRequired[str]
+    BillingMode: NotRequired[BillingModeType]
     LastUpdateToPayPerRequestDateTime: NotRequired[datetime]
 
 class CapacityTypeDef(TypedDict):
@@ -226,17 +271,17 @@ class ConditionTypeDef(TypedDict):
     """Represents the selection criteria for a Query or Scan operation:."""
 
     AttributeValueList: NotRequired[Sequence[AttributeValueTypeDef]]
-    ComparisonOperator: str
+    ComparisonOperator: ComparisonOperatorType
 
 class ConditionCheckTypeDef(TypedDict):
     """Represents a request to perform a check that an item exists or to check the condition of..."""
 
     Key: Mapping[str, AttributeValueTypeDef]
     TableName: str
-    ConditionExpression: str
+    ConditionExpression: str | ConditionBase
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class ConsumedCapacityTypeDef(TypedDict):
     """The capacity units consumed by an operation."""
@@ -252,7 +297,7 @@ class ConsumedCapacityTypeDef(TypedDict):
 class ContinuousBackupsDescriptionTypeDef(TypedDict):
     """Represents the continuous backups and point in time recovery settings on the table."""
 
-    ContinuousBackupsStatus: NotRequired[str]
+    ContinuousBackupsStatus: NotRequired[ContinuousBackupsStatusType]
     PointInTimeRecoveryDescription: NotRequired[PointInTimeRecoveryDescriptionTypeDef]
 
 class ContributorInsightsSummaryTypeDef(TypedDict):
@@ -260,8 +305,8 @@ class ContributorInsightsSummaryTypeDef(TypedDict):
 
     TableName: NotRequired[str]
     IndexName: NotRequired[str]
-    ContributorInsightsStatus: NotRequired[str]
-    ContributorInsightsMode: NotRequired[str]
+    ContributorInsightsStatus: NotRequired[ContributorInsightsStatusType]
+    ContributorInsightsMode: NotRequired[ContributorInsightsModeType]
 
 class CreateBackupInputTypeDef(TypedDict):
     TableName: str
@@ -307,7 +352,7 @@ class CreateReplicationGroupMemberActionTypeDef(TypedDict):
     ProvisionedThroughputOverride: NotRequired[ProvisionedThroughputOverrideTypeDef]
     OnDemandThroughputOverride: NotRequired[OnDemandThroughputOverrideTypeDef]
     GlobalSecondaryIndexes: NotRequired[Sequence[ReplicaGlobalSecondaryIndexTypeDef]]
-    TableClassOverride: NotRequired[str]
+    TableClassOverride: NotRequired[TableClassType]
 
 class CreateTableInputTypeDef(TypedDict):
     """Represents the input of a CreateTable operation."""
@@ -317,18 +362,18 @@ class CreateTableInputTypeDef(TypedDict):
     KeySchema: NotRequired[Sequence[KeySchemaElementTypeDef]]
     LocalSecondaryIndexes: NotRequired[Sequence[LocalSecondaryIndexTypeDef]]
     GlobalSecondaryIndexes: NotRequired[Sequence[GlobalSecondaryIndexTypeDef]]
-    BillingMode: NotRequired[str]
+    BillingMode: NotRequired[BillingModeType]
     ProvisionedThroughput: NotRequired[ProvisionedThroughputTypeDef]
     StreamSpecification: NotRequired[StreamSpecificationTypeDef]
     SSESpecification: NotRequired[SSESpecificationTypeDef]
     Tags: NotRequired[Sequence[TagTypeDef]]
-    TableClass: NotRequired[str]
+    TableClass: NotRequired[TableClassType]
     DeletionProtectionEnabled: NotRequired[bool]
     WarmThroughput: NotRequired[WarmThroughputTypeDef]
     ResourcePolicy: NotRequired[str]
     OnDemandThroughput: NotRequired[OnDemandThroughputTypeDef]
     GlobalTableSourceArn: NotRequired[str]
-    GlobalTableSettingsReplicationMode: NotRequired[str]
+    GlobalTableSettingsReplicationMode: NotRequired[GlobalTableSettingsReplicationModeType]
 
 class CreateTableOutputTypeDef(TypedDict):
     """Represents the output of a CreateTable operation."""
@@ -353,10 +398,10 @@ class DeleteTypeDef(TypedDict):
 
     Key: Mapping[str, AttributeValueTypeDef]
     TableName: str
-    ConditionExpression: NotRequired[str]
+    ConditionExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class DeleteBackupInputTypeDef(TypedDict):
     BackupArn: str
@@ -381,14 +426,14 @@ class DeleteItemInputTypeDef(TypedDict):
     TableName: str
     Key: Mapping[str, AttributeValueTypeDef]
     Expected: NotRequired[Mapping[str, ExpectedAttributeValueTypeDef]]
-    ConditionalOperator: NotRequired[str]
-    ReturnValues: NotRequired[str]
-    ReturnConsumedCapacity: NotRequired[str]
-    ReturnItemCollectionMetrics: NotRequired[str]
-    ConditionExpression: NotRequired[str]
+    ConditionalOperator: NotRequired[ConditionalOperatorType]
+    ReturnValues: NotRequired[ReturnValueType]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
+    ReturnItemCollectionMetrics: NotRequired[ReturnItemCollectionMetricsType]
+    ConditionExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class DeleteItemOutputTypeDef(TypedDict):
     """Represents the output of a DeleteItem operation."""
@@ -459,10 +504,10 @@ class DescribeContributorInsightsOutputTypeDef(TypedDict):
     TableName: NotRequired[str]
     IndexName: NotRequired[str]
     ContributorInsightsRuleList: NotRequired[list[str]]
-    ContributorInsightsStatus: NotRequired[str]
+    ContributorInsightsStatus: NotRequired[ContributorInsightsStatusType]
     LastUpdateDateTime: NotRequired[datetime]
     FailureException: NotRequired[FailureExceptionTypeDef]
-    ContributorInsightsMode: NotRequired[str]
+    ContributorInsightsMode: NotRequired[ContributorInsightsModeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class DescribeEndpointsRequestTypeDef(TypedDict):
@@ -549,7 +594,7 @@ class DescribeTimeToLiveOutputTypeDef(TypedDict):
 class EnableKinesisStreamingConfigurationTypeDef(TypedDict):
     """Enables setting the configuration for Kinesis Streaming."""
 
-    ApproximateCreationDateTimePrecision: NotRequired[str]
+    ApproximateCreationDateTimePrecision: NotRequired[ApproximateCreationDateTimePrecisionType]
 
 class EndpointTypeDef(TypedDict):
     """An endpoint information details."""
@@ -562,9 +607,9 @@ class ExecuteStatementInputTypeDef(TypedDict):
     Parameters: NotRequired[Sequence[AttributeValueTypeDef]]
     ConsistentRead: NotRequired[bool]
     NextToken: NotRequired[str]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
     Limit: NotRequired[int]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class ExecuteStatementOutputTypeDef(TypedDict):
     Items: NotRequired[list[dict[str, AttributeValueOutputTypeDef]]]
@@ -576,7 +621,7 @@ class ExecuteStatementOutputTypeDef(TypedDict):
 class ExecuteTransactionInputTypeDef(TypedDict):
     TransactStatements: Sequence[ParameterizedStatementTypeDef]
     ClientRequestToken: NotRequired[str]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
 
 class ExecuteTransactionOutputTypeDef(TypedDict):
     Responses: NotRequired[list[ItemResponseTypeDef]]
@@ -588,14 +633,14 @@ class ExpectedAttributeValueTypeDef(TypedDict):
 
     Value: NotRequired[AttributeValueTypeDef]
     Exists: NotRequired[bool]
-    ComparisonOperator: NotRequired[str]
+    ComparisonOperator: NotRequired[ComparisonOperatorType]
     AttributeValueList: NotRequired[Sequence[AttributeValueTypeDef]]
 
 class ExportDescriptionTypeDef(TypedDict):
     """Represents the properties of the exported table."""
 
     ExportArn: NotRequired[str]
-    ExportStatus: NotRequired[str]
+    ExportStatus: NotRequired[ExportStatusType]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
     ExportManifest: NotRequired[str]
@@ -606,22 +651,22 @@ class ExportDescriptionTypeDef(TypedDict):
     S3Bucket: NotRequired[str]
     S3BucketOwner: NotRequired[str]
     S3Prefix: NotRequired[str]
-    S3SseAlgorithm: NotRequired[str]
+    S3SseAlgorithm: NotRequired[S3SseAlgorithmType]
     S3SseKmsKeyId: NotRequired[str]
     FailureCode: NotRequired[str]
     FailureMessage: NotRequired[str]
-    ExportFormat: NotRequired[str]
+    ExportFormat: NotRequired[ExportFormatType]
     BilledSizeBytes: NotRequired[int]
     ItemCount: NotRequired[int]
-    ExportType: NotRequired[str]
+    ExportType: NotRequired[ExportTypeType]
     IncrementalExportSpecification: NotRequired[IncrementalExportSpecificationOutputTypeDef]
 
 class ExportSummaryTypeDef(TypedDict):
     """Summary information about an export task."""
 
     ExportArn: NotRequired[str]
-    ExportStatus: NotRequired[str]
-    ExportType: NotRequired[str]
+    ExportStatus: NotRequired[ExportStatusType]
+    ExportType: NotRequired[ExportTypeType]
 
 class ExportTableToPointInTimeInputTypeDef(TypedDict):
     TableArn: str
@@ -630,10 +675,10 @@ class ExportTableToPointInTimeInputTypeDef(TypedDict):
     S3Bucket: str
     S3BucketOwner: NotRequired[str]
     S3Prefix: NotRequired[str]
-    S3SseAlgorithm: NotRequired[str]
+    S3SseAlgorithm: NotRequired[S3SseAlgorithmType]
     S3SseKmsKeyId: NotRequired[str]
-    ExportFormat: NotRequired[str]
-    ExportType: NotRequired[str]
+    ExportFormat: NotRequired[ExportFormatType]
+    ExportType: NotRequired[ExportTypeType]
     IncrementalExportSpecification: NotRequired[IncrementalExportSpecificationTypeDef]
 
 class ExportTableToPointInTimeOutputTypeDef(TypedDict):
@@ -661,7 +706,7 @@ class GetItemInputTypeDef(TypedDict):
     Key: Mapping[str, AttributeValueTypeDef]
     AttributesToGet: NotRequired[Sequence[str]]
     ConsistentRead: NotRequired[bool]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
     ProjectionExpression: NotRequired[str]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
 
@@ -712,7 +757,7 @@ class GlobalSecondaryIndexDescriptionTypeDef(TypedDict):
     IndexName: NotRequired[str]
     KeySchema: NotRequired[list[KeySchemaElementTypeDef]]
     Projection: NotRequired[ProjectionOutputTypeDef]
-    IndexStatus: NotRequired[str]
+    IndexStatus: NotRequired[IndexStatusType]
     Backfilling: NotRequired[bool]
     ProvisionedThroughput: NotRequired[ProvisionedThroughputDescriptionTypeDef]
     IndexSizeBytes: NotRequired[int]
@@ -742,7 +787,7 @@ class GlobalSecondaryIndexWarmThroughputDescriptionTypeDef(TypedDict):
 
     ReadUnitsPerSecond: NotRequired[int]
     WriteUnitsPerSecond: NotRequired[int]
-    Status: NotRequired[str]
+    Status: NotRequired[IndexStatusType]
 
 class GlobalTableTypeDef(TypedDict):
     """Represents the properties of a global table."""
@@ -756,7 +801,7 @@ class GlobalTableDescriptionTypeDef(TypedDict):
     ReplicationGroup: NotRequired[list[ReplicaDescriptionTypeDef]]
     GlobalTableArn: NotRequired[str]
     CreationDateTime: NotRequired[datetime]
-    GlobalTableStatus: NotRequired[str]
+    GlobalTableStatus: NotRequired[GlobalTableStatusType]
     GlobalTableName: NotRequired[str]
 
 class GlobalTableGlobalSecondaryIndexSettingsUpdateTypeDef(TypedDict):
@@ -770,7 +815,7 @@ class GlobalTableWitnessDescriptionTypeDef(TypedDict):
     """Represents the properties of a witness Region in a MRSC global table."""
 
     RegionName: NotRequired[str]
-    WitnessStatus: NotRequired[str]
+    WitnessStatus: NotRequired[WitnessStatusType]
 
 class GlobalTableWitnessGroupUpdateTypeDef(TypedDict):
     """Represents one of the following:."""
@@ -782,11 +827,11 @@ class ImportSummaryTypeDef(TypedDict):
     """Summary information about the source file for the import."""
 
     ImportArn: NotRequired[str]
-    ImportStatus: NotRequired[str]
+    ImportStatus: NotRequired[ImportStatusType]
     TableArn: NotRequired[str]
     S3BucketSource: NotRequired[S3BucketSourceTypeDef]
     CloudWatchLogGroupArn: NotRequired[str]
-    InputFormat: NotRequired[str]
+    InputFormat: NotRequired[InputFormatType]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
 
@@ -794,16 +839,16 @@ class ImportTableDescriptionTypeDef(TypedDict):
     """Represents the properties of the table being imported into."""
 
     ImportArn: NotRequired[str]
-    ImportStatus: NotRequired[str]
+    ImportStatus: NotRequired[ImportStatusType]
     TableArn: NotRequired[str]
     TableId: NotRequired[str]
     ClientToken: NotRequired[str]
     S3BucketSource: NotRequired[S3BucketSourceTypeDef]
     ErrorCount: NotRequired[int]
     CloudWatchLogGroupArn: NotRequired[str]
-    InputFormat: NotRequired[str]
+    InputFormat: NotRequired[InputFormatType]
     InputFormatOptions: NotRequired[InputFormatOptionsOutputTypeDef]
-    InputCompressionType: NotRequired[str]
+    InputCompressionType: NotRequired[InputCompressionTypeType]
     TableCreationParameters: NotRequired[TableCreationParametersOutputTypeDef]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
@@ -816,9 +861,9 @@ class ImportTableDescriptionTypeDef(TypedDict):
 class ImportTableInputTypeDef(TypedDict):
     ClientToken: NotRequired[str]
     S3BucketSource: S3BucketSourceTypeDef
-    InputFormat: str
+    InputFormat: InputFormatType
     InputFormatOptions: NotRequired[InputFormatOptionsTypeDef]
-    InputCompressionType: NotRequired[str]
+    InputCompressionType: NotRequired[InputCompressionTypeType]
     TableCreationParameters: TableCreationParametersTypeDef
 
 class ImportTableOutputTypeDef(TypedDict):
@@ -830,14 +875,14 @@ class IncrementalExportSpecificationTypeDef(TypedDict):
 
     ExportFromTime: NotRequired[TimestampTypeDef]
     ExportToTime: NotRequired[TimestampTypeDef]
-    ExportViewType: NotRequired[str]
+    ExportViewType: NotRequired[ExportViewTypeType]
 
 class IncrementalExportSpecificationOutputTypeDef(TypedDict):
     """Optional object containing the parameters specific to an incremental export."""
 
     ExportFromTime: NotRequired[datetime]
     ExportToTime: NotRequired[datetime]
-    ExportViewType: NotRequired[str]
+    ExportViewType: NotRequired[ExportViewTypeType]
 
 class InputFormatOptionsTypeDef(TypedDict):
     """The format options for the data that was imported into the target table."""
@@ -864,7 +909,7 @@ class KeySchemaElementTypeDef(TypedDict):
     """Represents a single element of a key schema."""
 
     AttributeName: str
-    KeyType: str
+    KeyType: KeyTypeType
 
 class KeysAndAttributesTypeDef(TypedDict):
     """Represents a set of primary keys and, for each key, the attributes to retrieve from the table."""
@@ -888,9 +933,9 @@ class KinesisDataStreamDestinationTypeDef(TypedDict):
     """Describes a Kinesis data stream destination."""
 
     StreamArn: NotRequired[str]
-    DestinationStatus: NotRequired[str]
+    DestinationStatus: NotRequired[DestinationStatusType]
     DestinationStatusDescription: NotRequired[str]
-    ApproximateCreationDateTimePrecision: NotRequired[str]
+    ApproximateCreationDateTimePrecision: NotRequired[ApproximateCreationDateTimePrecisionType]
 
 class KinesisStreamingDestinationInputTypeDef(TypedDict):
     TableName: str
@@ -900,7 +945,7 @@ class KinesisStreamingDestinationInputTypeDef(TypedDict):
 class KinesisStreamingDestinationOutputTypeDef(TypedDict):
     TableName: NotRequired[str]
     StreamArn: NotRequired[str]
-    DestinationStatus: NotRequired[str]
+    DestinationStatus: NotRequired[DestinationStatusType]
     EnableKinesisStreamingConfiguration: NotRequired[EnableKinesisStreamingConfigurationTypeDef]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -910,7 +955,7 @@ class ListBackupsInputTypeDef(TypedDict):
     TimeRangeLowerBound: NotRequired[TimestampTypeDef]
     TimeRangeUpperBound: NotRequired[TimestampTypeDef]
     ExclusiveStartBackupArn: NotRequired[str]
-    BackupType: NotRequired[str]
+    BackupType: NotRequired[BackupTypeFilterType]
 
 class ListBackupsOutputTypeDef(TypedDict):
     BackupSummaries: NotRequired[list[BackupSummaryTypeDef]]
@@ -1019,12 +1064,12 @@ class ParameterizedStatementTypeDef(TypedDict):
 
     Statement: str
     Parameters: NotRequired[Sequence[AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class PointInTimeRecoveryDescriptionTypeDef(TypedDict):
     """The description of the point in time settings applied to the table."""
 
-    PointInTimeRecoveryStatus: NotRequired[str]
+    PointInTimeRecoveryStatus: NotRequired[PointInTimeRecoveryStatusType]
     RecoveryPeriodInDays: NotRequired[int]
     EarliestRestorableDateTime: NotRequired[datetime]
     LatestRestorableDateTime: NotRequired[datetime]
@@ -1038,13 +1083,13 @@ class PointInTimeRecoverySpecificationTypeDef(TypedDict):
 class ProjectionTypeDef(TypedDict):
     """Represents attributes that are copied (projected) from the table into an index."""
 
-    ProjectionType: NotRequired[str]
+    ProjectionType: NotRequired[ProjectionTypeType]
     NonKeyAttributes: NotRequired[Sequence[str]]
 
 class ProjectionOutputTypeDef(TypedDict):
     """Represents attributes that are copied (projected) from the table into an index."""
 
-    ProjectionType: NotRequired[str]
+    ProjectionType: NotRequired[ProjectionTypeType]
     NonKeyAttributes: NotRequired[list[str]]
 
 class ProvisionedThroughputTypeDef(TypedDict):
@@ -1072,10 +1117,10 @@ class PutTypeDef(TypedDict):
 
     Item: Mapping[str, AttributeValueTypeDef]
     TableName: str
-    ConditionExpression: NotRequired[str]
+    ConditionExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class PutItemInputTypeDef(TypedDict):
     """Represents the input of a PutItem operation."""
@@ -1083,14 +1128,14 @@ class PutItemInputTypeDef(TypedDict):
     TableName: str
     Item: Mapping[str, AttributeValueTypeDef]
     Expected: NotRequired[Mapping[str, ExpectedAttributeValueTypeDef]]
-    ReturnValues: NotRequired[str]
-    ReturnConsumedCapacity: NotRequired[str]
-    ReturnItemCollectionMetrics: NotRequired[str]
-    ConditionalOperator: NotRequired[str]
-    ConditionExpression: NotRequired[str]
+    ReturnValues: NotRequired[ReturnValueType]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
+    ReturnItemCollectionMetrics: NotRequired[ReturnItemCollectionMetricsType]
+    ConditionalOperator: NotRequired[ConditionalOperatorType]
+    ConditionExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class PutItemOutputTypeDef(TypedDict):
     """Represents the output of a PutItem operation."""
@@ -1125,19 +1170,19 @@ class QueryInputTypeDef(TypedDict):
 
     TableName: str
     IndexName: NotRequired[str]
-    Select: NotRequired[str]
+    Select: NotRequired[SelectType]
     AttributesToGet: NotRequired[Sequence[str]]
     Limit: NotRequired[int]
     ConsistentRead: NotRequired[bool]
     KeyConditions: NotRequired[Mapping[str, ConditionTypeDef]]
     QueryFilter: NotRequired[Mapping[str, ConditionTypeDef]]
-    ConditionalOperator: NotRequired[str]
+    ConditionalOperator: NotRequired[ConditionalOperatorType]
     ScanIndexForward: NotRequired[bool]
     ExclusiveStartKey: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
     ProjectionExpression: NotRequired[str]
-    FilterExpression: NotRequired[str]
-    KeyConditionExpression: NotRequired[str]
+    FilterExpression: NotRequired[str | ConditionBase]
+    KeyConditionExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
 
@@ -1163,7 +1208,7 @@ class ReplicaAutoScalingDescriptionTypeDef(TypedDict):
     GlobalSecondaryIndexes: NotRequired[list[ReplicaGlobalSecondaryIndexAutoScalingDescriptionTypeDef]]
     ReplicaProvisionedReadCapacityAutoScalingSettings: NotRequired[AutoScalingSettingsDescriptionTypeDef]
     ReplicaProvisionedWriteCapacityAutoScalingSettings: NotRequired[AutoScalingSettingsDescriptionTypeDef]
-    ReplicaStatus: NotRequired[str]
+    ReplicaStatus: NotRequired[ReplicaStatusType]
 
 class ReplicaAutoScalingUpdateTypeDef(TypedDict):
     """Represents the auto scaling settings of a replica that will be modified."""
@@ -1176,7 +1221,7 @@ class ReplicaDescriptionTypeDef(TypedDict):
     """Contains the details of the replica."""
 
     RegionName: NotRequired[str]
-    ReplicaStatus: NotRequired[str]
+    ReplicaStatus: NotRequired[ReplicaStatusType]
     ReplicaArn: NotRequired[str]
     ReplicaStatusDescription: NotRequired[str]
     ReplicaStatusPercentProgress: NotRequired[str]
@@ -1187,7 +1232,7 @@ class ReplicaDescriptionTypeDef(TypedDict):
     GlobalSecondaryIndexes: NotRequired[list[ReplicaGlobalSecondaryIndexDescriptionTypeDef]]
     ReplicaInaccessibleDateTime: NotRequired[datetime]
     ReplicaTableClassSummary: NotRequired[TableClassSummaryTypeDef]
-    GlobalTableSettingsReplicationMode: NotRequired[str]
+    GlobalTableSettingsReplicationMode: NotRequired[GlobalTableSettingsReplicationModeType]
 
 class ReplicaGlobalSecondaryIndexTypeDef(TypedDict):
     """Represents the properties of a replica global secondary index."""
@@ -1200,7 +1245,7 @@ class ReplicaGlobalSecondaryIndexAutoScalingDescriptionTypeDef(TypedDict):
     """Represents the auto scaling configuration for a replica global secondary index."""
 
     IndexName: NotRequired[str]
-    IndexStatus: NotRequired[str]
+    IndexStatus: NotRequired[IndexStatusType]
     ProvisionedReadCapacityAutoScalingSettings: NotRequired[AutoScalingSettingsDescriptionTypeDef]
     ProvisionedWriteCapacityAutoScalingSettings: NotRequired[AutoScalingSettingsDescriptionTypeDef]
 
@@ -1222,7 +1267,7 @@ class ReplicaGlobalSecondaryIndexSettingsDescriptionTypeDef(TypedDict):
     """Represents the properties of a global secondary index."""
 
     IndexName: NotRequired[str]
-    IndexStatus: NotRequired[str]
+    IndexStatus: NotRequired[IndexStatusType]
     ProvisionedReadCapacityUnits: NotRequired[int]
     ProvisionedReadCapacityAutoScalingSettings: NotRequired[AutoScalingSettingsDescriptionTypeDef]
     ProvisionedWriteCapacityUnits: NotRequired[int]
@@ -1239,7 +1284,7 @@ class ReplicaSettingsDescriptionTypeDef(TypedDict):
     """Represents the properties of a replica."""
 
     RegionName: NotRequired[str]
-    ReplicaStatus: NotRequired[str]
+    ReplicaStatus: NotRequired[ReplicaStatusType]
     ReplicaBillingModeSummary: NotRequired[BillingModeSummaryTypeDef]
     ReplicaProvisionedReadCapacityUnits: NotRequired[int]
     ReplicaProvisionedReadCapacityAutoScalingSettings: NotRequired[AutoScalingSettingsDescriptionTypeDef]
@@ -1255,7 +1300,7 @@ class ReplicaSettingsUpdateTypeDef(TypedDict):
     ReplicaProvisionedReadCapacityUnits: NotRequired[int]
     ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate: NotRequired[AutoScalingSettingsUpdateTypeDef]
     ReplicaGlobalSecondaryIndexSettingsUpdate: NotRequired[Sequence[ReplicaGlobalSecondaryIndexSettingsUpdateTypeDef]]
-    ReplicaTableClass: NotRequired[str]
+    ReplicaTableClass: NotRequired[TableClassType]
 
 class ReplicaUpdateTypeDef(TypedDict):
     """Represents one of the following:."""
@@ -1281,7 +1326,7 @@ class RestoreSummaryTypeDef(TypedDict):
 class RestoreTableFromBackupInputTypeDef(TypedDict):
     TargetTableName: str
     BackupArn: str
-    BillingModeOverride: NotRequired[str]
+    BillingModeOverride: NotRequired[BillingModeType]
     GlobalSecondaryIndexOverride: NotRequired[Sequence[GlobalSecondaryIndexTypeDef]]
     LocalSecondaryIndexOverride: NotRequired[Sequence[LocalSecondaryIndexTypeDef]]
     ProvisionedThroughputOverride: NotRequired[ProvisionedThroughputTypeDef]
@@ -1298,7 +1343,7 @@ class RestoreTableToPointInTimeInputTypeDef(TypedDict):
     TargetTableName: str
     UseLatestRestorableTime: NotRequired[bool]
     RestoreDateTime: NotRequired[TimestampTypeDef]
-    BillingModeOverride: NotRequired[str]
+    BillingModeOverride: NotRequired[BillingModeType]
     GlobalSecondaryIndexOverride: NotRequired[Sequence[GlobalSecondaryIndexTypeDef]]
     LocalSecondaryIndexOverride: NotRequired[Sequence[LocalSecondaryIndexTypeDef]]
     ProvisionedThroughputOverride: NotRequired[ProvisionedThroughputTypeDef]
@@ -1319,8 +1364,8 @@ class S3BucketSourceTypeDef(TypedDict):
 class SSEDescriptionTypeDef(TypedDict):
     """The description of the server-side encryption status on the specified table."""
 
-    Status: NotRequired[str]
-    SSEType: NotRequired[str]
+    Status: NotRequired[SSEStatusType]
+    SSEType: NotRequired[SSETypeType]
     KMSMasterKeyArn: NotRequired[str]
     InaccessibleEncryptionDateTime: NotRequired[datetime]
 
@@ -1328,7 +1373,7 @@ class SSESpecificationTypeDef(TypedDict):
     """Represents the settings used to enable server-side encryption."""
 
     Enabled: NotRequired[bool]
-    SSEType: NotRequired[str]
+    SSEType: NotRequired[SSETypeType]
     KMSMasterKeyId: NotRequired[str]
 
 class ScanInputTypeDef(TypedDict):
@@ -1338,15 +1383,15 @@ class ScanInputTypeDef(TypedDict):
     IndexName: NotRequired[str]
     AttributesToGet: NotRequired[Sequence[str]]
     Limit: NotRequired[int]
-    Select: NotRequired[str]
+    Select: NotRequired[SelectType]
     ScanFilter: NotRequired[Mapping[str, ConditionTypeDef]]
-    ConditionalOperator: NotRequired[str]
+    ConditionalOperator: NotRequired[ConditionalOperatorType]
     ExclusiveStartKey: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
     TotalSegments: NotRequired[int]
     Segment: NotRequired[int]
     ProjectionExpression: NotRequired[str]
-    FilterExpression: NotRequired[str]
+    FilterExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
     ConsistentRead: NotRequired[bool]
@@ -1373,7 +1418,7 @@ class SourceTableDetailsTypeDef(TypedDict):
     ProvisionedThroughput: NotRequired[ProvisionedThroughputTypeDef]
     OnDemandThroughput: NotRequired[OnDemandThroughputTypeDef]
     ItemCount: NotRequired[int]
-    BillingMode: NotRequired[str]
+    BillingMode: NotRequired[BillingModeType]
 
 class SourceTableFeatureDetailsTypeDef(TypedDict):
     """Contains the details of the features enabled on the table when the backup was created."""
@@ -1388,19 +1433,19 @@ class StreamSpecificationTypeDef(TypedDict):
     """Represents the DynamoDB Streams configuration for a table in DynamoDB."""
 
     StreamEnabled: bool
-    StreamViewType: NotRequired[str]
+    StreamViewType: NotRequired[StreamViewTypeType]
 
 class TableAutoScalingDescriptionTypeDef(TypedDict):
     """Represents the auto scaling configuration for a global table."""
 
     TableName: NotRequired[str]
-    TableStatus: NotRequired[str]
+    TableStatus: NotRequired[TableStatusType]
     Replicas: NotRequired[list[ReplicaAutoScalingDescriptionTypeDef]]
 
 class TableClassSummaryTypeDef(TypedDict):
     """Contains details of the table class."""
 
-    TableClass: NotRequired[str]
+    TableClass: NotRequired[TableClassType]
     LastUpdateDateTime: NotRequired[datetime]
 
 class TableCreationParametersTypeDef(TypedDict):
@@ -1409,7 +1454,7 @@ class TableCreationParametersTypeDef(TypedDict):
     TableName: str
     AttributeDefinitions: Sequence[AttributeDefinitionTypeDef]
     KeySchema: Sequence[KeySchemaElementTypeDef]
-    BillingMode: NotRequired[str]
+    BillingMode: NotRequired[BillingModeType]
     ProvisionedThroughput: NotRequired[ProvisionedThroughputTypeDef]
     OnDemandThroughput: NotRequired[OnDemandThroughputTypeDef]
     SSESpecification: NotRequired[SSESpecificationTypeDef]
@@ -1421,7 +1466,7 @@ class TableCreationParametersOutputTypeDef(TypedDict):
     TableName: NotRequired[str]
     AttributeDefinitions: NotRequired[list[AttributeDefinitionTypeDef]]
     KeySchema: NotRequired[list[KeySchemaElementTypeDef]]
-    BillingMode: NotRequired[str]
+    BillingMode: NotRequired[BillingModeType]
     ProvisionedThroughput: NotRequired[ProvisionedThroughputTypeDef]
     OnDemandThroughput: NotRequired[OnDemandThroughputTypeDef]
     SSESpecification: NotRequired[SSESpecificationTypeDef]
@@ -1433,7 +1478,7 @@ class TableDescriptionTypeDef(TypedDict):
     AttributeDefinitions: NotRequired[list[AttributeDefinitionTypeDef]]
     TableName: NotRequired[str]
     KeySchema: NotRequired[list[KeySchemaElementTypeDef]]
-    TableStatus: NotRequired[str]
+    TableStatus: NotRequired[TableStatusType]
     CreationDateTime: NotRequired[datetime]
     ProvisionedThroughput: NotRequired[ProvisionedThroughputDescriptionTypeDef]
     TableSizeBytes: NotRequired[int]
@@ -1449,7 +1494,7 @@ class TableDescriptionTypeDef(TypedDict):
     GlobalTableVersion: NotRequired[str]
     Replicas: NotRequired[list[ReplicaDescriptionTypeDef]]
     GlobalTableWitnesses: NotRequired[list[GlobalTableWitnessDescriptionTypeDef]]
-    GlobalTableSettingsReplicationMode: NotRequired[str]
+    GlobalTableSettingsReplicationMode: NotRequired[GlobalTableSettingsReplicationModeType]
     RestoreSummary: NotRequired[RestoreSummaryTypeDef]
     SSEDescription: NotRequired[SSEDescriptionTypeDef]
     ArchivalSummary: NotRequired[ArchivalSummaryTypeDef]
@@ -1457,14 +1502,14 @@ class TableDescriptionTypeDef(TypedDict):
     DeletionProtectionEnabled: NotRequired[bool]
     OnDemandThroughput: NotRequired[OnDemandThroughputTypeDef]
     WarmThroughput: NotRequired[TableWarmThroughputDescriptionTypeDef]
-    MultiRegionConsistency: NotRequired[str]
+    MultiRegionConsistency: NotRequired[MultiRegionConsistencyType]
 
 class TableWarmThroughputDescriptionTypeDef(TypedDict):
     """Represents the warm throughput value (in read units per second and write units per second)..."""
 
     ReadUnitsPerSecond: NotRequired[int]
     WriteUnitsPerSecond: NotRequired[int]
-    Status: NotRequired[str]
+    Status: NotRequired[TableStatusType]
 
 class TagTypeDef(TypedDict):
     """Describes a tag."""
@@ -1479,7 +1524,7 @@ class TagResourceInputTypeDef(TypedDict):
 class TimeToLiveDescriptionTypeDef(TypedDict):
     """The description of the Time to Live (TTL) status on the specified table."""
 
-    TimeToLiveStatus: NotRequired[str]
+    TimeToLiveStatus: NotRequired[TimeToLiveStatusType]
     AttributeName: NotRequired[str]
 
 class TimeToLiveSpecificationTypeDef(TypedDict):
@@ -1495,7 +1540,7 @@ class TransactGetItemTypeDef(TypedDict):
 
 class TransactGetItemsInputTypeDef(TypedDict):
     TransactItems: Sequence[TransactGetItemTypeDef]
-    ReturnConsumedCapacity: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
 
 class TransactGetItemsOutputTypeDef(TypedDict):
     ConsumedCapacity: NotRequired[list[ConsumedCapacityTypeDef]]
@@ -1512,8 +1557,8 @@ class TransactWriteItemTypeDef(TypedDict):
 
 class TransactWriteItemsInputTypeDef(TypedDict):
     TransactItems: Sequence[TransactWriteItemTypeDef]
-    ReturnConsumedCapacity: NotRequired[str]
-    ReturnItemCollectionMetrics: NotRequired[str]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
+    ReturnItemCollectionMetrics: NotRequired[ReturnItemCollectionMetricsType]
     ClientRequestToken: NotRequired[str]
 
 class TransactWriteItemsOutputTypeDef(TypedDict):
@@ -1531,10 +1576,10 @@ class UpdateTypeDef(TypedDict):
     Key: Mapping[str, AttributeValueTypeDef]
     UpdateExpression: str
     TableName: str
-    ConditionExpression: NotRequired[str]
+    ConditionExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class UpdateContinuousBackupsInputTypeDef(TypedDict):
     TableName: str
@@ -1547,14 +1592,14 @@ class UpdateContinuousBackupsOutputTypeDef(TypedDict):
 class UpdateContributorInsightsInputTypeDef(TypedDict):
     TableName: str
     IndexName: NotRequired[str]
-    ContributorInsightsAction: str
-    ContributorInsightsMode: NotRequired[str]
+    ContributorInsightsAction: ContributorInsightsActionType
+    ContributorInsightsMode: NotRequired[ContributorInsightsModeType]
 
 class UpdateContributorInsightsOutputTypeDef(TypedDict):
     TableName: NotRequired[str]
     IndexName: NotRequired[str]
-    ContributorInsightsStatus: NotRequired[str]
-    ContributorInsightsMode: NotRequired[str]
+    ContributorInsightsStatus: NotRequired[ContributorInsightsStatusType]
+    ContributorInsightsMode: NotRequired[ContributorInsightsModeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class UpdateGlobalSecondaryIndexActionTypeDef(TypedDict):
@@ -1575,7 +1620,7 @@ class UpdateGlobalTableOutputTypeDef(TypedDict):
 
 class UpdateGlobalTableSettingsInputTypeDef(TypedDict):
     GlobalTableName: str
-    GlobalTableBillingMode: NotRequired[str]
+    GlobalTableBillingMode: NotRequired[BillingModeType]
     GlobalTableProvisionedWriteCapacityUnits: NotRequired[int]
     GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate: NotRequired[AutoScalingSettingsUpdateTypeDef]
     GlobalTableGlobalSecondaryIndexSettingsUpdate: NotRequired[Sequence[GlobalTableGlobalSecondaryIndexSettingsUpdateTypeDef]]
@@ -1593,15 +1638,15 @@ class UpdateItemInputTypeDef(TypedDict):
     Key: Mapping[str, AttributeValueTypeDef]
     AttributeUpdates: NotRequired[Mapping[str, AttributeValueUpdateTypeDef]]
     Expected: NotRequired[Mapping[str, ExpectedAttributeValueTypeDef]]
-    ConditionalOperator: NotRequired[str]
-    ReturnValues: NotRequired[str]
-    ReturnConsumedCapacity: NotRequired[str]
-    ReturnItemCollectionMetrics: NotRequired[str]
+    ConditionalOperator: NotRequired[ConditionalOperatorType]
+    ReturnValues: NotRequired[ReturnValueType]
+    ReturnConsumedCapacity: NotRequired[ReturnConsumedCapacityType]
+    ReturnItemCollectionMetrics: NotRequired[ReturnItemCollectionMetricsType]
     UpdateExpression: NotRequired[str]
-    ConditionExpression: NotRequired[str]
+    ConditionExpression: NotRequired[str | ConditionBase]
     ExpressionAttributeNames: NotRequired[Mapping[str, str]]
     ExpressionAttributeValues: NotRequired[Mapping[str, AttributeValueTypeDef]]
-    ReturnValuesOnConditionCheckFailure: NotRequired[str]
+    ReturnValuesOnConditionCheckFailure: NotRequired[ReturnValuesOnConditionCheckFailureType]
 
 class UpdateItemOutputTypeDef(TypedDict):
     """Represents the output of an UpdateItem operation."""
@@ -1614,7 +1659,7 @@ class UpdateItemOutputTypeDef(TypedDict):
 class UpdateKinesisStreamingConfigurationTypeDef(TypedDict):
     """Enables updating the configuration for Kinesis Streaming."""
 
-    ApproximateCreationDateTimePrecision: NotRequired[str]
+    ApproximateCreationDateTimePrecision: NotRequired[ApproximateCreationDateTimePrecisionType]
 
 class UpdateKinesisStreamingDestinationInputTypeDef(TypedDict):
     TableName: str
@@ -1624,7 +1669,7 @@ class UpdateKinesisStreamingDestinationInputTypeDef(TypedDict):
 class UpdateKinesisStreamingDestinationOutputTypeDef(TypedDict):
     TableName: NotRequired[str]
     StreamArn: NotRequired[str]
-    DestinationStatus: NotRequired[str]
+    DestinationStatus: NotRequired[DestinationStatusType]
     UpdateKinesisStreamingConfiguration: NotRequired[UpdateKinesisStreamingConfigurationTypeDef]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -1636,26 +1681,26 @@ class UpdateReplicationGroupMemberActionTypeDef(TypedDict):
     ProvisionedThroughputOverride: NotRequired[ProvisionedThroughputOverrideTypeDef]
     OnDemandThroughputOverride: NotRequired[OnDemandThroughputOverrideTypeDef]
     GlobalSecondaryIndexes: NotRequired[Sequence[ReplicaGlobalSecondaryIndexTypeDef]]
-    TableClassOverride: NotRequired[str]
+    TableClassOverride: NotRequired[TableClassType]
 
 class UpdateTableInputTypeDef(TypedDict):
     """Represents the input of an UpdateTable operation."""
 
     AttributeDefinitions: NotRequired[Sequence[AttributeDefinitionTypeDef]]
     TableName: str
-    BillingMode: NotRequired[str]
+    BillingMode: NotRequired[BillingModeType]
     ProvisionedThroughput: NotRequired[ProvisionedThroughputTypeDef]
     GlobalSecondaryIndexUpdates: NotRequired[Sequence[GlobalSecondaryIndexUpdateTypeDef]]
     StreamSpecification: NotRequired[StreamSpecificationTypeDef]
     SSESpecification: NotRequired[SSESpecificationTypeDef]
     ReplicaUpdates: NotRequired[Sequence[ReplicationGroupUpdateTypeDef]]
-    TableClass: NotRequired[str]
+    TableClass: NotRequired[TableClassType]
     DeletionProtectionEnabled: NotRequired[bool]
-    MultiRegionConsistency: NotRequired[str]
+    MultiRegionConsistency: NotRequired[MultiRegionConsistencyType]
     GlobalTableWitnessUpdates: NotRequired[Sequence[GlobalTableWitnessGroupUpdateTypeDef]]
     OnDemandThroughput: NotRequired[OnDemandThroughputTypeDef]
     WarmThroughput: NotRequired[WarmThroughputTypeDef]
-    GlobalTableSettingsReplicationMode: NotRequired[str]
+    GlobalTableSettingsReplicationMode: NotRequired[GlobalTableSettingsReplicationModeType]
 
 class UpdateTableOutputTypeDef(TypedDict):
     """Represents the output of an UpdateTable operation."""

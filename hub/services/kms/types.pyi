@@ -4,7 +4,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -13,6 +13,37 @@ from hub.services import StreamingBody as StreamingBody
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+AlgorithmSpecType = Literal["RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE"]
+ConnectionErrorCodeTypeType = Literal["INVALID_CREDENTIALS", "CLUSTER_NOT_FOUND", "NETWORK_ERRORS", "INTERNAL_ERROR", "INSUFFICIENT_CLOUDHSM_HSMS", "USER_LOCKED_OUT", "USER_NOT_FOUND", "USER_LOGGED_IN", "SUBNET_NOT_FOUND", "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET", "XKS_PROXY_ACCESS_DENIED", "XKS_PROXY_NOT_REACHABLE", "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "XKS_PROXY_INVALID_RESPONSE", "XKS_PROXY_INVALID_CONFIGURATION", "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION", "XKS_PROXY_TIMED_OUT", "XKS_PROXY_INVALID_TLS_CONFIGURATION"]
+ConnectionStateTypeType = Literal["CONNECTED", "CONNECTING", "FAILED", "DISCONNECTED", "DISCONNECTING"]
+CustomKeyStoreTypeType = Literal["AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"]
+CustomerMasterKeySpecType = Literal["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2"]
+DataKeyPairSpecType = Literal["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519"]
+DataKeySpecType = Literal["AES_256", "AES_128"]
+DryRunModifierTypeType = Literal["IGNORE_CIPHERTEXT"]
+EncryptionAlgorithmSpecType = Literal["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"]
+ExpirationModelTypeType = Literal["KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"]
+GrantOperationType = Literal["Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac", "DeriveSharedSecret"]
+ImportStateType = Literal["IMPORTED", "PENDING_IMPORT"]
+ImportTypeType = Literal["NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"]
+IncludeKeyMaterialType = Literal["ALL_KEY_MATERIAL", "ROTATIONS_ONLY"]
+KeyAgreementAlgorithmSpecType = Literal["ECDH"]
+KeyEncryptionMechanismType = Literal["RSAES_OAEP_SHA_256"]
+KeyLastUsageTrackingOperationType = Literal["Decrypt", "DeriveSharedSecret", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "GenerateMac", "ReEncrypt", "Sign", "Verify", "VerifyMac"]
+KeyManagerTypeType = Literal["AWS", "CUSTOMER"]
+KeyMaterialStateType = Literal["NON_CURRENT", "CURRENT", "PENDING_ROTATION", "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"]
+KeySpecType = Literal["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ECC_NIST_EDWARDS25519"]
+KeyStateType = Literal["Creating", "Enabled", "Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Unavailable", "Updating"]
+KeyUsageTypeType = Literal["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]
+MacAlgorithmSpecType = Literal["HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"]
+MessageTypeType = Literal["RAW", "DIGEST", "EXTERNAL_MU"]
+MultiRegionKeyTypeType = Literal["PRIMARY", "REPLICA"]
+OriginTypeType = Literal["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"]
+RotationTypeType = Literal["AUTOMATIC", "ON_DEMAND"]
+SigningAlgorithmSpecType = Literal["RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512", "SM2DSA", "ML_DSA_SHAKE_256", "ED25519_SHA_512", "ED25519_PH_SHA_512"]
+WrappingKeySpecType = Literal["RSA_2048", "RSA_3072", "RSA_4096", "SM2"]
+XksProxyConnectivityTypeType = Literal["PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -55,13 +86,13 @@ class CreateCustomKeyStoreRequestTypeDef(TypedDict):
     CloudHsmClusterId: NotRequired[str]
     TrustAnchorCertificate: NotRequired[str]
     KeyStorePassword: NotRequired[str]
-    CustomKeyStoreType: NotRequired[str]
+    CustomKeyStoreType: NotRequired[CustomKeyStoreTypeType]
     XksProxyUriEndpoint: NotRequired[str]
     XksProxyUriPath: NotRequired[str]
     XksProxyVpcEndpointServiceName: NotRequired[str]
     XksProxyVpcEndpointServiceOwner: NotRequired[str]
     XksProxyAuthenticationCredential: NotRequired[XksProxyAuthenticationCredentialTypeTypeDef]
-    XksProxyConnectivity: NotRequired[str]
+    XksProxyConnectivity: NotRequired[XksProxyConnectivityTypeType]
 
 class CreateCustomKeyStoreResponseTypeDef(TypedDict):
     CustomKeyStoreId: NotRequired[str]
@@ -71,7 +102,7 @@ class CreateGrantRequestTypeDef(TypedDict):
     KeyId: str
     GranteePrincipal: str
     RetiringPrincipal: NotRequired[str]
-    Operations: Sequence[str]
+    Operations: Sequence[GrantOperationType]
     Constraints: NotRequired[GrantConstraintsTypeDef]
     GrantTokens: NotRequired[Sequence[str]]
     Name: NotRequired[str]
@@ -85,10 +116,10 @@ class CreateGrantResponseTypeDef(TypedDict):
 class CreateKeyRequestTypeDef(TypedDict):
     Policy: NotRequired[str]
     Description: NotRequired[str]
-    KeyUsage: NotRequired[str]
-    CustomerMasterKeySpec: NotRequired[str]
-    KeySpec: NotRequired[str]
-    Origin: NotRequired[str]
+    KeyUsage: NotRequired[KeyUsageTypeType]
+    CustomerMasterKeySpec: NotRequired[CustomerMasterKeySpecType]
+    KeySpec: NotRequired[KeySpecType]
+    Origin: NotRequired[OriginTypeType]
     CustomKeyStoreId: NotRequired[str]
     BypassPolicyLockoutSafetyCheck: NotRequired[bool]
     Tags: NotRequired[Sequence[TagTypeDef]]
@@ -106,10 +137,10 @@ class CustomKeyStoresListEntryTypeDef(TypedDict):
     CustomKeyStoreName: NotRequired[str]
     CloudHsmClusterId: NotRequired[str]
     TrustAnchorCertificate: NotRequired[str]
-    ConnectionState: NotRequired[str]
-    ConnectionErrorCode: NotRequired[str]
+    ConnectionState: NotRequired[ConnectionStateTypeType]
+    ConnectionErrorCode: NotRequired[ConnectionErrorCodeTypeType]
     CreationDate: NotRequired[datetime]
-    CustomKeyStoreType: NotRequired[str]
+    CustomKeyStoreType: NotRequired[CustomKeyStoreTypeType]
     XksProxyConfiguration: NotRequired[XksProxyConfigurationTypeTypeDef]
 
 class DecryptRequestTypeDef(TypedDict):
@@ -117,15 +148,15 @@ class DecryptRequestTypeDef(TypedDict):
     EncryptionContext: NotRequired[Mapping[str, str]]
     GrantTokens: NotRequired[Sequence[str]]
     KeyId: NotRequired[str]
-    EncryptionAlgorithm: NotRequired[str]
+    EncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
     Recipient: NotRequired[RecipientInfoTypeDef]
     DryRun: NotRequired[bool]
-    DryRunModifiers: NotRequired[Sequence[str]]
+    DryRunModifiers: NotRequired[Sequence[DryRunModifierTypeType]]
 
 class DecryptResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
     Plaintext: NotRequired[bytes]
-    EncryptionAlgorithm: NotRequired[str]
+    EncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
     CiphertextForRecipient: NotRequired[bytes]
     KeyMaterialId: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -150,7 +181,7 @@ class DeleteImportedKeyMaterialResponseTypeDef(TypedDict):
 
 class DeriveSharedSecretRequestTypeDef(TypedDict):
     KeyId: str
-    KeyAgreementAlgorithm: str
+    KeyAgreementAlgorithm: KeyAgreementAlgorithmSpecType
     PublicKey: BlobTypeDef
     GrantTokens: NotRequired[Sequence[str]]
     DryRun: NotRequired[bool]
@@ -160,8 +191,8 @@ class DeriveSharedSecretResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
     SharedSecret: NotRequired[bytes]
     CiphertextForRecipient: NotRequired[bytes]
-    KeyAgreementAlgorithm: NotRequired[str]
-    KeyOrigin: NotRequired[str]
+    KeyAgreementAlgorithm: NotRequired[KeyAgreementAlgorithmSpecType]
+    KeyOrigin: NotRequired[OriginTypeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class DescribeCustomKeyStoresRequestTypeDef(TypedDict):
@@ -208,19 +239,19 @@ class EncryptRequestTypeDef(TypedDict):
     Plaintext: BlobTypeDef
     EncryptionContext: NotRequired[Mapping[str, str]]
     GrantTokens: NotRequired[Sequence[str]]
-    EncryptionAlgorithm: NotRequired[str]
+    EncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
     DryRun: NotRequired[bool]
 
 class EncryptResponseTypeDef(TypedDict):
     CiphertextBlob: NotRequired[bytes]
     KeyId: NotRequired[str]
-    EncryptionAlgorithm: NotRequired[str]
+    EncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GenerateDataKeyPairRequestTypeDef(TypedDict):
     EncryptionContext: NotRequired[Mapping[str, str]]
     KeyId: str
-    KeyPairSpec: str
+    KeyPairSpec: DataKeyPairSpecType
     GrantTokens: NotRequired[Sequence[str]]
     Recipient: NotRequired[RecipientInfoTypeDef]
     DryRun: NotRequired[bool]
@@ -230,7 +261,7 @@ class GenerateDataKeyPairResponseTypeDef(TypedDict):
     PrivateKeyPlaintext: NotRequired[bytes]
     PublicKey: NotRequired[bytes]
     KeyId: NotRequired[str]
-    KeyPairSpec: NotRequired[str]
+    KeyPairSpec: NotRequired[DataKeyPairSpecType]
     CiphertextForRecipient: NotRequired[bytes]
     KeyMaterialId: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -238,7 +269,7 @@ class GenerateDataKeyPairResponseTypeDef(TypedDict):
 class GenerateDataKeyPairWithoutPlaintextRequestTypeDef(TypedDict):
     EncryptionContext: NotRequired[Mapping[str, str]]
     KeyId: str
-    KeyPairSpec: str
+    KeyPairSpec: DataKeyPairSpecType
     GrantTokens: NotRequired[Sequence[str]]
     DryRun: NotRequired[bool]
 
@@ -246,7 +277,7 @@ class GenerateDataKeyPairWithoutPlaintextResponseTypeDef(TypedDict):
     PrivateKeyCiphertextBlob: NotRequired[bytes]
     PublicKey: NotRequired[bytes]
     KeyId: NotRequired[str]
-    KeyPairSpec: NotRequired[str]
+    KeyPairSpec: NotRequired[DataKeyPairSpecType]
     KeyMaterialId: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -254,7 +285,7 @@ class GenerateDataKeyRequestTypeDef(TypedDict):
     KeyId: str
     EncryptionContext: NotRequired[Mapping[str, str]]
     NumberOfBytes: NotRequired[int]
-    KeySpec: NotRequired[str]
+    KeySpec: NotRequired[DataKeySpecType]
     GrantTokens: NotRequired[Sequence[str]]
     Recipient: NotRequired[RecipientInfoTypeDef]
     DryRun: NotRequired[bool]
@@ -270,7 +301,7 @@ class GenerateDataKeyResponseTypeDef(TypedDict):
 class GenerateDataKeyWithoutPlaintextRequestTypeDef(TypedDict):
     KeyId: str
     EncryptionContext: NotRequired[Mapping[str, str]]
-    KeySpec: NotRequired[str]
+    KeySpec: NotRequired[DataKeySpecType]
     NumberOfBytes: NotRequired[int]
     GrantTokens: NotRequired[Sequence[str]]
     DryRun: NotRequired[bool]
@@ -284,13 +315,13 @@ class GenerateDataKeyWithoutPlaintextResponseTypeDef(TypedDict):
 class GenerateMacRequestTypeDef(TypedDict):
     Message: BlobTypeDef
     KeyId: str
-    MacAlgorithm: str
+    MacAlgorithm: MacAlgorithmSpecType
     GrantTokens: NotRequired[Sequence[str]]
     DryRun: NotRequired[bool]
 
 class GenerateMacResponseTypeDef(TypedDict):
     Mac: NotRequired[bytes]
-    MacAlgorithm: NotRequired[str]
+    MacAlgorithm: NotRequired[MacAlgorithmSpecType]
     KeyId: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -336,8 +367,8 @@ class GetKeyRotationStatusResponseTypeDef(TypedDict):
 
 class GetParametersForImportRequestTypeDef(TypedDict):
     KeyId: str
-    WrappingAlgorithm: str
-    WrappingKeySpec: str
+    WrappingAlgorithm: AlgorithmSpecType
+    WrappingKeySpec: WrappingKeySpecType
 
 class GetParametersForImportResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
@@ -353,12 +384,12 @@ class GetPublicKeyRequestTypeDef(TypedDict):
 class GetPublicKeyResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
     PublicKey: NotRequired[bytes]
-    CustomerMasterKeySpec: NotRequired[str]
-    KeySpec: NotRequired[str]
-    KeyUsage: NotRequired[str]
-    EncryptionAlgorithms: NotRequired[list[str]]
-    SigningAlgorithms: NotRequired[list[str]]
-    KeyAgreementAlgorithms: NotRequired[list[str]]
+    CustomerMasterKeySpec: NotRequired[CustomerMasterKeySpecType]
+    KeySpec: NotRequired[KeySpecType]
+    KeyUsage: NotRequired[KeyUsageTypeType]
+    EncryptionAlgorithms: NotRequired[list[EncryptionAlgorithmSpecType]]
+    SigningAlgorithms: NotRequired[list[SigningAlgorithmSpecType]]
+    KeyAgreementAlgorithms: NotRequired[list[KeyAgreementAlgorithmSpecType]]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GrantConstraintsTypeDef(TypedDict):
@@ -383,7 +414,7 @@ class GrantListEntryTypeDef(TypedDict):
     GranteePrincipal: NotRequired[str]
     RetiringPrincipal: NotRequired[str]
     IssuingAccount: NotRequired[str]
-    Operations: NotRequired[list[str]]
+    Operations: NotRequired[list[GrantOperationType]]
     Constraints: NotRequired[GrantConstraintsOutputTypeDef]
 
 class ImportKeyMaterialRequestTypeDef(TypedDict):
@@ -391,8 +422,8 @@ class ImportKeyMaterialRequestTypeDef(TypedDict):
     ImportToken: BlobTypeDef
     EncryptedKeyMaterial: BlobTypeDef
     ValidTo: NotRequired[TimestampTypeDef]
-    ExpirationModel: NotRequired[str]
-    ImportType: NotRequired[str]
+    ExpirationModel: NotRequired[ExpirationModelTypeType]
+    ImportType: NotRequired[ImportTypeType]
     KeyMaterialDescription: NotRequired[str]
     KeyMaterialId: NotRequired[str]
 
@@ -404,7 +435,7 @@ class ImportKeyMaterialResponseTypeDef(TypedDict):
 class KeyLastUsageDataTypeDef(TypedDict):
     """Contains usage information about the last time the KMS key was used for a successful..."""
 
-    Operation: NotRequired[str]
+    Operation: NotRequired[KeyLastUsageTrackingOperationType]
     Timestamp: NotRequired[datetime]
     CloudTrailEventId: NotRequired[str]
     KmsRequestId: NotRequired[str]
@@ -424,24 +455,24 @@ class KeyMetadataTypeDef(TypedDict):
     CreationDate: NotRequired[datetime]
     Enabled: NotRequired[bool]
     Description: NotRequired[str]
-    KeyUsage: NotRequired[str]
-    KeyState: NotRequired[str]
+    KeyUsage: NotRequired[KeyUsageTypeType]
+    KeyState: NotRequired[KeyStateType]
     DeletionDate: NotRequired[datetime]
     ValidTo: NotRequired[datetime]
-    Origin: NotRequired[str]
+    Origin: NotRequired[OriginTypeType]
     CustomKeyStoreId: NotRequired[str]
     CloudHsmClusterId: NotRequired[str]
-    ExpirationModel: NotRequired[str]
-    KeyManager: NotRequired[str]
-    CustomerMasterKeySpec: NotRequired[str]
-    KeySpec: NotRequired[str]
-    EncryptionAlgorithms: NotRequired[list[str]]
-    SigningAlgorithms: NotRequired[list[str]]
-    KeyAgreementAlgorithms: NotRequired[list[str]]
+    ExpirationModel: NotRequired[ExpirationModelTypeType]
+    KeyManager: NotRequired[KeyManagerTypeType]
+    CustomerMasterKeySpec: NotRequired[CustomerMasterKeySpecType]
+    KeySpec: NotRequired[KeySpecType]
+    EncryptionAlgorithms: NotRequired[list[EncryptionAlgorithmSpecType]]
+    SigningAlgorithms: NotRequired[list[SigningAlgorithmSpecType]]
+    KeyAgreementAlgorithms: NotRequired[list[KeyAgreementAlgorithmSpecType]]
     MultiRegion: NotRequired[bool]
     MultiRegionConfiguration: NotRequired[MultiRegionConfigurationTypeDef]
     PendingDeletionWindowInDays: NotRequired[int]
-    MacAlgorithms: NotRequired[list[str]]
+    MacAlgorithms: NotRequired[list[MacAlgorithmSpecType]]
     XksKeyConfiguration: NotRequired[XksKeyConfigurationTypeTypeDef]
     CurrentKeyMaterialId: NotRequired[str]
 
@@ -482,7 +513,7 @@ class ListKeyPoliciesResponseTypeDef(TypedDict):
 
 class ListKeyRotationsRequestTypeDef(TypedDict):
     KeyId: str
-    IncludeKeyMaterial: NotRequired[str]
+    IncludeKeyMaterial: NotRequired[IncludeKeyMaterialType]
     Limit: NotRequired[int]
     Marker: NotRequired[str]
 
@@ -521,7 +552,7 @@ class ListRetirableGrantsRequestTypeDef(TypedDict):
 class MultiRegionConfigurationTypeDef(TypedDict):
     """Describes the configuration of this multi-Region key."""
 
-    MultiRegionKeyType: NotRequired[str]
+    MultiRegionKeyType: NotRequired[MultiRegionKeyTypeType]
     PrimaryKey: NotRequired[MultiRegionKeyTypeDef]
     ReplicaKeys: NotRequired[list[MultiRegionKeyTypeDef]]
 
@@ -543,18 +574,18 @@ class ReEncryptRequestTypeDef(TypedDict):
     SourceKeyId: NotRequired[str]
     DestinationKeyId: str
     DestinationEncryptionContext: NotRequired[Mapping[str, str]]
-    SourceEncryptionAlgorithm: NotRequired[str]
-    DestinationEncryptionAlgorithm: NotRequired[str]
+    SourceEncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
+    DestinationEncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
     GrantTokens: NotRequired[Sequence[str]]
     DryRun: NotRequired[bool]
-    DryRunModifiers: NotRequired[Sequence[str]]
+    DryRunModifiers: NotRequired[Sequence[DryRunModifierTypeType]]
 
 class ReEncryptResponseTypeDef(TypedDict):
     CiphertextBlob: NotRequired[bytes]
     SourceKeyId: NotRequired[str]
     KeyId: NotRequired[str]
-    SourceEncryptionAlgorithm: NotRequired[str]
-    DestinationEncryptionAlgorithm: NotRequired[str]
+    SourceEncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
+    DestinationEncryptionAlgorithm: NotRequired[EncryptionAlgorithmSpecType]
     SourceKeyMaterialId: NotRequired[str]
     DestinationKeyMaterialId: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -562,7 +593,7 @@ class ReEncryptResponseTypeDef(TypedDict):
 class RecipientInfoTypeDef(TypedDict):
     """Contains information about the party that receives the response from the API operation."""
 
-    KeyEncryptionAlgorithm: NotRequired[str]
+    KeyEncryptionAlgorithm: NotRequired[KeyEncryptionMechanismType]
     AttestationDocument: NotRequired[BlobTypeDef]
 
 class ReplicateKeyRequestTypeDef(TypedDict):
@@ -603,12 +634,12 @@ class RotationsListEntryTypeDef(TypedDict):
     KeyId: NotRequired[str]
     KeyMaterialId: NotRequired[str]
     KeyMaterialDescription: NotRequired[str]
-    ImportState: NotRequired[str]
-    KeyMaterialState: NotRequired[str]
-    ExpirationModel: NotRequired[str]
+    ImportState: NotRequired[ImportStateType]
+    KeyMaterialState: NotRequired[KeyMaterialStateType]
+    ExpirationModel: NotRequired[ExpirationModelTypeType]
     ValidTo: NotRequired[datetime]
     RotationDate: NotRequired[datetime]
-    RotationType: NotRequired[str]
+    RotationType: NotRequired[RotationTypeType]
 
 class ScheduleKeyDeletionRequestTypeDef(TypedDict):
     KeyId: str
@@ -617,22 +648,22 @@ class ScheduleKeyDeletionRequestTypeDef(TypedDict):
 class ScheduleKeyDeletionResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
     DeletionDate: NotRequired[datetime]
-    KeyState: NotRequired[str]
+    KeyState: NotRequired[KeyStateType]
     PendingWindowInDays: NotRequired[int]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class SignRequestTypeDef(TypedDict):
     KeyId: str
     Message: BlobTypeDef
-    MessageType: NotRequired[str]
+    MessageType: NotRequired[MessageTypeType]
     GrantTokens: NotRequired[Sequence[str]]
-    SigningAlgorithm: str
+    SigningAlgorithm: SigningAlgorithmSpecType
     DryRun: NotRequired[bool]
 
 class SignResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
     Signature: NotRequired[bytes]
-    SigningAlgorithm: NotRequired[str]
+    SigningAlgorithm: NotRequired[SigningAlgorithmSpecType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class TagTypeDef(TypedDict):
@@ -663,7 +694,7 @@ class UpdateCustomKeyStoreRequestTypeDef(TypedDict):
     XksProxyVpcEndpointServiceName: NotRequired[str]
     XksProxyVpcEndpointServiceOwner: NotRequired[str]
     XksProxyAuthenticationCredential: NotRequired[XksProxyAuthenticationCredentialTypeTypeDef]
-    XksProxyConnectivity: NotRequired[str]
+    XksProxyConnectivity: NotRequired[XksProxyConnectivityTypeType]
 
 class UpdateCustomKeyStoreResponseTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
@@ -679,7 +710,7 @@ class UpdatePrimaryRegionRequestTypeDef(TypedDict):
 class VerifyMacRequestTypeDef(TypedDict):
     Message: BlobTypeDef
     KeyId: str
-    MacAlgorithm: str
+    MacAlgorithm: MacAlgorithmSpecType
     Mac: BlobTypeDef
     GrantTokens: NotRequired[Sequence[str]]
     DryRun: NotRequired[bool]
@@ -687,22 +718,22 @@ class VerifyMacRequestTypeDef(TypedDict):
 class VerifyMacResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
     MacValid: NotRequired[bool]
-    MacAlgorithm: NotRequired[str]
+    MacAlgorithm: NotRequired[MacAlgorithmSpecType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class VerifyRequestTypeDef(TypedDict):
     KeyId: str
     Message: BlobTypeDef
-    MessageType: NotRequired[str]
+    MessageType: NotRequired[MessageTypeType]
     Signature: BlobTypeDef
-    SigningAlgorithm: str
+    SigningAlgorithm: SigningAlgorithmSpecType
     GrantTokens: NotRequired[Sequence[str]]
     DryRun: NotRequired[bool]
 
 class VerifyResponseTypeDef(TypedDict):
     KeyId: NotRequired[str]
     SignatureValid: NotRequired[bool]
-    SigningAlgorithm: NotRequired[str]
+    SigningAlgorithm: NotRequired[SigningAlgorithmSpecType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class XksKeyConfigurationTypeTypeDef(TypedDict):
@@ -719,7 +750,7 @@ class XksProxyAuthenticationCredentialTypeTypeDef(TypedDict):
 class XksProxyConfigurationTypeTypeDef(TypedDict):
     """Detailed information about the external key store proxy (XKS proxy)."""
 
-    Connectivity: NotRequired[str]
+    Connectivity: NotRequired[XksProxyConnectivityTypeType]
     AccessKeyId: NotRequired[str]
     UriEndpoint: NotRequired[str]
     UriPath: NotRequired[str]

@@ -4,15 +4,60 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
+from hub.services import EventStream as EventStreamTypeDef
 from hub.services import StreamingBody as StreamingBody
 
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+ApplicationLogLevelType = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+ArchitectureType = Literal["x86_64", "arm64"]
+CapacityProviderPredefinedMetricTypeType = Literal["LambdaCapacityProviderAverageCPUUtilization"]
+CapacityProviderScalingModeType = Literal["Auto", "Manual"]
+CapacityProviderStateType = Literal["Pending", "Active", "Failed", "Deleting"]
+CodeSigningPolicyType = Literal["Warn", "Enforce"]
+EndPointTypeType = Literal["KAFKA_BOOTSTRAP_SERVERS"]
+EventSourceMappingMetricType = Literal["EventCount", "ErrorCount", "KafkaMetrics"]
+EventSourceMappingSystemLogLevelType = Literal["DEBUG", "INFO", "WARN"]
+EventSourcePositionType = Literal["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"]
+EventTypeType = Literal["ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionStopped", "ContextStarted", "ContextSucceeded", "ContextFailed", "WaitStarted", "WaitSucceeded", "WaitCancelled", "StepStarted", "StepSucceeded", "StepFailed", "ChainedInvokeStarted", "ChainedInvokeSucceeded", "ChainedInvokeFailed", "ChainedInvokeTimedOut", "ChainedInvokeStopped", "CallbackStarted", "CallbackSucceeded", "CallbackFailed", "CallbackTimedOut", "InvocationCompleted"]
+ExecutionStatusType = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]
+FullDocumentType = Literal["UpdateLookup", "Default"]
+FunctionResponseTypeType = Literal["ReportBatchItemFailures"]
+FunctionUrlAuthTypeType = Literal["NONE", "AWS_IAM"]
+FunctionVersionLatestPublishedType = Literal["LATEST_PUBLISHED"]
+FunctionVersionType = Literal["ALL"]
+InvocationTypeType = Literal["Event", "RequestResponse", "DryRun"]
+InvokeModeType = Literal["BUFFERED", "RESPONSE_STREAM"]
+KafkaSchemaRegistryAuthTypeType = Literal["BASIC_AUTH", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE"]
+KafkaSchemaValidationAttributeType = Literal["KEY", "VALUE"]
+LastUpdateStatusReasonCodeType = Literal["EniLimitExceeded", "InsufficientRolePermissions", "InvalidConfiguration", "InternalError", "SubnetOutOfIPAddresses", "InvalidSubnet", "InvalidSecurityGroup", "ImageDeleted", "ImageAccessDenied", "InvalidImage", "KMSKeyAccessDenied", "KMSKeyNotFound", "InvalidStateKMSKey", "DisabledKMSKey", "EFSIOError", "EFSMountConnectivityError", "EFSMountFailure", "EFSMountTimeout", "InvalidRuntime", "InvalidZipFileException", "FunctionError", "VcpuLimitExceeded", "CapacityProviderScalingLimitExceeded", "InsufficientCapacity", "EC2RequestLimitExceeded", "FunctionError.InitTimeout", "FunctionError.RuntimeInitError", "FunctionError.ExtensionInitError", "FunctionError.InvalidEntryPoint", "FunctionError.InvalidWorkingDirectory", "FunctionError.PermissionDenied", "FunctionError.TooManyExtensions", "FunctionError.InitResourceExhausted", "DisallowedByVpcEncryptionControl"]
+LastUpdateStatusType = Literal["Successful", "Failed", "InProgress"]
+LogFormatType = Literal["JSON", "Text"]
+LogTypeType = Literal["None", "Tail"]
+OperationActionType = Literal["START", "SUCCEED", "FAIL", "RETRY", "CANCEL"]
+OperationStatusType = Literal["STARTED", "PENDING", "READY", "SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "STOPPED"]
+OperationTypeType = Literal["EXECUTION", "CONTEXT", "STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE"]
+PackageTypeType = Literal["Zip", "Image"]
+ProvisionedConcurrencyStatusEnumType = Literal["IN_PROGRESS", "READY", "FAILED"]
+RecursiveLoopType = Literal["Allow", "Terminate"]
+ResponseStreamingInvocationTypeType = Literal["RequestResponse", "DryRun"]
+RuntimeType = Literal["nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x", "java8", "java8.al2", "java11", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "dotnet8", "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "provided", "provided.al2", "nodejs18.x", "python3.10", "java17", "ruby3.2", "ruby3.3", "ruby3.4", "python3.11", "nodejs20.x", "provided.al2023", "python3.12", "java21", "python3.13", "nodejs22.x", "nodejs24.x", "python3.14", "java25", "dotnet10", "ruby4.0"]
+SchemaRegistryEventRecordFormatType = Literal["JSON", "SOURCE"]
+SnapStartApplyOnType = Literal["PublishedVersions", "None"]
+SnapStartOptimizationStatusType = Literal["On", "Off"]
+SourceAccessTypeType = Literal["BASIC_AUTH", "VPC_SUBNET", "VPC_SECURITY_GROUP", "SASL_SCRAM_512_AUTH", "SASL_SCRAM_256_AUTH", "VIRTUAL_HOST", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE"]
+StateReasonCodeType = Literal["Idle", "Creating", "Restoring", "EniLimitExceeded", "InsufficientRolePermissions", "InvalidConfiguration", "InternalError", "SubnetOutOfIPAddresses", "InvalidSubnet", "InvalidSecurityGroup", "ImageDeleted", "ImageAccessDenied", "InvalidImage", "KMSKeyAccessDenied", "KMSKeyNotFound", "InvalidStateKMSKey", "DisabledKMSKey", "EFSIOError", "EFSMountConnectivityError", "EFSMountFailure", "EFSMountTimeout", "InvalidRuntime", "InvalidZipFileException", "FunctionError", "DrainingDurableExecutions", "VcpuLimitExceeded", "CapacityProviderScalingLimitExceeded", "InsufficientCapacity", "EC2RequestLimitExceeded", "FunctionError.InitTimeout", "FunctionError.RuntimeInitError", "FunctionError.ExtensionInitError", "FunctionError.InvalidEntryPoint", "FunctionError.InvalidWorkingDirectory", "FunctionError.PermissionDenied", "FunctionError.TooManyExtensions", "FunctionError.InitResourceExhausted", "DisallowedByVpcEncryptionControl"]
+StateType = Literal["Pending", "Active", "Inactive", "Failed", "Deactivating", "Deactivated", "ActiveNonInvocable", "Deleting"]
+SystemLogLevelType = Literal["DEBUG", "INFO", "WARN"]
+TenantIsolationModeType = Literal["PER_TENANT"]
+TracingModeType = Literal["Active", "PassThrough"]
+UpdateRuntimeOnType = Literal["Auto", "Manual", "FunctionUpdate"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -64,7 +109,7 @@ class AddPermissionRequestTypeDef(TypedDict):
     Qualifier: NotRequired[str]
     RevisionId: NotRequired[str]
     PrincipalOrgID: NotRequired[str]
-    FunctionUrlAuthType: NotRequired[str]
+    FunctionUrlAuthType: NotRequired[FunctionUrlAuthTypeType]
     InvokedViaFunctionUrl: NotRequired[bool]
 
 class AddPermissionResponseTypeDef(TypedDict):
@@ -153,7 +198,7 @@ class CapacityProviderTypeDef(TypedDict):
     """A capacity provider manages compute resources for Lambda functions."""
 
     CapacityProviderArn: NotRequired[str]
-    State: NotRequired[str]
+    State: NotRequired[CapacityProviderStateType]
     VpcConfig: NotRequired[CapacityProviderVpcConfigOutputTypeDef]
     PermissionsConfig: NotRequired[CapacityProviderPermissionsConfigTypeDef]
     InstanceRequirements: NotRequired[InstanceRequirementsOutputTypeDef]
@@ -175,14 +220,14 @@ class CapacityProviderScalingConfigTypeDef(TypedDict):
     """Configuration that defines how the capacity provider scales compute instances based on..."""
 
     MaxVCpuCount: NotRequired[int]
-    ScalingMode: NotRequired[str]
+    ScalingMode: NotRequired[CapacityProviderScalingModeType]
     ScalingPolicies: NotRequired[Sequence[TargetTrackingScalingPolicyTypeDef]]
 
 class CapacityProviderScalingConfigOutputTypeDef(TypedDict):
     """Configuration that defines how the capacity provider scales compute instances based on..."""
 
     MaxVCpuCount: NotRequired[int]
-    ScalingMode: NotRequired[str]
+    ScalingMode: NotRequired[CapacityProviderScalingModeType]
     ScalingPolicies: NotRequired[list[TargetTrackingScalingPolicyTypeDef]]
 
 class CapacityProviderVpcConfigTypeDef(TypedDict):
@@ -270,7 +315,7 @@ class CodeSigningConfigTypeDef(TypedDict):
 class CodeSigningPoliciesTypeDef(TypedDict):
     """Code signing configuration policies specify the validation failure action for signature..."""
 
-    UntrustedArtifactOnDeployment: NotRequired[str]
+    UntrustedArtifactOnDeployment: NotRequired[CodeSigningPolicyType]
 
 class ConcurrencyTypeDef(TypedDict):
     ReservedConcurrentExecutions: NotRequired[int]
@@ -359,7 +404,7 @@ class CreateEventSourceMappingRequestTypeDef(TypedDict):
     FilterCriteria: NotRequired[FilterCriteriaTypeDef]
     MaximumBatchingWindowInSeconds: NotRequired[int]
     ParallelizationFactor: NotRequired[int]
-    StartingPosition: NotRequired[str]
+    StartingPosition: NotRequired[EventSourcePositionType]
     StartingPositionTimestamp: NotRequired[TimestampTypeDef]
     DestinationConfig: NotRequired[DestinationConfigTypeDef]
     MaximumRecordAgeInSeconds: NotRequired[int]
@@ -371,7 +416,7 @@ class CreateEventSourceMappingRequestTypeDef(TypedDict):
     Queues: NotRequired[Sequence[str]]
     SourceAccessConfigurations: NotRequired[Sequence[SourceAccessConfigurationTypeDef]]
     SelfManagedEventSource: NotRequired[SelfManagedEventSourceTypeDef]
-    FunctionResponseTypes: NotRequired[Sequence[str]]
+    FunctionResponseTypes: NotRequired[Sequence[FunctionResponseTypeType]]
     AmazonManagedKafkaEventSourceConfig: NotRequired[AmazonManagedKafkaEventSourceConfigTypeDef]
     SelfManagedKafkaEventSourceConfig: NotRequired[SelfManagedKafkaEventSourceConfigTypeDef]
     ScalingConfig: NotRequired[ScalingConfigTypeDef]
@@ -383,7 +428,7 @@ class CreateEventSourceMappingRequestTypeDef(TypedDict):
 
 class CreateFunctionRequestTypeDef(TypedDict):
     FunctionName: str
-    Runtime: NotRequired[str]
+    Runtime: NotRequired[RuntimeType]
     Role: str
     Handler: NotRequired[str]
     Code: FunctionCodeTypeDef
@@ -392,7 +437,7 @@ class CreateFunctionRequestTypeDef(TypedDict):
     MemorySize: NotRequired[int]
     Publish: NotRequired[bool]
     VpcConfig: NotRequired[VpcConfigTypeDef]
-    PackageType: NotRequired[str]
+    PackageType: NotRequired[PackageTypeType]
     DeadLetterConfig: NotRequired[DeadLetterConfigTypeDef]
     Environment: NotRequired[EnvironmentTypeDef]
     KMSKeyArn: NotRequired[str]
@@ -402,29 +447,29 @@ class CreateFunctionRequestTypeDef(TypedDict):
     FileSystemConfigs: NotRequired[Sequence[FileSystemConfigTypeDef]]
     ImageConfig: NotRequired[ImageConfigTypeDef]
     CodeSigningConfigArn: NotRequired[str]
-    Architectures: NotRequired[Sequence[str]]
+    Architectures: NotRequired[Sequence[ArchitectureType]]
     EphemeralStorage: NotRequired[EphemeralStorageTypeDef]
     SnapStart: NotRequired[SnapStartTypeDef]
     LoggingConfig: NotRequired[LoggingConfigTypeDef]
     CapacityProviderConfig: NotRequired[CapacityProviderConfigTypeDef]
-    PublishTo: NotRequired[str]
+    PublishTo: NotRequired[FunctionVersionLatestPublishedType]
     DurableConfig: NotRequired[DurableConfigTypeDef]
     TenancyConfig: NotRequired[TenancyConfigTypeDef]
 
 class CreateFunctionUrlConfigRequestTypeDef(TypedDict):
     FunctionName: str
     Qualifier: NotRequired[str]
-    AuthType: str
+    AuthType: FunctionUrlAuthTypeType
     Cors: NotRequired[CorsTypeDef]
-    InvokeMode: NotRequired[str]
+    InvokeMode: NotRequired[InvokeModeType]
 
 class CreateFunctionUrlConfigResponseTypeDef(TypedDict):
     FunctionUrl: NotRequired[str]
     FunctionArn: NotRequired[str]
-    AuthType: NotRequired[str]
+    AuthType: NotRequired[FunctionUrlAuthTypeType]
     Cors: NotRequired[CorsOutputTypeDef]
     CreationTime: NotRequired[str]
-    InvokeMode: NotRequired[str]
+    InvokeMode: NotRequired[InvokeModeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class DeadLetterConfigTypeDef(TypedDict):
@@ -493,7 +538,7 @@ class DocumentDBEventSourceConfigTypeDef(TypedDict):
 
     DatabaseName: NotRequired[str]
     CollectionName: NotRequired[str]
-    FullDocument: NotRequired[str]
+    FullDocument: NotRequired[FullDocumentType]
 
 class DurableConfigTypeDef(TypedDict):
     """Configuration settings for durable functions , including execution timeout and retention..."""
@@ -542,7 +587,7 @@ class ErrorObjectOutputTypeDef(TypedDict):
 class EventTypeDef(TypedDict):
     """An event that occurred during the execution of a durable function."""
 
-    EventType: NotRequired[str]
+    EventType: NotRequired[EventTypeType]
     SubType: NotRequired[str]
     EventId: NotRequired[int]
     Id: NotRequired[str]
@@ -596,7 +641,7 @@ class EventSourceMappingConfigurationTypeDef(TypedDict):
     """A mapping between an Amazon Web Services resource and a Lambda function."""
 
     UUID: NotRequired[str]
-    StartingPosition: NotRequired[str]
+    StartingPosition: NotRequired[EventSourcePositionType]
     StartingPositionTimestamp: NotRequired[datetime]
     BatchSize: NotRequired[int]
     MaximumBatchingWindowInSeconds: NotRequired[int]
@@ -617,7 +662,7 @@ class EventSourceMappingConfigurationTypeDef(TypedDict):
     BisectBatchOnFunctionError: NotRequired[bool]
     MaximumRetryAttempts: NotRequired[int]
     TumblingWindowInSeconds: NotRequired[int]
-    FunctionResponseTypes: NotRequired[list[str]]
+    FunctionResponseTypes: NotRequired[list[FunctionResponseTypeType]]
     AmazonManagedKafkaEventSourceConfig: NotRequired[AmazonManagedKafkaEventSourceConfigOutputTypeDef]
     SelfManagedKafkaEventSourceConfig: NotRequired[SelfManagedKafkaEventSourceConfigOutputTypeDef]
     ScalingConfig: NotRequired[ScalingConfigTypeDef]
@@ -633,17 +678,17 @@ class EventSourceMappingConfigurationTypeDef(TypedDict):
 class EventSourceMappingLoggingConfigTypeDef(TypedDict):
     """(Amazon MSK, and self-managed Apache Kafka only) The logging configuration for your event..."""
 
-    SystemLogLevel: NotRequired[str]
+    SystemLogLevel: NotRequired[EventSourceMappingSystemLogLevelType]
 
 class EventSourceMappingMetricsConfigTypeDef(TypedDict):
     """The metrics configuration for your event source."""
 
-    Metrics: NotRequired[Sequence[str]]
+    Metrics: NotRequired[Sequence[EventSourceMappingMetricType]]
 
 class EventSourceMappingMetricsConfigOutputTypeDef(TypedDict):
     """The metrics configuration for your event source."""
 
-    Metrics: NotRequired[list[str]]
+    Metrics: NotRequired[list[EventSourceMappingMetricType]]
 
 class ExecutionTypeDef(TypedDict):
     """Information about a durable execution ."""
@@ -651,7 +696,7 @@ class ExecutionTypeDef(TypedDict):
     DurableExecutionArn: NotRequired[str]
     DurableExecutionName: NotRequired[str]
     FunctionArn: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[ExecutionStatusType]
     StartTimestamp: NotRequired[datetime]
     EndTimestamp: NotRequired[datetime]
 
@@ -737,7 +782,7 @@ class FunctionConfigurationTypeDef(TypedDict):
 
     FunctionName: NotRequired[str]
     FunctionArn: NotRequired[str]
-    Runtime: NotRequired[str]
+    Runtime: NotRequired[RuntimeType]
     Role: NotRequired[str]
     Handler: NotRequired[str]
     CodeSize: NotRequired[int]
@@ -755,18 +800,18 @@ class FunctionConfigurationTypeDef(TypedDict):
     MasterArn: NotRequired[str]
     RevisionId: NotRequired[str]
     Layers: NotRequired[list[LayerTypeDef]]
-    State: NotRequired[str]
+    State: NotRequired[StateType]
     StateReason: NotRequired[str]
-    StateReasonCode: NotRequired[str]
-    LastUpdateStatus: NotRequired[str]
+    StateReasonCode: NotRequired[StateReasonCodeType]
+    LastUpdateStatus: NotRequired[LastUpdateStatusType]
     LastUpdateStatusReason: NotRequired[str]
-    LastUpdateStatusReasonCode: NotRequired[str]
+    LastUpdateStatusReasonCode: NotRequired[LastUpdateStatusReasonCodeType]
     FileSystemConfigs: NotRequired[list[FileSystemConfigTypeDef]]
-    PackageType: NotRequired[str]
+    PackageType: NotRequired[PackageTypeType]
     ImageConfigResponse: NotRequired[ImageConfigResponseTypeDef]
     SigningProfileVersionArn: NotRequired[str]
     SigningJobArn: NotRequired[str]
-    Architectures: NotRequired[list[str]]
+    Architectures: NotRequired[list[ArchitectureType]]
     EphemeralStorage: NotRequired[EphemeralStorageTypeDef]
     SnapStart: NotRequired[SnapStartResponseTypeDef]
     RuntimeVersionConfig: NotRequired[RuntimeVersionConfigTypeDef]
@@ -799,14 +844,14 @@ class FunctionUrlConfigTypeDef(TypedDict):
     CreationTime: NotRequired[str]
     LastModifiedTime: NotRequired[str]
     Cors: NotRequired[CorsOutputTypeDef]
-    AuthType: NotRequired[str]
-    InvokeMode: NotRequired[str]
+    AuthType: NotRequired[FunctionUrlAuthTypeType]
+    InvokeMode: NotRequired[InvokeModeType]
 
 class FunctionVersionsByCapacityProviderListItemTypeDef(TypedDict):
     """Information about a function version that uses a specific capacity provider, including its..."""
 
     FunctionArn: NotRequired[str]
-    State: NotRequired[str]
+    State: NotRequired[StateType]
 
 class GetAccountSettingsRequestTypeDef(TypedDict):
     pass
@@ -861,7 +906,7 @@ class GetDurableExecutionResponseTypeDef(TypedDict):
     Result: NotRequired[str]
     Error: NotRequired[ErrorObjectOutputTypeDef]
     StartTimestamp: NotRequired[datetime]
-    Status: NotRequired[str]
+    Status: NotRequired[ExecutionStatusType]
     EndTimestamp: NotRequired[datetime]
     Version: NotRequired[str]
     TraceHeader: NotRequired[TraceHeaderTypeDef]
@@ -910,7 +955,7 @@ class GetFunctionRecursionConfigRequestTypeDef(TypedDict):
     FunctionName: str
 
 class GetFunctionRecursionConfigResponseTypeDef(TypedDict):
-    RecursiveLoop: NotRequired[str]
+    RecursiveLoop: NotRequired[RecursiveLoopType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetFunctionRequestTypeDef(TypedDict):
@@ -942,11 +987,11 @@ class GetFunctionUrlConfigRequestTypeDef(TypedDict):
 class GetFunctionUrlConfigResponseTypeDef(TypedDict):
     FunctionUrl: NotRequired[str]
     FunctionArn: NotRequired[str]
-    AuthType: NotRequired[str]
+    AuthType: NotRequired[FunctionUrlAuthTypeType]
     Cors: NotRequired[CorsOutputTypeDef]
     CreationTime: NotRequired[str]
     LastModifiedTime: NotRequired[str]
-    InvokeMode: NotRequired[str]
+    InvokeMode: NotRequired[InvokeModeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetLayerVersionByArnRequestTypeDef(TypedDict):
@@ -972,9 +1017,9 @@ class GetLayerVersionResponseTypeDef(TypedDict):
     Description: NotRequired[str]
     CreatedDate: NotRequired[str]
     Version: NotRequired[int]
-    CompatibleRuntimes: NotRequired[list[str]]
+    CompatibleRuntimes: NotRequired[list[RuntimeType]]
     LicenseInfo: NotRequired[str]
-    CompatibleArchitectures: NotRequired[list[str]]
+    CompatibleArchitectures: NotRequired[list[ArchitectureType]]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetPolicyRequestTypeDef(TypedDict):
@@ -994,7 +1039,7 @@ class GetProvisionedConcurrencyConfigResponseTypeDef(TypedDict):
     RequestedProvisionedConcurrentExecutions: NotRequired[int]
     AvailableProvisionedConcurrentExecutions: NotRequired[int]
     AllocatedProvisionedConcurrentExecutions: NotRequired[int]
-    Status: NotRequired[str]
+    Status: NotRequired[ProvisionedConcurrencyStatusEnumType]
     StatusReason: NotRequired[str]
     LastModified: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -1004,7 +1049,7 @@ class GetRuntimeManagementConfigRequestTypeDef(TypedDict):
     Qualifier: NotRequired[str]
 
 class GetRuntimeManagementConfigResponseTypeDef(TypedDict):
-    UpdateRuntimeOn: NotRequired[str]
+    UpdateRuntimeOn: NotRequired[UpdateRuntimeOnType]
     RuntimeVersionArn: NotRequired[str]
     FunctionArn: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -1038,14 +1083,14 @@ class ImageConfigResponseTypeDef(TypedDict):
 class InstanceRequirementsTypeDef(TypedDict):
     """Specifications that define the characteristics and constraints for compute instances used by..."""
 
-    Architectures: NotRequired[Sequence[str]]
+    Architectures: NotRequired[Sequence[ArchitectureType]]
     AllowedInstanceTypes: NotRequired[Sequence[str]]
     ExcludedInstanceTypes: NotRequired[Sequence[str]]
 
 class InstanceRequirementsOutputTypeDef(TypedDict):
     """Specifications that define the characteristics and constraints for compute instances used by..."""
 
-    Architectures: NotRequired[list[str]]
+    Architectures: NotRequired[list[ArchitectureType]]
     AllowedInstanceTypes: NotRequired[list[str]]
     ExcludedInstanceTypes: NotRequired[list[str]]
 
@@ -1059,8 +1104,8 @@ class InvocationCompletedDetailsTypeDef(TypedDict):
 
 class InvocationRequestTypeDef(TypedDict):
     FunctionName: str
-    InvocationType: NotRequired[str]
-    LogType: NotRequired[str]
+    InvocationType: NotRequired[InvocationTypeType]
+    LogType: NotRequired[LogTypeType]
     ClientContext: NotRequired[str]
     DurableExecutionName: NotRequired[str]
     Payload: NotRequired[BlobTypeDef]
@@ -1100,8 +1145,8 @@ class InvokeWithResponseStreamCompleteEventTypeDef(TypedDict):
 
 class InvokeWithResponseStreamRequestTypeDef(TypedDict):
     FunctionName: str
-    InvocationType: NotRequired[str]
-    LogType: NotRequired[str]
+    InvocationType: NotRequired[ResponseStreamingInvocationTypeType]
+    LogType: NotRequired[LogTypeType]
     ClientContext: NotRequired[str]
     Qualifier: NotRequired[str]
     Payload: NotRequired[BlobTypeDef]
@@ -1110,21 +1155,21 @@ class InvokeWithResponseStreamRequestTypeDef(TypedDict):
 class InvokeWithResponseStreamResponseTypeDef(TypedDict):
     StatusCode: NotRequired[int]
     ExecutedVersion: NotRequired[str]
-    EventStream: NotRequired[Any]
+    EventStream: NotRequired[EventStreamTypeDef]
     ResponseStreamContentType: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class KafkaSchemaRegistryAccessConfigTypeDef(TypedDict):
     """Specific access configuration settings that tell Lambda how to authenticate with your schema..."""
 
-    Type: NotRequired[str]
+    Type: NotRequired[KafkaSchemaRegistryAuthTypeType]
     URI: NotRequired[str]
 
 class KafkaSchemaRegistryConfigTypeDef(TypedDict):
     """Specific configuration settings for a Kafka schema registry."""
 
     SchemaRegistryURI: NotRequired[str]
-    EventRecordFormat: NotRequired[str]
+    EventRecordFormat: NotRequired[SchemaRegistryEventRecordFormatType]
     AccessConfigs: NotRequired[Sequence[KafkaSchemaRegistryAccessConfigTypeDef]]
     SchemaValidationConfigs: NotRequired[Sequence[KafkaSchemaValidationConfigTypeDef]]
 
@@ -1132,14 +1177,14 @@ class KafkaSchemaRegistryConfigOutputTypeDef(TypedDict):
     """Specific configuration settings for a Kafka schema registry."""
 
     SchemaRegistryURI: NotRequired[str]
-    EventRecordFormat: NotRequired[str]
+    EventRecordFormat: NotRequired[SchemaRegistryEventRecordFormatType]
     AccessConfigs: NotRequired[list[KafkaSchemaRegistryAccessConfigTypeDef]]
     SchemaValidationConfigs: NotRequired[list[KafkaSchemaValidationConfigTypeDef]]
 
 class KafkaSchemaValidationConfigTypeDef(TypedDict):
     """Specific schema validation configuration settings that tell Lambda the message attributes..."""
 
-    Attribute: NotRequired[str]
+    Attribute: NotRequired[KafkaSchemaValidationAttributeType]
 
 class LambdaManagedInstancesCapacityProviderConfigTypeDef(TypedDict):
     """Configuration for Lambda-managed instances used by the capacity provider."""
@@ -1180,9 +1225,9 @@ class LayerVersionsListItemTypeDef(TypedDict):
     Version: NotRequired[int]
     Description: NotRequired[str]
     CreatedDate: NotRequired[str]
-    CompatibleRuntimes: NotRequired[list[str]]
+    CompatibleRuntimes: NotRequired[list[RuntimeType]]
     LicenseInfo: NotRequired[str]
-    CompatibleArchitectures: NotRequired[list[str]]
+    CompatibleArchitectures: NotRequired[list[ArchitectureType]]
 
 class LayersListItemTypeDef(TypedDict):
     """Details about an Lambda layer ."""
@@ -1203,7 +1248,7 @@ class ListAliasesResponseTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListCapacityProvidersRequestTypeDef(TypedDict):
-    State: NotRequired[str]
+    State: NotRequired[CapacityProviderStateType]
     Marker: NotRequired[str]
     MaxItems: NotRequired[int]
 
@@ -1225,7 +1270,7 @@ class ListDurableExecutionsByFunctionRequestTypeDef(TypedDict):
     FunctionName: str
     Qualifier: NotRequired[str]
     DurableExecutionName: NotRequired[str]
-    Statuses: NotRequired[Sequence[str]]
+    Statuses: NotRequired[Sequence[ExecutionStatusType]]
     StartedAfter: NotRequired[TimestampTypeDef]
     StartedBefore: NotRequired[TimestampTypeDef]
     ReverseOrder: NotRequired[bool]
@@ -1293,7 +1338,7 @@ class ListFunctionsByCodeSigningConfigResponseTypeDef(TypedDict):
 
 class ListFunctionsRequestTypeDef(TypedDict):
     MasterRegion: NotRequired[str]
-    FunctionVersion: NotRequired[str]
+    FunctionVersion: NotRequired[FunctionVersionType]
     Marker: NotRequired[str]
     MaxItems: NotRequired[int]
 
@@ -1305,11 +1350,11 @@ class ListFunctionsResponseTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListLayerVersionsRequestTypeDef(TypedDict):
-    CompatibleRuntime: NotRequired[str]
+    CompatibleRuntime: NotRequired[RuntimeType]
     LayerName: str
     Marker: NotRequired[str]
     MaxItems: NotRequired[int]
-    CompatibleArchitecture: NotRequired[str]
+    CompatibleArchitecture: NotRequired[ArchitectureType]
 
 class ListLayerVersionsResponseTypeDef(TypedDict):
     NextMarker: NotRequired[str]
@@ -1317,10 +1362,10 @@ class ListLayerVersionsResponseTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListLayersRequestTypeDef(TypedDict):
-    CompatibleRuntime: NotRequired[str]
+    CompatibleRuntime: NotRequired[RuntimeType]
     Marker: NotRequired[str]
     MaxItems: NotRequired[int]
-    CompatibleArchitecture: NotRequired[str]
+    CompatibleArchitecture: NotRequired[ArchitectureType]
 
 class ListLayersResponseTypeDef(TypedDict):
     NextMarker: NotRequired[str]
@@ -1357,9 +1402,9 @@ class ListVersionsByFunctionResponseTypeDef(TypedDict):
 class LoggingConfigTypeDef(TypedDict):
     """The function's Amazon CloudWatch Logs configuration settings."""
 
-    LogFormat: NotRequired[str]
-    ApplicationLogLevel: NotRequired[str]
-    SystemLogLevel: NotRequired[str]
+    LogFormat: NotRequired[LogFormatType]
+    ApplicationLogLevel: NotRequired[ApplicationLogLevelType]
+    SystemLogLevel: NotRequired[SystemLogLevelType]
     LogGroup: NotRequired[str]
 
 class OnFailureTypeDef(TypedDict):
@@ -1378,11 +1423,11 @@ class OperationTypeDef(TypedDict):
     Id: NotRequired[str]
     ParentId: NotRequired[str]
     Name: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[OperationTypeType]
     SubType: NotRequired[str]
     StartTimestamp: NotRequired[datetime]
     EndTimestamp: NotRequired[datetime]
-    Status: NotRequired[str]
+    Status: NotRequired[OperationStatusType]
     ExecutionDetails: NotRequired[ExecutionDetailsTypeDef]
     ContextDetails: NotRequired[ContextDetailsTypeDef]
     StepDetails: NotRequired[StepDetailsTypeDef]
@@ -1396,9 +1441,9 @@ class OperationUpdateTypeDef(TypedDict):
     Id: str
     ParentId: NotRequired[str]
     Name: NotRequired[str]
-    Type: str
+    Type: OperationTypeType
     SubType: NotRequired[str]
-    Action: str
+    Action: OperationActionType
     Payload: NotRequired[str]
     Error: NotRequired[ErrorObjectTypeDef]
     ContextOptions: NotRequired[ContextOptionsTypeDef]
@@ -1414,7 +1459,7 @@ class ProvisionedConcurrencyConfigListItemTypeDef(TypedDict):
     RequestedProvisionedConcurrentExecutions: NotRequired[int]
     AvailableProvisionedConcurrentExecutions: NotRequired[int]
     AllocatedProvisionedConcurrentExecutions: NotRequired[int]
-    Status: NotRequired[str]
+    Status: NotRequired[ProvisionedConcurrencyStatusEnumType]
     StatusReason: NotRequired[str]
     LastModified: NotRequired[str]
 
@@ -1429,9 +1474,9 @@ class PublishLayerVersionRequestTypeDef(TypedDict):
     LayerName: str
     Description: NotRequired[str]
     Content: LayerVersionContentInputTypeDef
-    CompatibleRuntimes: NotRequired[Sequence[str]]
+    CompatibleRuntimes: NotRequired[Sequence[RuntimeType]]
     LicenseInfo: NotRequired[str]
-    CompatibleArchitectures: NotRequired[Sequence[str]]
+    CompatibleArchitectures: NotRequired[Sequence[ArchitectureType]]
 
 class PublishLayerVersionResponseTypeDef(TypedDict):
     Content: NotRequired[LayerVersionContentOutputTypeDef]
@@ -1440,9 +1485,9 @@ class PublishLayerVersionResponseTypeDef(TypedDict):
     Description: NotRequired[str]
     CreatedDate: NotRequired[str]
     Version: NotRequired[int]
-    CompatibleRuntimes: NotRequired[list[str]]
+    CompatibleRuntimes: NotRequired[list[RuntimeType]]
     LicenseInfo: NotRequired[str]
-    CompatibleArchitectures: NotRequired[list[str]]
+    CompatibleArchitectures: NotRequired[list[ArchitectureType]]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PublishVersionRequestTypeDef(TypedDict):
@@ -1450,7 +1495,7 @@ class PublishVersionRequestTypeDef(TypedDict):
     CodeSha256: NotRequired[str]
     Description: NotRequired[str]
     RevisionId: NotRequired[str]
-    PublishTo: NotRequired[str]
+    PublishTo: NotRequired[FunctionVersionLatestPublishedType]
 
 class PutFunctionCodeSigningConfigRequestTypeDef(TypedDict):
     CodeSigningConfigArn: str
@@ -1474,10 +1519,10 @@ class PutFunctionEventInvokeConfigRequestTypeDef(TypedDict):
 
 class PutFunctionRecursionConfigRequestTypeDef(TypedDict):
     FunctionName: str
-    RecursiveLoop: str
+    RecursiveLoop: RecursiveLoopType
 
 class PutFunctionRecursionConfigResponseTypeDef(TypedDict):
-    RecursiveLoop: NotRequired[str]
+    RecursiveLoop: NotRequired[RecursiveLoopType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutFunctionScalingConfigRequestTypeDef(TypedDict):
@@ -1486,7 +1531,7 @@ class PutFunctionScalingConfigRequestTypeDef(TypedDict):
     FunctionScalingConfig: NotRequired[FunctionScalingConfigTypeDef]
 
 class PutFunctionScalingConfigResponseTypeDef(TypedDict):
-    FunctionState: NotRequired[str]
+    FunctionState: NotRequired[StateType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutProvisionedConcurrencyConfigRequestTypeDef(TypedDict):
@@ -1498,7 +1543,7 @@ class PutProvisionedConcurrencyConfigResponseTypeDef(TypedDict):
     RequestedProvisionedConcurrentExecutions: NotRequired[int]
     AvailableProvisionedConcurrentExecutions: NotRequired[int]
     AllocatedProvisionedConcurrentExecutions: NotRequired[int]
-    Status: NotRequired[str]
+    Status: NotRequired[ProvisionedConcurrencyStatusEnumType]
     StatusReason: NotRequired[str]
     LastModified: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -1506,11 +1551,11 @@ class PutProvisionedConcurrencyConfigResponseTypeDef(TypedDict):
 class PutRuntimeManagementConfigRequestTypeDef(TypedDict):
     FunctionName: str
     Qualifier: NotRequired[str]
-    UpdateRuntimeOn: str
+    UpdateRuntimeOn: UpdateRuntimeOnType
     RuntimeVersionArn: NotRequired[str]
 
 class PutRuntimeManagementConfigResponseTypeDef(TypedDict):
-    UpdateRuntimeOn: NotRequired[str]
+    UpdateRuntimeOn: NotRequired[UpdateRuntimeOnType]
     FunctionArn: NotRequired[str]
     RuntimeVersionArn: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -1553,12 +1598,12 @@ class ScalingConfigTypeDef(TypedDict):
 class SelfManagedEventSourceTypeDef(TypedDict):
     """The self-managed Apache Kafka cluster for your event source."""
 
-    Endpoints: NotRequired[Mapping[str, Sequence[str]]]
+    Endpoints: NotRequired[Mapping[EndPointTypeType, Sequence[str]]]
 
 class SelfManagedEventSourceOutputTypeDef(TypedDict):
     """The self-managed Apache Kafka cluster for your event source."""
 
-    Endpoints: NotRequired[dict[str, list[str]]]
+    Endpoints: NotRequired[dict[EndPointTypeType, list[str]]]
 
 class SelfManagedKafkaEventSourceConfigTypeDef(TypedDict):
     """Specific configuration settings for a self-managed Apache Kafka event source."""
@@ -1595,18 +1640,18 @@ class SendDurableExecutionCallbackSuccessResponseTypeDef(TypedDict):
 class SnapStartTypeDef(TypedDict):
     """The function's Lambda SnapStart setting."""
 
-    ApplyOn: NotRequired[str]
+    ApplyOn: NotRequired[SnapStartApplyOnType]
 
 class SnapStartResponseTypeDef(TypedDict):
     """The function's SnapStart setting."""
 
-    ApplyOn: NotRequired[str]
-    OptimizationStatus: NotRequired[str]
+    ApplyOn: NotRequired[SnapStartApplyOnType]
+    OptimizationStatus: NotRequired[SnapStartOptimizationStatusType]
 
 class SourceAccessConfigurationTypeDef(TypedDict):
     """To secure and define access to your event source, you can specify the authentication..."""
 
-    Type: NotRequired[str]
+    Type: NotRequired[SourceAccessTypeType]
     URI: NotRequired[str]
 
 class StepDetailsTypeDef(TypedDict):
@@ -1658,13 +1703,13 @@ class TagsErrorTypeDef(TypedDict):
 class TargetTrackingScalingPolicyTypeDef(TypedDict):
     """A scaling policy for the capacity provider that automatically adjusts capacity to maintain a..."""
 
-    PredefinedMetricType: str
+    PredefinedMetricType: CapacityProviderPredefinedMetricTypeType
     TargetValue: float
 
 class TenancyConfigTypeDef(TypedDict):
     """Specifies the tenant isolation mode configuration for a Lambda function."""
 
-    TenantIsolationMode: str
+    TenantIsolationMode: TenantIsolationModeType
 
 class TraceHeaderTypeDef(TypedDict):
     """Contains trace headers for the Lambda durable execution."""
@@ -1674,12 +1719,12 @@ class TraceHeaderTypeDef(TypedDict):
 class TracingConfigTypeDef(TypedDict):
     """The function's X-Ray tracing configuration."""
 
-    Mode: NotRequired[str]
+    Mode: NotRequired[TracingModeType]
 
 class TracingConfigResponseTypeDef(TypedDict):
     """The function's X-Ray tracing configuration."""
 
-    Mode: NotRequired[str]
+    Mode: NotRequired[TracingModeType]
 
 class UntagResourceRequestTypeDef(TypedDict):
     Resource: str
@@ -1725,7 +1770,7 @@ class UpdateEventSourceMappingRequestTypeDef(TypedDict):
     ParallelizationFactor: NotRequired[int]
     SourceAccessConfigurations: NotRequired[Sequence[SourceAccessConfigurationTypeDef]]
     TumblingWindowInSeconds: NotRequired[int]
-    FunctionResponseTypes: NotRequired[Sequence[str]]
+    FunctionResponseTypes: NotRequired[Sequence[FunctionResponseTypeType]]
     ScalingConfig: NotRequired[ScalingConfigTypeDef]
     AmazonManagedKafkaEventSourceConfig: NotRequired[AmazonManagedKafkaEventSourceConfigTypeDef]
     SelfManagedKafkaEventSourceConfig: NotRequired[SelfManagedKafkaEventSourceConfigTypeDef]
@@ -1745,9 +1790,9 @@ class UpdateFunctionCodeRequestTypeDef(TypedDict):
     Publish: NotRequired[bool]
     DryRun: NotRequired[bool]
     RevisionId: NotRequired[str]
-    Architectures: NotRequired[Sequence[str]]
+    Architectures: NotRequired[Sequence[ArchitectureType]]
     SourceKMSKeyArn: NotRequired[str]
-    PublishTo: NotRequired[str]
+    PublishTo: NotRequired[FunctionVersionLatestPublishedType]
 
 class UpdateFunctionConfigurationRequestTypeDef(TypedDict):
     FunctionName: str
@@ -1758,7 +1803,7 @@ class UpdateFunctionConfigurationRequestTypeDef(TypedDict):
     MemorySize: NotRequired[int]
     VpcConfig: NotRequired[VpcConfigTypeDef]
     Environment: NotRequired[EnvironmentTypeDef]
-    Runtime: NotRequired[str]
+    Runtime: NotRequired[RuntimeType]
     DeadLetterConfig: NotRequired[DeadLetterConfigTypeDef]
     KMSKeyArn: NotRequired[str]
     TracingConfig: NotRequired[TracingConfigTypeDef]
@@ -1782,18 +1827,18 @@ class UpdateFunctionEventInvokeConfigRequestTypeDef(TypedDict):
 class UpdateFunctionUrlConfigRequestTypeDef(TypedDict):
     FunctionName: str
     Qualifier: NotRequired[str]
-    AuthType: NotRequired[str]
+    AuthType: NotRequired[FunctionUrlAuthTypeType]
     Cors: NotRequired[CorsTypeDef]
-    InvokeMode: NotRequired[str]
+    InvokeMode: NotRequired[InvokeModeType]
 
 class UpdateFunctionUrlConfigResponseTypeDef(TypedDict):
     FunctionUrl: NotRequired[str]
     FunctionArn: NotRequired[str]
-    AuthType: NotRequired[str]
+    AuthType: NotRequired[FunctionUrlAuthTypeType]
     Cors: NotRequired[CorsOutputTypeDef]
     CreationTime: NotRequired[str]
     LastModifiedTime: NotRequired[str]
-    InvokeMode: NotRequired[str]
+    InvokeMode: NotRequired[InvokeModeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class VpcConfigTypeDef(TypedDict):

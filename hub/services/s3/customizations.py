@@ -33,12 +33,12 @@ from datetime import datetime, timedelta, timezone
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_plus
 
+from hub._deferred import deferred_from
 from hub._handlers import Handlers, NamedHandler
 from hub._protocol_handlers import modeled_error
 from hub._redact import scrubbed
 from hub._request import Request
 from hub._services import SigningOptions
-from hub.endpoints import s3_bucket_url
 from hub.errors import ClientError, ParamValidationError
 from hub.protocols._shapes import OperationModel
 from hub.services._base import ServiceClient, require_signing
@@ -48,7 +48,10 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable
 
+    from hub.endpoints import s3_bucket_url
     from hub.transfer import TransferConfig
+else:  # the endpoint rules load with the first request, not with the first client
+    s3_bucket_url = deferred_from(globals(), "s3_bucket_url", "hub.endpoints")
 
 __all__ = ["SIGNING", "ClientMixin", "customize"]
 

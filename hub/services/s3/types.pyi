@@ -4,15 +4,90 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
+from hub.services import EventStream as EventStreamTypeDef
 from hub.services import StreamingBody as StreamingBody
 
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+AnalyticsS3ExportFileFormatType = Literal["CSV"]
+ArchiveStatusType = Literal["ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"]
+BucketAbacStatusType = Literal["Enabled", "Disabled"]
+BucketAccelerateStatusType = Literal["Enabled", "Suspended"]
+BucketCannedACLType = Literal["private", "public-read", "public-read-write", "authenticated-read"]
+BucketLocationConstraintType = Literal["af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "cn-north-1", "cn-northwest-1", "EU", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2"]
+BucketLogsPermissionType = Literal["FULL_CONTROL", "READ", "WRITE"]
+BucketNamespaceType = Literal["account-regional", "global"]
+BucketTypeType = Literal["Directory"]
+BucketVersioningStatusType = Literal["Enabled", "Suspended"]
+ChecksumAlgorithmType = Literal["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"]
+ChecksumModeType = Literal["ENABLED"]
+ChecksumTypeType = Literal["COMPOSITE", "FULL_OBJECT"]
+CompressionTypeType = Literal["NONE", "GZIP", "BZIP2"]
+DataRedundancyType = Literal["SingleAvailabilityZone", "SingleLocalZone"]
+DeleteMarkerReplicationStatusType = Literal["Enabled", "Disabled"]
+EncodingTypeType = Literal["url"]
+EncryptionTypeType = Literal["NONE", "SSE-C"]
+EventType = Literal["s3:ReducedRedundancyLostObject", "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy", "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated", "s3:ObjectRestore:*", "s3:ObjectRestore:Post", "s3:ObjectRestore:Completed", "s3:Replication:*", "s3:Replication:OperationFailedReplication", "s3:Replication:OperationNotTracked", "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationReplicatedAfterThreshold", "s3:ObjectRestore:Delete", "s3:LifecycleTransition", "s3:IntelligentTiering", "s3:ObjectAcl:Put", "s3:LifecycleExpiration:*", "s3:LifecycleExpiration:Delete", "s3:LifecycleExpiration:DeleteMarkerCreated", "s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete"]
+ExistingObjectReplicationStatusType = Literal["Enabled", "Disabled"]
+ExpirationStateType = Literal["ENABLED", "DISABLED"]
+ExpirationStatusType = Literal["Enabled", "Disabled"]
+ExpressionTypeType = Literal["SQL"]
+FileHeaderInfoType = Literal["USE", "IGNORE", "NONE"]
+FilterRuleNameType = Literal["prefix", "suffix"]
+IntelligentTieringAccessTierType = Literal["ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"]
+IntelligentTieringStatusType = Literal["Enabled", "Disabled"]
+InventoryConfigurationStateType = Literal["ENABLED", "DISABLED"]
+InventoryFormatType = Literal["CSV", "ORC", "Parquet"]
+InventoryFrequencyType = Literal["Daily", "Weekly"]
+InventoryIncludedObjectVersionsType = Literal["All", "Current"]
+InventoryOptionalFieldType = Literal["Size", "LastModifiedDate", "StorageClass", "ETag", "IsMultipartUploaded", "ReplicationStatus", "EncryptionStatus", "ObjectLockRetainUntilDate", "ObjectLockMode", "ObjectLockLegalHoldStatus", "IntelligentTieringAccessTier", "BucketKeyStatus", "ChecksumAlgorithm", "ObjectAccessControlList", "ObjectOwner", "LifecycleExpirationDate"]
+JSONTypeType = Literal["DOCUMENT", "LINES"]
+LocationTypeType = Literal["AvailabilityZone", "LocalZone"]
+MFADeleteStatusType = Literal["Enabled", "Disabled"]
+MFADeleteType = Literal["Enabled", "Disabled"]
+MetadataDirectiveType = Literal["COPY", "REPLACE"]
+MetricsStatusType = Literal["Enabled", "Disabled"]
+ObjectAttributesType = Literal["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+ObjectCannedACLType = Literal["private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"]
+ObjectLockEnabledType = Literal["Enabled"]
+ObjectLockLegalHoldStatusType = Literal["ON", "OFF"]
+ObjectLockModeType = Literal["GOVERNANCE", "COMPLIANCE"]
+ObjectLockRetentionModeType = Literal["GOVERNANCE", "COMPLIANCE"]
+ObjectOwnershipType = Literal["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"]
+ObjectStorageClassType = Literal["STANDARD", "REDUCED_REDUNDANCY", "GLACIER", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS", "FSX_ONTAP"]
+ObjectVersionStorageClassType = Literal["STANDARD"]
+OptionalObjectAttributesType = Literal["RestoreStatus"]
+OwnerOverrideType = Literal["Destination"]
+PartitionDateSourceType = Literal["EventTime", "DeliveryTime"]
+PayerType = Literal["Requester", "BucketOwner"]
+PermissionType = Literal["FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP"]
+ProtocolType = Literal["http", "https"]
+QuoteFieldsType = Literal["ALWAYS", "ASNEEDED"]
+ReplicaModificationsStatusType = Literal["Enabled", "Disabled"]
+ReplicationRuleStatusType = Literal["Enabled", "Disabled"]
+ReplicationStatusType = Literal["COMPLETE", "PENDING", "FAILED", "REPLICA", "COMPLETED"]
+ReplicationTimeStatusType = Literal["Enabled", "Disabled"]
+RequestChargedType = Literal["requester"]
+RequestPayerType = Literal["requester"]
+RestoreRequestTypeType = Literal["SELECT"]
+S3TablesBucketTypeType = Literal["aws", "customer"]
+ServerSideEncryptionType = Literal["AES256", "aws:fsx", "aws:kms", "aws:kms:dsse"]
+SessionModeType = Literal["ReadOnly", "ReadWrite"]
+SseKmsEncryptedObjectsStatusType = Literal["Enabled", "Disabled"]
+StorageClassAnalysisSchemaVersionType = Literal["V_1"]
+StorageClassType = Literal["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS", "FSX_ONTAP"]
+TableSseAlgorithmType = Literal["aws:kms", "AES256"]
+TaggingDirectiveType = Literal["COPY", "REPLACE"]
+TierType = Literal["Standard", "Bulk", "Expedited"]
+TransitionDefaultMinimumObjectSizeType = Literal["varies_by_storage_class", "all_storage_classes_128K"]
+TransitionStorageClassType = Literal["GLACIER", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "DEEP_ARCHIVE", "GLACIER_IR"]
+TypeType = Literal["CanonicalUser", "AmazonCustomerByEmail", "Group"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -27,7 +102,7 @@ class EmptyResponseMetadataTypeDef(TypedDict):
 class AbacStatusTypeDef(TypedDict):
     """The ABAC status of the general purpose bucket."""
 
-    Status: NotRequired[str]
+    Status: NotRequired[BucketAbacStatusType]
 
 class AbortIncompleteMultipartUploadTypeDef(TypedDict):
     """Specifies the days since the initiation of an incomplete multipart upload that Amazon S3..."""
@@ -35,21 +110,21 @@ class AbortIncompleteMultipartUploadTypeDef(TypedDict):
     DaysAfterInitiation: NotRequired[int]
 
 class AbortMultipartUploadOutputTypeDef(TypedDict):
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class AbortMultipartUploadRequestTypeDef(TypedDict):
     Bucket: str
     Key: str
     UploadId: str
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
     IfMatchInitiatedTime: NotRequired[TimestampTypeDef]
 
 class AccelerateConfigurationTypeDef(TypedDict):
     """Configures the transfer acceleration state for an Amazon S3 bucket."""
 
-    Status: NotRequired[str]
+    Status: NotRequired[BucketAccelerateStatusType]
 
 class AccessControlPolicyTypeDef(TypedDict):
     """Contains the elements that set the ACL permissions for an object per grantee."""
@@ -60,7 +135,7 @@ class AccessControlPolicyTypeDef(TypedDict):
 class AccessControlTranslationTypeDef(TypedDict):
     """A container for information about access control for replicas."""
 
-    Owner: str
+    Owner: OwnerOverrideType
 
 class AnalyticsAndOperatorTypeDef(TypedDict):
     """A conjunction (logical AND) of predicates, which is used in evaluating a metrics filter."""
@@ -110,7 +185,7 @@ class AnalyticsFilterOutputTypeDef(TypedDict):
 class AnalyticsS3BucketDestinationTypeDef(TypedDict):
     """Contains information about where to publish the analytics results."""
 
-    Format: str
+    Format: AnalyticsS3ExportFileFormatType
     BucketAccountId: NotRequired[str]
     Bucket: str
     Prefix: NotRequired[str]
@@ -118,12 +193,12 @@ class AnalyticsS3BucketDestinationTypeDef(TypedDict):
 class BlockedEncryptionTypesTypeDef(TypedDict):
     """A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of..."""
 
-    EncryptionType: NotRequired[Sequence[str]]
+    EncryptionType: NotRequired[Sequence[EncryptionTypeType]]
 
 class BlockedEncryptionTypesOutputTypeDef(TypedDict):
     """A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of..."""
 
-    EncryptionType: NotRequired[list[str]]
+    EncryptionType: NotRequired[list[EncryptionTypeType]]
 
 class BucketTypeDef(TypedDict):
     """In terms of implementation, a Bucket is a resource."""
@@ -136,8 +211,8 @@ class BucketTypeDef(TypedDict):
 class BucketInfoTypeDef(TypedDict):
     """Specifies the information about the bucket that will be created."""
 
-    DataRedundancy: NotRequired[str]
-    Type: NotRequired[str]
+    DataRedundancy: NotRequired[DataRedundancyType]
+    Type: NotRequired[BucketTypeType]
 
 class BucketLifecycleConfigurationTypeDef(TypedDict):
     """Specifies the lifecycle configuration for objects in an Amazon S3 bucket."""
@@ -177,7 +252,7 @@ class CORSRuleOutputTypeDef(TypedDict):
 class CSVInputTypeDef(TypedDict):
     """Describes how an uncompressed comma-separated values (CSV)-formatted input object is formatted."""
 
-    FileHeaderInfo: NotRequired[str]
+    FileHeaderInfo: NotRequired[FileHeaderInfoType]
     Comments: NotRequired[str]
     QuoteEscapeCharacter: NotRequired[str]
     RecordDelimiter: NotRequired[str]
@@ -188,7 +263,7 @@ class CSVInputTypeDef(TypedDict):
 class CSVOutputTypeDef(TypedDict):
     """Describes how uncompressed comma-separated values (CSV)-formatted results are formatted."""
 
-    QuoteFields: NotRequired[str]
+    QuoteFields: NotRequired[QuoteFieldsType]
     QuoteEscapeCharacter: NotRequired[str]
     RecordDelimiter: NotRequired[str]
     FieldDelimiter: NotRequired[str]
@@ -207,14 +282,14 @@ class ChecksumTypeDef(TypedDict):
     ChecksumXXHASH64: NotRequired[str]
     ChecksumXXHASH3: NotRequired[str]
     ChecksumXXHASH128: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    ChecksumType: NotRequired[ChecksumTypeType]
 
 class CloudFunctionConfigurationTypeDef(TypedDict):
     """Container for specifying the Lambda notification configuration."""
 
     Id: NotRequired[str]
-    Event: NotRequired[str]
-    Events: NotRequired[Sequence[str]]
+    Event: NotRequired[EventType]
+    Events: NotRequired[Sequence[EventType]]
     CloudFunction: NotRequired[str]
     InvocationRole: NotRequired[str]
 
@@ -222,8 +297,8 @@ class CloudFunctionConfigurationOutputTypeDef(TypedDict):
     """Container for specifying the Lambda notification configuration."""
 
     Id: NotRequired[str]
-    Event: NotRequired[str]
-    Events: NotRequired[list[str]]
+    Event: NotRequired[EventType]
+    Events: NotRequired[list[EventType]]
     CloudFunction: NotRequired[str]
     InvocationRole: NotRequired[str]
 
@@ -248,12 +323,12 @@ class CompleteMultipartUploadOutputTypeDef(TypedDict):
     ChecksumXXHASH64: NotRequired[str]
     ChecksumXXHASH3: NotRequired[str]
     ChecksumXXHASH128: NotRequired[str]
-    ChecksumType: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
+    ChecksumType: NotRequired[ChecksumTypeType]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     VersionId: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class CompleteMultipartUploadRequestTypeDef(TypedDict):
@@ -271,9 +346,9 @@ class CompleteMultipartUploadRequestTypeDef(TypedDict):
     ChecksumXXHASH64: NotRequired[str]
     ChecksumXXHASH3: NotRequired[str]
     ChecksumXXHASH128: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    ChecksumType: NotRequired[ChecksumTypeType]
     MpuObjectSize: NotRequired[int]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
     IfMatch: NotRequired[str]
     IfNoneMatch: NotRequired[str]
@@ -316,20 +391,20 @@ class CopyObjectOutputTypeDef(TypedDict):
     Expiration: NotRequired[str]
     CopySourceVersionId: NotRequired[str]
     VersionId: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     SSEKMSEncryptionContext: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class CopyObjectRequestTypeDef(TypedDict):
-    ACL: NotRequired[str]
+    ACL: NotRequired[ObjectCannedACLType]
     Bucket: str
     CacheControl: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ContentDisposition: NotRequired[str]
     ContentEncoding: NotRequired[str]
     ContentLanguage: NotRequired[str]
@@ -348,10 +423,10 @@ class CopyObjectRequestTypeDef(TypedDict):
     IfNoneMatch: NotRequired[str]
     Key: str
     Metadata: NotRequired[Mapping[str, str]]
-    MetadataDirective: NotRequired[str]
-    TaggingDirective: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
-    StorageClass: NotRequired[str]
+    MetadataDirective: NotRequired[MetadataDirectiveType]
+    TaggingDirective: NotRequired[TaggingDirectiveType]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
+    StorageClass: NotRequired[StorageClassType]
     WebsiteRedirectLocation: NotRequired[str]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
@@ -362,11 +437,11 @@ class CopyObjectRequestTypeDef(TypedDict):
     CopySourceSSECustomerAlgorithm: NotRequired[str]
     CopySourceSSECustomerKey: NotRequired[str]
     CopySourceSSECustomerKeyMD5: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     Tagging: NotRequired[str]
-    ObjectLockMode: NotRequired[str]
+    ObjectLockMode: NotRequired[ObjectLockModeType]
     ObjectLockRetainUntilDate: NotRequired[TimestampTypeDef]
-    ObjectLockLegalHoldStatus: NotRequired[str]
+    ObjectLockLegalHoldStatus: NotRequired[ObjectLockLegalHoldStatusType]
     ExpectedBucketOwner: NotRequired[str]
     ExpectedSourceBucketOwner: NotRequired[str]
 
@@ -375,7 +450,7 @@ class CopyObjectResultTypeDef(TypedDict):
 
     ETag: NotRequired[str]
     LastModified: NotRequired[datetime]
-    ChecksumType: NotRequired[str]
+    ChecksumType: NotRequired[ChecksumTypeType]
     ChecksumCRC32: NotRequired[str]
     ChecksumCRC32C: NotRequired[str]
     ChecksumCRC64NVME: NotRequired[str]
@@ -406,7 +481,7 @@ class CopyPartResultTypeDef(TypedDict):
 class CreateBucketConfigurationTypeDef(TypedDict):
     """The configuration information for the bucket."""
 
-    LocationConstraint: NotRequired[str]
+    LocationConstraint: NotRequired[BucketLocationConstraintType]
     Location: NotRequired[LocationInfoTypeDef]
     Bucket: NotRequired[BucketInfoTypeDef]
     Tags: NotRequired[Sequence[TagTypeDef]]
@@ -414,14 +489,14 @@ class CreateBucketConfigurationTypeDef(TypedDict):
 class CreateBucketMetadataConfigurationRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     MetadataConfiguration: MetadataConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
 class CreateBucketMetadataTableConfigurationRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     MetadataTableConfiguration: MetadataTableConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
@@ -431,7 +506,7 @@ class CreateBucketOutputTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class CreateBucketRequestTypeDef(TypedDict):
-    ACL: NotRequired[str]
+    ACL: NotRequired[BucketCannedACLType]
     Bucket: str
     CreateBucketConfiguration: NotRequired[CreateBucketConfigurationTypeDef]
     GrantFullControl: NotRequired[str]
@@ -440,8 +515,8 @@ class CreateBucketRequestTypeDef(TypedDict):
     GrantWrite: NotRequired[str]
     GrantWriteACP: NotRequired[str]
     ObjectLockEnabledForBucket: NotRequired[bool]
-    ObjectOwnership: NotRequired[str]
-    BucketNamespace: NotRequired[str]
+    ObjectOwnership: NotRequired[ObjectOwnershipType]
+    BucketNamespace: NotRequired[BucketNamespaceType]
 
 class CreateMultipartUploadOutputTypeDef(TypedDict):
     AbortDate: NotRequired[datetime]
@@ -449,19 +524,19 @@ class CreateMultipartUploadOutputTypeDef(TypedDict):
     Bucket: NotRequired[str]
     Key: NotRequired[str]
     UploadId: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     SSEKMSEncryptionContext: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    RequestCharged: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
+    ChecksumType: NotRequired[ChecksumTypeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class CreateMultipartUploadRequestTypeDef(TypedDict):
-    ACL: NotRequired[str]
+    ACL: NotRequired[ObjectCannedACLType]
     Bucket: str
     CacheControl: NotRequired[str]
     ContentDisposition: NotRequired[str]
@@ -475,8 +550,8 @@ class CreateMultipartUploadRequestTypeDef(TypedDict):
     GrantWriteACP: NotRequired[str]
     Key: str
     Metadata: NotRequired[Mapping[str, str]]
-    ServerSideEncryption: NotRequired[str]
-    StorageClass: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
+    StorageClass: NotRequired[StorageClassType]
     WebsiteRedirectLocation: NotRequired[str]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
@@ -484,17 +559,17 @@ class CreateMultipartUploadRequestTypeDef(TypedDict):
     SSEKMSKeyId: NotRequired[str]
     SSEKMSEncryptionContext: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     Tagging: NotRequired[str]
-    ObjectLockMode: NotRequired[str]
+    ObjectLockMode: NotRequired[ObjectLockModeType]
     ObjectLockRetainUntilDate: NotRequired[TimestampTypeDef]
-    ObjectLockLegalHoldStatus: NotRequired[str]
+    ObjectLockLegalHoldStatus: NotRequired[ObjectLockLegalHoldStatusType]
     ExpectedBucketOwner: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
+    ChecksumType: NotRequired[ChecksumTypeType]
 
 class CreateSessionOutputTypeDef(TypedDict):
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     SSEKMSKeyId: NotRequired[str]
     SSEKMSEncryptionContext: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
@@ -502,9 +577,9 @@ class CreateSessionOutputTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class CreateSessionRequestTypeDef(TypedDict):
-    SessionMode: NotRequired[str]
+    SessionMode: NotRequired[SessionModeType]
     Bucket: str
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     SSEKMSKeyId: NotRequired[str]
     SSEKMSEncryptionContext: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
@@ -512,7 +587,7 @@ class CreateSessionRequestTypeDef(TypedDict):
 class DefaultRetentionTypeDef(TypedDict):
     """The container element for optionally specifying the default Object Lock retention settings..."""
 
-    Mode: NotRequired[str]
+    Mode: NotRequired[ObjectLockRetentionModeType]
     Days: NotRequired[int]
     Years: NotRequired[int]
 
@@ -598,12 +673,12 @@ class DeleteMarkerEntryTypeDef(TypedDict):
 class DeleteMarkerReplicationTypeDef(TypedDict):
     """Specifies whether Amazon S3 replicates delete markers."""
 
-    Status: NotRequired[str]
+    Status: NotRequired[DeleteMarkerReplicationStatusType]
 
 class DeleteObjectOutputTypeDef(TypedDict):
     DeleteMarker: NotRequired[bool]
     VersionId: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class DeleteObjectRequestTypeDef(TypedDict):
@@ -611,7 +686,7 @@ class DeleteObjectRequestTypeDef(TypedDict):
     Key: str
     MFA: NotRequired[str]
     VersionId: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     BypassGovernanceRetention: NotRequired[bool]
     ExpectedBucketOwner: NotRequired[str]
     IfMatch: NotRequired[str]
@@ -630,7 +705,7 @@ class DeleteObjectTaggingRequestTypeDef(TypedDict):
 
 class DeleteObjectsOutputTypeDef(TypedDict):
     Deleted: NotRequired[list[DeletedObjectTypeDef]]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     Errors: NotRequired[list[ErrorTypeDef]]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -638,10 +713,10 @@ class DeleteObjectsRequestTypeDef(TypedDict):
     Bucket: str
     Delete: DeleteTypeDef
     MFA: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     BypassGovernanceRetention: NotRequired[bool]
     ExpectedBucketOwner: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
 
 class DeletePublicAccessBlockRequestTypeDef(TypedDict):
     Bucket: str
@@ -660,7 +735,7 @@ class DestinationTypeDef(TypedDict):
 
     Bucket: str
     Account: NotRequired[str]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
     AccessControlTranslation: NotRequired[AccessControlTranslationTypeDef]
     EncryptionConfiguration: NotRequired[EncryptionConfigurationTypeDef]
     ReplicationTime: NotRequired[ReplicationTimeTypeDef]
@@ -669,14 +744,14 @@ class DestinationTypeDef(TypedDict):
 class DestinationResultTypeDef(TypedDict):
     """The destination information for the S3 Metadata configuration."""
 
-    TableBucketType: NotRequired[str]
+    TableBucketType: NotRequired[S3TablesBucketTypeType]
     TableBucketArn: NotRequired[str]
     TableNamespace: NotRequired[str]
 
 class EncryptionTypeDef(TypedDict):
     """Contains the type of server-side encryption used."""
 
-    EncryptionType: str
+    EncryptionType: ServerSideEncryptionType
     KMSKeyId: NotRequired[str]
     KMSContext: NotRequired[str]
 
@@ -713,12 +788,12 @@ class EventBridgeConfigurationTypeDef(TypedDict):
 class ExistingObjectReplicationTypeDef(TypedDict):
     """Optional configuration to replicate existing source bucket objects."""
 
-    Status: str
+    Status: ExistingObjectReplicationStatusType
 
 class FilterRuleTypeDef(TypedDict):
     """Specifies the Amazon S3 object key name to filter on."""
 
-    Name: NotRequired[str]
+    Name: NotRequired[FilterRuleNameType]
     Value: NotRequired[str]
 
 class GetBucketAbacOutputTypeDef(TypedDict):
@@ -730,14 +805,14 @@ class GetBucketAbacRequestTypeDef(TypedDict):
     ExpectedBucketOwner: NotRequired[str]
 
 class GetBucketAccelerateConfigurationOutputTypeDef(TypedDict):
-    Status: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    Status: NotRequired[BucketAccelerateStatusType]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetBucketAccelerateConfigurationRequestTypeDef(TypedDict):
     Bucket: str
     ExpectedBucketOwner: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
 
 class GetBucketAclOutputTypeDef(TypedDict):
     Owner: NotRequired[OwnerTypeDef]
@@ -793,7 +868,7 @@ class GetBucketInventoryConfigurationRequestTypeDef(TypedDict):
 
 class GetBucketLifecycleConfigurationOutputTypeDef(TypedDict):
     Rules: NotRequired[list[LifecycleRuleOutputTypeDef]]
-    TransitionDefaultMinimumObjectSize: NotRequired[str]
+    TransitionDefaultMinimumObjectSize: NotRequired[TransitionDefaultMinimumObjectSizeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetBucketLifecycleConfigurationRequestTypeDef(TypedDict):
@@ -809,7 +884,7 @@ class GetBucketLifecycleRequestTypeDef(TypedDict):
     ExpectedBucketOwner: NotRequired[str]
 
 class GetBucketLocationOutputTypeDef(TypedDict):
-    LocationConstraint: NotRequired[str]
+    LocationConstraint: NotRequired[BucketLocationConstraintType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetBucketLocationRequestTypeDef(TypedDict):
@@ -898,7 +973,7 @@ class GetBucketReplicationRequestTypeDef(TypedDict):
     ExpectedBucketOwner: NotRequired[str]
 
 class GetBucketRequestPaymentOutputTypeDef(TypedDict):
-    Payer: NotRequired[str]
+    Payer: NotRequired[PayerType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetBucketRequestPaymentRequestTypeDef(TypedDict):
@@ -914,8 +989,8 @@ class GetBucketTaggingRequestTypeDef(TypedDict):
     ExpectedBucketOwner: NotRequired[str]
 
 class GetBucketVersioningOutputTypeDef(TypedDict):
-    Status: NotRequired[str]
-    MFADelete: NotRequired[str]
+    Status: NotRequired[BucketVersioningStatusType]
+    MFADelete: NotRequired[MFADeleteStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetBucketVersioningRequestTypeDef(TypedDict):
@@ -936,25 +1011,25 @@ class GetBucketWebsiteRequestTypeDef(TypedDict):
 class GetObjectAclOutputTypeDef(TypedDict):
     Owner: NotRequired[OwnerTypeDef]
     Grants: NotRequired[list[GrantTypeDef]]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetObjectAclRequestTypeDef(TypedDict):
     Bucket: str
     Key: str
     VersionId: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
 
 class GetObjectAttributesOutputTypeDef(TypedDict):
     DeleteMarker: NotRequired[bool]
     LastModified: NotRequired[datetime]
     VersionId: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ETag: NotRequired[str]
     Checksum: NotRequired[ChecksumTypeDef]
     ObjectParts: NotRequired[GetObjectAttributesPartsTypeDef]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
     ObjectSize: NotRequired[int]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -977,9 +1052,9 @@ class GetObjectAttributesRequestTypeDef(TypedDict):
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
-    ObjectAttributes: Sequence[str]
+    ObjectAttributes: Sequence[ObjectAttributesType]
 
 class GetObjectLegalHoldOutputTypeDef(TypedDict):
     LegalHold: NotRequired[ObjectLockLegalHoldTypeDef]
@@ -989,7 +1064,7 @@ class GetObjectLegalHoldRequestTypeDef(TypedDict):
     Bucket: str
     Key: str
     VersionId: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
 
 class GetObjectLockConfigurationOutputTypeDef(TypedDict):
@@ -1019,7 +1094,7 @@ class GetObjectOutputTypeDef(TypedDict):
     ChecksumXXHASH64: NotRequired[str]
     ChecksumXXHASH3: NotRequired[str]
     ChecksumXXHASH128: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    ChecksumType: NotRequired[ChecksumTypeType]
     MissingMeta: NotRequired[int]
     VersionId: NotRequired[str]
     CacheControl: NotRequired[str]
@@ -1030,20 +1105,20 @@ class GetObjectOutputTypeDef(TypedDict):
     ContentType: NotRequired[str]
     Expires: NotRequired[datetime]
     WebsiteRedirectLocation: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     Metadata: NotRequired[dict[str, str]]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    StorageClass: NotRequired[str]
-    RequestCharged: NotRequired[str]
-    ReplicationStatus: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
+    RequestCharged: NotRequired[RequestChargedType]
+    ReplicationStatus: NotRequired[ReplicationStatusType]
     PartsCount: NotRequired[int]
     TagCount: NotRequired[int]
-    ObjectLockMode: NotRequired[str]
+    ObjectLockMode: NotRequired[ObjectLockModeType]
     ObjectLockRetainUntilDate: NotRequired[datetime]
-    ObjectLockLegalHoldStatus: NotRequired[str]
+    ObjectLockLegalHoldStatus: NotRequired[ObjectLockLegalHoldStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetObjectRequestTypeDef(TypedDict):
@@ -1064,10 +1139,10 @@ class GetObjectRequestTypeDef(TypedDict):
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     PartNumber: NotRequired[int]
     ExpectedBucketOwner: NotRequired[str]
-    ChecksumMode: NotRequired[str]
+    ChecksumMode: NotRequired[ChecksumModeType]
 
 class GetObjectRetentionOutputTypeDef(TypedDict):
     Retention: NotRequired[ObjectLockRetentionOutputTypeDef]
@@ -1077,7 +1152,7 @@ class GetObjectRetentionRequestTypeDef(TypedDict):
     Bucket: str
     Key: str
     VersionId: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
 
 class GetObjectTaggingOutputTypeDef(TypedDict):
@@ -1090,17 +1165,17 @@ class GetObjectTaggingRequestTypeDef(TypedDict):
     Key: str
     VersionId: NotRequired[str]
     ExpectedBucketOwner: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
 
 class GetObjectTorrentOutputTypeDef(TypedDict):
     Body: NotRequired[StreamingBody]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetObjectTorrentRequestTypeDef(TypedDict):
     Bucket: str
     Key: str
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
 
 class GetPublicAccessBlockOutputTypeDef(TypedDict):
@@ -1114,13 +1189,13 @@ class GetPublicAccessBlockRequestTypeDef(TypedDict):
 class GlacierJobParametersTypeDef(TypedDict):
     """Container for S3 Glacier job parameters."""
 
-    Tier: str
+    Tier: TierType
 
 class GrantTypeDef(TypedDict):
     """Container for grant information."""
 
     Grantee: NotRequired[GranteeTypeDef]
-    Permission: NotRequired[str]
+    Permission: NotRequired[PermissionType]
 
 class GranteeTypeDef(TypedDict):
     """Container for the person being granted permissions."""
@@ -1128,12 +1203,12 @@ class GranteeTypeDef(TypedDict):
     DisplayName: NotRequired[str]
     EmailAddress: NotRequired[str]
     ID: NotRequired[str]
-    Type: str
+    Type: TypeType
     URI: NotRequired[str]
 
 class HeadBucketOutputTypeDef(TypedDict):
     BucketArn: NotRequired[str]
-    BucketLocationType: NotRequired[str]
+    BucketLocationType: NotRequired[LocationTypeType]
     BucketLocationName: NotRequired[str]
     BucketRegion: NotRequired[str]
     AccessPointAlias: NotRequired[bool]
@@ -1148,7 +1223,7 @@ class HeadObjectOutputTypeDef(TypedDict):
     AcceptRanges: NotRequired[str]
     Expiration: NotRequired[str]
     Restore: NotRequired[str]
-    ArchiveStatus: NotRequired[str]
+    ArchiveStatus: NotRequired[ArchiveStatusType]
     LastModified: NotRequired[datetime]
     ContentLength: NotRequired[int]
     ChecksumCRC32: NotRequired[str]
@@ -1161,7 +1236,7 @@ class HeadObjectOutputTypeDef(TypedDict):
     ChecksumXXHASH64: NotRequired[str]
     ChecksumXXHASH3: NotRequired[str]
     ChecksumXXHASH128: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    ChecksumType: NotRequired[ChecksumTypeType]
     ETag: NotRequired[str]
     MissingMeta: NotRequired[int]
     VersionId: NotRequired[str]
@@ -1173,20 +1248,20 @@ class HeadObjectOutputTypeDef(TypedDict):
     ContentRange: NotRequired[str]
     Expires: NotRequired[datetime]
     WebsiteRedirectLocation: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     Metadata: NotRequired[dict[str, str]]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    StorageClass: NotRequired[str]
-    RequestCharged: NotRequired[str]
-    ReplicationStatus: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
+    RequestCharged: NotRequired[RequestChargedType]
+    ReplicationStatus: NotRequired[ReplicationStatusType]
     PartsCount: NotRequired[int]
     TagCount: NotRequired[int]
-    ObjectLockMode: NotRequired[str]
+    ObjectLockMode: NotRequired[ObjectLockModeType]
     ObjectLockRetainUntilDate: NotRequired[datetime]
-    ObjectLockLegalHoldStatus: NotRequired[str]
+    ObjectLockLegalHoldStatus: NotRequired[ObjectLockLegalHoldStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class HeadObjectRequestTypeDef(TypedDict):
@@ -1207,10 +1282,10 @@ class HeadObjectRequestTypeDef(TypedDict):
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     PartNumber: NotRequired[int]
     ExpectedBucketOwner: NotRequired[str]
-    ChecksumMode: NotRequired[str]
+    ChecksumMode: NotRequired[ChecksumModeType]
 
 class IndexDocumentTypeDef(TypedDict):
     """Container for the Suffix element."""
@@ -1227,7 +1302,7 @@ class InputSerializationTypeDef(TypedDict):
     """Describes the serialization format of the object."""
 
     CSV: NotRequired[CSVInputTypeDef]
-    CompressionType: NotRequired[str]
+    CompressionType: NotRequired[CompressionTypeType]
     JSON: NotRequired[JSONInputTypeDef]
     Parquet: NotRequired[ParquetInputTypeDef]
 
@@ -1248,7 +1323,7 @@ class IntelligentTieringConfigurationTypeDef(TypedDict):
 
     Id: str
     Filter: NotRequired[IntelligentTieringFilterTypeDef]
-    Status: str
+    Status: IntelligentTieringStatusType
     Tierings: Sequence[TieringTypeDef]
 
 class IntelligentTieringConfigurationOutputTypeDef(TypedDict):
@@ -1256,7 +1331,7 @@ class IntelligentTieringConfigurationOutputTypeDef(TypedDict):
 
     Id: NotRequired[str]
     Filter: NotRequired[IntelligentTieringFilterOutputTypeDef]
-    Status: NotRequired[str]
+    Status: NotRequired[IntelligentTieringStatusType]
     Tierings: NotRequired[list[TieringTypeDef]]
 
 class IntelligentTieringFilterTypeDef(TypedDict):
@@ -1280,8 +1355,8 @@ class InventoryConfigurationTypeDef(TypedDict):
     IsEnabled: bool
     Filter: NotRequired[InventoryFilterTypeDef]
     Id: str
-    IncludedObjectVersions: str
-    OptionalFields: NotRequired[Sequence[str]]
+    IncludedObjectVersions: InventoryIncludedObjectVersionsType
+    OptionalFields: NotRequired[Sequence[InventoryOptionalFieldType]]
     Schedule: InventoryScheduleTypeDef
 
 class InventoryConfigurationOutputTypeDef(TypedDict):
@@ -1291,8 +1366,8 @@ class InventoryConfigurationOutputTypeDef(TypedDict):
     IsEnabled: NotRequired[bool]
     Filter: NotRequired[InventoryFilterTypeDef]
     Id: NotRequired[str]
-    IncludedObjectVersions: NotRequired[str]
-    OptionalFields: NotRequired[list[str]]
+    IncludedObjectVersions: NotRequired[InventoryIncludedObjectVersionsType]
+    OptionalFields: NotRequired[list[InventoryOptionalFieldType]]
     Schedule: NotRequired[InventoryScheduleTypeDef]
 
 class InventoryDestinationTypeDef(TypedDict):
@@ -1316,25 +1391,25 @@ class InventoryS3BucketDestinationTypeDef(TypedDict):
 
     AccountId: NotRequired[str]
     Bucket: str
-    Format: str
+    Format: InventoryFormatType
     Prefix: NotRequired[str]
     Encryption: NotRequired[InventoryEncryptionTypeDef]
 
 class InventoryScheduleTypeDef(TypedDict):
     """Specifies the schedule for generating S3 Inventory results."""
 
-    Frequency: str
+    Frequency: InventoryFrequencyType
 
 class InventoryTableConfigurationTypeDef(TypedDict):
     """The inventory table configuration for an S3 Metadata configuration."""
 
-    ConfigurationState: str
+    ConfigurationState: InventoryConfigurationStateType
     EncryptionConfiguration: NotRequired[MetadataTableEncryptionConfigurationTypeDef]
 
 class InventoryTableConfigurationResultTypeDef(TypedDict):
     """The inventory table configuration for an S3 Metadata configuration."""
 
-    ConfigurationState: NotRequired[str]
+    ConfigurationState: NotRequired[InventoryConfigurationStateType]
     TableStatus: NotRequired[str]
     Error: NotRequired[ErrorDetailsTypeDef]
     TableName: NotRequired[str]
@@ -1343,13 +1418,13 @@ class InventoryTableConfigurationResultTypeDef(TypedDict):
 class InventoryTableConfigurationUpdatesTypeDef(TypedDict):
     """The specified updates to the S3 Metadata inventory table configuration."""
 
-    ConfigurationState: str
+    ConfigurationState: InventoryConfigurationStateType
     EncryptionConfiguration: NotRequired[MetadataTableEncryptionConfigurationTypeDef]
 
 class JSONInputTypeDef(TypedDict):
     """Specifies JSON as object's input serialization format."""
 
-    Type: NotRequired[str]
+    Type: NotRequired[JSONTypeType]
 
 class JSONOutputTypeDef(TypedDict):
     """Specifies JSON as request's output serialization format."""
@@ -1381,7 +1456,7 @@ class LambdaFunctionConfigurationTypeDef(TypedDict):
 
     Id: NotRequired[str]
     LambdaFunctionArn: str
-    Events: Sequence[str]
+    Events: Sequence[EventType]
     Filter: NotRequired[NotificationConfigurationFilterTypeDef]
 
 class LambdaFunctionConfigurationOutputTypeDef(TypedDict):
@@ -1389,7 +1464,7 @@ class LambdaFunctionConfigurationOutputTypeDef(TypedDict):
 
     Id: NotRequired[str]
     LambdaFunctionArn: NotRequired[str]
-    Events: NotRequired[list[str]]
+    Events: NotRequired[list[EventType]]
     Filter: NotRequired[NotificationConfigurationFilterOutputTypeDef]
 
 class LifecycleConfigurationTypeDef(TypedDict):
@@ -1418,7 +1493,7 @@ class LifecycleRuleTypeDef(TypedDict):
     ID: NotRequired[str]
     Prefix: NotRequired[str]
     Filter: NotRequired[LifecycleRuleFilterTypeDef]
-    Status: str
+    Status: ExpirationStatusType
     Transitions: NotRequired[Sequence[TransitionTypeDef]]
     NoncurrentVersionTransitions: NotRequired[Sequence[NoncurrentVersionTransitionTypeDef]]
     NoncurrentVersionExpiration: NotRequired[NoncurrentVersionExpirationTypeDef]
@@ -1431,7 +1506,7 @@ class LifecycleRuleOutputTypeDef(TypedDict):
     ID: NotRequired[str]
     Prefix: NotRequired[str]
     Filter: NotRequired[LifecycleRuleFilterOutputTypeDef]
-    Status: NotRequired[str]
+    Status: NotRequired[ExpirationStatusType]
     Transitions: NotRequired[list[TransitionOutputTypeDef]]
     NoncurrentVersionTransitions: NotRequired[list[NoncurrentVersionTransitionTypeDef]]
     NoncurrentVersionExpiration: NotRequired[NoncurrentVersionExpirationTypeDef]
@@ -1553,20 +1628,20 @@ class ListMultipartUploadsOutputTypeDef(TypedDict):
     IsTruncated: NotRequired[bool]
     Uploads: NotRequired[list[MultipartUploadTypeDef]]
     CommonPrefixes: NotRequired[list[CommonPrefixTypeDef]]
-    EncodingType: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListMultipartUploadsRequestTypeDef(TypedDict):
     Bucket: str
     Delimiter: NotRequired[str]
-    EncodingType: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
     KeyMarker: NotRequired[str]
     MaxUploads: NotRequired[int]
     Prefix: NotRequired[str]
     UploadIdMarker: NotRequired[str]
     ExpectedBucketOwner: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
 
 class ListObjectVersionsOutputTypeDef(TypedDict):
     IsTruncated: NotRequired[bool]
@@ -1581,21 +1656,21 @@ class ListObjectVersionsOutputTypeDef(TypedDict):
     Delimiter: NotRequired[str]
     MaxKeys: NotRequired[int]
     CommonPrefixes: NotRequired[list[CommonPrefixTypeDef]]
-    EncodingType: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListObjectVersionsRequestTypeDef(TypedDict):
     Bucket: str
     Delimiter: NotRequired[str]
-    EncodingType: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
     KeyMarker: NotRequired[str]
     MaxKeys: NotRequired[int]
     Prefix: NotRequired[str]
     VersionIdMarker: NotRequired[str]
     ExpectedBucketOwner: NotRequired[str]
-    RequestPayer: NotRequired[str]
-    OptionalObjectAttributes: NotRequired[Sequence[str]]
+    RequestPayer: NotRequired[RequestPayerType]
+    OptionalObjectAttributes: NotRequired[Sequence[OptionalObjectAttributesType]]
 
 class ListObjectsOutputTypeDef(TypedDict):
     IsTruncated: NotRequired[bool]
@@ -1607,20 +1682,20 @@ class ListObjectsOutputTypeDef(TypedDict):
     Delimiter: NotRequired[str]
     MaxKeys: NotRequired[int]
     CommonPrefixes: NotRequired[list[CommonPrefixTypeDef]]
-    EncodingType: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListObjectsRequestTypeDef(TypedDict):
     Bucket: str
     Delimiter: NotRequired[str]
-    EncodingType: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
     Marker: NotRequired[str]
     MaxKeys: NotRequired[int]
     Prefix: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
-    OptionalObjectAttributes: NotRequired[Sequence[str]]
+    OptionalObjectAttributes: NotRequired[Sequence[OptionalObjectAttributesType]]
 
 class ListObjectsV2OutputTypeDef(TypedDict):
     IsTruncated: NotRequired[bool]
@@ -1630,26 +1705,26 @@ class ListObjectsV2OutputTypeDef(TypedDict):
     Delimiter: NotRequired[str]
     MaxKeys: NotRequired[int]
     CommonPrefixes: NotRequired[list[CommonPrefixTypeDef]]
-    EncodingType: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
     KeyCount: NotRequired[int]
     ContinuationToken: NotRequired[str]
     NextContinuationToken: NotRequired[str]
     StartAfter: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListObjectsV2RequestTypeDef(TypedDict):
     Bucket: str
     Delimiter: NotRequired[str]
-    EncodingType: NotRequired[str]
+    EncodingType: NotRequired[EncodingTypeType]
     MaxKeys: NotRequired[int]
     Prefix: NotRequired[str]
     ContinuationToken: NotRequired[str]
     FetchOwner: NotRequired[bool]
     StartAfter: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
-    OptionalObjectAttributes: NotRequired[Sequence[str]]
+    OptionalObjectAttributes: NotRequired[Sequence[OptionalObjectAttributesType]]
 
 class ListPartsOutputTypeDef(TypedDict):
     AbortDate: NotRequired[datetime]
@@ -1664,10 +1739,10 @@ class ListPartsOutputTypeDef(TypedDict):
     Parts: NotRequired[list[PartTypeDef]]
     Initiator: NotRequired[InitiatorTypeDef]
     Owner: NotRequired[OwnerTypeDef]
-    StorageClass: NotRequired[str]
-    RequestCharged: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
+    RequestCharged: NotRequired[RequestChargedType]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
+    ChecksumType: NotRequired[ChecksumTypeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListPartsRequestTypeDef(TypedDict):
@@ -1676,7 +1751,7 @@ class ListPartsRequestTypeDef(TypedDict):
     MaxParts: NotRequired[int]
     PartNumberMarker: NotRequired[int]
     UploadId: str
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
@@ -1685,7 +1760,7 @@ class ListPartsRequestTypeDef(TypedDict):
 class LocationInfoTypeDef(TypedDict):
     """Specifies the location where the bucket will be created."""
 
-    Type: NotRequired[str]
+    Type: NotRequired[LocationTypeType]
     Name: NotRequired[str]
 
 class LoggingEnabledTypeDef(TypedDict):
@@ -1736,13 +1811,13 @@ class MetadataTableConfigurationResultTypeDef(TypedDict):
 class MetadataTableEncryptionConfigurationTypeDef(TypedDict):
     """The encryption settings for an S3 Metadata journal table or inventory table configuration."""
 
-    SseAlgorithm: str
+    SseAlgorithm: TableSseAlgorithmType
     KmsKeyArn: NotRequired[str]
 
 class MetricsTypeDef(TypedDict):
     """A container specifying replication metrics-related settings enabling replication metrics and..."""
 
-    Status: str
+    Status: MetricsStatusType
     EventThreshold: NotRequired[ReplicationTimeValueTypeDef]
 
 class MetricsAndOperatorTypeDef(TypedDict):
@@ -1793,11 +1868,11 @@ class MultipartUploadTypeDef(TypedDict):
     UploadId: NotRequired[str]
     Key: NotRequired[str]
     Initiated: NotRequired[datetime]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
     Owner: NotRequired[OwnerTypeDef]
     Initiator: NotRequired[InitiatorTypeDef]
-    ChecksumAlgorithm: NotRequired[str]
-    ChecksumType: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
+    ChecksumType: NotRequired[ChecksumTypeType]
 
 class NoncurrentVersionExpirationTypeDef(TypedDict):
     """Specifies when noncurrent object versions expire."""
@@ -1809,7 +1884,7 @@ class NoncurrentVersionTransitionTypeDef(TypedDict):
     """Container for the transition rule that describes when noncurrent objects transition to the..."""
 
     NoncurrentDays: NotRequired[int]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[TransitionStorageClassType]
     NewerNoncurrentVersions: NotRequired[int]
 
 class NotificationConfigurationTypeDef(TypedDict):
@@ -1856,10 +1931,10 @@ class ObjectTypeDef(TypedDict):
     Key: NotRequired[str]
     LastModified: NotRequired[datetime]
     ETag: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[list[str]]
-    ChecksumType: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[list[ChecksumAlgorithmType]]
+    ChecksumType: NotRequired[ChecksumTypeType]
     Size: NotRequired[int]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[ObjectStorageClassType]
     Owner: NotRequired[OwnerTypeDef]
     RestoreStatus: NotRequired[RestoreStatusTypeDef]
 
@@ -1880,24 +1955,24 @@ class ObjectIdentifierTypeDef(TypedDict):
 class ObjectLockConfigurationTypeDef(TypedDict):
     """The container element for Object Lock configuration parameters."""
 
-    ObjectLockEnabled: NotRequired[str]
+    ObjectLockEnabled: NotRequired[ObjectLockEnabledType]
     Rule: NotRequired[ObjectLockRuleTypeDef]
 
 class ObjectLockLegalHoldTypeDef(TypedDict):
     """A legal hold configuration for an object."""
 
-    Status: NotRequired[str]
+    Status: NotRequired[ObjectLockLegalHoldStatusType]
 
 class ObjectLockRetentionTypeDef(TypedDict):
     """A Retention configuration for an object."""
 
-    Mode: NotRequired[str]
+    Mode: NotRequired[ObjectLockRetentionModeType]
     RetainUntilDate: NotRequired[TimestampTypeDef]
 
 class ObjectLockRetentionOutputTypeDef(TypedDict):
     """A Retention configuration for an object."""
 
-    Mode: NotRequired[str]
+    Mode: NotRequired[ObjectLockRetentionModeType]
     RetainUntilDate: NotRequired[datetime]
 
 class ObjectLockRuleTypeDef(TypedDict):
@@ -1925,10 +2000,10 @@ class ObjectVersionTypeDef(TypedDict):
     """The version of an object."""
 
     ETag: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[list[str]]
-    ChecksumType: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[list[ChecksumAlgorithmType]]
+    ChecksumType: NotRequired[ChecksumTypeType]
     Size: NotRequired[int]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[ObjectVersionStorageClassType]
     Key: NotRequired[str]
     VersionId: NotRequired[str]
     IsLatest: NotRequired[bool]
@@ -1966,7 +2041,7 @@ class OwnershipControlsOutputTypeDef(TypedDict):
 class OwnershipControlsRuleTypeDef(TypedDict):
     """The container element for an ownership control rule."""
 
-    ObjectOwnership: str
+    ObjectOwnership: ObjectOwnershipType
 
 class ParquetInputTypeDef(TypedDict):
     """Container for Parquet."""
@@ -1992,7 +2067,7 @@ class PartTypeDef(TypedDict):
 class PartitionedPrefixTypeDef(TypedDict):
     """Amazon S3 keys for log objects are partitioned in the following format:."""
 
-    PartitionDateSource: NotRequired[str]
+    PartitionDateSource: NotRequired[PartitionDateSourceType]
 
 class PolicyStatusTypeDef(TypedDict):
     """The container element for a bucket's policy status."""
@@ -2022,7 +2097,7 @@ class PublicAccessBlockConfigurationTypeDef(TypedDict):
 class PutBucketAbacRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ExpectedBucketOwner: NotRequired[str]
     AbacStatus: AbacStatusTypeDef
 
@@ -2030,14 +2105,14 @@ class PutBucketAccelerateConfigurationRequestTypeDef(TypedDict):
     Bucket: str
     AccelerateConfiguration: AccelerateConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
 
 class PutBucketAclRequestTypeDef(TypedDict):
-    ACL: NotRequired[str]
+    ACL: NotRequired[BucketCannedACLType]
     AccessControlPolicy: NotRequired[AccessControlPolicyTypeDef]
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     GrantFullControl: NotRequired[str]
     GrantRead: NotRequired[str]
     GrantReadACP: NotRequired[str]
@@ -2055,13 +2130,13 @@ class PutBucketCorsRequestTypeDef(TypedDict):
     Bucket: str
     CORSConfiguration: CORSConfigurationTypeDef
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ExpectedBucketOwner: NotRequired[str]
 
 class PutBucketEncryptionRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ServerSideEncryptionConfiguration: ServerSideEncryptionConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
@@ -2078,20 +2153,20 @@ class PutBucketInventoryConfigurationRequestTypeDef(TypedDict):
     ExpectedBucketOwner: NotRequired[str]
 
 class PutBucketLifecycleConfigurationOutputTypeDef(TypedDict):
-    TransitionDefaultMinimumObjectSize: NotRequired[str]
+    TransitionDefaultMinimumObjectSize: NotRequired[TransitionDefaultMinimumObjectSizeType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutBucketLifecycleConfigurationRequestTypeDef(TypedDict):
     Bucket: str
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     LifecycleConfiguration: NotRequired[BucketLifecycleConfigurationTypeDef]
     ExpectedBucketOwner: NotRequired[str]
-    TransitionDefaultMinimumObjectSize: NotRequired[str]
+    TransitionDefaultMinimumObjectSize: NotRequired[TransitionDefaultMinimumObjectSizeType]
 
 class PutBucketLifecycleRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     LifecycleConfiguration: NotRequired[LifecycleConfigurationTypeDef]
     ExpectedBucketOwner: NotRequired[str]
 
@@ -2099,7 +2174,7 @@ class PutBucketLoggingRequestTypeDef(TypedDict):
     Bucket: str
     BucketLoggingStatus: BucketLoggingStatusTypeDef
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ExpectedBucketOwner: NotRequired[str]
 
 class PutBucketMetricsConfigurationRequestTypeDef(TypedDict):
@@ -2117,7 +2192,7 @@ class PutBucketNotificationConfigurationRequestTypeDef(TypedDict):
 class PutBucketNotificationRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     NotificationConfiguration: NotificationConfigurationDeprecatedTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
@@ -2126,12 +2201,12 @@ class PutBucketOwnershipControlsRequestTypeDef(TypedDict):
     ContentMD5: NotRequired[str]
     ExpectedBucketOwner: NotRequired[str]
     OwnershipControls: OwnershipControlsTypeDef
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
 
 class PutBucketPolicyRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ConfirmRemoveSelfBucketAccess: NotRequired[bool]
     Policy: str
     ExpectedBucketOwner: NotRequired[str]
@@ -2139,7 +2214,7 @@ class PutBucketPolicyRequestTypeDef(TypedDict):
 class PutBucketReplicationRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ReplicationConfiguration: ReplicationConfigurationTypeDef
     Token: NotRequired[str]
     ExpectedBucketOwner: NotRequired[str]
@@ -2147,21 +2222,21 @@ class PutBucketReplicationRequestTypeDef(TypedDict):
 class PutBucketRequestPaymentRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     RequestPaymentConfiguration: RequestPaymentConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
 class PutBucketTaggingRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     Tagging: TaggingTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
 class PutBucketVersioningRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     MFA: NotRequired[str]
     VersioningConfiguration: VersioningConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
@@ -2169,55 +2244,55 @@ class PutBucketVersioningRequestTypeDef(TypedDict):
 class PutBucketWebsiteRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     WebsiteConfiguration: WebsiteConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
 class PutObjectAclOutputTypeDef(TypedDict):
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutObjectAclRequestTypeDef(TypedDict):
-    ACL: NotRequired[str]
+    ACL: NotRequired[ObjectCannedACLType]
     AccessControlPolicy: NotRequired[AccessControlPolicyTypeDef]
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     GrantFullControl: NotRequired[str]
     GrantRead: NotRequired[str]
     GrantReadACP: NotRequired[str]
     GrantWrite: NotRequired[str]
     GrantWriteACP: NotRequired[str]
     Key: str
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     VersionId: NotRequired[str]
     ExpectedBucketOwner: NotRequired[str]
 
 class PutObjectLegalHoldOutputTypeDef(TypedDict):
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutObjectLegalHoldRequestTypeDef(TypedDict):
     Bucket: str
     Key: str
     LegalHold: NotRequired[ObjectLockLegalHoldTypeDef]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     VersionId: NotRequired[str]
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ExpectedBucketOwner: NotRequired[str]
 
 class PutObjectLockConfigurationOutputTypeDef(TypedDict):
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutObjectLockConfigurationRequestTypeDef(TypedDict):
     Bucket: str
     ObjectLockConfiguration: NotRequired[ObjectLockConfigurationTypeDef]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     Token: NotRequired[str]
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ExpectedBucketOwner: NotRequired[str]
 
 class PutObjectOutputTypeDef(TypedDict):
@@ -2233,8 +2308,8 @@ class PutObjectOutputTypeDef(TypedDict):
     ChecksumXXHASH64: NotRequired[str]
     ChecksumXXHASH3: NotRequired[str]
     ChecksumXXHASH128: NotRequired[str]
-    ChecksumType: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
+    ChecksumType: NotRequired[ChecksumTypeType]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     VersionId: NotRequired[str]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
@@ -2242,11 +2317,11 @@ class PutObjectOutputTypeDef(TypedDict):
     SSEKMSEncryptionContext: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
     Size: NotRequired[int]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutObjectRequestTypeDef(TypedDict):
-    ACL: NotRequired[str]
+    ACL: NotRequired[ObjectCannedACLType]
     Body: NotRequired[StreamingBlobTypeDef]
     Bucket: str
     CacheControl: NotRequired[str]
@@ -2256,7 +2331,7 @@ class PutObjectRequestTypeDef(TypedDict):
     ContentLength: NotRequired[int]
     ContentMD5: NotRequired[str]
     ContentType: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ChecksumCRC32: NotRequired[str]
     ChecksumCRC32C: NotRequired[str]
     ChecksumCRC64NVME: NotRequired[str]
@@ -2277,8 +2352,8 @@ class PutObjectRequestTypeDef(TypedDict):
     Key: str
     WriteOffsetBytes: NotRequired[int]
     Metadata: NotRequired[Mapping[str, str]]
-    ServerSideEncryption: NotRequired[str]
-    StorageClass: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
+    StorageClass: NotRequired[StorageClassType]
     WebsiteRedirectLocation: NotRequired[str]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
@@ -2286,26 +2361,26 @@ class PutObjectRequestTypeDef(TypedDict):
     SSEKMSKeyId: NotRequired[str]
     SSEKMSEncryptionContext: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     Tagging: NotRequired[str]
-    ObjectLockMode: NotRequired[str]
+    ObjectLockMode: NotRequired[ObjectLockModeType]
     ObjectLockRetainUntilDate: NotRequired[TimestampTypeDef]
-    ObjectLockLegalHoldStatus: NotRequired[str]
+    ObjectLockLegalHoldStatus: NotRequired[ObjectLockLegalHoldStatusType]
     ExpectedBucketOwner: NotRequired[str]
 
 class PutObjectRetentionOutputTypeDef(TypedDict):
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutObjectRetentionRequestTypeDef(TypedDict):
     Bucket: str
     Key: str
     Retention: NotRequired[ObjectLockRetentionTypeDef]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     VersionId: NotRequired[str]
     BypassGovernanceRetention: NotRequired[bool]
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ExpectedBucketOwner: NotRequired[str]
 
 class PutObjectTaggingOutputTypeDef(TypedDict):
@@ -2317,15 +2392,15 @@ class PutObjectTaggingRequestTypeDef(TypedDict):
     Key: str
     VersionId: NotRequired[str]
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     Tagging: TaggingTypeDef
     ExpectedBucketOwner: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
 
 class PutPublicAccessBlockRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     PublicAccessBlockConfiguration: PublicAccessBlockConfigurationTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
@@ -2334,7 +2409,7 @@ class QueueConfigurationTypeDef(TypedDict):
 
     Id: NotRequired[str]
     QueueArn: str
-    Events: Sequence[str]
+    Events: Sequence[EventType]
     Filter: NotRequired[NotificationConfigurationFilterTypeDef]
 
 class QueueConfigurationOutputTypeDef(TypedDict):
@@ -2342,29 +2417,29 @@ class QueueConfigurationOutputTypeDef(TypedDict):
 
     Id: NotRequired[str]
     QueueArn: NotRequired[str]
-    Events: NotRequired[list[str]]
+    Events: NotRequired[list[EventType]]
     Filter: NotRequired[NotificationConfigurationFilterOutputTypeDef]
 
 class QueueConfigurationDeprecatedTypeDef(TypedDict):
     """This data type is deprecated."""
 
     Id: NotRequired[str]
-    Event: NotRequired[str]
-    Events: NotRequired[Sequence[str]]
+    Event: NotRequired[EventType]
+    Events: NotRequired[Sequence[EventType]]
     Queue: NotRequired[str]
 
 class QueueConfigurationDeprecatedOutputTypeDef(TypedDict):
     """This data type is deprecated."""
 
     Id: NotRequired[str]
-    Event: NotRequired[str]
-    Events: NotRequired[list[str]]
+    Event: NotRequired[EventType]
+    Events: NotRequired[list[EventType]]
     Queue: NotRequired[str]
 
 class RecordExpirationTypeDef(TypedDict):
     """The journal table record expiration settings for a journal table in an S3 Metadata..."""
 
-    Expiration: str
+    Expiration: ExpirationStateType
     Days: NotRequired[int]
 
 class RecordsEventTypeDef(TypedDict):
@@ -2377,7 +2452,7 @@ class RedirectTypeDef(TypedDict):
 
     HostName: NotRequired[str]
     HttpRedirectCode: NotRequired[str]
-    Protocol: NotRequired[str]
+    Protocol: NotRequired[ProtocolType]
     ReplaceKeyPrefixWith: NotRequired[str]
     ReplaceKeyWith: NotRequired[str]
 
@@ -2385,7 +2460,7 @@ class RedirectAllRequestsToTypeDef(TypedDict):
     """Specifies the redirect behavior of all requests to a website endpoint of an Amazon S3 bucket."""
 
     HostName: str
-    Protocol: NotRequired[str]
+    Protocol: NotRequired[ProtocolType]
 
 class RenameObjectOutputTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
@@ -2407,7 +2482,7 @@ class RenameObjectRequestTypeDef(TypedDict):
 class ReplicaModificationsTypeDef(TypedDict):
     """A filter that you can specify for selection for modifications on replicas."""
 
-    Status: str
+    Status: ReplicaModificationsStatusType
 
 class ReplicationConfigurationTypeDef(TypedDict):
     """A container for replication rules."""
@@ -2428,7 +2503,7 @@ class ReplicationRuleTypeDef(TypedDict):
     Priority: NotRequired[int]
     Prefix: NotRequired[str]
     Filter: NotRequired[ReplicationRuleFilterTypeDef]
-    Status: str
+    Status: ReplicationRuleStatusType
     SourceSelectionCriteria: NotRequired[SourceSelectionCriteriaTypeDef]
     ExistingObjectReplication: NotRequired[ExistingObjectReplicationTypeDef]
     Destination: DestinationTypeDef
@@ -2441,7 +2516,7 @@ class ReplicationRuleOutputTypeDef(TypedDict):
     Priority: NotRequired[int]
     Prefix: NotRequired[str]
     Filter: NotRequired[ReplicationRuleFilterOutputTypeDef]
-    Status: NotRequired[str]
+    Status: NotRequired[ReplicationRuleStatusType]
     SourceSelectionCriteria: NotRequired[SourceSelectionCriteriaTypeDef]
     ExistingObjectReplication: NotRequired[ExistingObjectReplicationTypeDef]
     Destination: NotRequired[DestinationTypeDef]
@@ -2476,7 +2551,7 @@ class ReplicationRuleFilterOutputTypeDef(TypedDict):
 class ReplicationTimeTypeDef(TypedDict):
     """A container specifying S3 Replication Time Control (S3 RTC) related information, including..."""
 
-    Status: str
+    Status: ReplicationTimeStatusType
     Time: ReplicationTimeValueTypeDef
 
 class ReplicationTimeValueTypeDef(TypedDict):
@@ -2487,7 +2562,7 @@ class ReplicationTimeValueTypeDef(TypedDict):
 class RequestPaymentConfigurationTypeDef(TypedDict):
     """Container for Payer."""
 
-    Payer: str
+    Payer: PayerType
 
 class RequestProgressTypeDef(TypedDict):
     """Container for specifying if periodic QueryProgress messages should be sent."""
@@ -2495,7 +2570,7 @@ class RequestProgressTypeDef(TypedDict):
     Enabled: NotRequired[bool]
 
 class RestoreObjectOutputTypeDef(TypedDict):
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     RestoreOutputPath: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -2504,8 +2579,8 @@ class RestoreObjectRequestTypeDef(TypedDict):
     Key: str
     VersionId: NotRequired[str]
     RestoreRequest: NotRequired[RestoreRequestTypeDef]
-    RequestPayer: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ExpectedBucketOwner: NotRequired[str]
 
 class RestoreRequestTypeDef(TypedDict):
@@ -2513,8 +2588,8 @@ class RestoreRequestTypeDef(TypedDict):
 
     Days: NotRequired[int]
     GlacierJobParameters: NotRequired[GlacierJobParametersTypeDef]
-    Type: NotRequired[str]
-    Tier: NotRequired[str]
+    Type: NotRequired[RestoreRequestTypeType]
+    Tier: NotRequired[TierType]
     Description: NotRequired[str]
     SelectParameters: NotRequired[SelectParametersTypeDef]
     OutputLocation: NotRequired[OutputLocationTypeDef]
@@ -2537,7 +2612,7 @@ class RuleTypeDef(TypedDict):
     Expiration: NotRequired[LifecycleExpirationTypeDef]
     ID: NotRequired[str]
     Prefix: str
-    Status: str
+    Status: ExpirationStatusType
     Transition: NotRequired[TransitionTypeDef]
     NoncurrentVersionTransition: NotRequired[NoncurrentVersionTransitionTypeDef]
     NoncurrentVersionExpiration: NotRequired[NoncurrentVersionExpirationTypeDef]
@@ -2549,7 +2624,7 @@ class RuleOutputTypeDef(TypedDict):
     Expiration: NotRequired[LifecycleExpirationOutputTypeDef]
     ID: NotRequired[str]
     Prefix: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[ExpirationStatusType]
     Transition: NotRequired[TransitionOutputTypeDef]
     NoncurrentVersionTransition: NotRequired[NoncurrentVersionTransitionTypeDef]
     NoncurrentVersionExpiration: NotRequired[NoncurrentVersionExpirationTypeDef]
@@ -2571,11 +2646,11 @@ class S3LocationTypeDef(TypedDict):
     BucketName: str
     Prefix: str
     Encryption: NotRequired[EncryptionTypeDef]
-    CannedACL: NotRequired[str]
+    CannedACL: NotRequired[ObjectCannedACLType]
     AccessControlList: NotRequired[Sequence[GrantTypeDef]]
     Tagging: NotRequired[TaggingTypeDef]
     UserMetadata: NotRequired[Sequence[MetadataEntryTypeDef]]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
 
 class S3TablesDestinationTypeDef(TypedDict):
     """The destination information for a V1 S3 Metadata configuration."""
@@ -2612,7 +2687,7 @@ class ScanRangeTypeDef(TypedDict):
     End: NotRequired[int]
 
 class SelectObjectContentOutputTypeDef(TypedDict):
-    Payload: NotRequired[Any]
+    Payload: NotRequired[EventStreamTypeDef]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class SelectObjectContentRequestTypeDef(TypedDict):
@@ -2624,7 +2699,7 @@ class SelectObjectContentRequestTypeDef(TypedDict):
     SSECustomerKey: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
     Expression: str
-    ExpressionType: str
+    ExpressionType: ExpressionTypeType
     RequestProgress: NotRequired[RequestProgressTypeDef]
     InputSerialization: InputSerializationTypeDef
     OutputSerialization: OutputSerializationTypeDef
@@ -2635,14 +2710,14 @@ class SelectParametersTypeDef(TypedDict):
     """Describes the parameters for Select job types."""
 
     InputSerialization: InputSerializationTypeDef
-    ExpressionType: str
+    ExpressionType: ExpressionTypeType
     Expression: str
     OutputSerialization: OutputSerializationTypeDef
 
 class ServerSideEncryptionByDefaultTypeDef(TypedDict):
     """Describes the default server-side encryption to apply to new objects in the bucket."""
 
-    SSEAlgorithm: str
+    SSEAlgorithm: ServerSideEncryptionType
     KMSMasterKeyID: NotRequired[str]
 
 class ServerSideEncryptionConfigurationTypeDef(TypedDict):
@@ -2689,7 +2764,7 @@ class SourceSelectionCriteriaTypeDef(TypedDict):
 class SseKmsEncryptedObjectsTypeDef(TypedDict):
     """A container for filter information for the selection of S3 objects encrypted with Amazon Web..."""
 
-    Status: str
+    Status: SseKmsEncryptedObjectsStatusType
 
 class StatsTypeDef(TypedDict):
     """Container for the stats details."""
@@ -2711,7 +2786,7 @@ class StorageClassAnalysisTypeDef(TypedDict):
 class StorageClassAnalysisDataExportTypeDef(TypedDict):
     """Container for data related to the storage class analysis for an Amazon S3 bucket for export."""
 
-    OutputSchemaVersion: str
+    OutputSchemaVersion: StorageClassAnalysisSchemaVersionType
     Destination: AnalyticsExportDestinationTypeDef
 
 class TagTypeDef(TypedDict):
@@ -2729,7 +2804,7 @@ class TargetGrantTypeDef(TypedDict):
     """Container for granting information."""
 
     Grantee: NotRequired[GranteeTypeDef]
-    Permission: NotRequired[str]
+    Permission: NotRequired[BucketLogsPermissionType]
 
 class TargetObjectKeyFormatTypeDef(TypedDict):
     """Amazon S3 key format for log objects."""
@@ -2741,14 +2816,14 @@ class TieringTypeDef(TypedDict):
     """The S3 Intelligent-Tiering storage class is designed to optimize storage costs by..."""
 
     Days: int
-    AccessTier: str
+    AccessTier: IntelligentTieringAccessTierType
 
 class TopicConfigurationTypeDef(TypedDict):
     """A container for specifying the configuration for publication of messages to an Amazon Simple..."""
 
     Id: NotRequired[str]
     TopicArn: str
-    Events: Sequence[str]
+    Events: Sequence[EventType]
     Filter: NotRequired[NotificationConfigurationFilterTypeDef]
 
 class TopicConfigurationOutputTypeDef(TypedDict):
@@ -2756,23 +2831,23 @@ class TopicConfigurationOutputTypeDef(TypedDict):
 
     Id: NotRequired[str]
     TopicArn: NotRequired[str]
-    Events: NotRequired[list[str]]
+    Events: NotRequired[list[EventType]]
     Filter: NotRequired[NotificationConfigurationFilterOutputTypeDef]
 
 class TopicConfigurationDeprecatedTypeDef(TypedDict):
     """A container for specifying the configuration for publication of messages to an Amazon Simple..."""
 
     Id: NotRequired[str]
-    Events: NotRequired[Sequence[str]]
-    Event: NotRequired[str]
+    Events: NotRequired[Sequence[EventType]]
+    Event: NotRequired[EventType]
     Topic: NotRequired[str]
 
 class TopicConfigurationDeprecatedOutputTypeDef(TypedDict):
     """A container for specifying the configuration for publication of messages to an Amazon Simple..."""
 
     Id: NotRequired[str]
-    Events: NotRequired[list[str]]
-    Event: NotRequired[str]
+    Events: NotRequired[list[EventType]]
+    Event: NotRequired[EventType]
     Topic: NotRequired[str]
 
 class TransitionTypeDef(TypedDict):
@@ -2780,26 +2855,26 @@ class TransitionTypeDef(TypedDict):
 
     Date: NotRequired[TimestampTypeDef]
     Days: NotRequired[int]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[TransitionStorageClassType]
 
 class TransitionOutputTypeDef(TypedDict):
     """Specifies when an object transitions to a specified storage class."""
 
     Date: NotRequired[datetime]
     Days: NotRequired[int]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[TransitionStorageClassType]
 
 class UpdateBucketMetadataInventoryTableConfigurationRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     InventoryTableConfiguration: InventoryTableConfigurationUpdatesTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
 class UpdateBucketMetadataJournalTableConfigurationRequestTypeDef(TypedDict):
     Bucket: str
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     JournalTableConfiguration: JournalTableConfigurationUpdatesTypeDef
     ExpectedBucketOwner: NotRequired[str]
 
@@ -2808,24 +2883,24 @@ class UpdateObjectEncryptionRequestTypeDef(TypedDict):
     Key: str
     VersionId: NotRequired[str]
     ObjectEncryption: ObjectEncryptionTypeDef
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
 
 class UpdateObjectEncryptionResponseTypeDef(TypedDict):
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class UploadPartCopyOutputTypeDef(TypedDict):
     CopySourceVersionId: NotRequired[str]
     CopyPartResult: NotRequired[CopyPartResultTypeDef]
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class UploadPartCopyRequestTypeDef(TypedDict):
@@ -2845,12 +2920,12 @@ class UploadPartCopyRequestTypeDef(TypedDict):
     CopySourceSSECustomerAlgorithm: NotRequired[str]
     CopySourceSSECustomerKey: NotRequired[str]
     CopySourceSSECustomerKeyMD5: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
     ExpectedSourceBucketOwner: NotRequired[str]
 
 class UploadPartOutputTypeDef(TypedDict):
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     ETag: NotRequired[str]
     ChecksumCRC32: NotRequired[str]
     ChecksumCRC32C: NotRequired[str]
@@ -2866,7 +2941,7 @@ class UploadPartOutputTypeDef(TypedDict):
     SSECustomerKeyMD5: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]
-    RequestCharged: NotRequired[str]
+    RequestCharged: NotRequired[RequestChargedType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class UploadPartRequestTypeDef(TypedDict):
@@ -2874,7 +2949,7 @@ class UploadPartRequestTypeDef(TypedDict):
     Bucket: str
     ContentLength: NotRequired[int]
     ContentMD5: NotRequired[str]
-    ChecksumAlgorithm: NotRequired[str]
+    ChecksumAlgorithm: NotRequired[ChecksumAlgorithmType]
     ChecksumCRC32: NotRequired[str]
     ChecksumCRC32C: NotRequired[str]
     ChecksumCRC64NVME: NotRequired[str]
@@ -2891,14 +2966,14 @@ class UploadPartRequestTypeDef(TypedDict):
     SSECustomerAlgorithm: NotRequired[str]
     SSECustomerKey: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
-    RequestPayer: NotRequired[str]
+    RequestPayer: NotRequired[RequestPayerType]
     ExpectedBucketOwner: NotRequired[str]
 
 class VersioningConfigurationTypeDef(TypedDict):
     """Describes the versioning state of an Amazon S3 bucket."""
 
-    MFADelete: NotRequired[str]
-    Status: NotRequired[str]
+    MFADelete: NotRequired[MFADeleteType]
+    Status: NotRequired[BucketVersioningStatusType]
 
 class WebsiteConfigurationTypeDef(TypedDict):
     """Specifies website configuration parameters for an Amazon S3 bucket."""
@@ -2940,18 +3015,18 @@ class WriteGetObjectResponseRequestTypeDef(TypedDict):
     LastModified: NotRequired[TimestampTypeDef]
     MissingMeta: NotRequired[int]
     Metadata: NotRequired[Mapping[str, str]]
-    ObjectLockMode: NotRequired[str]
-    ObjectLockLegalHoldStatus: NotRequired[str]
+    ObjectLockMode: NotRequired[ObjectLockModeType]
+    ObjectLockLegalHoldStatus: NotRequired[ObjectLockLegalHoldStatusType]
     ObjectLockRetainUntilDate: NotRequired[TimestampTypeDef]
     PartsCount: NotRequired[int]
-    ReplicationStatus: NotRequired[str]
-    RequestCharged: NotRequired[str]
+    ReplicationStatus: NotRequired[ReplicationStatusType]
+    RequestCharged: NotRequired[RequestChargedType]
     Restore: NotRequired[str]
-    ServerSideEncryption: NotRequired[str]
+    ServerSideEncryption: NotRequired[ServerSideEncryptionType]
     SSECustomerAlgorithm: NotRequired[str]
     SSEKMSKeyId: NotRequired[str]
     SSECustomerKeyMD5: NotRequired[str]
-    StorageClass: NotRequired[str]
+    StorageClass: NotRequired[StorageClassType]
     TagCount: NotRequired[int]
     VersionId: NotRequired[str]
     BucketKeyEnabled: NotRequired[bool]

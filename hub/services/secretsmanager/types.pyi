@@ -4,7 +4,7 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -13,6 +13,11 @@ from hub.services import StreamingBody as StreamingBody
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+FilterNameStringTypeType = Literal["description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"]
+SortByTypeType = Literal["created-date", "last-accessed-date", "last-changed-date", "name"]
+SortOrderTypeType = Literal["asc", "desc"]
+StatusTypeType = Literal["InSync", "Failed", "InProgress"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -126,7 +131,7 @@ class ExternalSecretRotationMetadataItemTypeDef(TypedDict):
 class FilterTypeDef(TypedDict):
     """Allows you to add filters when you use the search function in Secrets Manager."""
 
-    Key: NotRequired[str]
+    Key: NotRequired[FilterNameStringTypeType]
     Values: NotRequired[Sequence[str]]
 
 class GetRandomPasswordRequestTypeDef(TypedDict):
@@ -185,8 +190,8 @@ class ListSecretsRequestTypeDef(TypedDict):
     MaxResults: NotRequired[int]
     NextToken: NotRequired[str]
     Filters: NotRequired[Sequence[FilterTypeDef]]
-    SortOrder: NotRequired[str]
-    SortBy: NotRequired[str]
+    SortOrder: NotRequired[SortOrderTypeType]
+    SortBy: NotRequired[SortByTypeType]
 
 class ListSecretsResponseTypeDef(TypedDict):
     SecretList: NotRequired[list[SecretListEntryTypeDef]]
@@ -248,7 +253,7 @@ class ReplicationStatusTypeTypeDef(TypedDict):
 
     Region: NotRequired[str]
     KmsKeyId: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[StatusTypeType]
     StatusMessage: NotRequired[str]
     LastAccessedDate: NotRequired[datetime]
 

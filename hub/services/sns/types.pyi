@@ -4,7 +4,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -13,6 +13,11 @@ from hub.services import StreamingBody as StreamingBody
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+LanguageCodeStringType = Literal["en-US", "en-GB", "es-419", "es-ES", "de-DE", "fr-CA", "fr-FR", "it-IT", "ja-JP", "pt-BR", "kr-KR", "zh-CN", "zh-TW"]
+NumberCapabilityType = Literal["SMS", "MMS", "VOICE"]
+RouteTypeType = Literal["Transactional", "Promotional", "Premium"]
+SMSSandboxPhoneNumberVerificationStatusType = Literal["Pending", "Verified"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -91,7 +96,7 @@ class CreatePlatformEndpointInputTypeDef(TypedDict):
 
 class CreateSMSSandboxPhoneNumberInputTypeDef(TypedDict):
     PhoneNumber: str
-    LanguageCode: NotRequired[str]
+    LanguageCode: NotRequired[LanguageCodeStringType]
 
 class CreateSMSSandboxPhoneNumberResultTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
@@ -325,8 +330,8 @@ class PhoneNumberInformationTypeDef(TypedDict):
     PhoneNumber: NotRequired[str]
     Status: NotRequired[str]
     Iso2CountryCode: NotRequired[str]
-    RouteType: NotRequired[str]
-    NumberCapabilities: NotRequired[list[str]]
+    RouteType: NotRequired[RouteTypeType]
+    NumberCapabilities: NotRequired[list[NumberCapabilityType]]
 
 class PlatformApplicationTypeDef(TypedDict):
     """Platform application object."""
@@ -395,7 +400,7 @@ class SMSSandboxPhoneNumberTypeDef(TypedDict):
     """A verified or pending destination phone number in the SMS sandbox."""
 
     PhoneNumber: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[SMSSandboxPhoneNumberVerificationStatusType]
 
 class SetEndpointAttributesInputTypeDef(TypedDict):
     """Input for SetEndpointAttributes action."""

@@ -4,7 +4,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -13,6 +13,10 @@ from hub.services import StreamingBody as StreamingBody
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+MessageSystemAttributeNameForSendsType = Literal["AWSTraceHeader"]
+MessageSystemAttributeNameType = Literal["All", "SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "SequenceNumber", "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader", "DeadLetterQueueSourceArn"]
+QueueAttributeNameType = Literal["All", "Policy", "VisibilityTimeout", "MaximumMessageSize", "MessageRetentionPeriod", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn", "ApproximateNumberOfMessagesDelayed", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "RedrivePolicy", "FifoQueue", "ContentBasedDeduplication", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "DeduplicationScope", "FifoThroughputLimit", "RedriveAllowPolicy", "SqsManagedSseEnabled"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -75,7 +79,7 @@ class ChangeMessageVisibilityRequestTypeDef(TypedDict):
 
 class CreateQueueRequestTypeDef(TypedDict):
     QueueName: str
-    Attributes: NotRequired[Mapping[str, str]]
+    Attributes: NotRequired[Mapping[QueueAttributeNameType, str]]
     tags: NotRequired[Mapping[str, str]]
 
 class CreateQueueResultTypeDef(TypedDict):
@@ -115,12 +119,12 @@ class DeleteQueueRequestTypeDef(TypedDict):
 
 class GetQueueAttributesRequestTypeDef(TypedDict):
     QueueUrl: str
-    AttributeNames: NotRequired[Sequence[str]]
+    AttributeNames: NotRequired[Sequence[QueueAttributeNameType]]
 
 class GetQueueAttributesResultTypeDef(TypedDict):
     """A list of returned queue attributes."""
 
-    Attributes: NotRequired[dict[str, str]]
+    Attributes: NotRequired[dict[QueueAttributeNameType, str]]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetQueueUrlRequestTypeDef(TypedDict):
@@ -192,7 +196,7 @@ class MessageTypeDef(TypedDict):
     ReceiptHandle: NotRequired[str]
     MD5OfBody: NotRequired[str]
     Body: NotRequired[str]
-    Attributes: NotRequired[dict[str, str]]
+    Attributes: NotRequired[dict[MessageSystemAttributeNameType, str]]
     MD5OfMessageAttributes: NotRequired[str]
     MessageAttributes: NotRequired[dict[str, MessageAttributeValueOutputTypeDef]]
 
@@ -230,8 +234,8 @@ class ReceiveMessageRequestTypeDef(TypedDict):
     """Retrieves one or more messages from a specified queue."""
 
     QueueUrl: str
-    AttributeNames: NotRequired[Sequence[str]]
-    MessageSystemAttributeNames: NotRequired[Sequence[str]]
+    AttributeNames: NotRequired[Sequence[QueueAttributeNameType]]
+    MessageSystemAttributeNames: NotRequired[Sequence[MessageSystemAttributeNameType]]
     MessageAttributeNames: NotRequired[Sequence[str]]
     MaxNumberOfMessages: NotRequired[int]
     VisibilityTimeout: NotRequired[int]
@@ -259,7 +263,7 @@ class SendMessageBatchRequestEntryTypeDef(TypedDict):
     MessageBody: str
     DelaySeconds: NotRequired[int]
     MessageAttributes: NotRequired[Mapping[str, MessageAttributeValueTypeDef]]
-    MessageSystemAttributes: NotRequired[Mapping[str, MessageSystemAttributeValueTypeDef]]
+    MessageSystemAttributes: NotRequired[Mapping[MessageSystemAttributeNameForSendsType, MessageSystemAttributeValueTypeDef]]
     MessageDeduplicationId: NotRequired[str]
     MessageGroupId: NotRequired[str]
 
@@ -285,7 +289,7 @@ class SendMessageRequestTypeDef(TypedDict):
     MessageBody: str
     DelaySeconds: NotRequired[int]
     MessageAttributes: NotRequired[Mapping[str, MessageAttributeValueTypeDef]]
-    MessageSystemAttributes: NotRequired[Mapping[str, MessageSystemAttributeValueTypeDef]]
+    MessageSystemAttributes: NotRequired[Mapping[MessageSystemAttributeNameForSendsType, MessageSystemAttributeValueTypeDef]]
     MessageDeduplicationId: NotRequired[str]
     MessageGroupId: NotRequired[str]
 
@@ -301,7 +305,7 @@ class SendMessageResultTypeDef(TypedDict):
 
 class SetQueueAttributesRequestTypeDef(TypedDict):
     QueueUrl: str
-    Attributes: Mapping[str, str]
+    Attributes: Mapping[QueueAttributeNameType, str]
 
 class StartMessageMoveTaskRequestTypeDef(TypedDict):
     SourceArn: str

@@ -4,7 +4,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -13,6 +13,105 @@ from hub.services import StreamingBody as StreamingBody
 BlobTypeDef = bytes | bytearray | str | IO[Any]
 StreamingBlobTypeDef = bytes | bytearray | str | IO[Any] | Iterable[bytes]
 TimestampTypeDef = datetime | str
+
+AccessRequestStatusType = Literal["Approved", "Rejected", "Revoked", "Expired", "Pending"]
+AccessTypeType = Literal["Standard", "JustInTime"]
+AssociationComplianceSeverityType = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"]
+AssociationExecutionFilterKeyType = Literal["ExecutionId", "Status", "CreatedTime"]
+AssociationExecutionTargetsFilterKeyType = Literal["Status", "ResourceId", "ResourceType"]
+AssociationFilterKeyType = Literal["InstanceId", "Name", "AssociationId", "AssociationStatusName", "LastExecutedBefore", "LastExecutedAfter", "AssociationName", "ResourceGroupName"]
+AssociationFilterOperatorTypeType = Literal["EQUAL", "LESS_THAN", "GREATER_THAN"]
+AssociationStatusNameType = Literal["Pending", "Success", "Failed"]
+AssociationSyncComplianceType = Literal["AUTO", "MANUAL"]
+AttachmentHashTypeType = Literal["Sha256"]
+AttachmentsSourceKeyType = Literal["SourceUrl", "S3FileUrl", "AttachmentReference"]
+AutomationExecutionFilterKeyType = Literal["DocumentNamePrefix", "ExecutionStatus", "ExecutionId", "ParentExecutionId", "CurrentAction", "StartTimeBefore", "StartTimeAfter", "AutomationType", "TagKey", "TargetResourceGroup", "AutomationSubtype", "OpsItemId"]
+AutomationExecutionStatusType = Literal["Pending", "InProgress", "Waiting", "Success", "TimedOut", "Cancelling", "Cancelled", "Failed", "PendingApproval", "Approved", "Rejected", "Scheduled", "RunbookInProgress", "PendingChangeCalendarOverride", "ChangeCalendarOverrideApproved", "ChangeCalendarOverrideRejected", "CompletedWithSuccess", "CompletedWithFailure", "Exited"]
+AutomationSubtypeType = Literal["ChangeRequest", "AccessRequest"]
+AutomationTypeType = Literal["CrossAccount", "Local"]
+CalendarStateType = Literal["OPEN", "CLOSED"]
+CommandFilterKeyType = Literal["InvokedAfter", "InvokedBefore", "Status", "ExecutionStage", "DocumentName"]
+CommandInvocationStatusType = Literal["Pending", "InProgress", "Delayed", "Success", "Cancelled", "TimedOut", "Failed", "Cancelling"]
+CommandPluginStatusType = Literal["Pending", "InProgress", "Success", "TimedOut", "Cancelled", "Failed"]
+CommandStatusType = Literal["Pending", "InProgress", "Success", "Cancelled", "Failed", "TimedOut", "Cancelling"]
+ComplianceQueryOperatorTypeType = Literal["EQUAL", "NOT_EQUAL", "BEGIN_WITH", "LESS_THAN", "GREATER_THAN"]
+ComplianceSeverityType = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"]
+ComplianceStatusType = Literal["COMPLIANT", "NON_COMPLIANT"]
+ComplianceUploadTypeType = Literal["COMPLETE", "PARTIAL"]
+ConnectionStatusType = Literal["connected", "notconnected"]
+DescribeActivationsFilterKeysType = Literal["ActivationIds", "DefaultInstanceName", "IamRole"]
+DocumentFilterKeyType = Literal["Name", "Owner", "PlatformTypes", "DocumentType"]
+DocumentFormatType = Literal["YAML", "JSON", "TEXT"]
+DocumentHashTypeType = Literal["Sha256", "Sha1"]
+DocumentMetadataEnumType = Literal["DocumentReviews"]
+DocumentParameterTypeType = Literal["String", "StringList"]
+DocumentPermissionTypeType = Literal["Share"]
+DocumentReviewActionType = Literal["SendForReview", "UpdateReview", "Approve", "Reject"]
+DocumentReviewCommentTypeType = Literal["Comment"]
+DocumentStatusType = Literal["Creating", "Active", "Updating", "Deleting", "Failed"]
+DocumentTypeType = Literal["Command", "Policy", "Automation", "Session", "Package", "ApplicationConfiguration", "ApplicationConfigurationSchema", "DeploymentStrategy", "ChangeCalendar", "Automation.ChangeTemplate", "ProblemAnalysis", "ProblemAnalysisTemplate", "CloudFormation", "ConformancePackTemplate", "QuickSetup", "ManualApprovalPolicy", "AutoApprovalPolicy"]
+ExecutionModeType = Literal["Auto", "Interactive"]
+ExecutionPreviewStatusType = Literal["Pending", "InProgress", "Success", "Failed"]
+ExternalAlarmStateType = Literal["UNKNOWN", "ALARM"]
+FaultType = Literal["Client", "Server", "Unknown"]
+ImpactTypeType = Literal["Mutating", "NonMutating", "Undetermined"]
+InstanceInformationFilterKeyType = Literal["InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "ActivationIds", "IamRole", "ResourceType", "AssociationStatus"]
+InstancePatchStateOperatorTypeType = Literal["Equal", "NotEqual", "LessThan", "GreaterThan"]
+InstancePropertyFilterKeyType = Literal["InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "DocumentName", "ActivationIds", "IamRole", "ResourceType", "AssociationStatus"]
+InstancePropertyFilterOperatorType = Literal["Equal", "NotEqual", "BeginWith", "LessThan", "GreaterThan"]
+InventoryAttributeDataTypeType = Literal["string", "number"]
+InventoryDeletionStatusType = Literal["InProgress", "Complete"]
+InventoryQueryOperatorTypeType = Literal["Equal", "NotEqual", "BeginWith", "LessThan", "GreaterThan", "Exists"]
+InventorySchemaDeleteOptionType = Literal["DisableSchema", "DeleteSchema"]
+LastResourceDataSyncStatusType = Literal["Successful", "Failed", "InProgress"]
+MaintenanceWindowExecutionStatusType = Literal["PENDING", "IN_PROGRESS", "SUCCESS", "FAILED", "TIMED_OUT", "CANCELLING", "CANCELLED", "SKIPPED_OVERLAPPING"]
+MaintenanceWindowResourceTypeType = Literal["INSTANCE", "RESOURCE_GROUP"]
+MaintenanceWindowTaskCutoffBehaviorType = Literal["CONTINUE_TASK", "CANCEL_TASK"]
+MaintenanceWindowTaskTypeType = Literal["RUN_COMMAND", "AUTOMATION", "STEP_FUNCTIONS", "LAMBDA"]
+ManagedStatusType = Literal["All", "Managed", "Unmanaged"]
+NodeAggregatorTypeType = Literal["Count"]
+NodeAttributeNameType = Literal["AgentVersion", "PlatformName", "PlatformType", "PlatformVersion", "Region", "ResourceType"]
+NodeFilterKeyType = Literal["AgentType", "AgentVersion", "ComputerName", "InstanceId", "InstanceStatus", "IpAddress", "ManagedStatus", "PlatformName", "PlatformType", "PlatformVersion", "ResourceType", "OrganizationalUnitId", "OrganizationalUnitPath", "Region", "AccountId"]
+NodeFilterOperatorTypeType = Literal["Equal", "NotEqual", "BeginWith"]
+NodeTypeNameType = Literal["Instance"]
+NotificationEventType = Literal["All", "InProgress", "Success", "TimedOut", "Cancelled", "Failed"]
+NotificationTypeType = Literal["Command", "Invocation"]
+OperatingSystemType = Literal["WINDOWS", "AMAZON_LINUX", "AMAZON_LINUX_2", "AMAZON_LINUX_2022", "UBUNTU", "REDHAT_ENTERPRISE_LINUX", "SUSE", "CENTOS", "ORACLE_LINUX", "DEBIAN", "MACOS", "RASPBIAN", "ROCKY_LINUX", "ALMA_LINUX", "AMAZON_LINUX_2023"]
+OpsFilterOperatorTypeType = Literal["Equal", "NotEqual", "BeginWith", "LessThan", "GreaterThan", "Exists"]
+OpsItemDataTypeType = Literal["SearchableString", "String"]
+OpsItemEventFilterKeyType = Literal["OpsItemId"]
+OpsItemEventFilterOperatorType = Literal["Equal"]
+OpsItemFilterKeyType = Literal["Status", "CreatedBy", "Source", "Priority", "Title", "OpsItemId", "CreatedTime", "LastModifiedTime", "ActualStartTime", "ActualEndTime", "PlannedStartTime", "PlannedEndTime", "OperationalData", "OperationalDataKey", "OperationalDataValue", "ResourceId", "AutomationId", "Category", "Severity", "OpsItemType", "AccessRequestByRequesterArn", "AccessRequestByRequesterId", "AccessRequestByApproverArn", "AccessRequestByApproverId", "AccessRequestBySourceAccountId", "AccessRequestBySourceOpsItemId", "AccessRequestBySourceRegion", "AccessRequestByIsReplica", "AccessRequestByTargetResourceId", "ChangeRequestByRequesterArn", "ChangeRequestByRequesterName", "ChangeRequestByApproverArn", "ChangeRequestByApproverName", "ChangeRequestByTemplate", "ChangeRequestByTargetsResourceGroup", "InsightByType", "AccountId"]
+OpsItemFilterOperatorType = Literal["Equal", "Contains", "GreaterThan", "LessThan"]
+OpsItemRelatedItemsFilterKeyType = Literal["ResourceType", "AssociationId", "ResourceUri"]
+OpsItemRelatedItemsFilterOperatorType = Literal["Equal"]
+OpsItemStatusType = Literal["Open", "InProgress", "Resolved", "Pending", "TimedOut", "Cancelling", "Cancelled", "Failed", "CompletedWithSuccess", "CompletedWithFailure", "Scheduled", "RunbookInProgress", "PendingChangeCalendarOverride", "ChangeCalendarOverrideApproved", "ChangeCalendarOverrideRejected", "PendingApproval", "Approved", "Revoked", "Rejected", "Closed"]
+ParameterTierType = Literal["Standard", "Advanced", "Intelligent-Tiering"]
+ParameterTypeType = Literal["String", "StringList", "SecureString"]
+ParametersFilterKeyType = Literal["Name", "Type", "KeyId"]
+PatchActionType = Literal["ALLOW_AS_DEPENDENCY", "BLOCK"]
+PatchComplianceDataStateType = Literal["INSTALLED", "INSTALLED_OTHER", "INSTALLED_PENDING_REBOOT", "INSTALLED_REJECTED", "MISSING", "NOT_APPLICABLE", "FAILED", "AVAILABLE_SECURITY_UPDATE"]
+PatchComplianceLevelType = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"]
+PatchComplianceStatusType = Literal["COMPLIANT", "NON_COMPLIANT"]
+PatchDeploymentStatusType = Literal["APPROVED", "PENDING_APPROVAL", "EXPLICIT_APPROVED", "EXPLICIT_REJECTED"]
+PatchFilterKeyType = Literal["ARCH", "ADVISORY_ID", "BUGZILLA_ID", "PATCH_SET", "PRODUCT", "PRODUCT_FAMILY", "CLASSIFICATION", "CVE_ID", "EPOCH", "MSRC_SEVERITY", "NAME", "PATCH_ID", "SECTION", "PRIORITY", "REPOSITORY", "RELEASE", "SEVERITY", "SECURITY", "VERSION"]
+PatchOperationTypeType = Literal["Scan", "Install"]
+PatchPropertyType = Literal["PRODUCT", "PRODUCT_FAMILY", "CLASSIFICATION", "MSRC_SEVERITY", "PRIORITY", "SEVERITY"]
+PatchSetType = Literal["OS", "APPLICATION"]
+PingStatusType = Literal["Online", "ConnectionLost", "Inactive"]
+PlatformTypeType = Literal["Windows", "Linux", "MacOS"]
+RebootOptionType = Literal["RebootIfNeeded", "NoReboot"]
+ResourceDataSyncS3FormatType = Literal["JsonSerDe"]
+ResourceTypeForTaggingType = Literal["Document", "ManagedInstance", "MaintenanceWindow", "Parameter", "PatchBaseline", "OpsItem", "OpsMetadata", "Automation", "Association"]
+ResourceTypeType = Literal["ManagedInstance", "EC2Instance"]
+ReviewStatusType = Literal["APPROVED", "NOT_REVIEWED", "PENDING", "REJECTED"]
+SessionFilterKeyType = Literal["InvokedAfter", "InvokedBefore", "Target", "Owner", "Status", "SessionId", "AccessType"]
+SessionStateType = Literal["Active", "History"]
+SessionStatusType = Literal["Connected", "Connecting", "Disconnected", "Terminated", "Terminating", "Failed"]
+SignalTypeType = Literal["Approve", "Reject", "StartStep", "StopStep", "Resume", "Revoke"]
+SourceTypeType = Literal["AWS::EC2::Instance", "AWS::IoT::Thing", "AWS::SSM::ManagedInstance"]
+StepExecutionFilterKeyType = Literal["StartTimeBefore", "StartTimeAfter", "StepExecutionStatus", "StepExecutionId", "StepName", "Action", "ParentStepExecutionId", "ParentStepIteration", "ParentStepIteratorValue"]
+StopTypeType = Literal["Complete", "Cancel"]
 
 class ResponseMetadataTypeDef(TypedDict):
     RequestId: str
@@ -45,7 +144,7 @@ class ActivationTypeDef(TypedDict):
     Tags: NotRequired[list[TagTypeDef]]
 
 class AddTagsToResourceRequestTypeDef(TypedDict):
-    ResourceType: str
+    ResourceType: ResourceTypeForTaggingType
     ResourceId: str
     Tags: Sequence[TagTypeDef]
 
@@ -73,7 +172,7 @@ class AlarmStateInformationTypeDef(TypedDict):
     """The details about the state of your CloudWatch alarm."""
 
     Name: NotRequired[str]
-    State: NotRequired[str]
+    State: NotRequired[ExternalAlarmStateType]
 
 class AssociateOpsItemRelatedItemRequestTypeDef(TypedDict):
     OpsItemId: str
@@ -124,8 +223,8 @@ class AssociationDescriptionTypeDef(TypedDict):
     AssociationName: NotRequired[str]
     MaxErrors: NotRequired[str]
     MaxConcurrency: NotRequired[str]
-    ComplianceSeverity: NotRequired[str]
-    SyncCompliance: NotRequired[str]
+    ComplianceSeverity: NotRequired[AssociationComplianceSeverityType]
+    SyncCompliance: NotRequired[AssociationSyncComplianceType]
     ApplyOnlyAtCronInterval: NotRequired[bool]
     CalendarNames: NotRequired[list[str]]
     TargetLocations: NotRequired[list[TargetLocationOutputTypeDef]]
@@ -153,9 +252,9 @@ class AssociationExecutionTypeDef(TypedDict):
 class AssociationExecutionFilterTypeDef(TypedDict):
     """Filters used in the request."""
 
-    Key: str
+    Key: AssociationExecutionFilterKeyType
     Value: str
-    Type: str
+    Type: AssociationFilterOperatorTypeType
 
 class AssociationExecutionTargetTypeDef(TypedDict):
     """Includes information about the specified association execution."""
@@ -173,13 +272,13 @@ class AssociationExecutionTargetTypeDef(TypedDict):
 class AssociationExecutionTargetsFilterTypeDef(TypedDict):
     """Filters for the association execution."""
 
-    Key: str
+    Key: AssociationExecutionTargetsFilterKeyType
     Value: str
 
 class AssociationFilterTypeDef(TypedDict):
     """Describes a filter."""
 
-    key: str
+    key: AssociationFilterKeyType
     value: str
 
 class AssociationOverviewTypeDef(TypedDict):
@@ -193,7 +292,7 @@ class AssociationStatusTypeDef(TypedDict):
     """Describes an association status."""
 
     Date: TimestampTypeDef
-    Name: str
+    Name: AssociationStatusNameType
     Message: str
     AdditionalInfo: NotRequired[str]
 
@@ -201,7 +300,7 @@ class AssociationStatusOutputTypeDef(TypedDict):
     """Describes an association status."""
 
     Date: NotRequired[datetime]
-    Name: NotRequired[str]
+    Name: NotRequired[AssociationStatusNameType]
     Message: NotRequired[str]
     AdditionalInfo: NotRequired[str]
 
@@ -220,8 +319,8 @@ class AssociationVersionInfoTypeDef(TypedDict):
     AssociationName: NotRequired[str]
     MaxErrors: NotRequired[str]
     MaxConcurrency: NotRequired[str]
-    ComplianceSeverity: NotRequired[str]
-    SyncCompliance: NotRequired[str]
+    ComplianceSeverity: NotRequired[AssociationComplianceSeverityType]
+    SyncCompliance: NotRequired[AssociationSyncComplianceType]
     ApplyOnlyAtCronInterval: NotRequired[bool]
     CalendarNames: NotRequired[list[str]]
     TargetLocations: NotRequired[list[TargetLocationOutputTypeDef]]
@@ -236,7 +335,7 @@ class AttachmentContentTypeDef(TypedDict):
     Name: NotRequired[str]
     Size: NotRequired[int]
     Hash: NotRequired[str]
-    HashType: NotRequired[str]
+    HashType: NotRequired[AttachmentHashTypeType]
     Url: NotRequired[str]
 
 class AttachmentInformationTypeDef(TypedDict):
@@ -247,7 +346,7 @@ class AttachmentInformationTypeDef(TypedDict):
 class AttachmentsSourceTypeDef(TypedDict):
     """Identifying information about a document attachment, including the file name and a key-value..."""
 
-    Key: NotRequired[str]
+    Key: NotRequired[AttachmentsSourceKeyType]
     Values: NotRequired[Sequence[str]]
     Name: NotRequired[str]
 
@@ -259,13 +358,13 @@ class AutomationExecutionTypeDef(TypedDict):
     DocumentVersion: NotRequired[str]
     ExecutionStartTime: NotRequired[datetime]
     ExecutionEndTime: NotRequired[datetime]
-    AutomationExecutionStatus: NotRequired[str]
+    AutomationExecutionStatus: NotRequired[AutomationExecutionStatusType]
     StepExecutions: NotRequired[list[StepExecutionTypeDef]]
     StepExecutionsTruncated: NotRequired[bool]
     Parameters: NotRequired[dict[str, list[str]]]
     Outputs: NotRequired[dict[str, list[str]]]
     FailureMessage: NotRequired[str]
-    Mode: NotRequired[str]
+    Mode: NotRequired[ExecutionModeType]
     ParentAutomationExecutionId: NotRequired[str]
     ExecutedBy: NotRequired[str]
     CurrentStepName: NotRequired[str]
@@ -282,7 +381,7 @@ class AutomationExecutionTypeDef(TypedDict):
     AlarmConfiguration: NotRequired[AlarmConfigurationOutputTypeDef]
     TriggeredAlarms: NotRequired[list[AlarmStateInformationTypeDef]]
     TargetLocationsURL: NotRequired[str]
-    AutomationSubtype: NotRequired[str]
+    AutomationSubtype: NotRequired[AutomationSubtypeType]
     ScheduledTime: NotRequired[datetime]
     Runbooks: NotRequired[list[RunbookOutputTypeDef]]
     OpsItemId: NotRequired[str]
@@ -293,7 +392,7 @@ class AutomationExecutionTypeDef(TypedDict):
 class AutomationExecutionFilterTypeDef(TypedDict):
     """A filter used to match specific automation executions."""
 
-    Key: str
+    Key: AutomationExecutionFilterKeyType
     Values: Sequence[str]
 
 class AutomationExecutionInputsTypeDef(TypedDict):
@@ -312,13 +411,13 @@ class AutomationExecutionMetadataTypeDef(TypedDict):
     AutomationExecutionId: NotRequired[str]
     DocumentName: NotRequired[str]
     DocumentVersion: NotRequired[str]
-    AutomationExecutionStatus: NotRequired[str]
+    AutomationExecutionStatus: NotRequired[AutomationExecutionStatusType]
     ExecutionStartTime: NotRequired[datetime]
     ExecutionEndTime: NotRequired[datetime]
     ExecutedBy: NotRequired[str]
     LogFile: NotRequired[str]
     Outputs: NotRequired[dict[str, list[str]]]
-    Mode: NotRequired[str]
+    Mode: NotRequired[ExecutionModeType]
     ParentAutomationExecutionId: NotRequired[str]
     CurrentStepName: NotRequired[str]
     CurrentAction: NotRequired[str]
@@ -330,11 +429,11 @@ class AutomationExecutionMetadataTypeDef(TypedDict):
     MaxConcurrency: NotRequired[str]
     MaxErrors: NotRequired[str]
     Target: NotRequired[str]
-    AutomationType: NotRequired[str]
+    AutomationType: NotRequired[AutomationTypeType]
     AlarmConfiguration: NotRequired[AlarmConfigurationOutputTypeDef]
     TriggeredAlarms: NotRequired[list[AlarmStateInformationTypeDef]]
     TargetLocationsURL: NotRequired[str]
-    AutomationSubtype: NotRequired[str]
+    AutomationSubtype: NotRequired[AutomationSubtypeType]
     ScheduledTime: NotRequired[datetime]
     Runbooks: NotRequired[list[RunbookOutputTypeDef]]
     OpsItemId: NotRequired[str]
@@ -344,7 +443,7 @@ class AutomationExecutionMetadataTypeDef(TypedDict):
 class AutomationExecutionPreviewTypeDef(TypedDict):
     """Information about the results of the execution preview."""
 
-    StepPreviews: NotRequired[dict[str, int]]
+    StepPreviews: NotRequired[dict[ImpactTypeType, int]]
     Regions: NotRequired[list[str]]
     TargetPreviews: NotRequired[list[TargetPreviewTypeDef]]
     TotalAccounts: NotRequired[int]
@@ -352,16 +451,16 @@ class AutomationExecutionPreviewTypeDef(TypedDict):
 class BaselineOverrideTypeDef(TypedDict):
     """Defines the basic information about a patch baseline override."""
 
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
     GlobalFilters: NotRequired[PatchFilterGroupTypeDef]
     ApprovalRules: NotRequired[PatchRuleGroupTypeDef]
     ApprovedPatches: NotRequired[Sequence[str]]
-    ApprovedPatchesComplianceLevel: NotRequired[str]
+    ApprovedPatchesComplianceLevel: NotRequired[PatchComplianceLevelType]
     RejectedPatches: NotRequired[Sequence[str]]
-    RejectedPatchesAction: NotRequired[str]
+    RejectedPatchesAction: NotRequired[PatchActionType]
     ApprovedPatchesEnableNonSecurity: NotRequired[bool]
     Sources: NotRequired[Sequence[PatchSourceTypeDef]]
-    AvailableSecurityUpdatesComplianceStatus: NotRequired[str]
+    AvailableSecurityUpdatesComplianceStatus: NotRequired[PatchComplianceStatusType]
 
 class CancelCommandRequestTypeDef(TypedDict):
     CommandId: str
@@ -397,7 +496,7 @@ class CommandTypeDef(TypedDict):
     InstanceIds: NotRequired[list[str]]
     Targets: NotRequired[list[TargetOutputTypeDef]]
     RequestedDateTime: NotRequired[datetime]
-    Status: NotRequired[str]
+    Status: NotRequired[CommandStatusType]
     StatusDetails: NotRequired[str]
     OutputS3Region: NotRequired[str]
     OutputS3BucketName: NotRequired[str]
@@ -418,7 +517,7 @@ class CommandTypeDef(TypedDict):
 class CommandFilterTypeDef(TypedDict):
     """Describes a command filter."""
 
-    key: str
+    key: CommandFilterKeyType
     value: str
 
 class CommandInvocationTypeDef(TypedDict):
@@ -431,7 +530,7 @@ class CommandInvocationTypeDef(TypedDict):
     DocumentName: NotRequired[str]
     DocumentVersion: NotRequired[str]
     RequestedDateTime: NotRequired[datetime]
-    Status: NotRequired[str]
+    Status: NotRequired[CommandInvocationStatusType]
     StatusDetails: NotRequired[str]
     TraceOutput: NotRequired[str]
     StandardOutputUrl: NotRequired[str]
@@ -445,7 +544,7 @@ class CommandPluginTypeDef(TypedDict):
     """Describes plugin details."""
 
     Name: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[CommandPluginStatusType]
     StatusDetails: NotRequired[str]
     ResponseCode: NotRequired[int]
     ResponseStartDateTime: NotRequired[datetime]
@@ -479,8 +578,8 @@ class ComplianceItemTypeDef(TypedDict):
     ResourceId: NotRequired[str]
     Id: NotRequired[str]
     Title: NotRequired[str]
-    Status: NotRequired[str]
-    Severity: NotRequired[str]
+    Status: NotRequired[ComplianceStatusType]
+    Severity: NotRequired[ComplianceSeverityType]
     ExecutionSummary: NotRequired[ComplianceExecutionSummaryOutputTypeDef]
     Details: NotRequired[dict[str, str]]
 
@@ -489,8 +588,8 @@ class ComplianceItemEntryTypeDef(TypedDict):
 
     Id: NotRequired[str]
     Title: NotRequired[str]
-    Severity: str
-    Status: str
+    Severity: ComplianceSeverityType
+    Status: ComplianceStatusType
     Details: NotRequired[Mapping[str, str]]
 
 class ComplianceStringFilterTypeDef(TypedDict):
@@ -498,7 +597,7 @@ class ComplianceStringFilterTypeDef(TypedDict):
 
     Key: NotRequired[str]
     Values: NotRequired[Sequence[str]]
-    Type: NotRequired[str]
+    Type: NotRequired[ComplianceQueryOperatorTypeType]
 
 class ComplianceSummaryItemTypeDef(TypedDict):
     """A summary of compliance information by compliance type."""
@@ -545,8 +644,8 @@ class CreateAssociationBatchRequestEntryTypeDef(TypedDict):
     AssociationName: NotRequired[str]
     MaxErrors: NotRequired[str]
     MaxConcurrency: NotRequired[str]
-    ComplianceSeverity: NotRequired[str]
-    SyncCompliance: NotRequired[str]
+    ComplianceSeverity: NotRequired[AssociationComplianceSeverityType]
+    SyncCompliance: NotRequired[AssociationSyncComplianceType]
     ApplyOnlyAtCronInterval: NotRequired[bool]
     CalendarNames: NotRequired[Sequence[str]]
     TargetLocations: NotRequired[Sequence[TargetLocationTypeDef]]
@@ -569,8 +668,8 @@ class CreateAssociationBatchRequestEntryOutputTypeDef(TypedDict):
     AssociationName: NotRequired[str]
     MaxErrors: NotRequired[str]
     MaxConcurrency: NotRequired[str]
-    ComplianceSeverity: NotRequired[str]
-    SyncCompliance: NotRequired[str]
+    ComplianceSeverity: NotRequired[AssociationComplianceSeverityType]
+    SyncCompliance: NotRequired[AssociationSyncComplianceType]
     ApplyOnlyAtCronInterval: NotRequired[bool]
     CalendarNames: NotRequired[list[str]]
     TargetLocations: NotRequired[list[TargetLocationOutputTypeDef]]
@@ -596,8 +695,8 @@ class CreateAssociationRequestTypeDef(TypedDict):
     AutomationTargetParameterName: NotRequired[str]
     MaxErrors: NotRequired[str]
     MaxConcurrency: NotRequired[str]
-    ComplianceSeverity: NotRequired[str]
-    SyncCompliance: NotRequired[str]
+    ComplianceSeverity: NotRequired[AssociationComplianceSeverityType]
+    SyncCompliance: NotRequired[AssociationSyncComplianceType]
     ApplyOnlyAtCronInterval: NotRequired[bool]
     CalendarNames: NotRequired[Sequence[str]]
     TargetLocations: NotRequired[Sequence[TargetLocationTypeDef]]
@@ -619,8 +718,8 @@ class CreateDocumentRequestTypeDef(TypedDict):
     Name: str
     DisplayName: NotRequired[str]
     VersionName: NotRequired[str]
-    DocumentType: NotRequired[str]
-    DocumentFormat: NotRequired[str]
+    DocumentType: NotRequired[DocumentTypeType]
+    DocumentFormat: NotRequired[DocumentFormatType]
     TargetType: NotRequired[str]
     Tags: NotRequired[Sequence[TagTypeDef]]
 
@@ -679,18 +778,18 @@ class CreateOpsMetadataResultTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class CreatePatchBaselineRequestTypeDef(TypedDict):
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
     Name: str
     GlobalFilters: NotRequired[PatchFilterGroupTypeDef]
     ApprovalRules: NotRequired[PatchRuleGroupTypeDef]
     ApprovedPatches: NotRequired[Sequence[str]]
-    ApprovedPatchesComplianceLevel: NotRequired[str]
+    ApprovedPatchesComplianceLevel: NotRequired[PatchComplianceLevelType]
     ApprovedPatchesEnableNonSecurity: NotRequired[bool]
     RejectedPatches: NotRequired[Sequence[str]]
-    RejectedPatchesAction: NotRequired[str]
+    RejectedPatchesAction: NotRequired[PatchActionType]
     Description: NotRequired[str]
     Sources: NotRequired[Sequence[PatchSourceTypeDef]]
-    AvailableSecurityUpdatesComplianceStatus: NotRequired[str]
+    AvailableSecurityUpdatesComplianceStatus: NotRequired[PatchComplianceStatusType]
     ClientToken: NotRequired[str]
     Tags: NotRequired[Sequence[TagTypeDef]]
 
@@ -740,7 +839,7 @@ class DeleteDocumentResultTypeDef(TypedDict):
 
 class DeleteInventoryRequestTypeDef(TypedDict):
     TypeName: str
-    SchemaDeleteOption: NotRequired[str]
+    SchemaDeleteOption: NotRequired[InventorySchemaDeleteOptionType]
     DryRun: NotRequired[bool]
     ClientToken: NotRequired[str]
 
@@ -842,7 +941,7 @@ class DeregisterTaskFromMaintenanceWindowResultTypeDef(TypedDict):
 class DescribeActivationsFilterTypeDef(TypedDict):
     """Filter for the DescribeActivation API."""
 
-    FilterKey: NotRequired[str]
+    FilterKey: NotRequired[DescribeActivationsFilterKeysType]
     FilterValues: NotRequired[Sequence[str]]
 
 class DescribeActivationsRequestTypeDef(TypedDict):
@@ -922,7 +1021,7 @@ class DescribeAvailablePatchesResultTypeDef(TypedDict):
 
 class DescribeDocumentPermissionRequestTypeDef(TypedDict):
     Name: str
-    PermissionType: str
+    PermissionType: DocumentPermissionTypeType
     MaxResults: NotRequired[int]
     NextToken: NotRequired[str]
 
@@ -1072,7 +1171,7 @@ class DescribeMaintenanceWindowExecutionsResultTypeDef(TypedDict):
 class DescribeMaintenanceWindowScheduleRequestTypeDef(TypedDict):
     WindowId: NotRequired[str]
     Targets: NotRequired[Sequence[TargetTypeDef]]
-    ResourceType: NotRequired[str]
+    ResourceType: NotRequired[MaintenanceWindowResourceTypeType]
     Filters: NotRequired[Sequence[PatchOrchestratorFilterTypeDef]]
     MaxResults: NotRequired[int]
     NextToken: NotRequired[str]
@@ -1106,7 +1205,7 @@ class DescribeMaintenanceWindowTasksResultTypeDef(TypedDict):
 
 class DescribeMaintenanceWindowsForTargetRequestTypeDef(TypedDict):
     Targets: Sequence[TargetTypeDef]
-    ResourceType: str
+    ResourceType: MaintenanceWindowResourceTypeType
     MaxResults: NotRequired[int]
     NextToken: NotRequired[str]
 
@@ -1187,9 +1286,9 @@ class DescribePatchGroupsResultTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class DescribePatchPropertiesRequestTypeDef(TypedDict):
-    OperatingSystem: str
-    Property: str
-    PatchSet: NotRequired[str]
+    OperatingSystem: OperatingSystemType
+    Property: PatchPropertyType
+    PatchSet: NotRequired[PatchSetType]
     MaxResults: NotRequired[int]
     NextToken: NotRequired[str]
 
@@ -1199,7 +1298,7 @@ class DescribePatchPropertiesResultTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class DescribeSessionsRequestTypeDef(TypedDict):
-    State: str
+    State: SessionStateType
     MaxResults: NotRequired[int]
     NextToken: NotRequired[str]
     Filters: NotRequired[Sequence[SessionFilterTypeDef]]
@@ -1228,23 +1327,23 @@ class DocumentDescriptionTypeDef(TypedDict):
 
     Sha1: NotRequired[str]
     Hash: NotRequired[str]
-    HashType: NotRequired[str]
+    HashType: NotRequired[DocumentHashTypeType]
     Name: NotRequired[str]
     DisplayName: NotRequired[str]
     VersionName: NotRequired[str]
     Owner: NotRequired[str]
     CreatedDate: NotRequired[datetime]
-    Status: NotRequired[str]
+    Status: NotRequired[DocumentStatusType]
     StatusInformation: NotRequired[str]
     DocumentVersion: NotRequired[str]
     Description: NotRequired[str]
     Parameters: NotRequired[list[DocumentParameterTypeDef]]
-    PlatformTypes: NotRequired[list[str]]
-    DocumentType: NotRequired[str]
+    PlatformTypes: NotRequired[list[PlatformTypeType]]
+    DocumentType: NotRequired[DocumentTypeType]
     SchemaVersion: NotRequired[str]
     LatestVersion: NotRequired[str]
     DefaultVersion: NotRequired[str]
-    DocumentFormat: NotRequired[str]
+    DocumentFormat: NotRequired[DocumentFormatType]
     TargetType: NotRequired[str]
     Tags: NotRequired[list[TagTypeDef]]
     AttachmentsInformation: NotRequired[list[AttachmentInformationTypeDef]]
@@ -1253,14 +1352,14 @@ class DocumentDescriptionTypeDef(TypedDict):
     ReviewInformation: NotRequired[list[ReviewInformationTypeDef]]
     ApprovedVersion: NotRequired[str]
     PendingReviewVersion: NotRequired[str]
-    ReviewStatus: NotRequired[str]
+    ReviewStatus: NotRequired[ReviewStatusType]
     Category: NotRequired[list[str]]
     CategoryEnum: NotRequired[list[str]]
 
 class DocumentFilterTypeDef(TypedDict):
     """This data type is deprecated."""
 
-    key: str
+    key: DocumentFilterKeyType
     value: str
 
 class DocumentIdentifierTypeDef(TypedDict):
@@ -1271,15 +1370,15 @@ class DocumentIdentifierTypeDef(TypedDict):
     DisplayName: NotRequired[str]
     Owner: NotRequired[str]
     VersionName: NotRequired[str]
-    PlatformTypes: NotRequired[list[str]]
+    PlatformTypes: NotRequired[list[PlatformTypeType]]
     DocumentVersion: NotRequired[str]
-    DocumentType: NotRequired[str]
+    DocumentType: NotRequired[DocumentTypeType]
     SchemaVersion: NotRequired[str]
-    DocumentFormat: NotRequired[str]
+    DocumentFormat: NotRequired[DocumentFormatType]
     TargetType: NotRequired[str]
     Tags: NotRequired[list[TagTypeDef]]
     Requires: NotRequired[list[DocumentRequiresTypeDef]]
-    ReviewStatus: NotRequired[str]
+    ReviewStatus: NotRequired[ReviewStatusType]
     Author: NotRequired[str]
 
 class DocumentKeyValuesFilterTypeDef(TypedDict):
@@ -1297,7 +1396,7 @@ class DocumentParameterTypeDef(TypedDict):
     """Parameters specified in a Systems Manager document that run on the server when the command..."""
 
     Name: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[DocumentParameterTypeType]
     Description: NotRequired[str]
     DefaultValue: NotRequired[str]
 
@@ -1312,7 +1411,7 @@ class DocumentRequiresTypeDef(TypedDict):
 class DocumentReviewCommentSourceTypeDef(TypedDict):
     """Information about comments added to a document review request."""
 
-    Type: NotRequired[str]
+    Type: NotRequired[DocumentReviewCommentTypeType]
     Content: NotRequired[str]
 
 class DocumentReviewerResponseSourceTypeDef(TypedDict):
@@ -1320,14 +1419,14 @@ class DocumentReviewerResponseSourceTypeDef(TypedDict):
 
     CreateTime: NotRequired[datetime]
     UpdatedTime: NotRequired[datetime]
-    ReviewStatus: NotRequired[str]
+    ReviewStatus: NotRequired[ReviewStatusType]
     Comment: NotRequired[list[DocumentReviewCommentSourceTypeDef]]
     Reviewer: NotRequired[str]
 
 class DocumentReviewsTypeDef(TypedDict):
     """Information about a document approval review."""
 
-    Action: str
+    Action: DocumentReviewActionType
     Comment: NotRequired[Sequence[DocumentReviewCommentSourceTypeDef]]
 
 class DocumentVersionInfoTypeDef(TypedDict):
@@ -1339,10 +1438,10 @@ class DocumentVersionInfoTypeDef(TypedDict):
     VersionName: NotRequired[str]
     CreatedDate: NotRequired[datetime]
     IsDefaultVersion: NotRequired[bool]
-    DocumentFormat: NotRequired[str]
-    Status: NotRequired[str]
+    DocumentFormat: NotRequired[DocumentFormatType]
+    Status: NotRequired[DocumentStatusType]
     StatusInformation: NotRequired[str]
-    ReviewStatus: NotRequired[str]
+    ReviewStatus: NotRequired[ReviewStatusType]
 
 class EffectivePatchTypeDef(TypedDict):
     """The EffectivePatch structure defines metadata about a patch along with the approval state of..."""
@@ -1365,7 +1464,7 @@ class FailedCreateAssociationTypeDef(TypedDict):
 
     Entry: NotRequired[CreateAssociationBatchRequestEntryOutputTypeDef]
     Message: NotRequired[str]
-    Fault: NotRequired[str]
+    Fault: NotRequired[FaultType]
 
 class FailureDetailsTypeDef(TypedDict):
     """Information about an Automation failure."""
@@ -1379,7 +1478,7 @@ class GetAccessTokenRequestTypeDef(TypedDict):
 
 class GetAccessTokenResponseTypeDef(TypedDict):
     Credentials: NotRequired[CredentialsTypeDef]
-    AccessRequestStatus: NotRequired[str]
+    AccessRequestStatus: NotRequired[AccessRequestStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetAutomationExecutionRequestTypeDef(TypedDict):
@@ -1394,7 +1493,7 @@ class GetCalendarStateRequestTypeDef(TypedDict):
     AtTime: NotRequired[str]
 
 class GetCalendarStateResponseTypeDef(TypedDict):
-    State: NotRequired[str]
+    State: NotRequired[CalendarStateType]
     AtTime: NotRequired[str]
     NextTransitionTime: NotRequired[str]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -1415,7 +1514,7 @@ class GetCommandInvocationResultTypeDef(TypedDict):
     ExecutionStartDateTime: NotRequired[str]
     ExecutionElapsedTime: NotRequired[str]
     ExecutionEndDateTime: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[CommandInvocationStatusType]
     StatusDetails: NotRequired[str]
     StandardOutputContent: NotRequired[str]
     StandardOutputUrl: NotRequired[str]
@@ -1429,15 +1528,15 @@ class GetConnectionStatusRequestTypeDef(TypedDict):
 
 class GetConnectionStatusResponseTypeDef(TypedDict):
     Target: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[ConnectionStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetDefaultPatchBaselineRequestTypeDef(TypedDict):
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
 
 class GetDefaultPatchBaselineResultTypeDef(TypedDict):
     BaselineId: NotRequired[str]
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetDeployablePatchSnapshotForInstanceRequestTypeDef(TypedDict):
@@ -1457,7 +1556,7 @@ class GetDocumentRequestTypeDef(TypedDict):
     Name: str
     VersionName: NotRequired[str]
     DocumentVersion: NotRequired[str]
-    DocumentFormat: NotRequired[str]
+    DocumentFormat: NotRequired[DocumentFormatType]
 
 class GetDocumentResultTypeDef(TypedDict):
     Name: NotRequired[str]
@@ -1465,14 +1564,14 @@ class GetDocumentResultTypeDef(TypedDict):
     DisplayName: NotRequired[str]
     VersionName: NotRequired[str]
     DocumentVersion: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[DocumentStatusType]
     StatusInformation: NotRequired[str]
     Content: NotRequired[str]
-    DocumentType: NotRequired[str]
-    DocumentFormat: NotRequired[str]
+    DocumentType: NotRequired[DocumentTypeType]
+    DocumentFormat: NotRequired[DocumentFormatType]
     Requires: NotRequired[list[DocumentRequiresTypeDef]]
     AttachmentsContent: NotRequired[list[AttachmentContentTypeDef]]
-    ReviewStatus: NotRequired[str]
+    ReviewStatus: NotRequired[ReviewStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetExecutionPreviewRequestTypeDef(TypedDict):
@@ -1481,7 +1580,7 @@ class GetExecutionPreviewRequestTypeDef(TypedDict):
 class GetExecutionPreviewResponseTypeDef(TypedDict):
     ExecutionPreviewId: NotRequired[str]
     EndedAt: NotRequired[datetime]
-    Status: NotRequired[str]
+    Status: NotRequired[ExecutionPreviewStatusType]
     StatusMessage: NotRequired[str]
     ExecutionPreview: NotRequired[ExecutionPreviewTypeDef]
     ResponseMetadata: ResponseMetadataTypeDef
@@ -1516,7 +1615,7 @@ class GetMaintenanceWindowExecutionRequestTypeDef(TypedDict):
 class GetMaintenanceWindowExecutionResultTypeDef(TypedDict):
     WindowExecutionId: NotRequired[str]
     TaskIds: NotRequired[list[str]]
-    Status: NotRequired[str]
+    Status: NotRequired[MaintenanceWindowExecutionStatusType]
     StatusDetails: NotRequired[str]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
@@ -1532,9 +1631,9 @@ class GetMaintenanceWindowExecutionTaskInvocationResultTypeDef(TypedDict):
     TaskExecutionId: NotRequired[str]
     InvocationId: NotRequired[str]
     ExecutionId: NotRequired[str]
-    TaskType: NotRequired[str]
+    TaskType: NotRequired[MaintenanceWindowTaskTypeType]
     Parameters: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[MaintenanceWindowExecutionStatusType]
     StatusDetails: NotRequired[str]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
@@ -1551,12 +1650,12 @@ class GetMaintenanceWindowExecutionTaskResultTypeDef(TypedDict):
     TaskExecutionId: NotRequired[str]
     TaskArn: NotRequired[str]
     ServiceRole: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[MaintenanceWindowTaskTypeType]
     TaskParameters: NotRequired[list[dict[str, MaintenanceWindowTaskParameterValueExpressionOutputTypeDef]]]
     Priority: NotRequired[int]
     MaxConcurrency: NotRequired[str]
     MaxErrors: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[MaintenanceWindowExecutionStatusType]
     StatusDetails: NotRequired[str]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
@@ -1595,7 +1694,7 @@ class GetMaintenanceWindowTaskResultTypeDef(TypedDict):
     Targets: NotRequired[list[TargetOutputTypeDef]]
     TaskArn: NotRequired[str]
     ServiceRoleArn: NotRequired[str]
-    TaskType: NotRequired[str]
+    TaskType: NotRequired[MaintenanceWindowTaskTypeType]
     TaskParameters: NotRequired[dict[str, MaintenanceWindowTaskParameterValueExpressionOutputTypeDef]]
     TaskInvocationParameters: NotRequired[MaintenanceWindowTaskInvocationParametersOutputTypeDef]
     Priority: NotRequired[int]
@@ -1604,7 +1703,7 @@ class GetMaintenanceWindowTaskResultTypeDef(TypedDict):
     LoggingInfo: NotRequired[LoggingInfoTypeDef]
     Name: NotRequired[str]
     Description: NotRequired[str]
-    CutoffBehavior: NotRequired[str]
+    CutoffBehavior: NotRequired[MaintenanceWindowTaskCutoffBehaviorType]
     AlarmConfiguration: NotRequired[AlarmConfigurationOutputTypeDef]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -1683,12 +1782,12 @@ class GetParametersResultTypeDef(TypedDict):
 
 class GetPatchBaselineForPatchGroupRequestTypeDef(TypedDict):
     PatchGroup: str
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
 
 class GetPatchBaselineForPatchGroupResultTypeDef(TypedDict):
     BaselineId: NotRequired[str]
     PatchGroup: NotRequired[str]
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetPatchBaselineRequestTypeDef(TypedDict):
@@ -1697,20 +1796,20 @@ class GetPatchBaselineRequestTypeDef(TypedDict):
 class GetPatchBaselineResultTypeDef(TypedDict):
     BaselineId: NotRequired[str]
     Name: NotRequired[str]
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
     GlobalFilters: NotRequired[PatchFilterGroupOutputTypeDef]
     ApprovalRules: NotRequired[PatchRuleGroupOutputTypeDef]
     ApprovedPatches: NotRequired[list[str]]
-    ApprovedPatchesComplianceLevel: NotRequired[str]
+    ApprovedPatchesComplianceLevel: NotRequired[PatchComplianceLevelType]
     ApprovedPatchesEnableNonSecurity: NotRequired[bool]
     RejectedPatches: NotRequired[list[str]]
-    RejectedPatchesAction: NotRequired[str]
+    RejectedPatchesAction: NotRequired[PatchActionType]
     PatchGroups: NotRequired[list[str]]
     CreatedDate: NotRequired[datetime]
     ModifiedDate: NotRequired[datetime]
     Description: NotRequired[str]
     Sources: NotRequired[list[PatchSourceOutputTypeDef]]
-    AvailableSecurityUpdatesComplianceStatus: NotRequired[str]
+    AvailableSecurityUpdatesComplianceStatus: NotRequired[PatchComplianceStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class GetResourcePoliciesRequestTypeDef(TypedDict):
@@ -1789,27 +1888,27 @@ class InstanceInfoTypeDef(TypedDict):
     ComputerName: NotRequired[str]
     InstanceStatus: NotRequired[str]
     IpAddress: NotRequired[str]
-    ManagedStatus: NotRequired[str]
-    PlatformType: NotRequired[str]
+    ManagedStatus: NotRequired[ManagedStatusType]
+    PlatformType: NotRequired[PlatformTypeType]
     PlatformName: NotRequired[str]
     PlatformVersion: NotRequired[str]
-    ResourceType: NotRequired[str]
+    ResourceType: NotRequired[ResourceTypeType]
 
 class InstanceInformationTypeDef(TypedDict):
     """Describes a filter for a specific list of managed nodes."""
 
     InstanceId: NotRequired[str]
-    PingStatus: NotRequired[str]
+    PingStatus: NotRequired[PingStatusType]
     LastPingDateTime: NotRequired[datetime]
     AgentVersion: NotRequired[str]
     IsLatestVersion: NotRequired[bool]
-    PlatformType: NotRequired[str]
+    PlatformType: NotRequired[PlatformTypeType]
     PlatformName: NotRequired[str]
     PlatformVersion: NotRequired[str]
     ActivationId: NotRequired[str]
     IamRole: NotRequired[str]
     RegistrationDate: NotRequired[datetime]
-    ResourceType: NotRequired[str]
+    ResourceType: NotRequired[ResourceTypeType]
     Name: NotRequired[str]
     IPAddress: NotRequired[str]
     ComputerName: NotRequired[str]
@@ -1818,12 +1917,12 @@ class InstanceInformationTypeDef(TypedDict):
     LastSuccessfulAssociationExecutionDate: NotRequired[datetime]
     AssociationOverview: NotRequired[InstanceAggregatedAssociationOverviewTypeDef]
     SourceId: NotRequired[str]
-    SourceType: NotRequired[str]
+    SourceType: NotRequired[SourceTypeType]
 
 class InstanceInformationFilterTypeDef(TypedDict):
     """Describes a filter for a specific list of managed nodes."""
 
-    key: str
+    key: InstanceInformationFilterKeyType
     valueSet: Sequence[str]
 
 class InstanceInformationStringFilterTypeDef(TypedDict):
@@ -1852,9 +1951,9 @@ class InstancePatchStateTypeDef(TypedDict):
     AvailableSecurityUpdateCount: NotRequired[int]
     OperationStartTime: NotRequired[datetime]
     OperationEndTime: NotRequired[datetime]
-    Operation: NotRequired[str]
+    Operation: NotRequired[PatchOperationTypeType]
     LastNoRebootInstallOperationTime: NotRequired[datetime]
-    RebootOption: NotRequired[str]
+    RebootOption: NotRequired[RebootOptionType]
     CriticalNonCompliantCount: NotRequired[int]
     SecurityNonCompliantCount: NotRequired[int]
     OtherNonCompliantCount: NotRequired[int]
@@ -1864,7 +1963,7 @@ class InstancePatchStateFilterTypeDef(TypedDict):
 
     Key: str
     Values: Sequence[str]
-    Type: str
+    Type: InstancePatchStateOperatorTypeType
 
 class InstancePropertyTypeDef(TypedDict):
     """An object containing various properties of a managed node."""
@@ -1878,10 +1977,10 @@ class InstancePropertyTypeDef(TypedDict):
     Architecture: NotRequired[str]
     IPAddress: NotRequired[str]
     LaunchTime: NotRequired[datetime]
-    PingStatus: NotRequired[str]
+    PingStatus: NotRequired[PingStatusType]
     LastPingDateTime: NotRequired[datetime]
     AgentVersion: NotRequired[str]
-    PlatformType: NotRequired[str]
+    PlatformType: NotRequired[PlatformTypeType]
     PlatformName: NotRequired[str]
     PlatformVersion: NotRequired[str]
     ActivationId: NotRequired[str]
@@ -1894,12 +1993,12 @@ class InstancePropertyTypeDef(TypedDict):
     LastSuccessfulAssociationExecutionDate: NotRequired[datetime]
     AssociationOverview: NotRequired[InstanceAggregatedAssociationOverviewTypeDef]
     SourceId: NotRequired[str]
-    SourceType: NotRequired[str]
+    SourceType: NotRequired[SourceTypeType]
 
 class InstancePropertyFilterTypeDef(TypedDict):
     """Describes a filter for a specific list of managed nodes."""
 
-    key: str
+    key: InstancePropertyFilterKeyType
     valueSet: Sequence[str]
 
 class InstancePropertyStringFilterTypeDef(TypedDict):
@@ -1907,7 +2006,7 @@ class InstancePropertyStringFilterTypeDef(TypedDict):
 
     Key: str
     Values: Sequence[str]
-    Operator: NotRequired[str]
+    Operator: NotRequired[InstancePropertyFilterOperatorType]
 
 class InventoryAggregatorTypeDef(TypedDict):
     """Specifies the inventory type and attribute for the aggregation execution."""
@@ -1922,7 +2021,7 @@ class InventoryDeletionStatusItemTypeDef(TypedDict):
     DeletionId: NotRequired[str]
     TypeName: NotRequired[str]
     DeletionStartTime: NotRequired[datetime]
-    LastStatus: NotRequired[str]
+    LastStatus: NotRequired[InventoryDeletionStatusType]
     LastStatusMessage: NotRequired[str]
     DeletionSummary: NotRequired[InventoryDeletionSummaryTypeDef]
     LastStatusUpdateTime: NotRequired[datetime]
@@ -1946,7 +2045,7 @@ class InventoryFilterTypeDef(TypedDict):
 
     Key: str
     Values: Sequence[str]
-    Type: NotRequired[str]
+    Type: NotRequired[InventoryQueryOperatorTypeType]
 
 class InventoryGroupTypeDef(TypedDict):
     """A user-defined set of one or more filters on which to aggregate inventory data."""
@@ -1968,7 +2067,7 @@ class InventoryItemAttributeTypeDef(TypedDict):
     """Attributes are the entries within the inventory item content."""
 
     Name: NotRequired[str]
-    DataType: NotRequired[str]
+    DataType: NotRequired[InventoryAttributeDataTypeType]
 
 class InventoryItemSchemaTypeDef(TypedDict):
     """The inventory item schema definition."""
@@ -2073,7 +2172,7 @@ class ListComplianceSummariesResultTypeDef(TypedDict):
 class ListDocumentMetadataHistoryRequestTypeDef(TypedDict):
     Name: str
     DocumentVersion: NotRequired[str]
-    Metadata: str
+    Metadata: DocumentMetadataEnumType
     NextToken: NotRequired[str]
     MaxResults: NotRequired[int]
 
@@ -2197,7 +2296,7 @@ class ListResourceDataSyncResultTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
 
 class ListTagsForResourceRequestTypeDef(TypedDict):
-    ResourceType: str
+    ResourceType: ResourceTypeForTaggingType
     ResourceId: str
 
 class ListTagsForResourceResultTypeDef(TypedDict):
@@ -2228,7 +2327,7 @@ class MaintenanceWindowExecutionTypeDef(TypedDict):
 
     WindowId: NotRequired[str]
     WindowExecutionId: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[MaintenanceWindowExecutionStatusType]
     StatusDetails: NotRequired[str]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
@@ -2238,12 +2337,12 @@ class MaintenanceWindowExecutionTaskIdentityTypeDef(TypedDict):
 
     WindowExecutionId: NotRequired[str]
     TaskExecutionId: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[MaintenanceWindowExecutionStatusType]
     StatusDetails: NotRequired[str]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
     TaskArn: NotRequired[str]
-    TaskType: NotRequired[str]
+    TaskType: NotRequired[MaintenanceWindowTaskTypeType]
     AlarmConfiguration: NotRequired[AlarmConfigurationOutputTypeDef]
     TriggeredAlarms: NotRequired[list[AlarmStateInformationTypeDef]]
 
@@ -2254,9 +2353,9 @@ class MaintenanceWindowExecutionTaskInvocationIdentityTypeDef(TypedDict):
     TaskExecutionId: NotRequired[str]
     InvocationId: NotRequired[str]
     ExecutionId: NotRequired[str]
-    TaskType: NotRequired[str]
+    TaskType: NotRequired[MaintenanceWindowTaskTypeType]
     Parameters: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[MaintenanceWindowExecutionStatusType]
     StatusDetails: NotRequired[str]
     StartTime: NotRequired[datetime]
     EndTime: NotRequired[datetime]
@@ -2311,7 +2410,7 @@ class MaintenanceWindowRunCommandParametersTypeDef(TypedDict):
     Comment: NotRequired[str]
     CloudWatchOutputConfig: NotRequired[CloudWatchOutputConfigTypeDef]
     DocumentHash: NotRequired[str]
-    DocumentHashType: NotRequired[str]
+    DocumentHashType: NotRequired[DocumentHashTypeType]
     DocumentVersion: NotRequired[str]
     NotificationConfig: NotRequired[NotificationConfigTypeDef]
     OutputS3BucketName: NotRequired[str]
@@ -2326,7 +2425,7 @@ class MaintenanceWindowRunCommandParametersOutputTypeDef(TypedDict):
     Comment: NotRequired[str]
     CloudWatchOutputConfig: NotRequired[CloudWatchOutputConfigTypeDef]
     DocumentHash: NotRequired[str]
-    DocumentHashType: NotRequired[str]
+    DocumentHashType: NotRequired[DocumentHashTypeType]
     DocumentVersion: NotRequired[str]
     NotificationConfig: NotRequired[NotificationConfigOutputTypeDef]
     OutputS3BucketName: NotRequired[str]
@@ -2346,7 +2445,7 @@ class MaintenanceWindowTargetTypeDef(TypedDict):
 
     WindowId: NotRequired[str]
     WindowTargetId: NotRequired[str]
-    ResourceType: NotRequired[str]
+    ResourceType: NotRequired[MaintenanceWindowResourceTypeType]
     Targets: NotRequired[list[TargetOutputTypeDef]]
     OwnerInformation: NotRequired[str]
     Name: NotRequired[str]
@@ -2358,7 +2457,7 @@ class MaintenanceWindowTaskTypeDef(TypedDict):
     WindowId: NotRequired[str]
     WindowTaskId: NotRequired[str]
     TaskArn: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[MaintenanceWindowTaskTypeType]
     Targets: NotRequired[list[TargetOutputTypeDef]]
     TaskParameters: NotRequired[dict[str, MaintenanceWindowTaskParameterValueExpressionOutputTypeDef]]
     Priority: NotRequired[int]
@@ -2368,7 +2467,7 @@ class MaintenanceWindowTaskTypeDef(TypedDict):
     MaxErrors: NotRequired[str]
     Name: NotRequired[str]
     Description: NotRequired[str]
-    CutoffBehavior: NotRequired[str]
+    CutoffBehavior: NotRequired[MaintenanceWindowTaskCutoffBehaviorType]
     AlarmConfiguration: NotRequired[AlarmConfigurationOutputTypeDef]
 
 class MaintenanceWindowTaskInvocationParametersTypeDef(TypedDict):
@@ -2404,7 +2503,7 @@ class MetadataValueTypeDef(TypedDict):
 
 class ModifyDocumentPermissionRequestTypeDef(TypedDict):
     Name: str
-    PermissionType: str
+    PermissionType: DocumentPermissionTypeType
     AccountIdsToAdd: NotRequired[Sequence[str]]
     AccountIdsToRemove: NotRequired[Sequence[str]]
     SharedDocumentVersion: NotRequired[str]
@@ -2424,17 +2523,17 @@ class NodeTypeDef(TypedDict):
 class NodeAggregatorTypeDef(TypedDict):
     """One or more aggregators for viewing counts of nodes using different dimensions."""
 
-    AggregatorType: str
-    TypeName: str
-    AttributeName: str
+    AggregatorType: NodeAggregatorTypeType
+    TypeName: NodeTypeNameType
+    AttributeName: NodeAttributeNameType
     Aggregators: NotRequired[Sequence[NodeAggregatorTypeDef]]
 
 class NodeFilterTypeDef(TypedDict):
     """The filters for the operation."""
 
-    Key: str
+    Key: NodeFilterKeyType
     Values: Sequence[str]
-    Type: NotRequired[str]
+    Type: NotRequired[NodeFilterOperatorTypeType]
 
 class NodeOwnerInfoTypeDef(TypedDict):
     """Information about ownership of a managed node."""
@@ -2458,15 +2557,15 @@ class NotificationConfigTypeDef(TypedDict):
     """Configurations for sending notifications."""
 
     NotificationArn: NotRequired[str]
-    NotificationEvents: NotRequired[Sequence[str]]
-    NotificationType: NotRequired[str]
+    NotificationEvents: NotRequired[Sequence[NotificationEventType]]
+    NotificationType: NotRequired[NotificationTypeType]
 
 class NotificationConfigOutputTypeDef(TypedDict):
     """Configurations for sending notifications."""
 
     NotificationArn: NotRequired[str]
-    NotificationEvents: NotRequired[list[str]]
-    NotificationType: NotRequired[str]
+    NotificationEvents: NotRequired[list[NotificationEventType]]
+    NotificationType: NotRequired[NotificationTypeType]
 
 class OpsAggregatorTypeDef(TypedDict):
     """One or more aggregators for viewing counts of OpsData using different dimensions such as..."""
@@ -2495,7 +2594,7 @@ class OpsFilterTypeDef(TypedDict):
 
     Key: str
     Values: Sequence[str]
-    Type: NotRequired[str]
+    Type: NotRequired[OpsFilterOperatorTypeType]
 
 class OpsItemTypeDef(TypedDict):
     """Operations engineers and IT professionals use Amazon Web Services Systems Manager OpsCenter..."""
@@ -2509,7 +2608,7 @@ class OpsItemTypeDef(TypedDict):
     Notifications: NotRequired[list[OpsItemNotificationTypeDef]]
     Priority: NotRequired[int]
     RelatedOpsItems: NotRequired[list[RelatedOpsItemTypeDef]]
-    Status: NotRequired[str]
+    Status: NotRequired[OpsItemStatusType]
     OpsItemId: NotRequired[str]
     Version: NotRequired[str]
     Title: NotRequired[str]
@@ -2527,14 +2626,14 @@ class OpsItemDataValueTypeDef(TypedDict):
     """An object that defines the value of the key and its type in the OperationalData map."""
 
     Value: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[OpsItemDataTypeType]
 
 class OpsItemEventFilterTypeDef(TypedDict):
     """Describes a filter for a specific list of OpsItem events."""
 
-    Key: str
+    Key: OpsItemEventFilterKeyType
     Values: Sequence[str]
-    Operator: str
+    Operator: OpsItemEventFilterOperatorType
 
 class OpsItemEventSummaryTypeDef(TypedDict):
     """Summary information about an OpsItem event or that associated an OpsItem with a related item."""
@@ -2550,9 +2649,9 @@ class OpsItemEventSummaryTypeDef(TypedDict):
 class OpsItemFilterTypeDef(TypedDict):
     """Describes an OpsItem filter."""
 
-    Key: str
+    Key: OpsItemFilterKeyType
     Values: Sequence[str]
-    Operator: str
+    Operator: OpsItemFilterOperatorType
 
 class OpsItemIdentityTypeDef(TypedDict):
     """Information about the user or resource that created an OpsItem event."""
@@ -2580,9 +2679,9 @@ class OpsItemRelatedItemSummaryTypeDef(TypedDict):
 class OpsItemRelatedItemsFilterTypeDef(TypedDict):
     """Describes a filter for a specific list of related-item resources."""
 
-    Key: str
+    Key: OpsItemRelatedItemsFilterKeyType
     Values: Sequence[str]
-    Operator: str
+    Operator: OpsItemRelatedItemsFilterOperatorType
 
 class OpsItemSummaryTypeDef(TypedDict):
     """A count of OpsItems."""
@@ -2593,7 +2692,7 @@ class OpsItemSummaryTypeDef(TypedDict):
     LastModifiedTime: NotRequired[datetime]
     Priority: NotRequired[int]
     Source: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[OpsItemStatusType]
     OpsItemId: NotRequired[str]
     Title: NotRequired[str]
     OperationalData: NotRequired[dict[str, OpsItemDataValueTypeDef]]
@@ -2635,7 +2734,7 @@ class ParameterTypeDef(TypedDict):
     """An Amazon Web Services Systems Manager parameter in Parameter Store."""
 
     Name: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[ParameterTypeType]
     Value: NotRequired[str]
     Version: NotRequired[int]
     Selector: NotRequired[str]
@@ -2648,7 +2747,7 @@ class ParameterHistoryTypeDef(TypedDict):
     """Information about parameter usage."""
 
     Name: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[ParameterTypeType]
     KeyId: NotRequired[str]
     LastModifiedDate: NotRequired[datetime]
     LastModifiedUser: NotRequired[str]
@@ -2657,7 +2756,7 @@ class ParameterHistoryTypeDef(TypedDict):
     AllowedPattern: NotRequired[str]
     Version: NotRequired[int]
     Labels: NotRequired[list[str]]
-    Tier: NotRequired[str]
+    Tier: NotRequired[ParameterTierType]
     Policies: NotRequired[list[ParameterInlinePolicyTypeDef]]
     DataType: NotRequired[str]
 
@@ -2673,14 +2772,14 @@ class ParameterMetadataTypeDef(TypedDict):
 
     Name: NotRequired[str]
     ARN: NotRequired[str]
-    Type: NotRequired[str]
+    Type: NotRequired[ParameterTypeType]
     KeyId: NotRequired[str]
     LastModifiedDate: NotRequired[datetime]
     LastModifiedUser: NotRequired[str]
     Description: NotRequired[str]
     AllowedPattern: NotRequired[str]
     Version: NotRequired[int]
-    Tier: NotRequired[str]
+    Tier: NotRequired[ParameterTierType]
     Policies: NotRequired[list[ParameterInlinePolicyTypeDef]]
     DataType: NotRequired[str]
 
@@ -2694,7 +2793,7 @@ class ParameterStringFilterTypeDef(TypedDict):
 class ParametersFilterTypeDef(TypedDict):
     """This data type is deprecated."""
 
-    Key: str
+    Key: ParametersFilterKeyType
     Values: Sequence[str]
 
 class ParentStepDetailsTypeDef(TypedDict):
@@ -2738,7 +2837,7 @@ class PatchBaselineIdentityTypeDef(TypedDict):
 
     BaselineId: NotRequired[str]
     BaselineName: NotRequired[str]
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
     BaselineDescription: NotRequired[str]
     DefaultBaseline: NotRequired[bool]
 
@@ -2749,20 +2848,20 @@ class PatchComplianceDataTypeDef(TypedDict):
     KBId: NotRequired[str]
     Classification: NotRequired[str]
     Severity: NotRequired[str]
-    State: NotRequired[str]
+    State: NotRequired[PatchComplianceDataStateType]
     InstalledTime: NotRequired[datetime]
     CVEIds: NotRequired[str]
 
 class PatchFilterTypeDef(TypedDict):
     """Defines which patches should be included in a patch baseline."""
 
-    Key: str
+    Key: PatchFilterKeyType
     Values: Sequence[str]
 
 class PatchFilterOutputTypeDef(TypedDict):
     """Defines which patches should be included in a patch baseline."""
 
-    Key: NotRequired[str]
+    Key: NotRequired[PatchFilterKeyType]
     Values: NotRequired[list[str]]
 
 class PatchFilterGroupTypeDef(TypedDict):
@@ -2791,7 +2890,7 @@ class PatchRuleTypeDef(TypedDict):
     """Defines an approval rule for a patch baseline."""
 
     PatchFilterGroup: PatchFilterGroupTypeDef
-    ComplianceLevel: NotRequired[str]
+    ComplianceLevel: NotRequired[PatchComplianceLevelType]
     ApproveAfterDays: NotRequired[int]
     ApproveUntilDate: NotRequired[str]
     EnableNonSecurity: NotRequired[bool]
@@ -2800,7 +2899,7 @@ class PatchRuleOutputTypeDef(TypedDict):
     """Defines an approval rule for a patch baseline."""
 
     PatchFilterGroup: NotRequired[PatchFilterGroupOutputTypeDef]
-    ComplianceLevel: NotRequired[str]
+    ComplianceLevel: NotRequired[PatchComplianceLevelType]
     ApproveAfterDays: NotRequired[int]
     ApproveUntilDate: NotRequired[str]
     EnableNonSecurity: NotRequired[bool]
@@ -2832,8 +2931,8 @@ class PatchSourceOutputTypeDef(TypedDict):
 class PatchStatusTypeDef(TypedDict):
     """Information about the approval status of a patch."""
 
-    DeploymentStatus: NotRequired[str]
-    ComplianceLevel: NotRequired[str]
+    DeploymentStatus: NotRequired[PatchDeploymentStatusType]
+    ComplianceLevel: NotRequired[PatchComplianceLevelType]
     ApprovalDate: NotRequired[datetime]
 
 class ProgressCountersTypeDef(TypedDict):
@@ -2852,7 +2951,7 @@ class PutComplianceItemsRequestTypeDef(TypedDict):
     ExecutionSummary: ComplianceExecutionSummaryTypeDef
     Items: Sequence[ComplianceItemEntryTypeDef]
     ItemContentHash: NotRequired[str]
-    UploadType: NotRequired[str]
+    UploadType: NotRequired[ComplianceUploadTypeType]
 
 class PutComplianceItemsResultTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
@@ -2869,18 +2968,18 @@ class PutParameterRequestTypeDef(TypedDict):
     Name: str
     Description: NotRequired[str]
     Value: str
-    Type: NotRequired[str]
+    Type: NotRequired[ParameterTypeType]
     KeyId: NotRequired[str]
     Overwrite: NotRequired[bool]
     AllowedPattern: NotRequired[str]
     Tags: NotRequired[Sequence[TagTypeDef]]
-    Tier: NotRequired[str]
+    Tier: NotRequired[ParameterTierType]
     Policies: NotRequired[str]
     DataType: NotRequired[str]
 
 class PutParameterResultTypeDef(TypedDict):
     Version: NotRequired[int]
-    Tier: NotRequired[str]
+    Tier: NotRequired[ParameterTierType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class PutResourcePolicyRequestTypeDef(TypedDict):
@@ -2912,7 +3011,7 @@ class RegisterPatchBaselineForPatchGroupResultTypeDef(TypedDict):
 
 class RegisterTargetWithMaintenanceWindowRequestTypeDef(TypedDict):
     WindowId: str
-    ResourceType: str
+    ResourceType: MaintenanceWindowResourceTypeType
     Targets: Sequence[TargetTypeDef]
     OwnerInformation: NotRequired[str]
     Name: NotRequired[str]
@@ -2928,7 +3027,7 @@ class RegisterTaskWithMaintenanceWindowRequestTypeDef(TypedDict):
     Targets: NotRequired[Sequence[TargetTypeDef]]
     TaskArn: str
     ServiceRoleArn: NotRequired[str]
-    TaskType: str
+    TaskType: MaintenanceWindowTaskTypeType
     TaskParameters: NotRequired[Mapping[str, MaintenanceWindowTaskParameterValueExpressionTypeDef]]
     TaskInvocationParameters: NotRequired[MaintenanceWindowTaskInvocationParametersTypeDef]
     Priority: NotRequired[int]
@@ -2938,7 +3037,7 @@ class RegisterTaskWithMaintenanceWindowRequestTypeDef(TypedDict):
     Name: NotRequired[str]
     Description: NotRequired[str]
     ClientToken: NotRequired[str]
-    CutoffBehavior: NotRequired[str]
+    CutoffBehavior: NotRequired[MaintenanceWindowTaskCutoffBehaviorType]
     AlarmConfiguration: NotRequired[AlarmConfigurationTypeDef]
 
 class RegisterTaskWithMaintenanceWindowResultTypeDef(TypedDict):
@@ -2957,7 +3056,7 @@ class RelatedOpsItemTypeDef(TypedDict):
     OpsItemId: str
 
 class RemoveTagsFromResourceRequestTypeDef(TypedDict):
-    ResourceType: str
+    ResourceType: ResourceTypeForTaggingType
     ResourceId: str
     TagKeys: Sequence[str]
 
@@ -2987,8 +3086,8 @@ class ResourceComplianceSummaryItemTypeDef(TypedDict):
     ComplianceType: NotRequired[str]
     ResourceType: NotRequired[str]
     ResourceId: NotRequired[str]
-    Status: NotRequired[str]
-    OverallSeverity: NotRequired[str]
+    Status: NotRequired[ComplianceStatusType]
+    OverallSeverity: NotRequired[ComplianceSeverityType]
     ExecutionSummary: NotRequired[ComplianceExecutionSummaryOutputTypeDef]
     CompliantSummary: NotRequired[CompliantSummaryTypeDef]
     NonCompliantSummary: NotRequired[NonCompliantSummaryTypeDef]
@@ -3020,7 +3119,7 @@ class ResourceDataSyncItemTypeDef(TypedDict):
     LastSyncTime: NotRequired[datetime]
     LastSuccessfulSyncTime: NotRequired[datetime]
     SyncLastModifiedTime: NotRequired[datetime]
-    LastStatus: NotRequired[str]
+    LastStatus: NotRequired[LastResourceDataSyncStatusType]
     SyncCreatedTime: NotRequired[datetime]
     LastSyncStatusMessage: NotRequired[str]
 
@@ -3034,7 +3133,7 @@ class ResourceDataSyncS3DestinationTypeDef(TypedDict):
 
     BucketName: str
     Prefix: NotRequired[str]
-    SyncFormat: str
+    SyncFormat: ResourceDataSyncS3FormatType
     Region: str
     AWSKMSKeyARN: NotRequired[str]
     DestinationDataSharing: NotRequired[ResourceDataSyncDestinationDataSharingTypeDef]
@@ -3076,7 +3175,7 @@ class ReviewInformationTypeDef(TypedDict):
     """Information about the result of a document review request."""
 
     ReviewedTime: NotRequired[datetime]
-    Status: NotRequired[str]
+    Status: NotRequired[ReviewStatusType]
     Reviewer: NotRequired[str]
 
 class RunbookTypeDef(TypedDict):
@@ -3126,7 +3225,7 @@ class ScheduledWindowExecutionTypeDef(TypedDict):
 
 class SendAutomationSignalRequestTypeDef(TypedDict):
     AutomationExecutionId: str
-    SignalType: str
+    SignalType: SignalTypeType
     Payload: NotRequired[Mapping[str, Sequence[str]]]
 
 class SendAutomationSignalResultTypeDef(TypedDict):
@@ -3138,7 +3237,7 @@ class SendCommandRequestTypeDef(TypedDict):
     DocumentName: str
     DocumentVersion: NotRequired[str]
     DocumentHash: NotRequired[str]
-    DocumentHashType: NotRequired[str]
+    DocumentHashType: NotRequired[DocumentHashTypeType]
     TimeoutSeconds: NotRequired[int]
     Comment: NotRequired[str]
     Parameters: NotRequired[Mapping[str, Sequence[str]]]
@@ -3171,7 +3270,7 @@ class SessionTypeDef(TypedDict):
 
     SessionId: NotRequired[str]
     Target: NotRequired[str]
-    Status: NotRequired[str]
+    Status: NotRequired[SessionStatusType]
     StartDate: NotRequired[datetime]
     EndDate: NotRequired[datetime]
     DocumentName: NotRequired[str]
@@ -3180,12 +3279,12 @@ class SessionTypeDef(TypedDict):
     Details: NotRequired[str]
     OutputUrl: NotRequired[SessionManagerOutputUrlTypeDef]
     MaxSessionDuration: NotRequired[str]
-    AccessType: NotRequired[str]
+    AccessType: NotRequired[AccessTypeType]
 
 class SessionFilterTypeDef(TypedDict):
     """Describes a filter for Session Manager information."""
 
-    key: str
+    key: SessionFilterKeyType
     value: str
 
 class SessionManagerOutputUrlTypeDef(TypedDict):
@@ -3224,7 +3323,7 @@ class StartAutomationExecutionRequestTypeDef(TypedDict):
     DocumentVersion: NotRequired[str]
     Parameters: NotRequired[Mapping[str, Sequence[str]]]
     ClientToken: NotRequired[str]
-    Mode: NotRequired[str]
+    Mode: NotRequired[ExecutionModeType]
     TargetParameterName: NotRequired[str]
     Targets: NotRequired[Sequence[TargetTypeDef]]
     TargetMaps: NotRequired[Sequence[Mapping[str, Sequence[str]]]]
@@ -3287,7 +3386,7 @@ class StepExecutionTypeDef(TypedDict):
     MaxAttempts: NotRequired[int]
     ExecutionStartTime: NotRequired[datetime]
     ExecutionEndTime: NotRequired[datetime]
-    StepStatus: NotRequired[str]
+    StepStatus: NotRequired[AutomationExecutionStatusType]
     ResponseCode: NotRequired[str]
     Inputs: NotRequired[dict[str, str]]
     Outputs: NotRequired[dict[str, list[str]]]
@@ -3308,12 +3407,12 @@ class StepExecutionTypeDef(TypedDict):
 class StepExecutionFilterTypeDef(TypedDict):
     """A filter to limit the amount of step execution information returned by the call."""
 
-    Key: str
+    Key: StepExecutionFilterKeyType
     Values: Sequence[str]
 
 class StopAutomationExecutionRequestTypeDef(TypedDict):
     AutomationExecutionId: str
-    Type: NotRequired[str]
+    Type: NotRequired[StopTypeType]
 
 class StopAutomationExecutionResultTypeDef(TypedDict):
     ResponseMetadata: ResponseMetadataTypeDef
@@ -3402,8 +3501,8 @@ class UpdateAssociationRequestTypeDef(TypedDict):
     AutomationTargetParameterName: NotRequired[str]
     MaxErrors: NotRequired[str]
     MaxConcurrency: NotRequired[str]
-    ComplianceSeverity: NotRequired[str]
-    SyncCompliance: NotRequired[str]
+    ComplianceSeverity: NotRequired[AssociationComplianceSeverityType]
+    SyncCompliance: NotRequired[AssociationSyncComplianceType]
     ApplyOnlyAtCronInterval: NotRequired[bool]
     CalendarNames: NotRequired[Sequence[str]]
     TargetLocations: NotRequired[Sequence[TargetLocationTypeDef]]
@@ -3449,7 +3548,7 @@ class UpdateDocumentRequestTypeDef(TypedDict):
     DisplayName: NotRequired[str]
     VersionName: NotRequired[str]
     DocumentVersion: NotRequired[str]
-    DocumentFormat: NotRequired[str]
+    DocumentFormat: NotRequired[DocumentFormatType]
     TargetType: NotRequired[str]
 
 class UpdateDocumentResultTypeDef(TypedDict):
@@ -3519,7 +3618,7 @@ class UpdateMaintenanceWindowTaskRequestTypeDef(TypedDict):
     Name: NotRequired[str]
     Description: NotRequired[str]
     Replace: NotRequired[bool]
-    CutoffBehavior: NotRequired[str]
+    CutoffBehavior: NotRequired[MaintenanceWindowTaskCutoffBehaviorType]
     AlarmConfiguration: NotRequired[AlarmConfigurationTypeDef]
 
 class UpdateMaintenanceWindowTaskResultTypeDef(TypedDict):
@@ -3536,7 +3635,7 @@ class UpdateMaintenanceWindowTaskResultTypeDef(TypedDict):
     LoggingInfo: NotRequired[LoggingInfoTypeDef]
     Name: NotRequired[str]
     Description: NotRequired[str]
-    CutoffBehavior: NotRequired[str]
+    CutoffBehavior: NotRequired[MaintenanceWindowTaskCutoffBehaviorType]
     AlarmConfiguration: NotRequired[AlarmConfigurationOutputTypeDef]
     ResponseMetadata: ResponseMetadataTypeDef
 
@@ -3554,7 +3653,7 @@ class UpdateOpsItemRequestTypeDef(TypedDict):
     Notifications: NotRequired[Sequence[OpsItemNotificationTypeDef]]
     Priority: NotRequired[int]
     RelatedOpsItems: NotRequired[Sequence[RelatedOpsItemTypeDef]]
-    Status: NotRequired[str]
+    Status: NotRequired[OpsItemStatusType]
     OpsItemId: str
     Title: NotRequired[str]
     Category: NotRequired[str]
@@ -3583,31 +3682,31 @@ class UpdatePatchBaselineRequestTypeDef(TypedDict):
     GlobalFilters: NotRequired[PatchFilterGroupTypeDef]
     ApprovalRules: NotRequired[PatchRuleGroupTypeDef]
     ApprovedPatches: NotRequired[Sequence[str]]
-    ApprovedPatchesComplianceLevel: NotRequired[str]
+    ApprovedPatchesComplianceLevel: NotRequired[PatchComplianceLevelType]
     ApprovedPatchesEnableNonSecurity: NotRequired[bool]
     RejectedPatches: NotRequired[Sequence[str]]
-    RejectedPatchesAction: NotRequired[str]
+    RejectedPatchesAction: NotRequired[PatchActionType]
     Description: NotRequired[str]
     Sources: NotRequired[Sequence[PatchSourceTypeDef]]
-    AvailableSecurityUpdatesComplianceStatus: NotRequired[str]
+    AvailableSecurityUpdatesComplianceStatus: NotRequired[PatchComplianceStatusType]
     Replace: NotRequired[bool]
 
 class UpdatePatchBaselineResultTypeDef(TypedDict):
     BaselineId: NotRequired[str]
     Name: NotRequired[str]
-    OperatingSystem: NotRequired[str]
+    OperatingSystem: NotRequired[OperatingSystemType]
     GlobalFilters: NotRequired[PatchFilterGroupOutputTypeDef]
     ApprovalRules: NotRequired[PatchRuleGroupOutputTypeDef]
     ApprovedPatches: NotRequired[list[str]]
-    ApprovedPatchesComplianceLevel: NotRequired[str]
+    ApprovedPatchesComplianceLevel: NotRequired[PatchComplianceLevelType]
     ApprovedPatchesEnableNonSecurity: NotRequired[bool]
     RejectedPatches: NotRequired[list[str]]
-    RejectedPatchesAction: NotRequired[str]
+    RejectedPatchesAction: NotRequired[PatchActionType]
     CreatedDate: NotRequired[datetime]
     ModifiedDate: NotRequired[datetime]
     Description: NotRequired[str]
     Sources: NotRequired[list[PatchSourceOutputTypeDef]]
-    AvailableSecurityUpdatesComplianceStatus: NotRequired[str]
+    AvailableSecurityUpdatesComplianceStatus: NotRequired[PatchComplianceStatusType]
     ResponseMetadata: ResponseMetadataTypeDef
 
 class UpdateResourceDataSyncRequestTypeDef(TypedDict):

@@ -1,0 +1,234 @@
+"""CRC updates on a helper thread, overlapped with the caller's own work on the same data.
+
+An upload over http already makes one pass over its body that the checksum cannot avoid: the
+signer's SHA-256 (``hub._checksum_handlers`` computes it beside the CRC). The CRC functions hub
+uses (zlib, isal, zlib-ng, crc32c, awscrt) release the GIL on large buffers, so on a machine
+with a spare core the CRC of a block runs on a helper thread while the caller hashes that
+block, and costs no wall time. hub uses it for zlib's CRC32 only (1-2 GB/s); the SIMD
+implementations (8-25 GB/s) cost less than the hand-off. Beside a send (the aws-chunked
+trailer) it measured slower than inline, so the encoder does not use it.
+
+:class:`OffloadedCrc` is a running checksum whose large updates go to a helper; each update
+waits for the previous one (a CRC continues from the last value), so at most one block is in
+flight per checksum and memory stays at one block. A block its helper has not started by the
+time the caller needs the value (every core busy) is taken back and computed by the caller,
+so a loaded machine pays the inline cost, not a wait for a core. Helpers come from one small
+process-wide pool: at most ``_MAX_HELPERS`` threads (none on a one-core machine), started on
+demand, each ending after ``IDLE_SECONDS`` without work. When every helper is busy the update
+runs inline, so a crowd of uploads is never slower than without the pool.
+
+Fork safety: the pool is re-created empty in a forked child (:func:`hub._forksafe.at_fork_reinit`).
+A block that a helper of the parent was checksumming when the process forked is checksummed
+again inline in the child (a CRC update is a pure function of the block and the previous
+value, so the result is exact).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from hub._forksafe import at_fork_reinit
+
+__all__ = ["IDLE_SECONDS", "MIN_OFFLOAD", "OffloadedCrc", "helper_threads"]
+
+#: Updates smaller than this run inline: handing a block to a thread costs tens of
+#: microseconds, what zlib needs for ~64 KiB.
+MIN_OFFLOAD = 256 * 1024
+#: A helper thread ends after this long without work.
+IDLE_SECONDS = 10.0
+_THREAD_NAME = "hub-checksum"
+
+CrcFn = Callable[[Any, int], int]
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# One helper per spare core, at most 4: each in-flight upload needs one.
+_MAX_HELPERS = max(0, min(4, _cpus() - 1))
+
+
+class _Job:
+    __slots__ = ("claim", "data", "done", "error", "finished", "fn", "pid", "result", "value")
+
+    def __init__(self, fn: CrcFn, data: Any, value: int) -> None:
+        self.fn = fn
+        self.data = data
+        self.value = value
+        self.result = 0
+        self.error: BaseException | None = None
+        self.finished = False
+        self.pid = os.getpid()
+        self.claim = threading.Lock()  # taken by whichever thread computes the job
+        self.done = threading.Lock()  # released by the helper once it has
+        self.done.acquire()
+
+    def compute(self) -> None:
+        try:
+            self.result = self.fn(self.data, self.value)
+        except BaseException as exc:  # noqa: BLE001 (raised in the waiting thread)
+            self.error = exc
+
+    def finish(self) -> None:
+        self.finished = True
+        self.done.release()
+
+    def wait(self) -> int:
+        if self.pid != os.getpid():
+            # Submitted before a fork: no helper here will release ``done``. A finished job
+            # has its result; else compute it now (exact: the previous value is unchanged).
+            if not self.finished:
+                self.finished = True
+                self.compute()
+        elif self.claim.acquire(blocking=False):
+            # The helper has not started it (no free core came in all this time): computing
+            # it here costs what it would have inline, where waiting could cost far more.
+            self.compute()
+        else:
+            self.done.acquire()
+        self.data = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return self.result
+
+
+class _Helper:
+    __slots__ = ("job", "wake")
+
+    def __init__(self, job: _Job) -> None:
+        self.job: _Job | None = job
+        self.wake = threading.Lock()  # released by a submitter when a job is set
+        self.wake.acquire()
+
+
+class _Pool:
+    """The process-wide helpers: idle ones on a stack, started on demand up to a cap."""
+
+    def __init__(self, max_helpers: int, name: str = _THREAD_NAME) -> None:
+        self.max_helpers = max_helpers
+        self.name = name
+        self._after_fork_in_child()
+        at_fork_reinit(self, _Pool._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's helper threads do not exist here.
+        self._lock = threading.Lock()
+        self._idle: list[_Helper] = []
+        self._count = 0
+
+    def submit(self, job: _Job) -> bool:
+        """Start ``job`` on an idle or a new helper; False when all are busy (run it inline)."""
+        with self._lock:
+            if self._idle:
+                helper: _Helper | None = self._idle.pop()
+            elif self._count < self.max_helpers:
+                self._count += 1
+                helper = None
+            else:
+                return False
+        if helper is not None:
+            helper.job = job
+            helper.wake.release()
+            return True
+        try:
+            threading.Thread(target=self._serve, args=(_Helper(job),), name=self.name,
+                             daemon=True).start()
+        except RuntimeError:  # can't start a thread (interpreter shutting down, limits)
+            with self._lock:
+                self._count -= 1
+            return False
+        return True
+
+    def _serve(self, helper: _Helper) -> None:
+        while True:
+            job = helper.job
+            helper.job = None
+            if job is not None:
+                mine = job.claim.acquire(blocking=False)  # else the waiter took it back
+                if mine:
+                    job.compute()
+                with self._lock:
+                    # Idle again before the waiter wakes: its next block finds this helper.
+                    self._idle.append(helper)
+                if mine:
+                    job.finish()
+            if helper.wake.acquire(timeout=IDLE_SECONDS):
+                continue
+            with self._lock:
+                if helper in self._idle:
+                    self._idle.remove(helper)
+                    self._count -= 1
+                    return
+            helper.wake.acquire()  # a submitter took this helper just now: its job follows
+
+    def threads(self) -> int:
+        """How many helper threads are running."""
+        return self._count
+
+
+_POOL = _Pool(_MAX_HELPERS)
+
+
+def helper_threads() -> int:
+    """How many checksum helper threads this process runs now (for tests and diagnostics)."""
+    return _POOL.threads()
+
+
+class OffloadedCrc:
+    """A running CRC (the :class:`hub.checksums.Checksum` interface) whose large updates run
+    on a helper thread while the caller goes on.
+
+    The caller must not change a buffer it passed to :meth:`update` until the next call on
+    this object (``bytes`` never change; hub passes only those).
+
+    Args:
+        algorithm: The algorithm's name (``"CRC32"``).
+        fn: ``fn(data, value) -> value``, a CRC that releases the GIL on large buffers.
+        size: The digest's size in bytes.
+    """
+
+    __slots__ = ("_fn", "_job", "_size", "_value", "algorithm")
+
+    def __init__(self, algorithm: str, fn: CrcFn, size: int) -> None:
+        self.algorithm = algorithm
+        self._fn = fn
+        self._size = size
+        self._value = 0
+        self._job: _Job | None = None
+
+    def _settle(self) -> None:
+        job = self._job
+        if job is not None:
+            self._job = None
+            self._value = job.wait()
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        """Add ``data``: on a helper when it is large and one is free, else now."""
+        self._settle()
+        size = data.nbytes if isinstance(data, memoryview) else len(data)
+        if not size:
+            return
+        if size >= MIN_OFFLOAD and _POOL.max_helpers:
+            job = _Job(self._fn, data, self._value)
+            if _POOL.submit(job):
+                self._job = job
+                return
+        self._value = self._fn(data, self._value)
+
+    def digest(self) -> bytes:
+        """The CRC of everything added (waits for a block still on a helper)."""
+        self._settle()
+        return self._value.to_bytes(self._size, "big")
+
+    def b64digest(self) -> str:
+        """:meth:`digest` in base64."""
+        return base64.b64encode(self.digest()).decode("ascii")

@@ -1,0 +1,288 @@
+"""Value classes without the import cost of :mod:`dataclasses`.
+
+``import dataclasses`` pulls in :mod:`inspect` (with ``ast``, ``dis``, ``tokenize``) and each
+``@dataclass`` compiles its generated methods with ``exec``: together most of hub's cold start
+(about 150 ms of ``import hub`` plus the first client on a slow VM). This module's
+:func:`dataclass` takes the same arguments for the subset hub uses (``init``, ``repr``, ``eq``,
+``frozen``, ``slots``; :func:`field` with ``default``, ``default_factory``, ``repr``,
+``compare``; ``__post_init__``) and builds the methods from closures over the field names,
+with nothing compiled at import. A class instantiated often (a request's HTTP request and
+response) gets dataclasses' kind of compiled ``__init__`` after its first
+``_COMPILE_AFTER`` instances: the generic one costs a few microseconds more per instance.
+
+Type checkers see :mod:`dataclasses` itself (the names are re-exported under
+``TYPE_CHECKING``), so mypy checks constructors and :func:`replace` exactly as before, and the
+classes stay dataclasses for users: ``dataclasses.replace``, ``fields``, ``asdict`` and
+``is_dataclass`` work, through a ``__dataclass_fields__`` built (by :mod:`dataclasses`, from the
+same annotations) on first access. Frozen instances raise
+``dataclasses.FrozenInstanceError``, imported only when one is raised.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as dataclass
+    from dataclasses import field as field
+    from dataclasses import replace as replace
+else:
+    from operator import attrgetter
+
+    _MISSING: Any = type("_MISSING", (), {"__repr__": lambda self: "MISSING"})()
+
+    class _Field:
+        __slots__ = ("default", "default_factory", "repr", "compare")
+
+        def __init__(self, default: Any, default_factory: Any, repr: bool,
+                     compare: bool) -> None:
+            self.default = default
+            self.default_factory = default_factory
+            self.repr = repr
+            self.compare = compare
+
+    def field(*, default: Any = _MISSING, default_factory: Any = _MISSING, repr: bool = True,
+              compare: bool = True) -> Any:
+        """Like :func:`dataclasses.field` (the arguments hub uses)."""
+        if default is not _MISSING and default_factory is not _MISSING:
+            raise ValueError("cannot specify both default and default_factory")
+        return _Field(default, default_factory, repr, compare)
+
+    def replace(obj: Any, /, **changes: Any) -> Any:
+        """Like :func:`dataclasses.replace`: a new instance with ``changes`` applied."""
+        cls = type(obj)
+        for name in cls.__value_fields__:
+            if name not in changes:
+                changes[name] = getattr(obj, name)
+        return cls(**changes)
+
+    def dataclass(cls: Any = None, /, *, init: bool = True, repr: bool = True, eq: bool = True,
+                  frozen: bool = False, slots: bool = False) -> Any:
+        """Like :func:`dataclasses.dataclass` (the arguments hub uses)."""
+        def wrap(cls: Any) -> Any:
+            return _process(cls, init, repr, eq, frozen, slots)
+        return wrap if cls is None else wrap(cls)
+
+    def _is_classvar(annotation: Any) -> bool:
+        if isinstance(annotation, str):  # `from __future__ import annotations`
+            return annotation.startswith(("ClassVar", "typing.ClassVar"))
+        import typing
+        return annotation is typing.ClassVar or \
+            getattr(annotation, "__origin__", None) is typing.ClassVar
+
+    def _process(cls: Any, init: bool, repr_: bool, eq: bool, frozen: bool,
+                 slots: bool) -> Any:
+        body = dict(cls.__dict__)
+        owner: list[Any] = []  # the class made here (a slots class is a new one)
+        annotations = body.get("__annotations__", {})
+        names: list[str] = []
+        specs: dict[str, _Field] = {}
+        for name, annotation in annotations.items():
+            if _is_classvar(annotation):
+                continue
+            value = body.get(name, _MISSING)
+            spec = value if isinstance(value, _Field) else _Field(value, _MISSING, True, True)
+            names.append(name)
+            specs[name] = spec
+            if slots or isinstance(value, _Field):
+                body.pop(name, None)
+            if not slots and spec.default is not _MISSING:
+                body[name] = spec.default  # a plain class keeps defaults as class attributes
+        fields = tuple(names)
+        compared = tuple(n for n in fields if specs[n].compare)
+        shown = tuple(n for n in fields if specs[n].repr)
+        body["__value_fields__"] = fields
+        body["__match_args__"] = fields
+        body["__dataclass_fields__"] = _LazyFields(annotations, specs)
+        if init and "__init__" not in body:
+            body["__init__"] = _make_init(owner, cls.__qualname__, fields, specs, frozen,
+                                          "__post_init__" in body)
+        if repr_ and "__repr__" not in body:
+            body["__repr__"] = _make_repr(shown)
+        if eq and "__eq__" not in body:
+            body["__eq__"] = _make_eq(compared)
+        explicit_hash = "__hash__" in cls.__dict__ and not (
+            cls.__dict__["__hash__"] is None and "__eq__" in cls.__dict__)
+        if not explicit_hash and eq:
+            body["__hash__"] = _make_hash(compared) if frozen else None
+        if frozen:
+            body["__setattr__"] = _make_frozen_setattr(owner, fields)
+            body["__delattr__"] = _make_frozen_delattr(owner, fields)
+        if slots:
+            body["__slots__"] = fields
+            body.pop("__dict__", None)
+            body.pop("__weakref__", None)
+            body["__getstate__"] = _make_getstate(fields)
+            body["__setstate__"] = _make_setstate(fields)
+            new = type(cls)(cls.__name__, cls.__bases__, body)
+            new.__qualname__ = cls.__qualname__
+            owner.append(new)
+            return new
+        for key, value in body.items():
+            if key not in cls.__dict__ or cls.__dict__[key] is not value:
+                type.__setattr__(cls, key, value)
+        for name in fields:
+            if specs[name].default is _MISSING and name in cls.__dict__:
+                type.__delattr__(cls, name)
+        owner.append(cls)
+        return cls
+
+    _COMPILE_AFTER = 16  # instances made with the generic __init__ before compiling one
+
+    def _make_init(owner: list[Any], qualname: str, fields: tuple[str, ...],
+                   specs: dict[str, _Field], frozen: bool, post_init: bool) -> Any:
+        setter = object.__setattr__
+        count = len(fields)
+        defaults = {n: s.default for n, s in specs.items() if s.default is not _MISSING}
+        factories = {n: s.default_factory for n, s in specs.items()
+                     if s.default_factory is not _MISSING}
+        made = [0]
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            made[0] += 1  # racy on purpose: at worst two threads compile the same function
+            if made[0] == _COMPILE_AFTER and owner[0].__dict__.get("__init__") is __init__:
+                type.__setattr__(owner[0], "__init__",
+                                 _compile_init(qualname, fields, specs, frozen, post_init))
+            if len(args) > count:
+                raise TypeError(f"{qualname}.__init__() takes {count + 1} positional arguments"
+                                f" but {len(args) + 1} were given")
+            for name, value in zip(fields, args, strict=False):
+                if name in kwargs:
+                    raise TypeError(f"{qualname}.__init__() got multiple values for argument"
+                                    f" '{name}'")
+                setter(self, name, value)
+            used = 0
+            for name in fields[len(args):]:
+                if name in kwargs:
+                    value = kwargs[name]
+                    used += 1
+                elif name in defaults:
+                    value = defaults[name]
+                elif name in factories:
+                    value = factories[name]()
+                else:
+                    raise TypeError(f"{qualname}.__init__() missing required argument:"
+                                    f" '{name}'")
+                setter(self, name, value)
+            if used != len(kwargs):
+                unknown = next(k for k in kwargs if k not in fields)
+                raise TypeError(f"{qualname}.__init__() got an unexpected keyword argument"
+                                f" '{unknown}'")
+            if post_init:
+                self.__post_init__()
+
+        return __init__
+
+    def _compile_init(qualname: str, fields: tuple[str, ...], specs: dict[str, _Field],
+                      frozen: bool, post_init: bool) -> Any:
+        # What dataclasses generates: positional-or-keyword parameters with the defaults.
+        namespace: dict[str, Any] = {"__hub_set": object.__setattr__, "__hub_missing": _MISSING}
+        params, lines = [], []
+        for name in fields:
+            spec = specs[name]
+            if spec.default is not _MISSING:
+                namespace[f"__hub_default_{name}"] = spec.default
+                params.append(f"{name}=__hub_default_{name}")
+            elif spec.default_factory is not _MISSING:
+                namespace[f"__hub_factory_{name}"] = spec.default_factory
+                params.append(f"{name}=__hub_missing")
+                lines.append(f"    if {name} is __hub_missing: {name} = __hub_factory_{name}()")
+            else:
+                params.append(name)
+        for name in fields:
+            lines.append(f"    __hub_set(self, {name!r}, {name})" if frozen
+                         else f"    self.{name} = {name}")
+        if post_init:
+            lines.append("    self.__post_init__()")
+        source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(lines or ["    pass"])
+        exec(source, namespace)
+        function = namespace["__init__"]
+        function.__qualname__ = f"{qualname}.__init__"
+        return function
+
+    def _getter(names: tuple[str, ...]) -> Any:
+        if not names:
+            return lambda obj: ()
+        if len(names) == 1:
+            one = attrgetter(names[0])
+            return lambda obj: (one(obj),)
+        return attrgetter(*names)
+
+    def _make_repr(shown: tuple[str, ...]) -> Any:
+        def __repr__(self: Any) -> str:
+            items = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+            return f"{type(self).__qualname__}({items})"
+        return __repr__
+
+    def _make_eq(compared: tuple[str, ...]) -> Any:
+        values = _getter(compared)
+
+        def __eq__(self: Any, other: object) -> Any:
+            if other.__class__ is self.__class__:
+                return values(self) == values(other)
+            return NotImplemented
+        return __eq__
+
+    def _make_hash(compared: tuple[str, ...]) -> Any:
+        values = _getter(compared)
+
+        def __hash__(self: Any) -> int:
+            return hash(values(self))
+        return __hash__
+
+    def _frozen_error(name: str) -> Exception:
+        from dataclasses import FrozenInstanceError
+        return FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def _make_frozen_setattr(owner: list[Any], fields: tuple[str, ...]) -> Any:
+        def __setattr__(self: Any, name: str, value: Any) -> None:
+            if type(self) is owner[0] or name in fields:
+                raise _frozen_error(name)
+            object.__setattr__(self, name, value)
+        return __setattr__
+
+    def _make_frozen_delattr(owner: list[Any], fields: tuple[str, ...]) -> Any:
+        def __delattr__(self: Any, name: str) -> None:
+            if type(self) is owner[0] or name in fields:
+                raise _frozen_error(name)
+            object.__delattr__(self, name)
+        return __delattr__
+
+    def _make_getstate(fields: tuple[str, ...]) -> Any:
+        def __getstate__(self: Any) -> list[Any]:
+            return [getattr(self, name) for name in fields]
+        return __getstate__
+
+    def _make_setstate(fields: tuple[str, ...]) -> Any:
+        def __setstate__(self: Any, state: list[Any]) -> None:
+            for name, value in zip(fields, state, strict=False):
+                object.__setattr__(self, name, value)
+        return __setstate__
+
+    class _LazyFields:
+        """``__dataclass_fields__``, built by :mod:`dataclasses` when first read."""
+
+        def __init__(self, annotations: dict[str, Any], specs: dict[str, _Field]) -> None:
+            self.annotations = annotations
+            self.specs = specs
+
+        def __get__(self, obj: Any, cls: Any) -> Any:
+            import dataclasses
+
+            made = []
+            for name, spec in self.specs.items():
+                options: dict[str, Any] = {"repr": spec.repr, "compare": spec.compare}
+                if spec.default is not _MISSING:
+                    options["default"] = spec.default
+                if spec.default_factory is not _MISSING:
+                    options["default_factory"] = spec.default_factory
+                made.append((name, self.annotations[name], dataclasses.field(**options)))
+            shadow = dataclasses.make_dataclass(cls.__name__, made)
+            fields = shadow.__dataclass_fields__
+            type.__setattr__(cls, "__dataclass_fields__", fields)
+            return fields
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a class made by :func:`dataclass`, in declaration order."""
+    return cls.__value_fields__  # type: ignore[attr-defined,no-any-return]
