@@ -41,7 +41,7 @@ __all__ = [
 SHAPE_KEYS = (
     "type", "required", "payload", "flattened", "locationName", "xmlNamespace",
     "timestampFormat", "streaming", "requiresLength", "min", "max", "enum", "exception",
-    "fault", "error", "document", "union", "eventstream", "event",
+    "fault", "error", "document", "union", "eventstream", "event", "sensitive",
 )
 #: Member-reference keys the shape model reads.
 MEMBER_KEYS = (

@@ -19,7 +19,7 @@ OPERATIONS: dict[str, str] = {
 # shape name -> its description (botocore's vocabulary, no documentation)
 SHAPES: dict[str, str] = {
     "AccessKeyType": '{"type":"string"}',
-    "AccessTokenType": '{"type":"string"}',
+    "AccessTokenType": '{"type":"string","sensitive":true}',
     "AccountIdType": '{"type":"string"}',
     "AccountInfo": '{"type":"structure","members":{"accountId":{"shape":"AccountIdType"},"accountName":{"shape":"AccountNameType"},"emailAddress":{"shape":"EmailAddressType"}}}',
     "AccountListType": '{"type":"list","member":{"shape":"AccountInfo"}}',
@@ -42,8 +42,8 @@ SHAPES: dict[str, str] = {
     "RoleInfo": '{"type":"structure","members":{"roleName":{"shape":"RoleNameType"},"accountId":{"shape":"AccountIdType"}}}',
     "RoleListType": '{"type":"list","member":{"shape":"RoleInfo"}}',
     "RoleNameType": '{"type":"string"}',
-    "SecretAccessKeyType": '{"type":"string"}',
-    "SessionTokenType": '{"type":"string"}',
+    "SecretAccessKeyType": '{"type":"string","sensitive":true}',
+    "SessionTokenType": '{"type":"string","sensitive":true}',
     "TooManyRequestsException": '{"type":"structure","exception":true,"error":{"httpStatusCode":429},"members":{"message":{"shape":"ErrorDescription"}}}',
     "UnauthorizedException": '{"type":"structure","exception":true,"error":{"httpStatusCode":401},"members":{"message":{"shape":"ErrorDescription"}}}',
 }
