@@ -20,6 +20,7 @@ resolved on a snapshot (endpoints); never per request.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -156,6 +157,12 @@ _PARSED: dict[tuple[str, ...], _Parsed] = {}
 _PARSED_MAX = 32
 
 
+# Digests of a missing and of an empty shared file (AWS_CONFIG_FILE=/dev/null): neither holds
+# a profile, so a process without shared files never parses them (an unreadable file still
+# goes to load_profiles, which reports it).
+_NOTHING = (f"error:{errno.ENOENT}", hashlib.sha256(b"").hexdigest())
+
+
 def _digest(path: str) -> str:
     try:
         with open(path, "rb") as file:
@@ -167,7 +174,6 @@ def _digest(path: str) -> str:
 def _profile(profile: str | None, environ: Mapping[str, str]) -> _Parsed:
     """(profile name, its setting keys, config file path, config file sections if needed)."""
     from hub.credentials._files import config_file, credentials_file, resolve_profile
-    from hub.credentials._profile import load_profiles
 
     name = resolve_profile(profile, environ)
     config_path, credentials_path = config_file(None, environ), credentials_file(None, environ)
@@ -176,6 +182,10 @@ def _profile(profile: str | None, environ: Mapping[str, str]) -> _Parsed:
     parsed = _PARSED.get(key)
     if parsed is not None:
         return parsed
+    if key[2] in _NOTHING and key[4] in _NOTHING:  # no profile anywhere: nothing to parse
+        return name, {}, config_path, {}
+    from hub.credentials._profile import load_profiles
+
     try:
         view = load_profiles(name, environ, _SOURCE)
     except CredentialProviderError as exc:

@@ -55,6 +55,10 @@ DEFERRED_HUB = (
     "hub.protocols.restjson",
     "hub.services.s3._model",
     "hub.transfer",
+    "hub.checksums",  # flexible checksums: the first request that runs a checksum handler
+    "hub._checksum_handlers",
+    "hub._checksum_offload",
+    "hub.credentials._profile",  # shared files: only when one has content
 )
 # Non-hub modules that creating the first client may add to what urllib3 imports.
 ALLOWED_OTHERS = {"encodings.utf_8_sig"}  # the shared files are read as utf-8-sig
