@@ -59,6 +59,10 @@ DEFERRED_HUB = (
     "hub._checksum_handlers",
     "hub._checksum_offload",
     "hub.credentials._profile",  # shared files: only when one has content
+    "hub.retry",  # the retry policy: the first request (ClientConfig.retry_policy)
+    "hub._retry_classify",
+    "hub._retry_quota",
+    "hub._retry_ratelimit",
 )
 # Non-hub modules that creating the first client may add to what urllib3 imports.
 ALLOWED_OTHERS = {"encodings.utf_8_sig"}  # the shared files are read as utf-8-sig
