@@ -59,6 +59,7 @@ DEFERRED_HUB = (
     "hub._checksum_handlers",
     "hub._checksum_offload",
     "hub.credentials._profile",  # shared files: only when one has content
+    "hub.credentials._files",
     "hub.retry",  # the retry policy: the first request (ClientConfig.retry_policy)
     "hub._retry_classify",
     "hub._retry_quota",
