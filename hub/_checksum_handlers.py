@@ -26,7 +26,7 @@ import hashlib
 from typing import Any
 
 from hub._checksum_offload import MIN_OFFLOAD
-from hub._handlers import Handlers, NamedHandler
+from hub._handlers import Handlers
 from hub._request import Request
 from hub.checksums import (
     ALGORITHMS,
@@ -360,12 +360,11 @@ def checksum_handlers(handlers: Handlers) -> Handlers:
     ``checksum.response_mode`` goes first in build (before ``protocol.build`` serializes the
     parameters), ``checksum.request`` last in build (the body is final), and
     ``checksum.validate`` first in unmarshal (before the body is parsed or handed over), and
-    ``checksum.metadata`` right after ``protocol.unmarshal``.
+    ``checksum.metadata`` right after ``protocol.unmarshal``. (Client creation adds the same
+    handlers through :func:`hub._protocol_handlers.protocol_handlers`, which imports this
+    module only when the first request runs one.)
     """
-    return (
-        handlers.push_front("build", NamedHandler("checksum.response_mode", response_mode))
-        .push_back("build", NamedHandler("checksum.request", request_checksum))
-        .push_front("unmarshal", NamedHandler("checksum.validate", validate_response))
-        .insert_after("unmarshal", "protocol.unmarshal",
-                      NamedHandler("checksum.metadata", response_metadata))
-    )
+    from hub._protocol_handlers import add_checksum_handlers
+
+    return add_checksum_handlers(handlers, response_mode, request_checksum, validate_response,
+                                 response_metadata)

@@ -29,6 +29,7 @@ from hub.errors import ConfigError
 
 if TYPE_CHECKING:
     from hub._client import Client
+    from hub._runtime import RetryPolicyRef
     from hub._snapshot import Snapshot
     from hub.protocols import WireProtocol
     from hub.retry import RetryPolicy
@@ -70,7 +71,8 @@ class ClientConfig:
         credentials: The credentials cache requests sign with.
         transport: The pooled transport requests go through.
         retry_policy: The retry policy (its quota is shared by every client of the session
-            family that calls this service at this endpoint).
+            family that calls this service at this endpoint); built on first use.
+        retry: The handle :attr:`retry_policy` reads the policy through.
         timeout: The connect/read timeouts built from the config.
         user_agent: The User-Agent header value.
         spec: The service's static description (model, signing options, customizations).
@@ -84,13 +86,18 @@ class ClientConfig:
     handlers: Handlers
     credentials: CredentialsCache
     transport: BaseTransport
-    retry_policy: RetryPolicy
+    retry: RetryPolicyRef  # what retry_policy answers: hub.retry loads at the first request
     timeout: Timeout
     user_agent: str
     spec: ServiceSpec
     snapshot: Snapshot
     client_class: type[Client]
     protocol: WireProtocol
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy (see the class docstring)."""
+        return self.retry.get()
 
     def __repr__(self) -> str:
         info = self.info
@@ -193,7 +200,7 @@ def resolve_client_config(
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
         # The quota and rate limiter belong to the session family (hub._runtime), not to this
         # cache entry: a new snapshot or an uncached config shares them.
-        retry_policy=snapshot.runtime.retry_policy(
+        retry=snapshot.runtime.retry_policy_ref(
             spec.name, url, config.retry_mode or "standard", config.max_attempts or 3),
         timeout=make_timeout(config.connect_timeout, config.read_timeout),
         user_agent=_user_agent(config.user_agent_extra, config.user_agent_appid),

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from hub._deferred import deferred_from
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
+from hub._types import HandlerFn
 from hub.errors import ClientError
 from hub.protocols._common import (
     apply_host_prefix,
@@ -202,9 +203,7 @@ def protocol_handlers(handlers: Handlers) -> Handlers:
     produce the wire request, the parsed result and the parsed error, and the session's own
     handlers in those phases then see (and may refine) that outcome.
     """
-    from hub._checksum_handlers import checksum_handlers
-
-    return checksum_handlers(handlers.with_phase(
+    return add_checksum_handlers(handlers.with_phase(
         "validate",
         handlers.validate.push_back(NamedHandler("protocol.validate_params", validate_params)),
     ).with_phase(
@@ -215,4 +214,40 @@ def protocol_handlers(handlers: Handlers) -> Handlers:
         "unmarshal_error",
         handlers.unmarshal_error.push_front(
             NamedHandler("protocol.unmarshal_error", unmarshal_error)),
-    ))
+    ), *_LAZY_CHECKSUM_HANDLERS)
+
+
+def add_checksum_handlers(handlers: Handlers, mode: HandlerFn, request: HandlerFn,
+                          validate: HandlerFn, metadata: HandlerFn) -> Handlers:
+    """Return ``handlers`` plus the four flexible-checksum handler functions of
+    :mod:`hub._checksum_handlers`, where :func:`~hub._checksum_handlers.checksum_handlers`
+    puts them: ``checksum.response_mode`` first in build (before ``protocol.build``
+    serializes the parameters), ``checksum.request`` last in build (the body is final),
+    ``checksum.validate`` first in unmarshal (before the body is parsed or handed over) and
+    ``checksum.metadata`` right after ``protocol.unmarshal``.
+    """
+    return (
+        handlers.push_front("build", NamedHandler("checksum.response_mode", mode))
+        .push_back("build", NamedHandler("checksum.request", request))
+        .push_front("unmarshal", NamedHandler("checksum.validate", validate))
+        .insert_after("unmarshal", "protocol.unmarshal",
+                      NamedHandler("checksum.metadata", metadata))
+    )
+
+
+def _lazy_checksum_handler(name: str) -> HandlerFn:
+    """``hub._checksum_handlers.<name>``, imported by the first request that runs it: that
+    module and :mod:`hub.checksums` cost about 3 ms that creating a client does not need."""
+    resolved: list[HandlerFn] = []
+
+    def handler(request: Request) -> None:
+        if not resolved:
+            resolved.append(getattr(importlib.import_module("hub._checksum_handlers"), name))
+        resolved[0](request)
+
+    handler.__name__ = handler.__qualname__ = name
+    return handler
+
+
+_LAZY_CHECKSUM_HANDLERS = tuple(_lazy_checksum_handler(name) for name in (
+    "response_mode", "request_checksum", "validate_response", "response_metadata"))

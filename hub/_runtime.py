@@ -30,7 +30,7 @@ from hub._transport import TransportRegistry
 if TYPE_CHECKING:
     from hub.retry import AdaptiveRateLimiter, RetryPolicy, RetryQuota
 
-__all__ = ["Runtime"]
+__all__ = ["RetryPolicyRef", "Runtime"]
 
 _EndpointKey = tuple[str, str]
 _PolicyKey = tuple[str, str, str, int]
@@ -113,6 +113,16 @@ class Runtime:
                 self._policies = {**self._policies, key: policy}
             return policy
 
+    def retry_policy_ref(self, service: str, endpoint: str, mode: str, max_attempts: int
+                         ) -> RetryPolicyRef:
+        """A handle on :meth:`retry_policy`'s answer that asks for it on first use.
+
+        Creating a client does not need the policy (:mod:`hub.retry` and its three modules
+        cost a couple of milliseconds of the cold start); its first request does. ``mode``
+        and ``max_attempts`` come from a validated :class:`~hub.Config`.
+        """
+        return RetryPolicyRef(self, (service, endpoint, mode, max_attempts))
+
     def close(self) -> None:
         """Close the transports' idle connections (in-use ones close when they come back)."""
         self.transports.close()
@@ -120,3 +130,26 @@ class Runtime:
     def __repr__(self) -> str:
         return (f"<hub Runtime transports={len(self.transports.transports())} "
                 f"quotas={len(self._quotas)} limiters={len(self._limiters)}>")
+
+
+class RetryPolicyRef:
+    """A client configuration's retry policy, looked up in its :class:`Runtime` on first use
+    (the runtime builds one per key under its lock: every reference to a key gets the same
+    policy, whichever thread asks first)."""
+
+    __slots__ = ("_runtime", "_key", "_policy")
+
+    def __init__(self, runtime: Runtime, key: _PolicyKey) -> None:
+        self._runtime = runtime
+        self._key = key
+        self._policy: RetryPolicy | None = None
+
+    def get(self) -> RetryPolicy:
+        """The policy (built and cached by the runtime on the first call)."""
+        policy = self._policy
+        if policy is None:
+            policy = self._policy = self._runtime.retry_policy(*self._key)
+        return policy
+
+    def __repr__(self) -> str:
+        return f"<hub RetryPolicyRef {self._key!r} built={self._policy is not None}>"

@@ -20,6 +20,7 @@ resolved on a snapshot (endpoints); never per request.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -156,6 +157,44 @@ _PARSED: dict[tuple[str, ...], _Parsed] = {}
 _PARSED_MAX = 32
 
 
+def _env(environ: Mapping[str, str], *names: str) -> str | None:
+    # An empty variable counts as unset, as in the AWS SDKs.
+    for name in names:
+        value = environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def resolve_profile(profile: str | None, environ: Mapping[str, str]) -> str:
+    """Return the profile to use: the argument, AWS_DEFAULT_PROFILE, AWS_PROFILE, ``default``.
+
+    botocore 1.43 reads ``AWS_DEFAULT_PROFILE`` first (its ``profile`` session variable), so
+    when both are set that one wins here too.
+    """
+    if profile:
+        return profile
+    return _env(environ, "AWS_DEFAULT_PROFILE", "AWS_PROFILE") or "default"
+
+
+def credentials_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str:
+    """Return the credentials file path (argument, AWS_SHARED_CREDENTIALS_FILE, default)."""
+    chosen = path or _env(environ, "AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    return os.path.expanduser(os.fspath(chosen))
+
+
+def config_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str:
+    """Return the shared config file's path (argument, AWS_CONFIG_FILE, ``~/.aws/config``)."""
+    chosen = path or _env(environ, "AWS_CONFIG_FILE") or "~/.aws/config"
+    return os.path.expanduser(os.fspath(chosen))
+
+
+# Digests of a missing and of an empty shared file (AWS_CONFIG_FILE=/dev/null): neither holds
+# a profile, so a process without shared files never parses them (an unreadable file still
+# goes to load_profiles, which reports it).
+_NOTHING = (f"error:{errno.ENOENT}", hashlib.sha256(b"").hexdigest())
+
+
 def _digest(path: str) -> str:
     try:
         with open(path, "rb") as file:
@@ -166,9 +205,6 @@ def _digest(path: str) -> str:
 
 def _profile(profile: str | None, environ: Mapping[str, str]) -> _Parsed:
     """(profile name, its setting keys, config file path, config file sections if needed)."""
-    from hub.credentials._files import config_file, credentials_file, resolve_profile
-    from hub.credentials._profile import load_profiles
-
     name = resolve_profile(profile, environ)
     config_path, credentials_path = config_file(None, environ), credentials_file(None, environ)
     key = (name, config_path, _digest(config_path), credentials_path,
@@ -176,6 +212,10 @@ def _profile(profile: str | None, environ: Mapping[str, str]) -> _Parsed:
     parsed = _PARSED.get(key)
     if parsed is not None:
         return parsed
+    if key[2] in _NOTHING and key[4] in _NOTHING:  # no profile anywhere: nothing to parse
+        return name, {}, config_path, {}
+    from hub.credentials._profile import load_profiles
+
     try:
         view = load_profiles(name, environ, _SOURCE)
     except CredentialProviderError as exc:

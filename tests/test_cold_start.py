@@ -55,6 +55,15 @@ DEFERRED_HUB = (
     "hub.protocols.restjson",
     "hub.services.s3._model",
     "hub.transfer",
+    "hub.checksums",  # flexible checksums: the first request that runs a checksum handler
+    "hub._checksum_handlers",
+    "hub._checksum_offload",
+    "hub.credentials._profile",  # shared files: only when one has content
+    "hub.credentials._files",
+    "hub.retry",  # the retry policy: the first request (ClientConfig.retry_policy)
+    "hub._retry_classify",
+    "hub._retry_quota",
+    "hub._retry_ratelimit",
 )
 # Non-hub modules that creating the first client may add to what urllib3 imports.
 ALLOWED_OTHERS = {"encodings.utf_8_sig"}  # the shared files are read as utf-8-sig
@@ -128,12 +137,19 @@ def test_deferred_modules_load_when_first_used() -> None:
         MemoryTransport(lambda request: MemoryResponse(200, {}, body)).install(session)
         s3 = session.client("s3")
         assert "xml.etree.ElementTree" not in sys.modules
+        assert "hub.retry" not in sys.modules and "hub.checksums" not in sys.modules
         names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        from hub.retry import StandardRetryPolicy
+        policy = s3.client_config.retry_policy
         print(json.dumps({"names": names, "xml": "xml.etree.ElementTree" in sys.modules,
+                          "retry": isinstance(policy, StandardRetryPolicy)
+                          and session.client("s3").client_config.retry_policy is policy,
+                          "checksums": "hub._checksum_handlers" in sys.modules,
                           "worker_session": callable(hub.worker_session),
                           "pickle": "pickle" in sys.modules}))
     """)
-    assert out == {"names": ["b"], "xml": True, "worker_session": True, "pickle": True}
+    assert out == {"names": ["b"], "xml": True, "retry": True, "checksums": True,
+                   "worker_session": True, "pickle": True}
 
 
 def test_value_classes_are_still_dataclasses_for_users() -> None:
@@ -210,3 +226,40 @@ def test_value_class_init_is_the_same_before_and_after_it_is_compiled() -> None:
                 ours(*args, **kwargs)
     assert ours(1).tags is not ours(1).tags
     assert "args" not in ours.__init__.__code__.co_varnames  # compiled by now
+
+
+@pytest.mark.parametrize("files", ["empty", "missing"])
+def test_empty_or_missing_shared_files_are_not_parsed(tmp_path: Path, files: str) -> None:
+    env = _cold_env()
+    for name, var in (("config", "AWS_CONFIG_FILE"),
+                      ("credentials", "AWS_SHARED_CREDENTIALS_FILE")):
+        path = tmp_path / name
+        if files == "empty":
+            path.write_text("")
+        env[var] = str(path)
+    env["AWS_PROFILE"] = "named"  # a profile no file defines: not an error, as before
+    out = _run("""
+        import json, sys
+        import hub
+        session = hub.Session(hub.Config(region="eu-west-1",
+                                         credentials=hub.Credentials("testing", "testing")))
+        endpoint = session.client("s3").client_config.info.endpoint
+        print(json.dumps({"endpoint": endpoint,
+                          "parsed": "hub.credentials._profile" in sys.modules}))
+    """, env)
+    assert out == {"endpoint": "https://s3.eu-west-1.amazonaws.com", "parsed": False}
+
+
+def test_a_shared_file_with_content_is_still_read(tmp_path: Path) -> None:
+    env = _cold_env()
+    config = tmp_path / "config"
+    config.write_text("[profile named]\nregion = eu-west-2\n")
+    env["AWS_CONFIG_FILE"] = str(config)
+    env["AWS_PROFILE"] = "named"
+    out = _run("""
+        import json, sys
+        import hub
+        session = hub.Session(hub.Config(credentials=hub.Credentials("testing", "testing")))
+        print(json.dumps({"region": session.client("s3").client_config.info.signing_region}))
+    """, env)
+    assert out == {"region": "eu-west-2"}

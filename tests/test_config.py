@@ -135,3 +135,23 @@ def test_fuzzed_configs_build_or_raise_config_error(values: dict[str, object]) -
     except ConfigError:
         return
     assert Config().merge(config).set_fields() == config.set_fields()
+
+
+# The region, URL-character and host checks are character-set code (no regex compiled at
+# import); they must accept exactly what the regular expressions they replaced accepted.
+_OLD_REGION = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_OLD_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*"
+_OLD_HOST = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\]"
+
+
+@given(st.text(alphabet="az09-AZ%[]:.fG \n\t@\u00e9/_~!", max_size=10))
+def test_config_character_checks_match_the_regular_expressions(text: str) -> None:
+    import re
+
+    from hub import _config
+
+    assert _config._is_region(text) is bool(re.match(_OLD_REGION, text))
+    assert _config._is_host(text) is bool(re.fullmatch(_OLD_HOST, text))
+    end = re.match(_OLD_URL_CHARS, text).end()  # type: ignore[union-attr]
+    expected = None if end == len(text) else f"{text[end]!r} at position {end}"
+    assert _config._bad_url_character(text) == expected

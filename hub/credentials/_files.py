@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from hub._redact import scrubbed
+from hub._settings import config_file, credentials_file, resolve_profile
 from hub.credentials._values import Credentials
 from hub.errors import ConfigError, CredentialProviderError
 
-__all__ = ["resolve_region"]
+# config_file, credentials_file and resolve_profile live in hub._settings, which resolves the
+# profile for every new session without loading this module when there is nothing to parse.
+__all__ = ["config_file", "credentials_file", "resolve_profile", "resolve_region"]
 
 
 # configparser copies a "[DEFAULT]" section into every other section; the AWS files have no such
@@ -21,38 +24,6 @@ _NO_DEFAULT_SECTION = "\x00hub: no default section"
 def environ_of(environ: Mapping[str, str] | None) -> Mapping[str, str]:
     """Return ``environ``, or the live ``os.environ`` when it is None."""
     return os.environ if environ is None else environ
-
-
-def _env(environ: Mapping[str, str], *names: str) -> str | None:
-    # An empty variable counts as unset, as in the AWS SDKs.
-    for name in names:
-        value = environ.get(name)
-        if value:
-            return value
-    return None
-
-
-def resolve_profile(profile: str | None, environ: Mapping[str, str]) -> str:
-    """Return the profile to use: the argument, AWS_DEFAULT_PROFILE, AWS_PROFILE, ``default``.
-
-    botocore 1.43 reads ``AWS_DEFAULT_PROFILE`` first (its ``profile`` session variable), so
-    when both are set that one wins here too.
-    """
-    if profile:
-        return profile
-    return _env(environ, "AWS_DEFAULT_PROFILE", "AWS_PROFILE") or "default"
-
-
-def credentials_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str:
-    """Return the credentials file path (argument, AWS_SHARED_CREDENTIALS_FILE, default)."""
-    chosen = path or _env(environ, "AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-    return os.path.expanduser(os.fspath(chosen))
-
-
-def config_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str:
-    """Return the shared config file's path (argument, AWS_CONFIG_FILE, ``~/.aws/config``)."""
-    chosen = path or _env(environ, "AWS_CONFIG_FILE") or "~/.aws/config"
-    return os.path.expanduser(os.fspath(chosen))
 
 
 class Section(dict[str, str]):
