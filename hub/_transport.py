@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import socket
 import ssl
 import threading
@@ -57,6 +58,7 @@ from urllib3.exceptions import (
     ReadTimeoutError as _U3ReadTimeout,
 )
 from urllib3.exceptions import SSLError as _U3SSLError
+from urllib3.util import SKIP_HEADER
 from urllib3.util.ssl_ import create_urllib3_context
 
 from hub._config import Config
@@ -68,7 +70,7 @@ from hub._proxies import (
     socket_options,
 )
 from hub._redact import forget_locals, proxy_auth
-from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders
+from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders, SensitiveValue
 from hub._types import FrozenMap
 from hub._value import dataclass
 from hub.errors import (
@@ -222,21 +224,49 @@ class _OneSendMixin:
     """
 
     _hub_body: bytes | None = None
+    _hub_in_request = False
 
     def request(self, method: str, url: str, body: Any = None, headers: Any = None,
                 **kwargs: Any) -> None:
-        if (type(body) is bytes and 0 < len(body) <= _ONE_SEND_MAX
-                and not kwargs.get("chunked") and headers
-                and _declared_length(headers) == len(body)):
-            self._hub_body = body
-            try:
-                super().request(method, url, body=None, headers=headers,  # type: ignore[misc]
-                                **kwargs)
-            finally:
-                self._hub_body = None
-            return
-        super().request(method, url, body=body, headers=headers,  # type: ignore[misc]
-                        **kwargs)
+        self._hub_in_request = True
+        try:
+            if (type(body) is bytes and 0 < len(body) <= _ONE_SEND_MAX
+                    and not kwargs.get("chunked") and headers
+                    and _declared_length(headers) == len(body)):
+                self._hub_body = body
+                try:
+                    super().request(method, url, body=None,  # type: ignore[misc]
+                                    headers=headers, **kwargs)
+                finally:
+                    self._hub_body = None
+                return
+            super().request(method, url, body=body, headers=headers,  # type: ignore[misc]
+                            **kwargs)
+        finally:
+            self._hub_in_request = False
+
+    def putheader(self, header: Any, *values: Any) -> None:
+        # Inside request() (between putrequest and endheaders) one plain header goes straight
+        # into the head buffer: urllib3's SKIP_HEADER scan and http.client's encode + two
+        # regexes cost more than the header itself. The check is stricter than http.client's
+        # (a token name; no CR, LF or NUL in the value), and anything it does not pass, or
+        # any other shape of call, takes the usual path, which accepts or refuses as before.
+        if self._hub_in_request and len(values) == 1:
+            value = values[0]
+            kind = type(value)
+            text = (value if kind is str and value != SKIP_HEADER
+                    else value.reveal() if kind is SensitiveValue else None)
+            if (text is not None and type(header) is str and _is_token(header)
+                    and "\r" not in text and "\n" not in text and "\0" not in text):
+                try:
+                    raw = text.encode("latin-1")
+                except UnicodeEncodeError:
+                    pass
+                else:
+                    self._buffer.append(  # type: ignore[attr-defined]
+                        header.encode("ascii") + b": " + raw)
+                    return
+        super().putheader(header, *values)  # type: ignore[misc]
 
     def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
         body = self._hub_body
@@ -249,6 +279,10 @@ class _OneSendMixin:
         head = b"\r\n".join(buffer)
         del buffer[:]
         self.send(head + body)  # type: ignore[attr-defined]
+
+
+# RFC 9110 token characters (ASCII only): what a header name may be on the fast path.
+_is_token = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
 
 
 def _declared_length(headers: Mapping[str, Any]) -> int | None:
