@@ -25,16 +25,26 @@ connections and marks the ones in use to be closed when they come back.
 
 from __future__ import annotations
 
+import email.parser
 import io
 import logging
 import os
+import re
 import socket
 import ssl
 import threading
 import time
 import warnings
 from collections.abc import Mapping
-from http.client import HTTPException
+from http.client import (  # type: ignore[attr-defined]
+    CONTINUE,
+    NO_CONTENT,
+    NOT_MODIFIED,
+    HTTPException,
+    HTTPMessage,
+    UnknownProtocol,
+    _read_headers,
+)
 from http.client import HTTPResponse as _HTTPClientResponse
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -57,6 +67,7 @@ from urllib3.exceptions import (
     ReadTimeoutError as _U3ReadTimeout,
 )
 from urllib3.exceptions import SSLError as _U3SSLError
+from urllib3.util import SKIP_HEADER
 from urllib3.util.ssl_ import create_urllib3_context
 
 from hub._config import Config
@@ -68,7 +79,7 @@ from hub._proxies import (
     socket_options,
 )
 from hub._redact import forget_locals, proxy_auth
-from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders
+from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders, SensitiveValue
 from hub._types import FrozenMap
 from hub._value import dataclass
 from hub.errors import (
@@ -208,6 +219,91 @@ class _ClientResponse(_HTTPClientResponse):
             sock = _DeadlineSocket(sock, deadline)
         super().__init__(sock, debuglevel, method, url)
 
+    def begin(self) -> None:
+        # http.client's begin() (the same in 3.10-3.13; tests/test_transport_head.py checks
+        # that), with _parse_head in place of parse_headers: the email parser is most of the
+        # cost of reading a small response.
+        if self.headers is not None:
+            return
+        while True:
+            version, status, reason = self._read_status()
+            if status != CONTINUE:
+                break
+            skipped_headers = _read_headers(self.fp)
+            if self.debuglevel > 0:
+                print("headers:", skipped_headers)
+            del skipped_headers
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise UnknownProtocol(version)
+        self.headers = self.msg = _parse_head(self.fp)
+        if self.debuglevel > 0:
+            for hdr, val in self.headers.items():
+                print("header:", hdr + ":", val)
+        tr_enc = self.headers.get("transfer-encoding")
+        if tr_enc and tr_enc.lower() == "chunked":
+            self.chunked = True
+            self.chunk_left = None
+        else:
+            self.chunked = False
+        self.will_close = self._check_close()
+        self.length = None
+        length = self.headers.get("content-length")
+        if length and not self.chunked:
+            try:
+                self.length = int(length)
+            except ValueError:
+                self.length = None
+            else:
+                if self.length < 0:
+                    self.length = None
+        else:
+            self.length = None
+        if (status == NO_CONTENT or status == NOT_MODIFIED or 100 <= status < 200
+                or self._method == "HEAD"):
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
+
+
+# Header-name characters as the email parser accepts them (printable ASCII but ':').
+_is_plain_name = re.compile(r"[\x21-\x39\x3b-\x7e]+").fullmatch
+
+
+def _parse_head(fp: Any) -> HTTPMessage:
+    """Read a response's header block into an ``HTTPMessage`` equal to http.client's.
+
+    Lines are read by http.client's own reader (its line-length and header-count limits and
+    errors). Plain ``Name: value`` lines are stored as the email parser (compat32) stores
+    them; anything else (folded or malformed lines, a missing blank line, a multipart or
+    message content type) goes through the email parser, as in http.client.
+    """
+    lines = _read_headers(fp)
+    msg = HTTPMessage()
+    if lines[-1] in (b"\r\n", b"\n"):
+        for raw in lines[:-1]:
+            line = raw.decode("iso-8859-1")
+            name, colon, value = line.partition(":")
+            value = value[:-2] if value.endswith("\r\n") else value[:-1]
+            if (not colon or not line.endswith("\n") or "\r" in value or "\n" in value
+                    or not _is_plain_name(name)):
+                break
+            value = value.lstrip(" \t")
+            if len(name) == 12 and name.lower() == "content-type" and value[:9].lower().startswith((
+                    "multipart", "message")):
+                break
+            msg.set_raw(name, value)
+        else:
+            msg.set_payload("")
+            return msg
+    text = b"".join(lines).decode("iso-8859-1")
+    return email.parser.Parser(_class=HTTPMessage).parsestr(text)
+
 
 # A small bytes body goes out in the same send() as the request head (one segment, one
 # syscall, one wake-up of the server) instead of right after it, as urllib3 would send it.
@@ -222,21 +318,49 @@ class _OneSendMixin:
     """
 
     _hub_body: bytes | None = None
+    _hub_in_request = False
 
     def request(self, method: str, url: str, body: Any = None, headers: Any = None,
                 **kwargs: Any) -> None:
-        if (type(body) is bytes and 0 < len(body) <= _ONE_SEND_MAX
-                and not kwargs.get("chunked") and headers
-                and _declared_length(headers) == len(body)):
-            self._hub_body = body
-            try:
-                super().request(method, url, body=None, headers=headers,  # type: ignore[misc]
-                                **kwargs)
-            finally:
-                self._hub_body = None
-            return
-        super().request(method, url, body=body, headers=headers,  # type: ignore[misc]
-                        **kwargs)
+        self._hub_in_request = True
+        try:
+            if (type(body) is bytes and 0 < len(body) <= _ONE_SEND_MAX
+                    and not kwargs.get("chunked") and headers
+                    and _declared_length(headers) == len(body)):
+                self._hub_body = body
+                try:
+                    super().request(method, url, body=None,  # type: ignore[misc]
+                                    headers=headers, **kwargs)
+                finally:
+                    self._hub_body = None
+                return
+            super().request(method, url, body=body, headers=headers,  # type: ignore[misc]
+                            **kwargs)
+        finally:
+            self._hub_in_request = False
+
+    def putheader(self, header: Any, *values: Any) -> None:
+        # Inside request() (between putrequest and endheaders) one plain header goes straight
+        # into the head buffer: urllib3's SKIP_HEADER scan and http.client's encode + two
+        # regexes cost more than the header itself. The check is stricter than http.client's
+        # (a token name; no CR, LF or NUL in the value), and anything it does not pass, or
+        # any other shape of call, takes the usual path, which accepts or refuses as before.
+        if self._hub_in_request and len(values) == 1:
+            value = values[0]
+            kind = type(value)
+            text = (value if kind is str and value != SKIP_HEADER
+                    else value.reveal() if kind is SensitiveValue else None)
+            if (text is not None and type(header) is str and _is_token(header)
+                    and "\r" not in text and "\n" not in text and "\0" not in text):
+                try:
+                    raw = text.encode("latin-1")
+                except UnicodeEncodeError:
+                    pass
+                else:
+                    self._buffer.append(  # type: ignore[attr-defined]
+                        header.encode("ascii") + b": " + raw)
+                    return
+        super().putheader(header, *values)  # type: ignore[misc]
 
     def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
         body = self._hub_body
@@ -249,6 +373,10 @@ class _OneSendMixin:
         head = b"\r\n".join(buffer)
         del buffer[:]
         self.send(head + body)  # type: ignore[attr-defined]
+
+
+# RFC 9110 token characters (ASCII only): what a header name may be on the fast path.
+_is_token = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
 
 
 def _declared_length(headers: Mapping[str, Any]) -> int | None:

@@ -1,0 +1,289 @@
+"""The transport's own request-head writer and response-head reader.
+
+hub's connections put plain headers straight into the head buffer and parse plain response
+heads without the email parser. These tests hold both to http.client's behaviour: the same
+bytes on the wire for ordinary requests (captured by a raw socket server on 127.0.0.1), the
+same refusals for hostile header names and values (the same typed hub error), and an
+``HTTPMessage`` equal to what ``http.client.parse_headers`` builds, for any header block.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import urllib3
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hub import Config, Session
+from hub._request import SensitiveValue
+from hub._transport import _ClientResponse, _HTTPConnection, _parse_head
+from hub.errors import ParamValidationError
+from tests._threads import join_all
+from tests.reliability._support import CREDENTIALS
+
+# --------------------------------------------------------------------------- raw server
+
+_BODY = (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+         b"<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/u</Arn>"
+         b"<UserId>U</UserId><Account>123456789012</Account></GetCallerIdentityResult>"
+         b"</GetCallerIdentityResponse>")
+
+
+class _Capture:
+    """A raw socket server on 127.0.0.1: records each request head, answers 200 with no body."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(10)
+        self.port = self.sock.getsockname()[1]
+        self.heads: list[bytes] = []
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        # One request per connection ("Connection: close"), so no thread waits on a kept one.
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                if b"\r\n\r\n" not in data:
+                    continue
+                head, _, data = data.partition(b"\r\n\r\n")
+                self.heads.append(head + b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                while len(data) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/xml"
+                             b"\r\nContent-Length: %d\r\n\r\n%s" % (len(_BODY), _BODY))
+
+    def close(self) -> None:
+        self._stop = True
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10):
+            pass  # wakes accept(); closing the listening socket alone would not
+        join_all([self.thread], timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def capture() -> Iterator[_Capture]:
+    server = _Capture()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+_ORDINARY: list[tuple[str, str, bytes | None, dict[str, Any]]] = [
+    ("GET", "/bucket/key?x-id=GetObject", None, {
+        "X-Amz-Date": "20261202T000000Z", "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+        "User-Agent": "hub/1 urllib3/2 Python/3",
+        "Authorization": SensitiveValue("AWS4-HMAC-SHA256 Credential=AKID/x, Signature=ab")}),
+    ("POST", "/", b'{"TableName": "t"}', {
+        "X-Amz-Target": "DynamoDB_20120810.GetItem", "Content-Length": "18",
+        "Content-Type": "application/x-amz-json-1.0", "Accept-Encoding": "identity",
+        "X-Amz-Security-Token": SensitiveValue("tok/en+="),
+        "Metadata-Latin": "caf\u00e9 \t(x) ~"}),
+    ("PUT", "/b/k", b"x" * 20000, {"Content-Length": "20000", "Content-MD5": "abc=="}),
+    ("HEAD", "/", None, {"Host": "example.test", "X-Empty": ""}),
+]
+
+
+@pytest.mark.parametrize("case", _ORDINARY, ids=lambda c: c[0])
+def test_request_head_is_byte_identical_to_urllib3s(capture: _Capture,
+                                                    case: tuple[Any, ...]) -> None:
+    method, url, body, headers = case
+    for connection_class in (urllib3.connection.HTTPConnection, _HTTPConnection):
+        connection = connection_class("127.0.0.1", capture.port)
+        try:
+            connection.request(method, url, body=body, headers=dict(headers))
+            response = connection.getresponse()
+            if method != "HEAD":
+                response.read()
+        finally:
+            connection.close()
+    reference, ours = capture.heads
+    assert ours == reference
+    assert reference.count(b"\r\n") >= len(headers) + 2  # the headers really were sent
+
+
+def test_a_real_call_sends_the_head_urllib3_would(capture: _Capture) -> None:
+    # Replay the head hub wrote through a plain urllib3 connection: same bytes.
+    session = Session(Config(region="us-east-1", endpoint_url=f"http://127.0.0.1:{capture.port}",
+                             credentials=CREDENTIALS))
+    assert session.client("sts").get_caller_identity()["Account"] == "123456789012"
+    head = capture.heads[0]
+    request_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+    method, url, _ = request_line.split(" ")
+    headers = dict(line.split(": ", 1) for line in lines)
+    connection = urllib3.connection.HTTPConnection("127.0.0.1", capture.port)
+    try:
+        connection.request(method, url, body=b"x" * int(headers["Content-Length"]),
+                           headers=headers)
+        connection.getresponse().read()
+    finally:
+        connection.close()
+    assert capture.heads[1] == head
+    assert "Authorization" in headers and "X-Amz-Date" in headers
+
+
+# --------------------------------------------------------------------------- hostile headers
+
+_HOSTILE = [("X-A", "a\r\nX-Injected: 1"), ("X-A", "a\nb"), ("X-A", "a\rb"),
+            ("X:A", "v"), ("X-A\r\nX-B", "v"), (" X", "v"), ("X-A", "\u4e2d"), ("X-A", "a\ud800"),
+            ("X-A", SensitiveValue("a\r\nX-Injected: 1"))]
+
+
+@pytest.mark.parametrize(("name", "value"), _HOSTILE)
+def test_connection_refuses_what_http_client_refuses(name: str, value: Any) -> None:
+    def refusal(connection: Any) -> type[BaseException]:
+        connection.putrequest("GET", "/")
+        with pytest.raises(Exception) as refused:
+            connection.putheader(name, value)
+        return refused.type
+
+    plain = refusal(http.client.HTTPConnection("127.0.0.1", 9))
+    ours = _HTTPConnection("127.0.0.1", 9)
+    ours._hub_in_request = True  # as inside request(): the fast path is on
+    assert refusal(ours) is plain
+
+
+@pytest.mark.parametrize(("name", "value"), _HOSTILE)
+def test_a_handler_adding_a_hostile_header_gets_the_same_typed_error(
+        capture: _Capture, name: str, value: Any) -> None:
+    def add_header(request: Any) -> None:
+        request.http_request.headers[name] = value
+
+    session = Session(Config(region="us-east-1", endpoint_url=f"http://127.0.0.1:{capture.port}",
+                             credentials=CREDENTIALS, max_attempts=1))
+    session.push_front("send", add_header, name="test.hostile")
+    with pytest.raises(ParamValidationError) as raised:
+        assert session.client("sts").get_caller_identity()["Account"] == "123456789012"
+    assert "Injected" not in str(raised.value)
+    assert capture.heads == []
+
+
+# --------------------------------------------------------------------------- response heads
+
+
+class _FakeSock:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(self._data))
+
+
+def _begin(cls: type[http.client.HTTPResponse], raw: bytes, method: str) -> Any:
+    response = cls(_FakeSock(raw), method=method)  # type: ignore[arg-type]
+    try:
+        response.begin()
+    except http.client.HTTPException as exc:
+        return type(exc), str(exc)
+    return (response.status, response.reason, response.version, response.length,
+            response.chunked, response.will_close, response.headers.items(),
+            response.read())
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbodyextra",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    b"HTTP/1.1 100 Continue\r\nX: 1\r\n\r\nHTTP/1.1 201 Created  \r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n",
+    b"HTTP/1.1 304 Not Modified\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\n\r\nuntil close",
+    b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nabc",
+    b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nabc",
+    b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 1\r\n\r\nx",
+    b"HTTP/2.0 200 OK\r\n\r\n",
+    b"FOO 200 OK\r\n\r\n",
+    b"HTTP/1.1 999999 Odd\r\n\r\n",
+    b"",
+])
+def test_begin_behaves_as_http_clients_begin(raw: bytes, method: str) -> None:
+    # _ClientResponse.begin mirrors http.client's begin with a faster header parse: the same
+    # status line handling, 1xx skipping, framing (length, chunked, close) and errors.
+    assert _begin(_ClientResponse, raw, method) == _begin(http.client.HTTPResponse, raw, method)
+
+
+def _same_message(block: bytes) -> None:
+    def parse(parser: Any) -> Any:
+        try:
+            message = parser(io.BytesIO(block))
+        except http.client.HTTPException as exc:
+            return type(exc), str(exc)
+        payload = message.get_payload()
+        if isinstance(payload, list):  # sub-messages: compare what they hold
+            payload = [(type(part), part.items(), part.get_payload()) for part in payload]
+        return (message.items(), payload, message.is_multipart(),
+                [type(d) for d in message.defects], type(message))
+
+    assert parse(_parse_head) == parse(http.client.parse_headers)
+
+
+@pytest.mark.parametrize("block", [
+    b"Content-Type: text/xml\r\nContent-Length: 5\r\nX-Dup: 1\r\nx-dup: 2\r\n\r\nbody",
+    b"A:b\nC:  \t d  \n\n",
+    b"X-Empty:\r\nX-Trail: v  \r\n\r\n",
+    b"X-Fold: a\r\n b\r\n\tc\r\nY: z\r\n\r\n",
+    b"no colon here\r\nX: y\r\n\r\n",
+    b":leading\r\n\r\n",
+    b"X: a\rb\r\n\r\n",
+    b"X : spaced name\r\n\r\n",
+    b"From nobody\r\nX: y\r\n\r\n",
+    b"X-Latin: \xe9\xff\x80\r\n\r\n",
+    b"X: eof without blank line\r\n",
+    b"",
+    b"\r\n",
+    b"Content-Type: multipart/mixed; boundary=x\r\n\r\n",
+    b"Content-Type: message/rfc822\r\n\r\n",
+    b"Content-Type: MULTIPART/form-data\r\n\r\n",
+    b"Content-Type: Message /partial\r\n\r\n",
+    b"X: " + b"v" * 70000 + b"\r\n\r\n",
+    b"".join(b"X-%d: v\r\n" % i for i in range(101)) + b"\r\n",
+    b"".join(b"X-%d: v\r\n" % i for i in range(99)) + b"\r\n",
+])
+def test_response_heads_parse_as_http_client_parses_them(block: bytes) -> None:
+    _same_message(block)
+
+
+_line = st.one_of(
+    st.builds(lambda n, v, end: n + b":" + v + end,
+              st.binary(max_size=6), st.binary(max_size=10), st.sampled_from([b"\r\n", b"\n"])),
+    st.sampled_from([b" folded\r\n", b"\tfolded\n", b"Content-Type: multipart/x\r\n",
+                     b"Content-Type: text/plain\r\n", b"junk\r\n", b"From x\r\n"]))
+
+
+@given(st.lists(_line, max_size=6), st.sampled_from([b"\r\n", b"\n", b""]))
+def test_any_response_head_parses_as_http_client_parses_it(lines: list[bytes],
+                                                           end: bytes) -> None:
+    _same_message(b"".join(lines) + end)
