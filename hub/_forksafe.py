@@ -47,7 +47,7 @@ __all__ = ["DEFERRED_IMPORTS", "FORK_GUARD", "at_fork_reinit"]
 #: fork waits for an import of one of them in flight (and a forked child drops the import
 #: locks of those that a vanished thread held).
 DEFERRED_IMPORTS = ("hub", "xml", "uuid", "decimal", "configparser", "subprocess", "shlex",
-                    "urllib.request", "platform", "pickle")
+                    "urllib.request", "platform", "pickle", "calendar", "locale")
 
 
 _WATCHED_PACKAGES = tuple(f"{name}." for name in DEFERRED_IMPORTS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import calendar
 import datetime
 import http.client
 import re
@@ -237,6 +236,9 @@ def format_timestamp(value: Any, fmt: str) -> str | int | float:
         if moment.microsecond:
             return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # calendar is imported here: on 3.13 nothing else on the first client's path loads it
+    # (with locale), and most requests carry no timestamp.
+    import calendar
     if fmt == "rfc822":
         return formatdate(calendar.timegm(moment.utctimetuple()), usegmt=True)
     return calendar.timegm(moment.utctimetuple())
