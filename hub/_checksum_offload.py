@@ -4,8 +4,9 @@ An upload over http already makes one pass over its body that the checksum canno
 signer's SHA-256 (``hub._checksum_handlers`` computes it beside the CRC). The CRC functions hub
 uses (zlib, isal, zlib-ng, crc32c, awscrt) release the GIL on large buffers, so on a machine
 with a spare core the CRC of a block runs on a helper thread while the caller hashes that
-block, and costs no wall time. hub uses it for zlib's CRC32 only (1-2 GB/s); the SIMD
-implementations (8-25 GB/s) cost less than the hand-off. Beside a send (the aws-chunked
+block, and costs no wall time. hub uses it for zlib's CRC32 (1-2 GB/s) from 256 KiB, and for
+the SIMD implementations (~10 GB/s from memory) only from 4 MiB (a whole large ``bytes`` body):
+below that they cost less than the hand-off. Beside a send (the aws-chunked
 trailer) it measured slower than inline, so the encoder does not use it.
 
 :class:`OffloadedCrc` is a running checksum whose large updates go to a helper; each update
@@ -194,14 +195,17 @@ class OffloadedCrc:
         algorithm: The algorithm's name (``"CRC32"``).
         fn: ``fn(data, value) -> value``, a CRC that releases the GIL on large buffers.
         size: The digest's size in bytes.
+        min_offload: Updates smaller than this run inline.
     """
 
-    __slots__ = ("_fn", "_job", "_size", "_value", "algorithm")
+    __slots__ = ("_fn", "_job", "_min", "_size", "_value", "algorithm")
 
-    def __init__(self, algorithm: str, fn: CrcFn, size: int) -> None:
+    def __init__(self, algorithm: str, fn: CrcFn, size: int,
+                 min_offload: int = MIN_OFFLOAD) -> None:
         self.algorithm = algorithm
         self._fn = fn
         self._size = size
+        self._min = min_offload
         self._value = 0
         self._job: _Job | None = None
 
@@ -217,7 +221,7 @@ class OffloadedCrc:
         size = data.nbytes if isinstance(data, memoryview) else len(data)
         if not size:
             return
-        if size >= MIN_OFFLOAD and _POOL.max_helpers:
+        if size >= self._min and _POOL.max_helpers:
             job = _Job(self._fn, data, self._value)
             if _POOL.submit(job):
                 self._job = job

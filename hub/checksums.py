@@ -36,6 +36,9 @@ from typing import Any, Protocol
 from hub._checksum_offload import OffloadedCrc
 from hub.errors import FlexibleChecksumError, MissingDependencyError
 
+# With ``overlap``, a native CRC32 hands updates of at least this size to a helper thread.
+_NATIVE_MIN_OFFLOAD = 4 * 1024 * 1024
+
 __all__ = [
     "ALGORITHMS",
     "AwsChunkedReader",
@@ -260,12 +263,13 @@ def new_checksum(algorithm: str, *, require_native: bool = False,
     Args:
         algorithm: One of :data:`ALGORITHMS`.
         require_native: Refuse the pure-Python fallback of CRC32C/CRC64NVME (raise instead).
-        overlap: For CRC32 computed by zlib (no ``hub[crc32]`` extra), compute each large
-            ``update()`` (256 KiB and more) on a helper thread while the caller goes on
-            (hashes or sends the same block), when a spare core and a free helper exist;
-            the next call waits for it. The caller must not change a buffer it passed until
-            its next call on the checksum (``bytes`` never change). No effect otherwise:
-            the native CRCs are faster than the hand-off. See :mod:`hub._checksum_offload`.
+        overlap: For CRC32, compute each large ``update()`` on a helper thread while the
+            caller goes on (hashes or sends the same block), when a spare core and a free
+            helper exist; the next call waits for it. Large means 256 KiB and more for zlib's
+            CRC32 (no ``hub[crc32]`` extra), 4 MiB and more for a native one (below that it
+            is faster than the hand-off). The caller must not change a buffer it passed until
+            its next call on the checksum (``bytes`` never change). No effect for other
+            algorithms. See :mod:`hub._checksum_offload`.
 
     Raises:
         FlexibleChecksumError: Unknown algorithm.
@@ -278,6 +282,11 @@ def new_checksum(algorithm: str, *, require_native: bool = False,
     native = _find_native(name)
     if name == "CRC32":
         if native is not None:
+            # A SIMD CRC (~10 GB/s from memory) still costs ~7 ms per 64 MiB: only a whole
+            # large body (one update of 4 MiB or more, beside the signer's SHA-256) is worth
+            # the hand-off; the 256 KiB blocks of a file stay inline.
+            if overlap:
+                return OffloadedCrc(name, native[0], 4, _NATIVE_MIN_OFFLOAD)
             return _Crc(name, native[0], 4)
         # zlib's CRC32 (1-2 GB/s) is the one slow enough for a helper thread to pay off; the
         # SIMD ones (isal, zlib-ng, crc32c, awscrt: 8-25 GB/s) cost less than the hand-off.

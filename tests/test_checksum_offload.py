@@ -63,7 +63,7 @@ def test_large_blocks_go_to_a_helper_and_small_ones_stay(pool: offload._Pool) ->
     assert seen == [threading.current_thread().name, _NAME]
 
 
-def test_overlap_applies_to_zlibs_crc32_only(pool: offload._Pool,
+def test_overlap_applies_to_crc32_only(pool: offload._Pool,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checksums, "_native", {"CRC32": None})
     assert type(checksums.new_checksum("CRC32", overlap=True)) is OffloadedCrc
@@ -74,6 +74,26 @@ def test_overlap_applies_to_zlibs_crc32_only(pool: offload._Pool,
     running.update(DATA)
     assert running.b64digest() == checksums.checksum("CRC32", DATA)
     assert running.algorithm == "CRC32"
+
+
+def test_a_native_crc32_offloads_only_whole_large_bodies(pool: offload._Pool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A SIMD CRC32 is faster than the hand-off for a file's 256 KiB blocks, but a large bytes
+    # body's CRC (~7 ms per 64 MiB) is worth overlapping with the signer's SHA-256.
+    seen: list[str] = []
+
+    def native(data: Any, value: int = 0) -> int:
+        seen.append(threading.current_thread().name)
+        return zlib.crc32(data, value)
+
+    monkeypatch.setattr(checksums, "_native", {"CRC32": (native, "isal")})
+    assert type(checksums.new_checksum("CRC32")).__name__ == "_Crc"
+    big = DATA * (checksums._NATIVE_MIN_OFFLOAD // len(DATA) + 1)
+    running = checksums.new_checksum("CRC32", overlap=True)
+    running.update(big[:MIN_OFFLOAD])  # a file-sized block: inline
+    running.update(big[MIN_OFFLOAD:])  # the rest, over 4 MiB: on a helper
+    assert running.digest() == zlib.crc32(big).to_bytes(4, "big")
+    assert seen == [threading.current_thread().name, _NAME]
 
 
 def test_helpers_are_bounded_shared_and_end_when_idle(pool: offload._Pool) -> None:
