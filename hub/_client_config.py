@@ -70,8 +70,6 @@ class ClientConfig:
         handlers: The session's handlers plus the service protocol's.
         credentials: The credentials cache requests sign with.
         transport: The pooled transport requests go through.
-        retry_policy: The retry policy (its quota is shared by every client of the session
-            family that calls this service at this endpoint); built on first use.
         retry: The handle :attr:`retry_policy` reads the policy through.
         timeout: The connect/read timeouts built from the config.
         user_agent: The User-Agent header value.
@@ -96,7 +94,8 @@ class ClientConfig:
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        """The retry policy (see the class docstring)."""
+        """The retry policy, built on first use: its quota is shared by every client of the
+        session family that calls this service at this endpoint."""
         return self.retry.get()
 
     def __repr__(self) -> str:
