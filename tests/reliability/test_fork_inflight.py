@@ -590,23 +590,24 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_note_fork_started)
 
 
-def test_a_fork_waits_for_a_hub_module_being_imported(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    # A thread is importing a hub module (its first use) when the fork starts. Without the
-    # wait, the child would get the half-executed module and its import lock held for ever.
+def _fork_while_importing(package: types.ModuleType, probe: str, tmp_path: Path,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread imports ``package.probe`` (held mid-import) when a fork starts: the child must
+    be able to import it (the fork waited for the import instead of inheriting its lock)."""
     global _FORK_STARTED_ARMED
+    name = f"{package.__name__}.{probe}"
     channel = types.ModuleType("hub_fork_probe_channel")
     channel.started, channel.release = threading.Event(), threading.Event()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "hub_fork_probe_channel", channel)
-    (tmp_path / "_fork_probe.py").write_text(
+    (tmp_path / f"{probe}.py").write_text(
         "import hub_fork_probe_channel as channel\n"
         "channel.started.set()\n"
         "channel.release.wait(30)\n"
         "READY = True\n"
     )
-    monkeypatch.setattr(hub, "__path__", [*hub.__path__, str(tmp_path)])
-    monkeypatch.delitem(sys.modules, "hub._fork_probe", raising=False)
-    join_import = _start(lambda: importlib.import_module("hub._fork_probe"))
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    join_import = _start(lambda: importlib.import_module(name))
     assert channel.started.wait(WATCHDOG)  # type: ignore[attr-defined]
 
     def release_once_the_fork_started() -> None:
@@ -614,7 +615,7 @@ def test_a_fork_waits_for_a_hub_module_being_imported(tmp_path: Path,
         channel.release.set()  # type: ignore[attr-defined]
 
     def child() -> None:
-        module = importlib.import_module("hub._fork_probe")
+        module = importlib.import_module(name)
         assert module.READY
 
     _FORK_STARTED.clear()
@@ -628,50 +629,23 @@ def test_a_fork_waits_for_a_hub_module_being_imported(tmp_path: Path,
         join_releaser()
         join_import()
     assert outcome == "ok", outcome
-    monkeypatch.delitem(sys.modules, "hub._fork_probe")
+    monkeypatch.delitem(sys.modules, name)
+
+
+def test_a_fork_waits_for_a_hub_module_being_imported(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # A thread is importing a hub module (its first use) when the fork starts. Without the
+    # wait, the child would get the half-executed module and its import lock held for ever.
+    _fork_while_importing(hub, "_fork_probe", tmp_path, monkeypatch)
 
 
 def test_a_fork_waits_for_a_deferred_stdlib_module_being_imported(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # hub imports some standard-library modules on first use (xml.etree at the first XML
     # body, ...: hub._forksafe.DEFERRED_IMPORTS); a fork waits for those imports as for hub's.
-    global _FORK_STARTED_ARMED
     import xml
 
     from hub._forksafe import DEFERRED_IMPORTS
 
     assert "xml" in DEFERRED_IMPORTS
-    channel = types.ModuleType("hub_fork_probe_channel")
-    channel.started, channel.release = threading.Event(), threading.Event()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "hub_fork_probe_channel", channel)
-    (tmp_path / "_hub_fork_probe.py").write_text(
-        "import hub_fork_probe_channel as channel\n"
-        "channel.started.set()\n"
-        "channel.release.wait(30)\n"
-        "READY = True\n"
-    )
-    monkeypatch.setattr(xml, "__path__", [*xml.__path__, str(tmp_path)])
-    monkeypatch.delitem(sys.modules, "xml._hub_fork_probe", raising=False)
-    join_import = _start(lambda: importlib.import_module("xml._hub_fork_probe"))
-    assert channel.started.wait(WATCHDOG)  # type: ignore[attr-defined]
-
-    def release_once_the_fork_started() -> None:
-        _FORK_STARTED.wait(WATCHDOG)
-        channel.release.set()  # type: ignore[attr-defined]
-
-    def child() -> None:
-        module = importlib.import_module("xml._hub_fork_probe")
-        assert module.READY
-
-    _FORK_STARTED.clear()
-    _FORK_STARTED_ARMED = True
-    join_releaser = _start(release_once_the_fork_started)
-    try:
-        outcome = fork_child(child)
-    finally:
-        _FORK_STARTED_ARMED = False
-        channel.release.set()  # type: ignore[attr-defined]
-        join_releaser()
-        join_import()
-    assert outcome == "ok", outcome
-    monkeypatch.delitem(sys.modules, "xml._hub_fork_probe")
+    _fork_while_importing(xml, "_hub_fork_probe", tmp_path, monkeypatch)
