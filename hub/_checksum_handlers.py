@@ -133,6 +133,8 @@ def request_checksum(request: Request) -> None:
                 and op.input_payload is not None and op.input_payload.streaming
                 and isinstance(http.body, (bytes, bytearray, memoryview))):
             request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
+        else:
+            _known_payload_hash(request)
         return
     algorithm = _choose(request, op)
     if algorithm is None:
@@ -146,6 +148,16 @@ def request_checksum(request: Request) -> None:
         _header_from_file(request, body, start, algorithm)
     else:
         _trailer(request, body, start, algorithm)
+
+
+def _known_payload_hash(request: Request) -> None:
+    # A body that carries its own SHA-256 (hub.transfer's FileRange, hashed in the same pass
+    # as its part checksum): the signer takes it instead of reading the body again.
+    digest = getattr(type(request.http_request.body), "hub_payload_sha256", None)
+    if digest is not None:
+        digest = request.http_request.body.hub_payload_sha256
+        if digest is not None and not request.http_request.url.startswith("https:"):
+            request.context[PAYLOAD_HASH_KEY] = digest
 
 
 def _signs_payload(request: Request) -> bool:

@@ -5,6 +5,13 @@
 - :class:`PartBody`: one part as a seekable, read-only file object over a memoryview. Given as
   an upload body it can be rewound for a retry and, over HTTPS, is sent ``UNSIGNED-PAYLOAD``
   (S3's signing options), so its SHA-256 is never computed.
+- :class:`FileRange`: one part of a file as an upload body that is never held in memory:
+  :meth:`FileRange.scan` checksums it block by block through a small per-thread buffer, and
+  the transport sends it with ``os.sendfile`` over plain HTTP (no copy through user space) or
+  block by block over TLS (:meth:`FileRange.hub_send_to`). Reading a whole part into a fresh
+  buffer costs a page fault per 4 KiB the first time (~0.8 s/GB measured on the 2-core
+  benchmark VM, more than the copy itself); a 1 MiB block stays in the CPU's cache between
+  the read and the hash.
 - Writers for downloads: :class:`FdWriter` (``os.pwrite`` into the temporary file),
   :class:`SeekWriter` (a seekable file object: ``seek`` + ``write`` under a lock) and
   :class:`OrderedWriter` (an unseekable target: ranges are written in order; ranges that
@@ -14,13 +21,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from typing import IO, Any
 
 from hub._forksafe import at_fork_reinit
 
-__all__ = ["BufferPool", "FdWriter", "OrderedWriter", "PartBody", "SeekWriter", "pread",
-           "pread_into", "pwrite"]
+__all__ = ["BufferPool", "FdWriter", "FileRange", "OrderedWriter", "PartBody", "SeekWriter",
+           "pread", "pread_into", "pwrite"]
 
 _HAS_PREAD = hasattr(os, "pread") and hasattr(os, "pwrite")
 _HAS_PREADV = hasattr(os, "preadv")
@@ -178,6 +186,149 @@ class PartBody:
 
     def __repr__(self) -> str:
         return f"<hub.transfer part body {len(self._view)} bytes>"
+
+
+#: Bytes per block when a :class:`FileRange` is checksummed or sent through a buffer: small
+#: enough to stay in the CPU's cache between the read and its use, large enough that the
+#: per-block Python cost is noise (~1k blocks per GB).
+BLOCK = 1024 * 1024
+_HAS_SENDFILE = hasattr(os, "sendfile") and hasattr(socket.socket, "sendfile")
+
+
+class _Blocks(threading.local):
+    """One reused block buffer per thread (no page faults after a thread's first block)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray(BLOCK)
+
+
+_blocks = _Blocks()
+
+
+class _FdFile:
+    """What ``socket.sendfile`` needs of a file: its descriptor (no shared position used)."""
+
+    __slots__ = ("_fd",)
+    mode = "rb"
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+class FileRange:
+    """``length`` bytes of an open file from ``offset``, as a seekable upload body.
+
+    It reads with ``pread`` (no shared file position: parts of one file go out in parallel)
+    and holds no data itself. ``read(n)`` returns new ``bytes`` (so a checksum may keep a
+    block while the next one is read); the transport calls :meth:`hub_send_to` instead, which
+    sends the range in one ``os.sendfile`` on a plain socket, or in reused blocks over TLS.
+
+    Args:
+        fd: An open file descriptor (not closed here).
+        offset: Where the range starts in the file.
+        length: Its length in bytes.
+
+    Attributes:
+        hub_payload_sha256: The hex SHA-256 of the range when :meth:`scan` computed it (the
+            request signer then uses it instead of reading the range again), else None.
+    """
+
+    __slots__ = ("_fd", "_length", "_offset", "_pos", "hub_payload_sha256")
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self._fd = fd
+        self._offset = offset
+        self._length = length
+        self._pos = 0
+        self.hub_payload_sha256: str | None = None
+
+    def __len__(self) -> int:
+        return self._length
+
+    def readable(self) -> bool:
+        """True."""
+        return True
+
+    def seekable(self) -> bool:
+        """True."""
+        return True
+
+    def tell(self) -> int:
+        """The current position (from the range's start)."""
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move to ``offset`` (from the start, the current position or the end)."""
+        base = (0, self._pos, self._length)[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes from the current position (all the rest when negative)."""
+        left = self._length - self._pos
+        if size is None or size < 0 or size > left:
+            size = left
+        if size <= 0:
+            return b""
+        data = pread(self._fd, size, self._offset + self._pos)
+        self._pos += len(data)
+        return data
+
+    def scan(self, *updates: Any) -> int:
+        """Pass every block of the range to each of ``updates`` (checksum ``update`` methods),
+        through this thread's reused buffer; returns how many bytes were there.
+
+        A file that ended early (truncated meanwhile) gives a shorter count; the range is cut
+        to it, so the checksums and the length sent agree.
+        """
+        view = memoryview(_blocks.buf)
+        got = 0
+        while got < self._length:
+            n = pread_into(self._fd, view[:min(BLOCK, self._length - got)], self._offset + got)
+            if not n:
+                break
+            block = view[:n]
+            for update in updates:
+                update(block)
+            got += n
+        self._length = got
+        return got
+
+    def hub_send_to(self, sock: Any) -> None:
+        """Send the range from the current position to ``sock`` (the request's connection).
+
+        Raises:
+            OSError: The file ended before the range did (it was truncated while uploading);
+                the connection is then unusable, and the request fails rather than send a
+                part shorter than its ``Content-Length``.
+        """
+        start = self._offset + self._pos
+        count = self._length - self._pos
+        if count <= 0:
+            return
+        if _HAS_SENDFILE and type(sock) is socket.socket:
+            # The kernel sends the file's pages: no copy through user space. socket.sendfile
+            # waits for the socket's timeout when the send buffer is full.
+            sent = sock.sendfile(_FdFile(self._fd), start, count)  # type: ignore[arg-type]
+        else:
+            view = memoryview(_blocks.buf)
+            sent = 0
+            while sent < count:
+                n = pread_into(self._fd, view[:min(BLOCK, count - sent)], start + sent)
+                if not n:
+                    break
+                sock.sendall(view[:n])
+                sent += n
+        self._pos += sent
+        if sent < count:
+            raise OSError(f"the file being uploaded ended {count - sent} bytes early "
+                          "(was it truncated?)")
+
+    def __repr__(self) -> str:
+        return f"<hub.transfer file range {self._offset}+{self._length}>"
 
 
 class FdWriter:

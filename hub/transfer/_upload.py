@@ -1,9 +1,12 @@
 """Upload a file (by name) or a file object: PutObject below the threshold, else a multipart
-upload whose parts are read with ``preadv`` into reused buffers (files) or in order (streams).
+upload. A file's parts are never held in memory: each is checksummed block by block (with its
+SHA-256 over plain HTTP, where S3 signs the payload) and then sent from the file
+(:class:`~hub.transfer._io.FileRange`); streams are read in order, a part at a time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import threading
@@ -14,7 +17,7 @@ from hub._forksafe import at_fork_reinit
 from hub.errors import ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
-from hub.transfer._io import BufferPool, pread, pread_into
+from hub.transfer._io import BufferPool, FileRange, pread, pread_into
 from hub.transfer._limits import Bandwidth
 from hub.transfer._tasks import (
     ABORT_ARGS,
@@ -63,6 +66,11 @@ class Upload(TaskBase):
         self._fd_lock = threading.Lock()
         at_fork_reinit(self, Upload._reset_locks)
         self._result: Any = None
+        info = client.client_config
+        # Over plain HTTP S3 signs the payload's SHA-256: a part's hash is computed in the
+        # pass that computes its checksum (over TLS a checksummed part goes UNSIGNED-PAYLOAD).
+        self._hash_parts = (not info.info.endpoint.startswith("https:")
+                            and info.config.signature_version != "unsigned")
 
     def _reset_locks(self) -> None:
         self._read_lock = threading.Lock()
@@ -96,6 +104,11 @@ class Upload(TaskBase):
             self.spawn(self._stream_part)
             return
         if size < threshold:
+            if self._fd is not None and self._hash_parts:
+                # Over HTTP the checksum handler hashes a file body in one pass (SHA-256 and
+                # CRC) and the transport sends it from the file.
+                self._put(FileRange(self._fd, self._base, size))
+                return
             data, buf = self._read_part(0, size)
             try:
                 self._put(data)
@@ -182,10 +195,13 @@ class Upload(TaskBase):
 
     # -- calls ------------------------------------------------------------------------------
 
-    def _put(self, data: bytes | memoryview) -> None:
+    def _put(self, data: bytes | memoryview | FileRange) -> None:
         meta = self.meta
+        body = data if isinstance(data, FileRange) else self.body(data)
+        if isinstance(data, FileRange) and self._bandwidth is not None:
+            self._bandwidth.consume(len(data))
         self._result = self.call(self.client.put_object, Bucket=meta.bucket, Key=meta.key,
-                                 Body=self.body(data), **self._extra)
+                                 Body=body, **self._extra)
         self.progress(len(data))
 
     def _create(self) -> None:
@@ -200,6 +216,12 @@ class Upload(TaskBase):
 
     def _file_part(self, number: int, offset: int, size: int) -> None:
         if self.failed:
+            return
+        from hub.checksums import PartChecksums  # loaded already when parts carry checksums
+
+        checksum = self._checksum
+        if self._fd is not None and (checksum is None or type(checksum) is PartChecksums):
+            self._range_part(number, FileRange(self._fd, self._base + offset, size))
             return
         data, buf = self._read_part(offset, size)
         try:
@@ -221,6 +243,38 @@ class Upload(TaskBase):
             self.spawn(self._stream_part)
         if data:
             self._upload_part(number, data)
+
+    def _range_part(self, number: int, body: FileRange) -> None:
+        # One pass over the part in cached blocks computes its checksum (and over HTTP its
+        # SHA-256); the transport then sends it from the file.
+        from hub.checksums import PartChecksums, new_checksum
+
+        updates: list[Callable[[memoryview], Any]] = []
+        running = None
+        if self._checksum is not None:
+            assert isinstance(self._checksum, PartChecksums)
+            running = new_checksum(self._checksum.algorithm)  # inline: blocks are reused
+            updates.append(running.update)
+        sha = hashlib.sha256() if self._hash_parts else None
+        if sha is not None:
+            updates.append(sha.update)
+        size = body.scan(*updates)
+        if sha is not None:
+            body.hub_payload_sha256 = sha.hexdigest()
+        checksum: Mapping[str, Any] = {}
+        if running is not None:
+            checksum = {"Checksum" + running.algorithm: running.b64digest()}
+        if self.failed:
+            return
+        if self._bandwidth is not None:
+            self._bandwidth.consume(size)
+        meta = self.meta
+        response = self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
+                             UploadId=self._upload_id, PartNumber=number, Body=body,
+                             **pick(self._extra, PART_ARGS), **checksum)
+        with self._lock:
+            self._parts[number] = {"ETag": response["ETag"], "PartNumber": number, **checksum}
+        self.progress(size)
 
     def _upload_part(self, number: int, data: bytes | memoryview) -> None:
         if self.failed:
