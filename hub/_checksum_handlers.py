@@ -138,16 +138,36 @@ def request_checksum(request: Request) -> None:
         return
     algorithm = _choose(request, op)
     if algorithm is None:
+        _known_payload_hash(request)
         return
     body = http.body
     if body is None or isinstance(body, (bytes, bytearray, memoryview)):
         _header_from_bytes(request, op, body or b"", algorithm)
         return
+    if getattr(type(body), "hub_checksum", None) is not None:
+        known = body.hub_checksum
+        if known is not None and known[0] == algorithm:
+            _header_from_known(request, op, algorithm, known[1])
+            return
     start = _seekable_start(body)
     if start is not None and not http.url.startswith("https:"):
         _header_from_file(request, body, start, algorithm)
     else:
         _trailer(request, body, start, algorithm)
+
+
+def _header_from_known(request: Request, op: OperationModel, algorithm: str,
+                       value: str) -> None:
+    # A body whose checksum its sender computed (hub.transfer's FileRange, in the pass that
+    # also hashed it): sent as a header, as for bytes (over TLS instead of the SHA-256).
+    http = request.http_request
+    http.headers[header_name(algorithm)] = value
+    options = request.client_config.spec.signing
+    if (http.url.startswith("https:") and options.unsigned_streams_over_tls
+            and op.input_payload is not None and op.input_payload.streaming):
+        request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
+    else:
+        _known_payload_hash(request)
 
 
 def _known_payload_hash(request: Request) -> None:

@@ -234,9 +234,11 @@ class FileRange:
     Attributes:
         hub_payload_sha256: The hex SHA-256 of the range when :meth:`scan` computed it (the
             request signer then uses it instead of reading the range again), else None.
+        hub_checksum: ``(algorithm, base64 value)`` of the range when computed beforehand
+            (the checksum handler sends it when the request's algorithm is that one).
     """
 
-    __slots__ = ("_fd", "_length", "_offset", "_pos", "hub_payload_sha256")
+    __slots__ = ("_fd", "_length", "_offset", "_pos", "hub_checksum", "hub_payload_sha256")
 
     def __init__(self, fd: int, offset: int, length: int) -> None:
         self._fd = fd
@@ -244,6 +246,7 @@ class FileRange:
         self._length = length
         self._pos = 0
         self.hub_payload_sha256: str | None = None
+        self.hub_checksum: tuple[str, str] | None = None
 
     def __len__(self) -> int:
         return self._length

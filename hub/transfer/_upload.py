@@ -104,10 +104,8 @@ class Upload(TaskBase):
             self.spawn(self._stream_part)
             return
         if size < threshold:
-            if self._fd is not None and self._hash_parts:
-                # Over HTTP the checksum handler hashes a file body in one pass (SHA-256 and
-                # CRC) and the transport sends it from the file.
-                self._put(FileRange(self._fd, self._base, size))
+            if self._fd is not None and self._ranges():
+                self._put(self._scanned(FileRange(self._fd, self._base, size)))
                 return
             data, buf = self._read_part(0, size)
             try:
@@ -217,11 +215,9 @@ class Upload(TaskBase):
     def _file_part(self, number: int, offset: int, size: int) -> None:
         if self.failed:
             return
-        from hub.checksums import PartChecksums  # loaded already when parts carry checksums
-
-        checksum = self._checksum
-        if self._fd is not None and (checksum is None or type(checksum) is PartChecksums):
-            self._range_part(number, FileRange(self._fd, self._base + offset, size))
+        if self._fd is not None and self._ranges():
+            self._range_part(number, self._scanned(FileRange(self._fd, self._base + offset,
+                                                             size)))
             return
         data, buf = self._read_part(offset, size)
         try:
@@ -244,9 +240,16 @@ class Upload(TaskBase):
         if data:
             self._upload_part(number, data)
 
-    def _range_part(self, number: int, body: FileRange) -> None:
-        # One pass over the part in cached blocks computes its checksum (and over HTTP its
-        # SHA-256); the transport then sends it from the file.
+    def _ranges(self) -> bool:
+        # A file is sent from its pages unless the part checksum is a caller's own object
+        # (its part_params wants the part's bytes).
+        from hub.checksums import PartChecksums  # loaded already when parts carry checksums
+
+        return self._checksum is None or type(self._checksum) is PartChecksums
+
+    def _scanned(self, body: FileRange) -> FileRange:
+        # One pass over the range in cached blocks computes its checksum (and over HTTP its
+        # SHA-256); both ride on the body to the checksum handler and the signer.
         from hub.checksums import PartChecksums, new_checksum
 
         updates: list[Callable[[memoryview], Any]] = []
@@ -258,14 +261,20 @@ class Upload(TaskBase):
         sha = hashlib.sha256() if self._hash_parts else None
         if sha is not None:
             updates.append(sha.update)
-        size = body.scan(*updates)
+        body.scan(*updates)
         if sha is not None:
             body.hub_payload_sha256 = sha.hexdigest()
-        checksum: Mapping[str, Any] = {}
         if running is not None:
-            checksum = {"Checksum" + running.algorithm: running.b64digest()}
+            body.hub_checksum = (running.algorithm, running.b64digest())
+        return body
+
+    def _range_part(self, number: int, body: FileRange) -> None:
+        checksum: Mapping[str, Any] = {}
+        if body.hub_checksum is not None:
+            checksum = {"Checksum" + body.hub_checksum[0]: body.hub_checksum[1]}
         if self.failed:
             return
+        size = len(body)
         if self._bandwidth is not None:
             self._bandwidth.consume(size)
         meta = self.meta

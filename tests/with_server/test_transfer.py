@@ -317,6 +317,62 @@ def test_use_threads_false_runs_in_the_calling_thread(fast: FastS3Server,
     assert threads == {threading.current_thread().name}
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_file_parts_are_sent_from_the_file_and_retried(
+        tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str],
+        tmp_path: Path) -> None:
+    # A file's parts go out from the file (os.sendfile over http, blocks over TLS): a part
+    # that fails is rewound and sent again, with the same checksum and signed hash.
+    server = fast_tls[0] if tls else fast
+    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    data = os.urandom(4 * MB + 12_345)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    server.fail("UploadPart", match=lambda q: q.get("partNumber") == "2")
+    s3.upload_file(str(src), BUCKET, "retried", Config=SMALL)
+    assert server.object(BUCKET, "retried") == data
+    assert server.ops("UploadPart") == 6  # 5 parts, part 2 twice
+    complete = server.last_body["CompleteMultipartUpload"]
+    for i in range(5):
+        assert _crc32(data[i * MB:(i + 1) * MB]).encode() in complete
+
+
+def test_file_uploads_with_a_call_timeout_round_trip(fast: FastS3Server, tmp_path: Path) -> None:
+    # With call_timeout the transport reads the file body through its deadline check (no
+    # sendfile): the bytes, checksum and signed hash are the same.
+    s3 = _client(fast.url, call_timeout=60.0)
+    data = os.urandom(3 * MB + 1)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    s3.upload_file(str(src), BUCKET, "deadline", Config=SMALL)
+    assert fast.object(BUCKET, "deadline") == data
+    part = fast.last_headers["UploadPart"]
+    sent = next(data[i:i + MB] for i in range(0, len(data), MB)
+                if _crc32(data[i:i + MB]) == part["x-amz-checksum-crc32"])
+    assert part["x-amz-content-sha256"] == hashlib.sha256(sent).hexdigest()
+
+
+def test_file_uploads_without_checksums_still_sign_the_bytes_sent(fast: FastS3Server,
+                                                                  tmp_path: Path) -> None:
+    s3 = _client(fast.url, request_checksum_calculation="when_required")
+    data = os.urandom(MB + 77)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    s3.upload_file(str(src), BUCKET, "plain", Config=SMALL)
+    put = fast.last_headers["PutObject"]
+    assert fast.object(BUCKET, "plain") == data
+    assert put["x-amz-content-sha256"] == hashlib.sha256(data).hexdigest()
+    assert not any(h.startswith("x-amz-checksum") for h in put)
+    big = data * 3
+    src.write_bytes(big)
+    s3.upload_file(str(src), BUCKET, "plain", Config=SMALL)
+    assert fast.object(BUCKET, "plain") == big
+    part = fast.last_headers["UploadPart"]
+    assert not any(h.startswith("x-amz-checksum") for h in part)
+    assert part["x-amz-content-sha256"] in {
+        hashlib.sha256(big[i:i + MB]).hexdigest() for i in range(0, len(big), MB)}
+
+
 # --------------------------------------------------------------------------- failures
 
 
