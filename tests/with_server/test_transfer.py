@@ -414,6 +414,33 @@ def test_failed_multipart_upload_is_aborted(fast: FastS3Server, tmp_path: Path) 
     assert "k" not in fast.buckets[BUCKET]
 
 
+def test_a_file_that_shrinks_while_sent_fails_and_is_aborted(
+        fast: FastS3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A part's checksum and hash were computed, then the file was cut before its bytes went
+    # out: its request fails (never a part shorter than its Content-Length), and the upload
+    # is aborted once its retries are spent. (Parts read after the cut are read short, as
+    # before this change: S3 refuses such parts, too small, at CompleteMultipartUpload.)
+    from hub.errors import HubError
+    from hub.transfer import _io
+
+    s3 = _client(fast.url, max_attempts=2)
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(5 * MB))
+    real_scan = _io.FileRange.scan
+
+    def scan_then_truncate(body: Any, *updates: Any) -> int:
+        got: int = real_scan(body, *updates)
+        if os.path.getsize(src) > MB // 2:
+            os.truncate(src, MB // 2)  # every part scanned so far is now past the end
+        return got
+
+    monkeypatch.setattr(_io.FileRange, "scan", scan_then_truncate)
+    with pytest.raises(HubError):
+        s3.upload_file(src, BUCKET, "shrunk", Config=SMALL)
+    assert fast.ops("AbortMultipartUpload") == 1 and fast.uploads == {}
+    assert "shrunk" not in fast.buckets[BUCKET]
+
+
 def test_failed_download_leaves_no_file(fast: FastS3Server, tmp_path: Path) -> None:
     s3 = _client(fast.url, max_attempts=2)
     s3.put_object(Bucket=BUCKET, Key="k", Body=os.urandom(4 * MB))
