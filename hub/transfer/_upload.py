@@ -261,7 +261,8 @@ class Upload(TaskBase):
         sha = hashlib.sha256() if self._hash_parts else None
         if sha is not None:
             updates.append(sha.update)
-        body.scan(*updates)
+        if updates:  # else nothing needs the bytes before they are sent
+            body.scan(*updates)
         if sha is not None:
             body.hub_payload_sha256 = sha.hexdigest()
         if running is not None:
