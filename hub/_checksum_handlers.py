@@ -233,8 +233,14 @@ def _trailer(request: Request, body: Any, start: int | None, algorithm: str) -> 
     # A file's framed length is known (fixed-size chunks): it goes as Content-Length. A
     # stream's chunks come as they come: chunked transfer, with the decoded length only when
     # the caller gave one (ContentLength), as botocore.
-    reader = AwsChunkedReader(body, algorithm,
-                              decoded_length=length if start is not None else None)
+    framed = getattr(type(body), "hub_aws_chunked", None)
+    reader: Any
+    if framed is not None and start == 0:
+        # hub.transfer's FileRange frames itself (sent from the file, no copy of the data).
+        reader = framed(body, algorithm)
+    else:
+        reader = AwsChunkedReader(body, algorithm,
+                                  decoded_length=length if start is not None else None)
     encoding = next((k for k in headers if k.lower() == "content-encoding"), None)
     if encoding is not None:
         headers[encoding] = f"{headers[encoding]},aws-chunked"

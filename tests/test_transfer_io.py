@@ -314,3 +314,36 @@ def test_file_range_refuses_to_send_short_when_the_file_shrank(tmp_path: Path) -
         assert bytes(out.sent) == data[:4000]
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("size", [0, 1, 8192, 20_000])
+def test_framed_range_sends_what_the_aws_chunked_reader_frames(
+        size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast send (one send per chunk from the block buffer, checksum computed meanwhile)
+    # and the read path (AwsChunkedReader, used when the transport reads the body) put the
+    # same bytes on the wire, with the checksum of the data in the trailer; a rewind for a
+    # retry sends it all again.
+    from hub.checksums import checksum, decode_aws_chunked
+
+    monkeypatch.setattr(_io, "BLOCK", 8192)
+    data, fd = _range_file(tmp_path, size + 10)
+    try:
+        source = _io.FileRange(fd, 10, size)
+        framed = source.hub_aws_chunked("CRC32")
+        assert source.hub_framed is framed
+        out = _Recorder()
+        framed.hub_send_to(out)
+        assert len(out.sent) == len(framed) == framed.encoded_length
+        payload, trailers = decode_aws_chunked(bytes(out.sent))
+        assert payload == data[10:10 + size]
+        assert trailers == {"x-amz-checksum-crc32": checksum("CRC32", payload)}
+        assert framed.checksum.b64digest() == checksum("CRC32", payload)
+        assert framed.seek(0) == 0
+        read = b"".join(iter(lambda: framed.read(5000), b""))
+        assert read == bytes(out.sent)
+        framed.seek(0)
+        again = _Recorder()
+        framed.hub_send_to(again)
+        assert again.sent == out.sent
+    finally:
+        os.close(fd)

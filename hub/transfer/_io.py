@@ -238,7 +238,8 @@ class FileRange:
             (the checksum handler sends it when the request's algorithm is that one).
     """
 
-    __slots__ = ("_fd", "_length", "_offset", "_pos", "hub_checksum", "hub_payload_sha256")
+    __slots__ = ("_fd", "_length", "_offset", "_pos", "hub_checksum", "hub_framed",
+                 "hub_payload_sha256")
 
     def __init__(self, fd: int, offset: int, length: int) -> None:
         self._fd = fd
@@ -247,6 +248,14 @@ class FileRange:
         self._pos = 0
         self.hub_payload_sha256: str | None = None
         self.hub_checksum: tuple[str, str] | None = None
+        self.hub_framed: FramedRange | None = None
+
+    def hub_aws_chunked(self, algorithm: str) -> FramedRange:
+        """This range framed as ``aws-chunked`` with ``algorithm``'s checksum in a trailer
+        (what the checksum handler sends over TLS); kept as :attr:`hub_framed`, whose
+        checksum is the value sent once the request is done."""
+        self.hub_framed = FramedRange(self, algorithm)
+        return self.hub_framed
 
     def __len__(self) -> int:
         return self._length
@@ -332,6 +341,118 @@ class FileRange:
 
     def __repr__(self) -> str:
         return f"<hub.transfer file range {self._offset}+{self._length}>"
+
+
+class FramedRange:
+    """A :class:`FileRange` framed as ``aws-chunked`` with its checksum in a trailer, computed
+    while it is sent: one read of the file, never a copy of the data (each chunk goes out
+    from the block buffer with its size line and CRLF around it, in one send).
+
+    The frames are those of :class:`hub.checksums.AwsChunkedReader` with ``BLOCK``-sized
+    chunks, which also serves :meth:`read` (when the transport reads the body instead of
+    calling :meth:`hub_send_to`, e.g. under a call deadline).
+
+    Args:
+        source: The range (sent from its start).
+        algorithm: The trailer's checksum algorithm.
+    """
+
+    def __init__(self, source: FileRange, algorithm: str) -> None:
+        from hub.checksums import AwsChunkedReader
+
+        self._source = source
+        self._algorithm = algorithm
+        self._block = BLOCK
+        self._reader = AwsChunkedReader(source, algorithm, chunk_size=self._block,
+                                        decoded_length=len(source))
+        self.trailer_name = self._reader.trailer_name
+        self.encoded_length = self._reader.encoded_length
+        self._sent: Any = None  # the checksum of the last hub_send_to, if that was the path
+
+    def __len__(self) -> int:
+        return int(self.encoded_length or 0)
+
+    @property
+    def checksum(self) -> Any:
+        """The running checksum of what was sent (complete once the body was sent)."""
+        return self._sent if self._sent is not None else self._reader.checksum
+
+    def readable(self) -> bool:
+        """True."""
+        return True
+
+    def seekable(self) -> bool:
+        """True (only back to the start)."""
+        return True
+
+    def tell(self) -> int:
+        """0 (only rewinding to the start is supported)."""
+        return 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Rewind to the start (the only position supported)."""
+        self._sent = None
+        return self._reader.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` framed bytes (see :class:`hub.checksums.AwsChunkedReader`)."""
+        return self._reader.read(size)
+
+    def hub_send_to(self, sock: Any) -> None:
+        """Send the framed range and its trailer to ``sock``.
+
+        Raises:
+            OSError: The file ended before the range did.
+        """
+        from hub.checksums import new_checksum
+
+        source = self._source
+        source.seek(0)
+        checksum = new_checksum(self._algorithm)
+        self._sent = checksum
+        block = self._block
+        buf = _frames.get(block)
+        view = memoryview(buf)
+        left = len(source)
+        offset = source._offset
+        while left > 0:
+            n = pread_into(source._fd, view[_HEAD:_HEAD + min(block, left)], offset)
+            if not n:
+                raise OSError(f"the file being uploaded ended {left} bytes early "
+                              "(was it truncated?)")
+            head = b"%x\r\n" % n
+            start = _HEAD - len(head)
+            view[start:_HEAD] = head
+            view[_HEAD + n:_HEAD + n + 2] = b"\r\n"
+            checksum.update(view[_HEAD:_HEAD + n])
+            sock.sendall(view[start:_HEAD + n + 2])
+            offset += n
+            left -= n
+        sock.sendall(b"0\r\n" + self.trailer_name.encode("ascii") + b":"
+                     + checksum.b64digest().encode("ascii") + b"\r\n\r\n")
+        source.seek(0, 2)
+
+    def __repr__(self) -> str:
+        return f"<hub.transfer aws-chunked {self._source!r}>"
+
+
+_HEAD = 16  # room before a chunk's data for its size line ("<hex>\r\n")
+
+
+class _FrameBuffers(threading.local):
+    """One reused frame buffer per thread: a chunk with room for its size line and CRLF."""
+
+    def __init__(self) -> None:
+        self.buf: bytearray | None = None
+
+    def get(self, block: int) -> bytearray:
+        buf = self.buf
+        if buf is None or len(buf) < _HEAD + block + 2:
+            buf = self.buf = bytearray(_HEAD + block + 2)
+        return buf
+
+
+_frames = _FrameBuffers()
 
 
 class FdWriter:

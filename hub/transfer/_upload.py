@@ -248,13 +248,15 @@ class Upload(TaskBase):
         return self._checksum is None or type(self._checksum) is PartChecksums
 
     def _scanned(self, body: FileRange) -> FileRange:
-        # One pass over the range in cached blocks computes its checksum (and over HTTP its
-        # SHA-256); both ride on the body to the checksum handler and the signer.
+        # Over HTTP one pass over the range in cached blocks computes its checksum and its
+        # SHA-256, which ride on the body to the checksum handler and the signer. Over TLS
+        # the checksum handler frames the range as aws-chunked and its checksum goes in the
+        # trailer, computed as it is sent (as botocore does): the file is read once.
         from hub.checksums import PartChecksums, new_checksum
 
         updates: list[Callable[[memoryview], Any]] = []
         running = None
-        if self._checksum is not None:
+        if self._checksum is not None and self._hash_parts:
             assert isinstance(self._checksum, PartChecksums)
             running = new_checksum(self._checksum.algorithm)  # inline: blocks are reused
             updates.append(running.update)
@@ -270,9 +272,18 @@ class Upload(TaskBase):
         return body
 
     def _range_part(self, number: int, body: FileRange) -> None:
-        checksum: Mapping[str, Any] = {}
+        checksum: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        member = None
         if body.hub_checksum is not None:
             checksum = {"Checksum" + body.hub_checksum[0]: body.hub_checksum[1]}
+            params = checksum
+        elif self._checksum is not None:  # over TLS: in the trailer, computed as it is sent
+            from hub.checksums import PartChecksums
+
+            assert isinstance(self._checksum, PartChecksums)
+            params = {**self._checksum.create_params()}
+            member = "Checksum" + self._checksum.algorithm
         if self.failed:
             return
         size = len(body)
@@ -281,7 +292,13 @@ class Upload(TaskBase):
         meta = self.meta
         response = self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
                              UploadId=self._upload_id, PartNumber=number, Body=body,
-                             **pick(self._extra, PART_ARGS), **checksum)
+                             **pick(self._extra, PART_ARGS), **params)
+        if member is not None:
+            framed = body.hub_framed
+            value = (framed.checksum.b64digest() if framed is not None
+                     else response.get(member))  # S3 echoes it (s3transfer reads it there)
+            if value is not None:
+                checksum = {member: value}
         with self._lock:
             self._parts[number] = {"ETag": response["ETag"], "PartNumber": number, **checksum}
         self.progress(size)

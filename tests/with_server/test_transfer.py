@@ -147,8 +147,10 @@ def test_parts_carry_crc32_and_skip_sha256_over_tls(tls: bool, fast: FastS3Serve
 def test_file_uploads_checksum_and_sign_the_bytes_sent(
         tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str],
         tmp_path: Path) -> None:
-    # A file's parts (read into reused buffers) and a small file's PutObject: the CRC32 and,
-    # over http, the signed SHA-256 must be those of the bytes actually sent.
+    # A file's parts and a small file's PutObject: over http the CRC32 header and the signed
+    # SHA-256 must be those of the bytes sent; over https (as botocore) the body goes
+    # aws-chunked with the CRC32 in a trailer, and CompleteMultipartUpload repeats each
+    # part's value.
     server = fast_tls[0] if tls else fast
     s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
     data = os.urandom(2 * MB + 300_000)
@@ -158,23 +160,42 @@ def test_file_uploads_checksum_and_sign_the_bytes_sent(
     assert server.object(BUCKET, "parts") == data
     part = server.last_headers["UploadPart"]
     chunks = [data[i:i + MB] for i in range(0, len(data), MB)]
-    sent = next(c for c in chunks if _crc32(c) == part["x-amz-checksum-crc32"])
-    assert part["x-amz-content-sha256"] == (
-        "UNSIGNED-PAYLOAD" if tls else hashlib.sha256(sent).hexdigest())
+    complete = server.last_body["CompleteMultipartUpload"]
+    assert all(_crc32(c).encode() in complete for c in chunks)
+    if tls:
+        _assert_trailer(part)
+    else:
+        sent = next(c for c in chunks if _crc32(c) == part["x-amz-checksum-crc32"])
+        assert part["x-amz-content-sha256"] == hashlib.sha256(sent).hexdigest()
     small = data[:MB + 5]
     src.write_bytes(small)
     s3.upload_file(str(src), BUCKET, "small", Config=SMALL)
     put = server.last_headers["PutObject"]
     assert server.object(BUCKET, "small") == small
-    assert put["x-amz-checksum-crc32"] == _crc32(small)
-    assert put["x-amz-content-sha256"] == (
-        "UNSIGNED-PAYLOAD" if tls else hashlib.sha256(small).hexdigest())
+    if tls:
+        _assert_trailer(put)
+        assert int(put["x-amz-decoded-content-length"]) == len(small)
+    else:
+        assert put["x-amz-checksum-crc32"] == _crc32(small)
+        assert put["x-amz-content-sha256"] == hashlib.sha256(small).hexdigest()
     s3.upload_file(str(src), BUCKET, "sha", ExtraArgs={"ChecksumAlgorithm": "SHA256"},
                    Config=SMALL)
     put = server.last_headers["PutObject"]
-    assert put["x-amz-checksum-sha256"] == base64.b64encode(
-        hashlib.sha256(small).digest()).decode()
-    assert "x-amz-checksum-crc32" not in put
+    assert server.object(BUCKET, "sha") == small
+    if tls:
+        assert put["x-amz-trailer"] == "x-amz-checksum-sha256"
+    else:
+        assert put["x-amz-checksum-sha256"] == base64.b64encode(
+            hashlib.sha256(small).digest()).decode()
+        assert "x-amz-checksum-crc32" not in put
+
+
+def _assert_trailer(headers: dict[str, str]) -> None:
+    assert headers["x-amz-trailer"] == "x-amz-checksum-crc32"
+    assert headers["x-amz-content-sha256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    assert headers["content-encoding"] == "aws-chunked"
+    assert headers["x-amz-sdk-checksum-algorithm"] == "CRC32"
+    assert not any(h.startswith("x-amz-checksum-") for h in headers)
 
 
 def _crc32(data: bytes) -> str:
