@@ -358,16 +358,26 @@ def test_file_parts_are_sent_from_the_file_and_retried(
         assert _crc32(data[i * MB:(i + 1) * MB]).encode() in complete
 
 
-def test_file_uploads_with_a_call_timeout_round_trip(fast: FastS3Server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_file_uploads_with_a_call_timeout_round_trip(
+        tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str],
+        tmp_path: Path) -> None:
     # With call_timeout the transport reads the file body through its deadline check (no
-    # sendfile): the bytes, checksum and signed hash are the same.
-    s3 = _client(fast.url, call_timeout=60.0)
+    # sendfile, no self-framing): the bytes, checksums and signed hash are the same.
+    server = fast_tls[0] if tls else fast
+    s3 = (_client(server.url, verify=fast_tls[1], call_timeout=60.0) if tls
+          else _client(server.url, call_timeout=60.0))
     data = os.urandom(3 * MB + 1)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
     s3.upload_file(str(src), BUCKET, "deadline", Config=SMALL)
-    assert fast.object(BUCKET, "deadline") == data
-    part = fast.last_headers["UploadPart"]
+    assert server.object(BUCKET, "deadline") == data
+    complete = server.last_body["CompleteMultipartUpload"]
+    assert all(_crc32(data[i:i + MB]).encode() in complete for i in range(0, len(data), MB))
+    part = server.last_headers["UploadPart"]
+    if tls:
+        _assert_trailer(part)
+        return
     sent = next(data[i:i + MB] for i in range(0, len(data), MB)
                 if _crc32(data[i:i + MB]) == part["x-amz-checksum-crc32"])
     assert part["x-amz-content-sha256"] == hashlib.sha256(sent).hexdigest()
@@ -435,8 +445,10 @@ def test_failed_multipart_upload_is_aborted(fast: FastS3Server, tmp_path: Path) 
     assert "k" not in fast.buckets[BUCKET]
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_a_file_that_shrinks_while_sent_fails_and_is_aborted(
-        fast: FastS3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # A part's checksum and hash were computed, then the file was cut before its bytes went
     # out: its request fails (never a part shorter than its Content-Length), and the upload
     # is aborted once its retries are spent. (Parts read after the cut are read short, as
@@ -444,22 +456,27 @@ def test_a_file_that_shrinks_while_sent_fails_and_is_aborted(
     from hub.errors import HubError
     from hub.transfer import _io
 
-    s3 = _client(fast.url, max_attempts=2)
+    server = fast_tls[0] if tls else fast
+    s3 = (_client(server.url, verify=fast_tls[1], max_attempts=2) if tls
+          else _client(server.url, max_attempts=2))
     src = tmp_path / "src"
     src.write_bytes(os.urandom(5 * MB))
-    real_scan = _io.FileRange.scan
+    # Over http a part is checksummed (scan) before it is sent; over https it is framed
+    # (hub_aws_chunked) before it is sent: cut the file right after the first of either.
+    hook = "hub_aws_chunked" if tls else "scan"
+    real = getattr(_io.FileRange, hook)
 
-    def scan_then_truncate(body: Any, *updates: Any) -> int:
-        got: int = real_scan(body, *updates)
+    def then_truncate(body: Any, *args: Any) -> Any:
+        got = real(body, *args)
         if os.path.getsize(src) > MB // 2:
-            os.truncate(src, MB // 2)  # every part scanned so far is now past the end
+            os.truncate(src, MB // 2)  # every part prepared so far is now past the end
         return got
 
-    monkeypatch.setattr(_io.FileRange, "scan", scan_then_truncate)
-    with pytest.raises(HubError):
+    monkeypatch.setattr(_io.FileRange, hook, then_truncate)
+    with pytest.raises(HubError, match="ended .* bytes early"):
         s3.upload_file(src, BUCKET, "shrunk", Config=SMALL)
-    assert fast.ops("AbortMultipartUpload") == 1 and fast.uploads == {}
-    assert "shrunk" not in fast.buckets[BUCKET]
+    assert server.ops("AbortMultipartUpload") == 1 and server.uploads == {}
+    assert "shrunk" not in server.buckets[BUCKET]
 
 
 def test_failed_download_leaves_no_file(fast: FastS3Server, tmp_path: Path) -> None:
