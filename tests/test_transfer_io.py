@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import hub
-from hub.transfer import TransferConfig, _io
+from hub.transfer import TransferConfig, _io, _ranges
 from hub.transfer._download import Download
 from hub.transfer._upload import Upload
 from tests._threads import join_all
@@ -207,7 +207,7 @@ def _range_file(tmp_path: Path, size: int) -> tuple[bytes, int]:
 def test_file_range_reads_seeks_and_holds_no_data(tmp_path: Path) -> None:
     data, fd = _range_file(tmp_path, 50_000)
     try:
-        body = _io.FileRange(fd, 1000, 30_000)
+        body = _ranges.FileRange(fd, 1000, 30_000)
         assert len(body) == 30_000 and body.seekable() and body.readable()
         first = body.read(10)
         assert type(first) is bytes and first == data[1000:1010]  # new bytes, not a view
@@ -225,19 +225,19 @@ def test_file_range_scan_passes_every_block_once(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import hashlib
 
-    monkeypatch.setattr(_io, "BLOCK", 4096)
-    monkeypatch.setattr(_io, "_blocks", _io._Blocks())
+    monkeypatch.setattr(_ranges, "BLOCK", 4096)
+    monkeypatch.setattr(_ranges, "_blocks", _ranges._Blocks())
     data, fd = _range_file(tmp_path, 20_000)
     try:
         sha = hashlib.sha256()
         sizes: list[int] = []
-        body = _io.FileRange(fd, 7, 10_001)  # 2 full blocks and a short one
+        body = _ranges.FileRange(fd, 7, 10_001)  # 2 full blocks and a short one
         assert body.scan(sha.update, lambda block: sizes.append(len(block))) == 10_001
         assert sha.digest() == hashlib.sha256(data[7:10_008]).digest()
         assert sizes == [4096, 4096, 1809]
         # A file that ends before the range (truncated): the range is cut to what is there,
         # so the checksum and the length sent agree.
-        short = _io.FileRange(fd, 15_000, 10_000)
+        short = _ranges.FileRange(fd, 15_000, 10_000)
         assert short.scan() == 5000 and len(short) == 5000
     finally:
         os.close(fd)
@@ -260,8 +260,8 @@ def test_file_range_sends_itself_from_its_position(plain: bool, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    monkeypatch.setattr(_io, "BLOCK", 8192)
-    monkeypatch.setattr(_io, "_blocks", _io._Blocks())
+    monkeypatch.setattr(_ranges, "BLOCK", 8192)
+    monkeypatch.setattr(_ranges, "_blocks", _ranges._Blocks())
     sendfiles: list[int] = []
     real_sendfile = os.sendfile
 
@@ -271,7 +271,7 @@ def test_file_range_sends_itself_from_its_position(plain: bool, tmp_path: Path,
 
     monkeypatch.setattr(os, "sendfile", counting_sendfile)
     data, fd = _range_file(tmp_path, 100_000)
-    body = _io.FileRange(fd, 333, 60_000)
+    body = _ranges.FileRange(fd, 333, 60_000)
     body.read(1000)  # sent from the current position, as a body rewound for a retry would be
     try:
         if plain:
@@ -306,7 +306,7 @@ def test_file_range_sends_itself_from_its_position(plain: bool, tmp_path: Path,
 def test_file_range_refuses_to_send_short_when_the_file_shrank(tmp_path: Path) -> None:
     data, fd = _range_file(tmp_path, 10_000)
     try:
-        body = _io.FileRange(fd, 0, 10_000)
+        body = _ranges.FileRange(fd, 0, 10_000)
         os.truncate(tmp_path / "range.bin", 4000)
         out = _Recorder()
         with pytest.raises(OSError, match="ended 6000 bytes early"):
@@ -325,10 +325,10 @@ def test_framed_range_sends_what_the_aws_chunked_reader_frames(
     # retry sends it all again.
     from hub.checksums import checksum, decode_aws_chunked
 
-    monkeypatch.setattr(_io, "BLOCK", 8192)
+    monkeypatch.setattr(_ranges, "BLOCK", 8192)
     data, fd = _range_file(tmp_path, size + 10)
     try:
-        source = _io.FileRange(fd, 10, size)
+        source = _ranges.FileRange(fd, 10, size)
         framed = source.hub_aws_chunked("CRC32")
         assert source.hub_framed is framed
         out = _Recorder()

@@ -1,7 +1,7 @@
 """Upload a file (by name) or a file object: PutObject below the threshold, else a multipart
 upload. A file's parts are never held in memory: each is checksummed block by block (with its
 SHA-256 over plain HTTP, where S3 signs the payload) and then sent from the file
-(:class:`~hub.transfer._io.FileRange`); streams are read in order, a part at a time.
+(:class:`~hub.transfer._ranges.FileRange`); streams are read in order, a part at a time.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from hub._forksafe import at_fork_reinit
 from hub.errors import ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
-from hub.transfer._io import BufferPool, FileRange, pread, pread_into
+from hub.transfer._io import BufferPool, pread, pread_into
 from hub.transfer._limits import Bandwidth
+from hub.transfer._ranges import FileRange
 from hub.transfer._tasks import (
     ABORT_ARGS,
     COMPLETE_ARGS,
@@ -104,7 +105,7 @@ class Upload(TaskBase):
             self.spawn(self._stream_part)
             return
         if size < threshold:
-            if self._fd is not None and self._ranges():
+            if self._fd is not None and self._from_file():
                 self._put(self._scanned(FileRange(self._fd, self._base, size)))
                 return
             data, buf = self._read_part(0, size)
@@ -215,7 +216,7 @@ class Upload(TaskBase):
     def _file_part(self, number: int, offset: int, size: int) -> None:
         if self.failed:
             return
-        if self._fd is not None and self._ranges():
+        if self._fd is not None and self._from_file():
             self._range_part(number, self._scanned(FileRange(self._fd, self._base + offset,
                                                              size)))
             return
@@ -240,7 +241,7 @@ class Upload(TaskBase):
         if data:
             self._upload_part(number, data)
 
-    def _ranges(self) -> bool:
+    def _from_file(self) -> bool:
         # A file is sent from its pages unless the part checksum is a caller's own object
         # (its part_params wants the part's bytes).
         from hub.checksums import PartChecksums  # loaded already when parts carry checksums

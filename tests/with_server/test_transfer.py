@@ -454,7 +454,7 @@ def test_a_file_that_shrinks_while_sent_fails_and_is_aborted(
     # is aborted once its retries are spent. (Parts read after the cut are read short, as
     # before this change: S3 refuses such parts, too small, at CompleteMultipartUpload.)
     from hub.errors import HubError
-    from hub.transfer import _io
+    from hub.transfer import _ranges
 
     server = fast_tls[0] if tls else fast
     s3 = (_client(server.url, verify=fast_tls[1], max_attempts=2) if tls
@@ -464,7 +464,7 @@ def test_a_file_that_shrinks_while_sent_fails_and_is_aborted(
     # Over http a part is checksummed (scan) before it is sent; over https it is framed
     # (hub_aws_chunked) before it is sent: cut the file right after the first of either.
     hook = "hub_aws_chunked" if tls else "scan"
-    real = getattr(_io.FileRange, hook)
+    real = getattr(_ranges.FileRange, hook)
 
     def then_truncate(body: Any, *args: Any) -> Any:
         got = real(body, *args)
@@ -472,7 +472,7 @@ def test_a_file_that_shrinks_while_sent_fails_and_is_aborted(
             os.truncate(src, MB // 2)  # every part prepared so far is now past the end
         return got
 
-    monkeypatch.setattr(_io.FileRange, hook, then_truncate)
+    monkeypatch.setattr(_ranges.FileRange, hook, then_truncate)
     with pytest.raises(HubError, match="ended .* bytes early"):
         s3.upload_file(src, BUCKET, "shrunk", Config=SMALL)
     assert server.ops("AbortMultipartUpload") == 1 and server.uploads == {}
