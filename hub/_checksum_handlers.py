@@ -133,19 +133,51 @@ def request_checksum(request: Request) -> None:
                 and op.input_payload is not None and op.input_payload.streaming
                 and isinstance(http.body, (bytes, bytearray, memoryview))):
             request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
+        else:
+            _known_payload_hash(request)
         return
     algorithm = _choose(request, op)
     if algorithm is None:
+        _known_payload_hash(request)
         return
     body = http.body
     if body is None or isinstance(body, (bytes, bytearray, memoryview)):
         _header_from_bytes(request, op, body or b"", algorithm)
         return
+    if getattr(type(body), "hub_checksum", None) is not None:
+        known = body.hub_checksum
+        if known is not None and known[0] == algorithm:
+            _header_from_known(request, op, algorithm, known[1])
+            return
     start = _seekable_start(body)
     if start is not None and not http.url.startswith("https:"):
         _header_from_file(request, body, start, algorithm)
     else:
         _trailer(request, body, start, algorithm)
+
+
+def _header_from_known(request: Request, op: OperationModel, algorithm: str,
+                       value: str) -> None:
+    # A body whose checksum its sender computed (hub.transfer's FileRange, in the pass that
+    # also hashed it): sent as a header, as for bytes (over TLS instead of the SHA-256).
+    http = request.http_request
+    http.headers[header_name(algorithm)] = value
+    options = request.client_config.spec.signing
+    if (http.url.startswith("https:") and options.unsigned_streams_over_tls
+            and op.input_payload is not None and op.input_payload.streaming):
+        request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
+    else:
+        _known_payload_hash(request)
+
+
+def _known_payload_hash(request: Request) -> None:
+    # A body that carries its own SHA-256 (hub.transfer's FileRange, hashed in the same pass
+    # as its part checksum): the signer takes it instead of reading the body again.
+    digest = getattr(type(request.http_request.body), "hub_payload_sha256", None)
+    if digest is not None:
+        digest = request.http_request.body.hub_payload_sha256
+        if digest is not None and not request.http_request.url.startswith("https:"):
+            request.context[PAYLOAD_HASH_KEY] = digest
 
 
 def _signs_payload(request: Request) -> bool:
@@ -201,8 +233,14 @@ def _trailer(request: Request, body: Any, start: int | None, algorithm: str) -> 
     # A file's framed length is known (fixed-size chunks): it goes as Content-Length. A
     # stream's chunks come as they come: chunked transfer, with the decoded length only when
     # the caller gave one (ContentLength), as botocore.
-    reader = AwsChunkedReader(body, algorithm,
-                              decoded_length=length if start is not None else None)
+    framed = getattr(type(body), "hub_aws_chunked", None)
+    reader: Any
+    if framed is not None and start == 0:
+        # hub.transfer's FileRange frames itself (sent from the file, no copy of the data).
+        reader = framed(body, algorithm)
+    else:
+        reader = AwsChunkedReader(body, algorithm,
+                                  decoded_length=length if start is not None else None)
     encoding = next((k for k in headers if k.lower() == "content-encoding"), None)
     if encoding is not None:
         headers[encoding] = f"{headers[encoding]},aws-chunked"

@@ -311,7 +311,9 @@ _ONE_SEND_MAX = 16 * 1024
 
 
 class _OneSendMixin:
-    """Sends the head and a small ``bytes`` body with one ``send`` (nothing else changes).
+    """Sends the head and a small ``bytes`` body with one ``send`` (nothing else changes), and
+    lets a body with a ``hub_send_to(sock)`` method (``hub.transfer``'s file ranges) send
+    itself after the head.
 
     Only when the body's ``Content-Length`` header is already set to its length (hub's
     ``core.prepare_body`` sets it), so urllib3 frames the request exactly as it would have.
@@ -333,6 +335,15 @@ class _OneSendMixin:
                                     headers=headers, **kwargs)
                 finally:
                     self._hub_body = None
+                return
+            # A body that sends itself (hub.transfer's FileRange: os.sendfile on a plain
+            # socket): the head goes as for no body, then the body writes to the socket.
+            send_to = getattr(type(body), "hub_send_to", None)
+            if (send_to is not None and not kwargs.get("chunked") and headers
+                    and _declared_length(headers) == len(body)):
+                super().request(method, url, body=None,  # type: ignore[misc]
+                                headers=headers, **kwargs)
+                send_to(body, self.sock)  # type: ignore[attr-defined]
                 return
             super().request(method, url, body=body, headers=headers,  # type: ignore[misc]
                             **kwargs)

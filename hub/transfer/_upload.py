@@ -1,9 +1,12 @@
 """Upload a file (by name) or a file object: PutObject below the threshold, else a multipart
-upload whose parts are read with ``preadv`` into reused buffers (files) or in order (streams).
+upload. A file's parts are never held in memory: each is checksummed block by block (with its
+SHA-256 over plain HTTP, where S3 signs the payload) and then sent from the file
+(:class:`~hub.transfer._ranges.FileRange`); streams are read in order, a part at a time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import threading
@@ -16,6 +19,7 @@ from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
 from hub.transfer._io import BufferPool, pread, pread_into
 from hub.transfer._limits import Bandwidth
+from hub.transfer._ranges import FileRange
 from hub.transfer._tasks import (
     ABORT_ARGS,
     COMPLETE_ARGS,
@@ -63,6 +67,11 @@ class Upload(TaskBase):
         self._fd_lock = threading.Lock()
         at_fork_reinit(self, Upload._reset_locks)
         self._result: Any = None
+        info = client.client_config
+        # Over plain HTTP S3 signs the payload's SHA-256: a part's hash is computed in the
+        # pass that computes its checksum (over TLS a checksummed part goes UNSIGNED-PAYLOAD).
+        self._hash_parts = (not info.info.endpoint.startswith("https:")
+                            and info.config.signature_version != "unsigned")
 
     def _reset_locks(self) -> None:
         self._read_lock = threading.Lock()
@@ -96,6 +105,9 @@ class Upload(TaskBase):
             self.spawn(self._stream_part)
             return
         if size < threshold:
+            if self._fd is not None and self._from_file():
+                self._put(self._scanned(FileRange(self._fd, self._base, size)))
+                return
             data, buf = self._read_part(0, size)
             try:
                 self._put(data)
@@ -182,10 +194,13 @@ class Upload(TaskBase):
 
     # -- calls ------------------------------------------------------------------------------
 
-    def _put(self, data: bytes | memoryview) -> None:
+    def _put(self, data: bytes | memoryview | FileRange) -> None:
         meta = self.meta
+        body = data if isinstance(data, FileRange) else self.body(data)
+        if isinstance(data, FileRange) and self._bandwidth is not None:
+            self._bandwidth.consume(len(data))
         self._result = self.call(self.client.put_object, Bucket=meta.bucket, Key=meta.key,
-                                 Body=self.body(data), **self._extra)
+                                 Body=body, **self._extra)
         self.progress(len(data))
 
     def _create(self) -> None:
@@ -200,6 +215,10 @@ class Upload(TaskBase):
 
     def _file_part(self, number: int, offset: int, size: int) -> None:
         if self.failed:
+            return
+        if self._fd is not None and self._from_file():
+            self._range_part(number, self._scanned(FileRange(self._fd, self._base + offset,
+                                                             size)))
             return
         data, buf = self._read_part(offset, size)
         try:
@@ -221,6 +240,69 @@ class Upload(TaskBase):
             self.spawn(self._stream_part)
         if data:
             self._upload_part(number, data)
+
+    def _from_file(self) -> bool:
+        # A file is sent from its pages unless the part checksum is a caller's own object
+        # (its part_params wants the part's bytes).
+        from hub.checksums import PartChecksums  # loaded already when parts carry checksums
+
+        return self._checksum is None or type(self._checksum) is PartChecksums
+
+    def _scanned(self, body: FileRange) -> FileRange:
+        # Over HTTP one pass over the range in cached blocks computes its checksum and its
+        # SHA-256, which ride on the body to the checksum handler and the signer. Over TLS
+        # the checksum handler frames the range as aws-chunked and its checksum goes in the
+        # trailer, computed as it is sent (as botocore does): the file is read once.
+        from hub.checksums import PartChecksums, new_checksum
+
+        updates: list[Callable[[memoryview], Any]] = []
+        running = None
+        if self._checksum is not None and self._hash_parts:
+            assert isinstance(self._checksum, PartChecksums)
+            running = new_checksum(self._checksum.algorithm)  # inline: blocks are reused
+            updates.append(running.update)
+        sha = hashlib.sha256() if self._hash_parts else None
+        if sha is not None:
+            updates.append(sha.update)
+        if updates:  # else nothing needs the bytes before they are sent
+            body.scan(*updates)
+        if sha is not None:
+            body.hub_payload_sha256 = sha.hexdigest()
+        if running is not None:
+            body.hub_checksum = (running.algorithm, running.b64digest())
+        return body
+
+    def _range_part(self, number: int, body: FileRange) -> None:
+        checksum: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        member = None
+        if body.hub_checksum is not None:
+            checksum = {"Checksum" + body.hub_checksum[0]: body.hub_checksum[1]}
+            params = checksum
+        elif self._checksum is not None:  # over TLS: in the trailer, computed as it is sent
+            from hub.checksums import PartChecksums
+
+            assert isinstance(self._checksum, PartChecksums)
+            params = {**self._checksum.create_params()}
+            member = "Checksum" + self._checksum.algorithm
+        if self.failed:
+            return
+        size = len(body)
+        if self._bandwidth is not None:
+            self._bandwidth.consume(size)
+        meta = self.meta
+        response = self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
+                             UploadId=self._upload_id, PartNumber=number, Body=body,
+                             **pick(self._extra, PART_ARGS), **params)
+        if member is not None:
+            framed = body.hub_framed
+            value = (framed.checksum.b64digest() if framed is not None
+                     else response.get(member))  # S3 echoes it (s3transfer reads it there)
+            if value is not None:
+                checksum = {member: value}
+        with self._lock:
+            self._parts[number] = {"ETag": response["ETag"], "PartNumber": number, **checksum}
+        self.progress(size)
 
     def _upload_part(self, number: int, data: bytes | memoryview) -> None:
         if self.failed:
