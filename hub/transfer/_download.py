@@ -179,19 +179,25 @@ class Download(TaskBase):
 
     def _drain(self, body: Any, pos: list[int]) -> None:
         # Stream a body into the writer from pos[0], keeping pos[0] at the next offset (so
-        # after a read error the caller knows what arrived).
+        # after a read error the caller knows what arrived). The socket fills one reused
+        # buffer (readinto: no bytes object per chunk); only an ordered writer, which may
+        # keep a chunk until the gap before it is filled, gets a copy.
         writer = self._writer
         assert writer is not None
-        chunk = self.config.io_chunksize
+        view = memoryview(bytearray(self.config.io_chunksize))
+        bandwidth = self._bandwidth
         while True:
-            data = body.read(chunk)
-            if not data:
+            n = body.readinto(view)
+            if not n:
                 return
-            if self._bandwidth is not None:
-                self._bandwidth.consume(len(data))
-            writer.write_at(pos[0], data)
-            pos[0] += len(data)
-            self.progress(len(data))
+            if bandwidth is not None:
+                bandwidth.consume(n)
+            if isinstance(writer, OrderedWriter):
+                writer.write_at(pos[0], bytes(view[:n]))
+            else:
+                writer.write_at(pos[0], view[:n])
+            pos[0] += n
+            self.progress(n)
             if self.failed:
                 return
 
