@@ -614,12 +614,15 @@ class _Body:
         try:
             n = direct.fill(view)  # type: ignore[union-attr]
         except Exception as exc:
+            self._direct = None
             self.discard()
             raise self._error(exc) from exc
         except BaseException:
+            self._direct = None
             self.discard()
             raise
         if direct.left == 0:  # type: ignore[union-attr]
+            self._direct = None
             self._finish()
         return n
 
@@ -780,6 +783,9 @@ class _DirectReader:
             ConnectionClosedError: The connection closed before the end of the body.
             OSError: From the socket (timeouts, resets, TLS errors), for the caller to map.
         """
+        if self.left <= 0:
+            self._hr.close()  # an empty body (HEAD, 204, 304, Content-Length: 0)
+            return 0
         want = min(len(view), self.left)
         if want <= 0:
             return 0

@@ -82,8 +82,12 @@ def test_readinto_round_trips_and_reuses_the_connection(
     s3 = _client(server.url, ca)
     for _ in range(2):
         body = s3.get_object(Bucket=BUCKET, Key="k")["Body"]
+        raw = body._raw  # kept alive: the end of the body, not garbage collection, must close
+        http_client_response = raw._u3._fp
         assert _read_all_into(body, chunk) == data
         assert body.readinto(bytearray(10)) == 0
+        assert http_client_response.isclosed()  # ended as http.client ends a body (file closed)
+        assert raw.done and raw._direct is None
     assert server.connections.accepted == 1  # read to its end: back to the pool, in sync
 
 
