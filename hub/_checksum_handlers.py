@@ -306,10 +306,12 @@ class ValidatingBody:
         return data
 
     def readinto(self, buffer: Any) -> int:
-        """Read into ``buffer``; the read reaching the end raises on a mismatch."""
-        data = self.read(len(memoryview(buffer).cast("B")))
-        n = len(data)
-        memoryview(buffer).cast("B")[:n] = data
+        """Fill ``buffer``; the read reaching the end raises on a mismatch."""
+        view = memoryview(buffer).cast("B")
+        n: int = self._raw.readinto(view)
+        self._checksum.update(view[:n])
+        if self._raw.done:
+            self._check()
         return n
 
     def read_all(self) -> bytes:

@@ -80,12 +80,35 @@ class StreamingBody(io.IOBase):
         return self.read(size if size is not None and size > 0 else _LINE_CHUNK)
 
     def readinto(self, buffer: Any) -> int:
-        """Read into ``buffer`` (a writable bytes-like object); return the count (0 at the end)."""
+        """Fill ``buffer`` (a writable bytes-like object); return the count (less only at the
+        end, 0 there). The bytes go from the connection straight into ``buffer``.
+
+        Raises:
+            ConnectionClosedError: As :meth:`read`.
+            ReadTimeoutError: As :meth:`read`.
+        """
         view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        n = len(data)
-        view[:n] = data
-        return n
+        pending = self._pending
+        got = 0
+        if pending:  # read ahead by readline(): given out first
+            got = min(len(view), len(pending))
+            view[:got] = pending[:got]
+            self._pending = pending[got:]
+            if got == len(view):
+                return got
+        raw = self._raw
+        if raw is None:  # read to the end, or closed
+            return got
+        try:
+            n = raw.readinto(view[got:])  # raises hub errors; discards its connection on error
+        except BaseException:
+            self._raw = None
+            raise
+        self._amount_read += n
+        if raw.done:
+            self._raw = None
+            self._verify_length()
+        return got + n
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line (up to and including ``\\n``), at most ``size`` bytes when given."""

@@ -553,7 +553,8 @@ class _Body:
     closes it and returns the slot. Safe to drop unread: the finalizer only closes.
     """
 
-    __slots__ = ("_u3", "_pool", "_conn", "_url", "_limit", "_deadline", "__weakref__")
+    __slots__ = ("_u3", "_pool", "_conn", "_url", "_limit", "_deadline", "_direct",
+                 "__weakref__")
 
     def __init__(self, u3: Any, url: str, limit: int | None, deadline: Deadline | None) -> None:
         self._u3: Any = u3
@@ -565,6 +566,8 @@ class _Body:
         self._url = url
         self._limit = limit
         self._deadline = deadline
+        # readinto's socket reader: None = not looked at yet, False = this body cannot use it.
+        self._direct: _DirectReader | bool | None = None
 
     @property
     def done(self) -> bool:
@@ -583,6 +586,7 @@ class _Body:
             return b""
         if amt is not None and amt < 0:
             amt = None
+        self._direct = None  # http.client's reader may buffer again: readinto looks anew
         try:
             data: bytes = u3.read(amt)
         except Exception as exc:
@@ -596,10 +600,41 @@ class _Body:
         return data
 
     def readinto(self, buffer: Any) -> int:
-        """Read into ``buffer``; return the number of bytes read (0 at the end)."""
-        data = self.read(len(buffer))
-        n = len(data)
-        memoryview(buffer).cast("B")[:n] = data
+        """Fill ``buffer`` from the body; return the count (less only at the end, 0 there).
+
+        A body of known length is read straight from the socket into ``buffer`` (see
+        :class:`_DirectReader`); any other one through urllib3, then copied.
+
+        Raises:
+            HTTPClientError: The connection broke or timed out (a subclass says which), or
+                it closed before ``Content-Length`` bytes arrived.
+        """
+        u3 = self._u3
+        if u3 is None:
+            return 0
+        view = memoryview(buffer).cast("B")
+        direct = self._direct
+        if direct is None:
+            direct = self._direct = (_DirectReader.of(u3, self._conn, self._url)
+                                     if self._deadline is None else None) or False
+        if direct is False:
+            data = self.read(len(view))
+            n = len(data)
+            view[:n] = data
+            return n
+        try:
+            n = direct.fill(view)  # type: ignore[union-attr]
+        except Exception as exc:
+            self._direct = None
+            self.discard()
+            raise self._error(exc) from exc
+        except BaseException:
+            self._direct = None
+            self.discard()
+            raise
+        if direct.left == 0:  # type: ignore[union-attr]
+            self._direct = None
+            self._finish()
         return n
 
     def read_all(self) -> bytes:
@@ -691,6 +726,121 @@ class _Body:
 
     def __repr__(self) -> str:
         return f"<hub body from {_endpoint(self._url)} done={self.done}>"
+
+
+class _DirectReader:
+    """Reads a body of known length straight from its socket into the caller's buffer.
+
+    http.client's way costs a new bytes object per read (copied again by ``readinto``) and,
+    over TLS, five Python calls per 16 KiB record: its buffered reader calls
+    ``SocketIO.readinto`` -> ``readable`` -> ``SSLSocket.recv_into`` -> ``read`` ->
+    ``_checkClosed`` before the C read. Here one loop calls the C reader itself
+    (``_sslobj.read`` / ``socket.recv_into``) once per record or kernel read, into a view of
+    the caller's buffer; timeouts, resets and TLS errors surface from it as they would from
+    http.client and are mapped by :class:`_Body`.
+
+    Only for a non-chunked body with a ``Content-Length`` whose socket is a plain
+    ``socket.socket`` or ``ssl.SSLSocket`` (not TLS-in-TLS through a proxy), read after the
+    call's deadline ended. http.client's buffered reader may already hold the first body
+    bytes (read with the head): one ``read1`` of at least its buffer size hands over all it
+    holds (and reads nothing when it holds any), so the socket is read directly only once
+    it is empty. http.client's and urllib3's length counters are kept current, so their
+    reads can take over at any point (``_Body.read`` drops this reader).
+
+    Attributes:
+        left: Body bytes not read yet.
+    """
+
+    __slots__ = ("_u3", "_hr", "_fp", "_sock", "_sslread", "_url", "left")
+
+    def __init__(self, u3: Any, hr: Any, sock: Any, sslread: Any, url: str, left: int) -> None:
+        self._u3 = u3
+        self._hr = hr
+        self._fp: Any = hr.fp  # None once it holds nothing more
+        self._sock = sock
+        self._sslread = sslread
+        self._url = url
+        self.left = left
+
+    @classmethod
+    def of(cls, u3: Any, conn: Any, url: str) -> _DirectReader | None:
+        """The reader for urllib3's response ``u3`` on ``conn``, or None when it cannot be used."""
+        hr = getattr(u3, "_fp", None)  # http.client's response
+        fp = getattr(hr, "fp", None)
+        sock: Any = getattr(conn, "sock", None)
+        left = getattr(hr, "length", None)
+        if (sock is None or type(fp) is not io.BufferedReader or getattr(hr, "chunked", True)
+                or type(left) is not int or left != u3.length_remaining):
+            return None
+        kind = type(sock)
+        if kind is ssl.SSLSocket:  # not a subclass, nor urllib3's TLS-in-TLS SSLTransport
+            sslread = getattr(getattr(sock, "_sslobj", None), "read", None)
+            if sslread is None:
+                return None
+        elif kind is socket.socket:
+            sslread = None
+        else:
+            return None
+        if sock.gettimeout() == 0:  # non-blocking: http.client's reader handles it
+            return None
+        if getattr(fp.raw, "_sock", None) is not sock:  # it reads some other socket object
+            return None
+        return cls(u3, hr, sock, sslread, url, left)
+
+    def fill(self, view: memoryview) -> int:
+        """Fill ``view`` (fewer bytes only at the end of the body); return the count.
+
+        Raises:
+            ConnectionClosedError: The connection closed before the end of the body.
+            OSError: From the socket (timeouts, resets, TLS errors), for the caller to map.
+        """
+        if self.left <= 0:
+            self._hr.close()  # an empty body (HEAD, 204, 304, Content-Length: 0)
+            return 0
+        want = min(len(view), self.left)
+        if want <= 0:
+            return 0
+        got = 0
+        fp = self._fp
+        if fp is not None:
+            first = fp.read1(want)
+            got = len(first)
+            view[:got] = first
+            if got < want or want >= io.DEFAULT_BUFFER_SIZE:
+                self._fp = None  # it gave all it held (or held nothing): the socket is next
+        if got < want and self._fp is None:
+            read = self._sslread
+            if read is not None:
+                try:
+                    while got < want:
+                        n = read(want - got, view[got:])
+                        if not n:
+                            break
+                        got += n
+                except ssl.SSLEOFError:
+                    pass  # closed without close_notify: a short body, reported below
+            else:
+                recv = self._sock.recv_into
+                while got < want:
+                    n = recv(view[got:], want - got)
+                    if not n:
+                        break
+                    got += n
+        left = self.left = self.left - got
+        hr = self._hr
+        hr.length = left
+        u3 = self._u3
+        u3.length_remaining = left
+        u3._fp_bytes_read += got
+        if not left:
+            hr.close()  # as http.client does at the end of a body (the socket stays open)
+        elif not got:
+            expected = u3._fp_bytes_read + left
+            raise ConnectionClosedError(
+                f"connection was closed before a complete response from {_endpoint(self._url)}"
+                f": {u3._fp_bytes_read} of {expected} body bytes arrived",
+                endpoint=_endpoint(self._url))
+        return got
 
 
 def _response_headers(headers: Any) -> ResponseHeaders:

@@ -75,7 +75,7 @@ class Download(TaskBase):
                     total = self._describe(response)
                     part_size = config.part_size(total) if total > first else max(total, 1)
                     self._open(part_size)
-                    self._drain(body, got)
+                    self._drain(body, got, min(first, total))
                 except HTTPClientError:
                     pass  # the body broke: what is missing is asked for again below
                 finally:
@@ -159,7 +159,7 @@ class Download(TaskBase):
                 response = self.client.get_object(Bucket=meta.bucket, Key=meta.key, **params)
                 body = response["Body"]
                 try:
-                    self._drain(body, pos)
+                    self._drain(body, pos, end - offset)
                 except HTTPClientError:
                     attempts -= 1
                     if attempts <= 0:
@@ -177,21 +177,28 @@ class Download(TaskBase):
             if attempts <= 0:
                 raise HTTPClientError(f"GetObject {meta.key!r}: range ended at {offset}")
 
-    def _drain(self, body: Any, pos: list[int]) -> None:
-        # Stream a body into the writer from pos[0], keeping pos[0] at the next offset (so
-        # after a read error the caller knows what arrived).
+    def _drain(self, body: Any, pos: list[int], size: int) -> None:
+        # Stream a body of (about) size bytes into the writer from pos[0], keeping pos[0] at
+        # the next offset (so after a read error the caller knows what arrived). The socket
+        # fills one reused buffer (readinto: no bytes object per chunk), no larger than the
+        # body; only an ordered writer, which may keep a chunk until the gap before it is
+        # filled, gets a copy.
         writer = self._writer
         assert writer is not None
-        chunk = self.config.io_chunksize
+        view = memoryview(bytearray(max(1, min(self.config.io_chunksize, size))))
+        bandwidth = self._bandwidth
         while True:
-            data = body.read(chunk)
-            if not data:
+            n = body.readinto(view)
+            if not n:
                 return
-            if self._bandwidth is not None:
-                self._bandwidth.consume(len(data))
-            writer.write_at(pos[0], data)
-            pos[0] += len(data)
-            self.progress(len(data))
+            if bandwidth is not None:
+                bandwidth.consume(n)
+            if isinstance(writer, OrderedWriter):
+                writer.write_at(pos[0], bytes(view[:n]))
+            else:
+                writer.write_at(pos[0], view[:n])
+            pos[0] += n
+            self.progress(n)
             if self.failed:
                 return
 

@@ -186,7 +186,7 @@ class FdWriter:
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def write_at(self, offset: int, data: bytes) -> None:
+    def write_at(self, offset: int, data: bytes | memoryview) -> None:
         """Write ``data`` at ``offset``."""
         pwrite(self.fd, data, offset)
 
@@ -202,7 +202,7 @@ class SeekWriter:
     def _reset(self) -> None:
         self._lock = threading.Lock()
 
-    def write_at(self, offset: int, data: bytes) -> None:
+    def write_at(self, offset: int, data: bytes | memoryview) -> None:
         """Write ``data`` at ``offset``."""
         with self._lock:
             self._fileobj.seek(offset)
