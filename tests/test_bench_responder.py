@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import _servers  # noqa: E402
+import _servers
 
 PUT = _servers.build_responses()["put_object"]
 EMPTY = _servers.build_responses()["empty"]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from hub._forksafe import at_fork_reinit
-from hub.errors import ClientError, HTTPClientError, ParamValidationError
+from hub.errors import HTTPClientError, ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
 from hub.transfer._io import FdWriter, OrderedWriter, SeekWriter
@@ -58,33 +58,28 @@ class Download(TaskBase):
         return fd, temp
 
     def start(self) -> None:
-        # The first GET asks for the first multipart_threshold bytes: an object smaller than
-        # that arrives whole in this one request (no HeadObject round trip), a larger one
-        # tells its size and ETag (Content-Range), and the rest goes in ranged parts pinned to
-        # that ETag.
+        # The first GET is a plain one (no Range, no HeadObject round trip before it): an
+        # object of up to multipart_threshold bytes arrives whole in this one request, with
+        # its checksum validated as boto3 validates a small download (S3 sends no checksum for
+        # a ranged GET). A larger one tells its size and ETag; its first multipart_threshold
+        # bytes are read from this response, the connection is dropped, and the rest goes in
+        # ranged parts pinned to that ETag.
         meta = self.meta
         config = self.config
         first = config.multipart_threshold
         got = [0]  # bytes of the first range written so far
-        try:
-            with self._slots:
-                response = self.client.get_object(Bucket=meta.bucket, Key=meta.key,
-                                                  Range=f"bytes=0-{first - 1}", **self._extra)
-                body = response["Body"]
-                try:
-                    total = self._describe(response)
-                    part_size = config.part_size(total) if total > first else max(total, 1)
-                    self._open(part_size)
-                    self._drain(body, got, min(first, total))
-                except HTTPClientError:
-                    pass  # the body broke: what is missing is asked for again below
-                finally:
-                    body.close()
-        except ClientError as exc:
-            if _status(exc) != 416:
-                raise
-            self._empty(exc)  # S3 refuses any range of an empty object
-            return
+        with self._slots:
+            response = self.client.get_object(Bucket=meta.bucket, Key=meta.key, **self._extra)
+            body = response["Body"]
+            try:
+                total = self._describe(response)
+                part_size = config.part_size(total) if total > first else max(total, 1)
+                self._open(part_size)
+                self._drain(body, got, min(first, total))
+            except HTTPClientError:
+                pass  # the body broke: what is missing is asked for again below
+            finally:
+                body.close()
         head_end = min(first, total)
         if got[0] < head_end:
             self._get(0, got[0], head_end - got[0])
@@ -101,17 +96,6 @@ class Download(TaskBase):
         self._etag = response.get("ETag")
         meta.extra["etag"] = self._etag
         return total
-
-    def _empty(self, error: ClientError) -> None:
-        meta = self.meta
-        head = self.call(self.client.head_object, Bucket=meta.bucket, Key=meta.key,
-                         **self._extra)
-        if int(head.get("ContentLength") or 0) != 0:
-            raise error
-        meta.size = 0
-        self._etag = head.get("ETag")
-        meta.extra["etag"] = self._etag
-        self._open(1)
 
     def _open(self, part_size: int) -> None:
         target = self._target
@@ -178,7 +162,7 @@ class Download(TaskBase):
                 raise HTTPClientError(f"GetObject {meta.key!r}: range ended at {offset}")
 
     def _drain(self, body: Any, pos: list[int], size: int) -> None:
-        # Stream a body of (about) size bytes into the writer from pos[0], keeping pos[0] at
+        # Stream (at most) size bytes of a body into the writer from pos[0], keeping pos[0] at
         # the next offset (so after a read error the caller knows what arrived). The socket
         # fills one reused buffer (readinto: no bytes object per chunk), no larger than the
         # body; only an ordered writer, which may keep a chunk until the gap before it is
@@ -187,10 +171,12 @@ class Download(TaskBase):
         assert writer is not None
         view = memoryview(bytearray(max(1, min(self.config.io_chunksize, size))))
         bandwidth = self._bandwidth
-        while True:
-            n = body.readinto(view)
+        left = size  # the first GET's body runs on past its range: stop at the range's end
+        while left > 0:
+            n = body.readinto(view if left >= len(view) else view[:left])
             if not n:
                 return
+            left -= n
             if bandwidth is not None:
                 bandwidth.consume(n)
             if isinstance(writer, OrderedWriter):
@@ -228,8 +214,3 @@ def _remove(path: str) -> None:
     except FileNotFoundError:
         pass
 
-
-def _status(error: ClientError) -> int | None:
-    meta = (error.response or {}).get("ResponseMetadata") or {}
-    status = meta.get("HTTPStatusCode")
-    return status if isinstance(status, int) else None

@@ -404,3 +404,45 @@ def test_transfer_manager_part_checksums_on_moto(s3: Any) -> None:
     got = s3.get_object(Bucket="bkt", Key="big")
     assert got["ChecksumSHA256"] == f"{composite}-3"
     assert got["Body"].read() == data
+
+
+# --------------------------------------------------------------------------- managed downloads
+
+@pytest.mark.parametrize("damage", [None, "body", "checksum"])
+def test_small_download_file_is_validated_like_boto3s(local_server: LocalServer,
+                                                      tmp_path: Any,
+                                                      damage: str | None) -> None:
+    # An object up to multipart_threshold comes in one plain GET (no Range: S3 sends no
+    # checksum for a range), so its checksum is checked as boto3's download_file checks it.
+    body = os.urandom(3000)
+    sent = checksum("CRC32", b"other" if damage == "checksum" else body)
+    wire = body[:-1] + bytes([body[-1] ^ 1]) if damage == "body" else body
+    local_server.set_default(_object(wire, **{"x-amz-checksum-crc32": sent, "ETag": '"e"'}))
+    target = tmp_path / "got.bin"
+    client = _hub(local_server.url)
+    if damage is None:
+        client.download_file("bkt", "k", str(target))
+        assert target.read_bytes() == body
+    else:
+        with pytest.raises(FlexibleChecksumError) as info:
+            client.download_file("bkt", "k", str(target))
+        assert info.value.algorithm == "CRC32" and info.value.expected == sent
+        assert os.listdir(tmp_path) == []  # neither the file nor a temporary one
+    (request,) = local_server.requests
+    assert request.header("Range") is None
+    assert request.header("x-amz-checksum-mode") == "ENABLED"
+
+
+def test_downloads_after_a_plain_first_get_round_trip_on_moto(
+        s3: Any, moto: MotoServer, tmp_path: Any) -> None:
+    from hub.transfer import TransferConfig
+
+    config = TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                            multipart_chunksize=5 * 1024 * 1024)
+    small, large = os.urandom(100_000), os.urandom(11 * 1024 * 1024)
+    s3.put_object(Bucket="bkt", Key="small", Body=small, ChecksumAlgorithm="SHA256")
+    s3.upload_fileobj(io.BytesIO(large), "bkt", "large", Config=config)
+    s3.download_file("bkt", "small", str(tmp_path / "small"), Config=config)
+    s3.download_file("bkt", "large", str(tmp_path / "large"), Config=config)
+    assert (tmp_path / "small").read_bytes() == small
+    assert (tmp_path / "large").read_bytes() == large

@@ -607,7 +607,27 @@ def test_sixteen_threads_share_one_session_within_the_pool(fast: FastS3Server,
     assert run_in_threads(16, work) == []
     for i in range(16):
         assert (tmp_path / f"dst{i}").read_bytes() == blobs[i]
-    assert fast.connections <= 4
+    # Four connections serve all 16 threads; each of the 32 multipart downloads drops the
+    # connection of its first (plain) GET once it has its first range, and that slot opens
+    # anew: at most one more connection per multipart download, never more than four at once
+    # (the pool's slots).
+    assert fast.connections <= 4 + 32
+
+
+def test_downloads_reuse_connections(fast: FastS3Server, tmp_path: Path) -> None:
+    s3 = _client(fast.url, max_pool_connections=2)
+    config = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB // 2)
+    s3.put_object(Bucket=BUCKET, Key="small", Body=b"s" * (MB - 1))
+    s3.put_object(Bucket=BUCKET, Key="large", Body=os.urandom(4 * MB))
+    before = fast.connections
+    for i in range(5):
+        s3.download_file(BUCKET, "small", tmp_path / f"s{i}", Config=config)
+    assert fast.connections == before  # one plain GET each, read to its end: reused
+    s3.download_file(BUCKET, "large", tmp_path / "l", Config=config)
+    # The first GET's connection is dropped after its first MiB; the ranges reuse the rest.
+    assert fast.connections <= before + 2
+    assert (tmp_path / "l").read_bytes() == s3.get_object(Bucket=BUCKET, Key="large")[
+        "Body"].read()
 
 
 # --------------------------------------------------------------------------- arguments
