@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hub._config import Config
 from hub._credentials_setting import credentials_cache_for
+from hub._deferred import pause_gc, resume_gc
 from hub._handlers import Handlers
 from hub._services import ServiceSpec, service_spec
 from hub._transport import (
@@ -164,6 +165,10 @@ def _endpoint(spec: ServiceSpec, config: Config) -> tuple[str, str, bool, str | 
     return endpoint.url, endpoint.signing_region, False, endpoint.partition
 
 
+# Services a client was resolved for: their modules are loaded.
+_RESOLVED: set[str] = set()
+
+
 def resolve_client_config(
     snapshot: Snapshot, service_name: str, configs: tuple[Config, ...]
 ) -> ClientConfig:
@@ -174,11 +179,19 @@ def resolve_client_config(
         UnsupportedProtocolError: hub does not speak the service's wire protocol.
         ConfigError: A config is invalid, or no region/endpoint can be resolved.
     """
-    from hub._protocol_handlers import protocol_handlers
-    from hub.protocols import get_protocol
+    # The first client of a service loads its package and protocol (hub._deferred.pause_gc).
+    paused = isinstance(service_name, str) and service_name not in _RESOLVED and pause_gc()
+    try:
+        from hub._protocol_handlers import protocol_handlers
+        from hub.protocols import get_protocol
 
-    spec = service_spec(service_name)
-    protocol = get_protocol(spec.protocol)
+        spec = service_spec(service_name)
+        protocol = get_protocol(spec.protocol)
+        handlers = spec.add_handlers(protocol_handlers(snapshot.handlers))
+    finally:
+        if paused:
+            resume_gc()
+    _RESOLVED.add(spec.name)
     config = snapshot.config.merge(*configs)
     url, signing_region, custom, partition = _endpoint(spec, config)
     info = ClientInfo(
@@ -194,7 +207,7 @@ def resolve_client_config(
     return ClientConfig(
         config=config,
         info=info,
-        handlers=spec.add_handlers(protocol_handlers(snapshot.handlers)),
+        handlers=handlers,
         credentials=credentials_cache_for(config, snapshot.config, snapshot.credentials),
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
         # The quota and rate limiter belong to the session family (hub._runtime), not to this

@@ -66,7 +66,10 @@ DEFERRED_HUB = (
     "hub._retry_ratelimit",
 )
 # Non-hub modules that creating the first client may add to what urllib3 imports.
-ALLOWED_OTHERS = {"encodings.utf_8_sig"}  # the shared files are read as utf-8-sig
+ALLOWED_OTHERS = {
+    "encodings.utf_8_sig",  # the shared files are read as utf-8-sig
+    "gc",  # built in (no file): the collector pauses while hub's modules load
+}
 
 
 def _cold_env() -> dict[str, str]:
@@ -263,3 +266,50 @@ def test_a_shared_file_with_content_is_still_read(tmp_path: Path) -> None:
         print(json.dumps({"region": session.client("s3").client_config.info.signing_region}))
     """, env)
     assert out == {"region": "eu-west-2"}
+
+
+def test_the_collector_pauses_while_modules_load_and_is_left_as_found() -> None:
+    # hub._deferred.pause_gc: on again after import hub and after the first client (nothing
+    # left frozen), off if the application had turned it off, and an application's own frozen
+    # objects stay frozen (gc.get_objects() lists every tracked object but the frozen ones).
+    out = _run("""
+        import gc, json
+        kept = [[]]
+        gc.freeze()
+        import hub
+        after_import = [gc.isenabled(), not any(o is kept for o in gc.get_objects())]
+        gc.unfreeze()
+        session = hub.Session(hub.Config(region="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                         credentials=hub.Credentials("testing", "testing")))
+        session.client("s3")
+        after_client = [gc.isenabled(), gc.get_freeze_count()]
+        gc.disable()
+        session.client("sqs")  # a first client of another service while the app has it off
+        print(json.dumps({"import": after_import, "client": after_client,
+                          "kept_off": not gc.isenabled()}))
+    """)
+    assert out == {"import": [True, True], "client": [True, 0], "kept_off": True}
+
+
+def test_garbage_cycles_made_while_the_collector_pauses_are_still_collected() -> None:
+    import gc
+    import weakref
+
+    from hub._deferred import pause_gc, resume_gc
+
+    class Node:
+        pass
+
+    assert gc.isenabled()
+    assert pause_gc()
+    try:
+        assert not gc.isenabled() and not pause_gc()  # nested: the outer one resumes
+        node = Node()
+        node.self = node  # type: ignore[attr-defined]  # a cycle: only the collector frees it
+        ref = weakref.ref(node)
+        del node
+    finally:
+        resume_gc()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.collect()
+    assert ref() is None
