@@ -183,10 +183,10 @@ def resolve_client_config(
     paused = isinstance(service_name, str) and service_name not in _RESOLVED and pause_gc()
     try:
         from hub._protocol_handlers import protocol_handlers
-        from hub.protocols import get_protocol
+        from hub.protocols import protocol_for
 
         spec = service_spec(service_name)
-        protocol = get_protocol(spec.protocol)
+        protocol = protocol_for(spec.protocol)
         handlers = spec.add_handlers(protocol_handlers(snapshot.handlers))
     finally:
         if paused:

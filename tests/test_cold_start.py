@@ -42,7 +42,9 @@ DEFERRED_HUB = (
     "hub._sigv4_canonical",
     "hub._streaming",
     "hub.endpoints",  # with an endpoint URL; S3's bucket URLs need it at the first request
+    "hub.protocols._common",  # the protocol object loads with the first request
     "hub.protocols._rest",
+    "hub.protocols.restxml",
     "hub.protocols._xml",
     "hub.protocols.validate",
     "hub.signing",
@@ -140,6 +142,8 @@ def test_deferred_modules_load_when_first_used() -> None:
         MemoryTransport(lambda request: MemoryResponse(200, {}, body)).install(session)
         s3 = session.client("s3")
         assert "xml.etree.ElementTree" not in sys.modules
+        assert "hub.protocols.restxml" not in sys.modules
+        assert s3.client_config.protocol.name == "rest-xml"
         assert "hub.retry" not in sys.modules and "hub.checksums" not in sys.modules
         names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
         from hub.retry import StandardRetryPolicy
@@ -148,11 +152,12 @@ def test_deferred_modules_load_when_first_used() -> None:
                           "retry": isinstance(policy, StandardRetryPolicy)
                           and session.client("s3").client_config.retry_policy is policy,
                           "checksums": "hub._checksum_handlers" in sys.modules,
+                          "restxml": "hub.protocols.restxml" in sys.modules,
                           "worker_session": callable(hub.worker_session),
                           "pickle": "pickle" in sys.modules}))
     """)
     assert out == {"names": ["b"], "xml": True, "retry": True, "checksums": True,
-                   "worker_session": True, "pickle": True}
+                   "restxml": True, "worker_session": True, "pickle": True}
 
 
 def test_value_classes_are_still_dataclasses_for_users() -> None:

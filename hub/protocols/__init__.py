@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.errors import ClientError, UnsupportedProtocolError
-from hub.protocols._common import SerializedRequest, apply_host_prefix
 from hub.protocols._shapes import (
     SUPPORTED_PROTOCOLS,
     Member,
@@ -41,6 +40,9 @@ from hub.protocols._shapes import (
     Shape,
     choose_protocol,
 )
+
+if TYPE_CHECKING:
+    from hub.protocols._common import SerializedRequest, apply_host_prefix
 
 __all__ = [
     "SUPPORTED_PROTOCOLS",
@@ -150,3 +152,72 @@ def get_protocol(name: str) -> WireProtocol:
     created: WireProtocol = getattr(module, spec[1])()
     # Two threads racing here may both create one; setdefault keeps a single shared object.
     return _INSTANCES.setdefault(name, created)
+
+
+def protocol_for(name: str) -> WireProtocol:
+    """Like :func:`get_protocol`, but a protocol whose module is not loaded yet loads with its
+    first use (a client's first request), not now: creating the first client of a service does
+    not import its protocol (cold start).
+
+    Raises:
+        UnsupportedProtocolError: As :func:`get_protocol`, at once.
+    """
+    protocol = _INSTANCES.get(name)
+    if protocol is not None:
+        return protocol
+    if name not in _CLASSES:
+        return get_protocol(name)  # raises
+    return _LazyProtocol(name)
+
+
+class _LazyProtocol:
+    """The protocol ``name``, imported and created by the first call of one of its methods.
+
+    Its methods forward to the shared protocol object: one Python call more per use (a
+    fraction of a microsecond per request) for clients resolved before it was loaded.
+    """
+
+    __slots__ = ("name", "_real")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._real: WireProtocol | None = None
+
+    def _load(self) -> WireProtocol:
+        real = self._real
+        if real is None:
+            real = self._real = get_protocol(self.name)
+        return real
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel) -> SerializedRequest:
+        return self._load().serialize(op, params, endpoint=endpoint, service=service)
+
+    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
+              body: bytes) -> dict[str, Any]:
+        return self._load().parse(op, status, headers, body)
+
+    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
+                    body: bytes) -> ClientError:
+        return self._load().parse_error(op, status, headers, body)
+
+    def streaming_member(self, op: OperationModel) -> str | None:
+        return self._load().streaming_member(op)
+
+    def __getattr__(self, attr: str) -> Any:  # anything else a protocol object has
+        return getattr(self._load(), attr)
+
+    def __repr__(self) -> str:
+        return f"<protocol {self.name} (loads on first use)>"
+
+
+# Re-exported names of hub.protocols._common: that module loads with the first request.
+_FROM_COMMON = ("SerializedRequest", "apply_host_prefix")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_COMMON:
+        value = getattr(importlib.import_module("hub.protocols._common"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hub.protocols' has no attribute {name!r}")
