@@ -18,8 +18,7 @@ from hub._deferred import resume_gc as _resume_gc
 _paused = _pause_gc()
 try:
     from hub import errors
-    from hub._client import Client
-    from hub._client_config import ClientConfig, ClientInfo
+    from hub._client_config import Client, ClientConfig, ClientInfo
     from hub._config import UNSIGNED, Config
     from hub._corehandlers import default_handlers
     from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
