@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import importlib
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -121,12 +122,14 @@ def pause_gc() -> bool:
 def resume_gc() -> None:
     """Restart the collector stopped by :func:`pause_gc`.
 
-    What was allocated meanwhile moves to the oldest generation without a scan (freeze then
-    unfreeze: two list splices), unless the application keeps objects frozen itself (a
-    pre-fork server's ``gc.freeze()``), whose frozen set is left alone. Cyclic garbage made
-    meanwhile is still collected, by the next full collection.
+    The young objects (those loading made, and whatever the process had allocated since the
+    last collection) move to the oldest generation without a scan: freeze then unfreeze, two
+    list splices on CPython 3.10 to 3.13. Cyclic garbage among them is still collected, by the
+    next full collection. Skipped when the application keeps objects frozen itself (a pre-fork
+    server's ``gc.freeze()``), whose frozen set is left alone, and on 3.14+, whose incremental
+    collector's unfreeze walks every frozen object: there the next young collection scans them.
     """
-    if gc.get_freeze_count() == 0:
+    if sys.version_info < (3, 14) and gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
     gc.enable()
