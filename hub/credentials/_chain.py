@@ -11,7 +11,7 @@ from hub.credentials._providers import (
     SharedConfigProvider,
     SharedCredentialsProvider,
 )
-from hub.credentials._values import CredentialProvider, Credentials
+from hub.credentials._values import CredentialProvider, Credentials, is_provider
 from hub.errors import ConfigError, CredentialProviderError, NoCredentialsError
 
 __all__ = ["ChainProvider", "CredentialProcessProvider", "default_chain", "profile_chain"]
@@ -37,7 +37,7 @@ class ChainProvider:
     def __init__(self, providers: Iterable[CredentialProvider]) -> None:
         self._providers = tuple(providers)
         for provider in self._providers:
-            if not isinstance(provider, CredentialProvider):
+            if not is_provider(provider):
                 raise ConfigError(
                     f"{type(provider).__name__} is not a credential provider (needs name, load)",
                     field="providers",
