@@ -489,3 +489,23 @@ def test_the_provider_check_is_remembered_per_class_only_when_the_class_decides(
     assert _values.is_provider(Slotted()) == isinstance(Slotted(), CredentialProvider)
     with pytest.raises(ConfigError, match="not a credential provider"):
         CredentialsCache(types.SimpleNamespace(name="ns"))  # type: ignore[arg-type]
+
+
+def test_hubs_own_provider_classes_are_known_without_asking_typing() -> None:
+    import importlib
+    import types
+
+    from hub.credentials import _values
+
+    for module in ("_assume_role", "_chain", "_container", "_imds", "_process", "_providers",
+                   "_sso", "_web_identity"):
+        importlib.import_module(f"hub.credentials.{module}")
+    known = {cls.__name__ for cls in _values._PROVIDER_CLASSES}
+    assert {"StaticProvider", "ChainProvider", "EnvironmentProvider", "SharedConfigProvider",
+            "SharedCredentialsProvider", "ProcessProvider", "ContainerProvider",
+            "InstanceMetadataProvider", "SSOProvider", "WebIdentityProvider",
+            "AssumeRoleProvider", "CredentialProcessProvider"} <= known
+    for cls in _values._PROVIDER_CLASSES:  # what remembering a class relies on
+        name, load = getattr(cls, "name", None), getattr(cls, "load", None)
+        assert name is not None and callable(load), cls
+        assert not isinstance(name, types.MemberDescriptorType), cls

@@ -11,12 +11,13 @@ from hub.credentials._providers import (
     SharedConfigProvider,
     SharedCredentialsProvider,
 )
-from hub.credentials._values import CredentialProvider, Credentials, is_provider
+from hub.credentials._values import CredentialProvider, Credentials, is_provider, provider_class
 from hub.errors import ConfigError, CredentialProviderError, NoCredentialsError
 
 __all__ = ["ChainProvider", "CredentialProcessProvider", "default_chain", "profile_chain"]
 
 
+@provider_class
 class ChainProvider:
     """Asks providers in order; the first one that returns credentials wins.
 
@@ -76,6 +77,7 @@ class ChainProvider:
         raise NoCredentialsError(tried=tuple(tried))
 
 
+@provider_class
 class CredentialProcessProvider:
     """A profile's ``credential_process`` (botocore's ``custom-process`` provider).
 

@@ -11,7 +11,7 @@ from typing import Any
 from hub._redact import scrubbed
 from hub.credentials._files import credentials_or_error
 from hub.credentials._time import parse_timestamp
-from hub.credentials._values import Credentials
+from hub.credentials._values import Credentials, provider_class
 from hub.errors import ConfigError, CredentialProviderError
 
 __all__ = ["ProcessProvider"]
@@ -20,6 +20,7 @@ __all__ = ["ProcessProvider"]
 _STDERR_LIMIT = 500
 
 
+@provider_class
 class ProcessProvider:
     """Runs a ``credential_process`` command and parses the JSON it prints.
 

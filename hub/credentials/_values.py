@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import MemberDescriptorType as _MEMBER
-from typing import Any, Protocol, TypeGuard, runtime_checkable
+from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from hub._value import dataclass
 from hub.errors import ConfigError
@@ -132,8 +132,18 @@ class CredentialProvider(Protocol):
         ...
 
 
-# Classes whose instances passed the protocol check through class attributes (see is_provider).
+# Classes whose instances pass the protocol check through class attributes (see is_provider):
+# hub's own providers (provider_class) and classes that passed it once.
 _PROVIDER_CLASSES: set[type] = set()
+
+_C = TypeVar("_C", bound=type)
+
+
+def provider_class(cls: _C) -> _C:
+    """Class decorator for hub's own providers: their ``name`` and ``load`` are class
+    attributes, so :func:`is_provider` knows them without asking typing."""
+    _PROVIDER_CLASSES.add(cls)
+    return cls
 
 
 def is_provider(obj: object) -> TypeGuard[CredentialProvider]:
@@ -154,6 +164,7 @@ def is_provider(obj: object) -> TypeGuard[CredentialProvider]:
     return True
 
 
+@provider_class
 class StaticProvider:
     """Always returns the same credentials.
 
