@@ -43,6 +43,7 @@ DEFERRED_HUB = (
     "hub._streaming",
     "hub.endpoints",  # with an endpoint URL; S3's bucket URLs need it at the first request
     "hub.protocols._common",  # the protocol object loads with the first request
+    "hub.protocols._interface",  # WireProtocol: a typing.Protocol only type checkers need
     "hub.protocols._rest",
     "hub.protocols.restxml",
     "hub.protocols._xml",
