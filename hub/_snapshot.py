@@ -21,9 +21,12 @@ from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers
 from hub._runtime import Runtime
 from hub.credentials import Credentials, CredentialsCache, StaticProvider
+from hub.credentials._values import provider_class
 
 if TYPE_CHECKING:
     from hub._client_config import ClientConfig
+    from hub.credentials import CredentialProvider
+    from hub.credentials._chain import ChainProvider
 
 # Bounds the per-snapshot cache: callers passing a fresh Config on every call must not grow
 # memory without limit; past this, configs are resolved but not cached.
@@ -144,12 +147,51 @@ def credentials_cache(config: Config) -> CredentialsCache:
         return CredentialsCache(setting)
     # A profile that only came from AWS_PROFILE / AWS_DEFAULT_PROFILE is not "explicit": as in
     # botocore, the environment's keys then still come first (the chain reads the variable).
-    from hub.credentials._chain import default_chain  # its providers load only when needed
-
     profile = config.profile
     if profile is not None and profile == _environment_profile():
         profile = None
-    return CredentialsCache(default_chain(profile=profile))
+    return CredentialsCache(_DefaultChain(profile))
+
+
+@provider_class
+class _DefaultChain:
+    """The default chain for ``profile``, built by its first ``load()``.
+
+    Building it imports every provider's module (a dozen hub modules, and ``subprocess`` for
+    ``credential_process``): that waits for the first credentials a request needs instead of
+    making every session pay it. The providers read nothing when built, so building later
+    changes nothing else; the chain, once built, is kept.
+    """
+
+    __slots__ = ("_profile", "_chain")
+
+    name = "chain"
+
+    def __init__(self, profile: str | None) -> None:
+        self._profile = profile
+        self._chain: ChainProvider | None = None
+
+    @property
+    def chain(self) -> ChainProvider:
+        """The :class:`~hub.credentials.ChainProvider` (built on first use)."""
+        chain = self._chain
+        if chain is None:  # two threads at once build two equal chains; one is kept
+            from hub.credentials._chain import default_chain
+
+            chain = self._chain = default_chain(profile=self._profile)
+        return chain
+
+    @property
+    def providers(self) -> tuple[CredentialProvider, ...]:
+        """The chain's providers, in order."""
+        return self.chain.providers
+
+    def load(self) -> Credentials | None:
+        """Walk the chain (see :func:`hub.credentials.default_chain`)."""
+        return self.chain.load()
+
+    def __repr__(self) -> str:
+        return f"<default credential chain, profile={self._profile!r}>"
 
 
 def _environment_profile() -> str | None:

@@ -319,3 +319,27 @@ def test_garbage_cycles_made_while_the_collector_pauses_are_still_collected() ->
     assert gc.isenabled() and gc.get_freeze_count() == 0
     gc.collect()
     assert ref() is None
+
+
+def test_the_default_chain_is_built_by_the_first_credentials_load() -> None:
+    # A session without credentials makes the default chain; its providers' modules (and
+    # subprocess, for credential_process) load when credentials are first needed.
+    env = _cold_env()
+    env.update({"AWS_ACCESS_KEY_ID": "AKIDCHAIN", "AWS_SECRET_ACCESS_KEY": "secret"})
+    out = _run("""
+        import json, sys
+        import hub
+        session = hub.Session(hub.Config(region="us-east-1", endpoint_url="http://127.0.0.1:9"))
+        session.client("s3")
+        before = sorted(m for m in ("subprocess", "shlex", "hub.credentials._chain",
+                                    "hub.credentials._providers", "hub.credentials._imds")
+                        if m in sys.modules)
+        provider = session.snapshot.credentials.provider
+        key = session.snapshot.credentials.get().access_key
+        names = [p.name for p in provider.providers]
+        print(json.dumps({"before": before, "key": key, "first": names[0],
+                          "chain": "hub.credentials._chain" in sys.modules,
+                          "subprocess": "subprocess" in sys.modules}))
+    """, env)
+    assert out == {"before": [], "key": "AKIDCHAIN", "first": "env", "chain": True,
+                   "subprocess": False}
