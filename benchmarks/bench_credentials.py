@@ -145,7 +145,7 @@ def boto3_herd(s3_url: str, threads: int) -> Callable[[], Counter[str]]:
 def hub_storm(fake: Any, op: str, s3_url: str, threads: int) -> tuple[int, Counter[str]]:
     """Load once, jump the cache's clock into the mandatory window, then 64 threads sign."""
     now = [datetime.now(timezone.utc).timestamp()]
-    import hub._credentials_setting as setting
+    import hub._snapshot as setting
 
     original = setting.CredentialsCache
     setting.CredentialsCache = functools.partial(  # type: ignore[misc]

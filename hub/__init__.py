@@ -10,17 +10,27 @@ Share one :class:`Session` across threads; create clients from it anywhere for m
 
 import typing as _typing
 
-from hub import errors
-from hub._client import Client
-from hub._client_config import ClientConfig, ClientInfo
-from hub._config import UNSIGNED, Config
-from hub._corehandlers import default_handlers
-from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
-from hub._request import HTTPRequest, HTTPResponse, Request
-from hub._session import Session, SessionEditor
-from hub._snapshot import Snapshot
-from hub._version import __version__
-from hub.credentials import Credentials
+from hub._deferred import pause_gc as _pause_gc
+from hub._deferred import resume_gc as _resume_gc
+
+# The modules below make thousands of objects that live as long as the process: the cyclic
+# collector need not scan them while they load (hub._deferred.pause_gc).
+_paused = _pause_gc()
+try:
+    from hub import errors
+    from hub._client_config import Client, ClientConfig, ClientInfo
+    from hub._config import UNSIGNED, Config
+    from hub._corehandlers import default_handlers
+    from hub._handlers import PHASES, HandlerList, Handlers, NamedHandler
+    from hub._request import HTTPRequest, HTTPResponse, Request
+    from hub._session import Session, SessionEditor
+    from hub._snapshot import Snapshot
+    from hub._version import __version__
+    from hub.credentials import Credentials
+finally:
+    if _paused:
+        _resume_gc()
+    del _paused
 
 if _typing.TYPE_CHECKING:
     from hub._operation import Operation

@@ -1,4 +1,5 @@
-"""``ClientInfo`` and ``ClientConfig``: everything a client needs, resolved once per snapshot.
+"""``ClientInfo`` and ``ClientConfig``: everything a client needs, resolved once per snapshot;
+and ``Client``, the thin object bound to one.
 
 Resolution (merging configs, picking the endpoint, the transport and the retry policy, adding
 the protocol's handlers) happens once per ``(snapshot, service, configs)``; the snapshot caches
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub._config import Config
-from hub._credentials_setting import credentials_cache_for
+from hub._deferred import pause_gc, resume_gc
 from hub._handlers import Handlers
+from hub._request import Request
 from hub._services import ServiceSpec, service_spec
+from hub._snapshot import credentials_cache_for
 from hub._transport import (
     URLLIB3_VERSION,
     BaseTransport,
@@ -25,10 +28,10 @@ from hub._transport import (
 from hub._value import dataclass
 from hub._version import __version__
 from hub.credentials import CredentialsCache
-from hub.errors import ConfigError
+from hub.errors import ConfigError, ParamValidationError
 
 if TYPE_CHECKING:
-    from hub._client import Client
+    from hub._operation import Operation
     from hub._runtime import RetryPolicyRef
     from hub._snapshot import Snapshot
     from hub.protocols import WireProtocol
@@ -108,6 +111,64 @@ class ClientConfig:
         return self.client_class(self)
 
 
+class Client:
+    """Base class of service clients.
+
+    A client is one small object pointing at a shared :class:`ClientConfig`, so creating one is
+    nearly free and clients are safe to share between threads (they hold no mutable state).
+    Service clients (``session.client("s3")``) add one method per operation.
+
+    Args:
+        client_config: The resolved configuration (from ``session.client_config(...)``).
+    """
+
+    __slots__ = ("_client_config",)
+
+    def __init__(self, client_config: ClientConfig) -> None:
+        # Session.client does this assignment itself for classes that keep this __init__:
+        # a client must stay this one slot.
+        self._client_config = client_config
+
+    @property
+    def config(self) -> Config:
+        """The merged Config this client was built with."""
+        return self._client_config.config
+
+    @property
+    def info(self) -> ClientInfo:
+        """Service, endpoint and signing facts."""
+        return self._client_config.info
+
+    @property
+    def client_config(self) -> ClientConfig:
+        """The full resolved configuration (shared with other clients of the same inputs)."""
+        return self._client_config
+
+    def new_request(self, operation: Operation | Any, params: dict[str, Any] | None = None
+                    ) -> Request:
+        """Create (but do not send) a request for ``operation``.
+
+        Args:
+            operation: An :class:`~hub.Operation` (or a protocol operation model).
+            params: The operation's parameters.
+
+        Raises:
+            ParamValidationError: ``params`` is not a dict.
+        """
+        if params is None:
+            params = {}
+        elif not isinstance(params, dict):
+            raise ParamValidationError(
+                getattr(operation, "name", "?"),
+                [f"parameters must be a dict, got {type(params).__name__}"],
+            )
+        return Request(self._client_config, operation, params)
+
+    def __repr__(self) -> str:
+        info = self._client_config.info
+        return f"<{type(self).__name__} {info.service_name} {info.endpoint}>"
+
+
 _URLLIB3_VERSION = URLLIB3_VERSION
 
 
@@ -164,6 +225,10 @@ def _endpoint(spec: ServiceSpec, config: Config) -> tuple[str, str, bool, str | 
     return endpoint.url, endpoint.signing_region, False, endpoint.partition
 
 
+# Services a client was resolved for: their modules are loaded.
+_RESOLVED: set[str] = set()
+
+
 def resolve_client_config(
     snapshot: Snapshot, service_name: str, configs: tuple[Config, ...]
 ) -> ClientConfig:
@@ -174,11 +239,19 @@ def resolve_client_config(
         UnsupportedProtocolError: hub does not speak the service's wire protocol.
         ConfigError: A config is invalid, or no region/endpoint can be resolved.
     """
-    from hub._protocol_handlers import protocol_handlers
-    from hub.protocols import get_protocol
+    # The first client of a service loads its package and protocol (hub._deferred.pause_gc).
+    paused = isinstance(service_name, str) and service_name not in _RESOLVED and pause_gc()
+    try:
+        from hub._protocol_handlers import protocol_handlers
+        from hub.protocols import protocol_for
 
-    spec = service_spec(service_name)
-    protocol = get_protocol(spec.protocol)
+        spec = service_spec(service_name)
+        protocol = protocol_for(spec.protocol)
+        handlers = spec.add_handlers(protocol_handlers(snapshot.handlers))
+    finally:
+        if paused:
+            resume_gc()
+    _RESOLVED.add(spec.name)
     config = snapshot.config.merge(*configs)
     url, signing_region, custom, partition = _endpoint(spec, config)
     info = ClientInfo(
@@ -194,7 +267,7 @@ def resolve_client_config(
     return ClientConfig(
         config=config,
         info=info,
-        handlers=spec.add_handlers(protocol_handlers(snapshot.handlers)),
+        handlers=handlers,
         credentials=credentials_cache_for(config, snapshot.config, snapshot.credentials),
         transport=snapshot.transports.get(TransportSettings.from_config(config)),
         # The quota and rate limiter belong to the session family (hub._runtime), not to this

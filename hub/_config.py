@@ -12,6 +12,7 @@ from hub._redact import MaskedURL, mask_url, proxy_auth, strip_password
 from hub._types import FrozenMap
 from hub._value import dataclass, field_names
 from hub.credentials import CredentialProvider, Credentials, StaticProvider
+from hub.credentials._values import is_provider
 from hub.errors import ConfigError
 
 #: What ``Config.credentials`` accepts: fixed credentials or any provider.
@@ -401,7 +402,7 @@ def _bad_url_character(url: str) -> str | None:
 
 
 def _check_credentials(name: str, value: object) -> object:
-    if isinstance(value, Credentials) or isinstance(value, CredentialProvider):
+    if isinstance(value, Credentials) or is_provider(value):
         return value
     raise ConfigError(
         f"{name} must be hub.Credentials or a credential provider (an object with .name and "

@@ -31,18 +31,23 @@ from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
 from hub._types import HandlerFn
 from hub.errors import ClientError
-from hub.protocols._common import (
-    apply_host_prefix,
-    lower_headers,
-    refuse_event_streams,
-    response_metadata,
-)
 from hub.protocols._shapes import OperationModel
 
 if TYPE_CHECKING:
     from hub._streaming import StreamingBody
+    from hub.protocols._common import (
+        apply_host_prefix,
+        lower_headers,
+        refuse_event_streams,
+        response_metadata,
+    )
     from hub.protocols.validate import validate, validate_headers
 else:  # loaded by the first request that needs them, not by creating a client
+    apply_host_prefix = deferred_from(globals(), "apply_host_prefix", "hub.protocols._common")
+    lower_headers = deferred_from(globals(), "lower_headers", "hub.protocols._common")
+    refuse_event_streams = deferred_from(globals(), "refuse_event_streams",
+                                         "hub.protocols._common")
+    response_metadata = deferred_from(globals(), "response_metadata", "hub.protocols._common")
     StreamingBody = deferred_from(globals(), "StreamingBody", "hub._streaming")
     validate = deferred_from(globals(), "validate", "hub.protocols.validate")
     validate_headers = deferred_from(globals(), "validate_headers", "hub.protocols.validate")

@@ -188,8 +188,7 @@ def _join_slow(table: _Table, payload: bytes) -> Snapshot:
         if family is not None and runtime is not None:
             # The base snapshot died but sessions derived from it keep the runtime alive:
             # rebuild a base on that runtime (and on its credentials cache, if still alive).
-            from hub._credentials_setting import credentials_cache
-            from hub._snapshot import Snapshot
+            from hub._snapshot import Snapshot, credentials_cache
 
             credentials = family.credentials()
             snapshot = Snapshot(

@@ -17,7 +17,7 @@ from hub._value import dataclass, field
 from hub.errors import UnknownServiceError
 
 if TYPE_CHECKING:
-    from hub._client import Client
+    from hub._client_config import Client
     from hub._config import Config
     from hub.endpoints import Endpoint
     from hub.protocols._shapes import ServiceModel

@@ -15,16 +15,14 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from hub._client import Client
-from hub._client_config import ClientConfig
+from hub._client_config import Client, ClientConfig
 from hub._config import Config, check_configs
 from hub._corehandlers import default_handlers
-from hub._credentials_setting import credentials_cache
-from hub._defaults import resolve_session_config
 from hub._forksafe import at_fork_reinit
 from hub._handlers import Handlers, NamedHandler
 from hub._runtime import Runtime
-from hub._snapshot import Snapshot
+from hub._settings import resolve_session_config
+from hub._snapshot import Snapshot, credentials_cache
 from hub._types import HandlerFn
 from hub.errors import HandlerError
 

@@ -42,7 +42,10 @@ DEFERRED_HUB = (
     "hub._sigv4_canonical",
     "hub._streaming",
     "hub.endpoints",  # with an endpoint URL; S3's bucket URLs need it at the first request
+    "hub.protocols._common",  # the protocol object loads with the first request
+    "hub.protocols._interface",  # WireProtocol: a typing.Protocol only type checkers need
     "hub.protocols._rest",
+    "hub.protocols.restxml",
     "hub.protocols._xml",
     "hub.protocols.validate",
     "hub.signing",
@@ -66,7 +69,10 @@ DEFERRED_HUB = (
     "hub._retry_ratelimit",
 )
 # Non-hub modules that creating the first client may add to what urllib3 imports.
-ALLOWED_OTHERS = {"encodings.utf_8_sig"}  # the shared files are read as utf-8-sig
+ALLOWED_OTHERS = {
+    "encodings.utf_8_sig",  # the shared files are read as utf-8-sig
+    "gc",  # built in (no file): the collector pauses while hub's modules load
+}
 
 
 def _cold_env() -> dict[str, str]:
@@ -137,6 +143,8 @@ def test_deferred_modules_load_when_first_used() -> None:
         MemoryTransport(lambda request: MemoryResponse(200, {}, body)).install(session)
         s3 = session.client("s3")
         assert "xml.etree.ElementTree" not in sys.modules
+        assert "hub.protocols.restxml" not in sys.modules
+        assert s3.client_config.protocol.name == "rest-xml"
         assert "hub.retry" not in sys.modules and "hub.checksums" not in sys.modules
         names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
         from hub.retry import StandardRetryPolicy
@@ -145,11 +153,12 @@ def test_deferred_modules_load_when_first_used() -> None:
                           "retry": isinstance(policy, StandardRetryPolicy)
                           and session.client("s3").client_config.retry_policy is policy,
                           "checksums": "hub._checksum_handlers" in sys.modules,
+                          "restxml": "hub.protocols.restxml" in sys.modules,
                           "worker_session": callable(hub.worker_session),
                           "pickle": "pickle" in sys.modules}))
     """)
     assert out == {"names": ["b"], "xml": True, "retry": True, "checksums": True,
-                   "worker_session": True, "pickle": True}
+                   "restxml": True, "worker_session": True, "pickle": True}
 
 
 def test_value_classes_are_still_dataclasses_for_users() -> None:
@@ -263,3 +272,74 @@ def test_a_shared_file_with_content_is_still_read(tmp_path: Path) -> None:
         print(json.dumps({"region": session.client("s3").client_config.info.signing_region}))
     """, env)
     assert out == {"region": "eu-west-2"}
+
+
+def test_the_collector_pauses_while_modules_load_and_is_left_as_found() -> None:
+    # hub._deferred.pause_gc: on again after import hub and after the first client (nothing
+    # left frozen), off if the application had turned it off, and an application's own frozen
+    # objects stay frozen (gc.get_objects() lists every tracked object but the frozen ones).
+    out = _run("""
+        import gc, json
+        kept = [[]]
+        gc.freeze()
+        import hub
+        after_import = [gc.isenabled(), not any(o is kept for o in gc.get_objects())]
+        gc.unfreeze()
+        session = hub.Session(hub.Config(region="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                         credentials=hub.Credentials("testing", "testing")))
+        session.client("s3")
+        after_client = [gc.isenabled(), gc.get_freeze_count()]
+        gc.disable()
+        session.client("sqs")  # a first client of another service while the app has it off
+        print(json.dumps({"import": after_import, "client": after_client,
+                          "kept_off": not gc.isenabled()}))
+    """)
+    assert out == {"import": [True, True], "client": [True, 0], "kept_off": True}
+
+
+def test_garbage_cycles_made_while_the_collector_pauses_are_still_collected() -> None:
+    import gc
+    import weakref
+
+    from hub._deferred import pause_gc, resume_gc
+
+    class Node:
+        pass
+
+    assert gc.isenabled()
+    assert pause_gc()
+    try:
+        assert not gc.isenabled() and not pause_gc()  # nested: the outer one resumes
+        node = Node()
+        node.self = node  # type: ignore[attr-defined]  # a cycle: only the collector frees it
+        ref = weakref.ref(node)
+        del node
+    finally:
+        resume_gc()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_default_chain_is_built_by_the_first_credentials_load() -> None:
+    # A session without credentials makes the default chain; its providers' modules (and
+    # subprocess, for credential_process) load when credentials are first needed.
+    env = _cold_env()
+    env.update({"AWS_ACCESS_KEY_ID": "AKIDCHAIN", "AWS_SECRET_ACCESS_KEY": "secret"})
+    out = _run("""
+        import json, sys
+        import hub
+        session = hub.Session(hub.Config(region="us-east-1", endpoint_url="http://127.0.0.1:9"))
+        session.client("s3")
+        before = sorted(m for m in ("subprocess", "shlex", "hub.credentials._chain",
+                                    "hub.credentials._providers", "hub.credentials._imds")
+                        if m in sys.modules)
+        provider = session.snapshot.credentials.provider
+        key = session.snapshot.credentials.get().access_key
+        names = [p.name for p in provider.providers]
+        print(json.dumps({"before": before, "key": key, "first": names[0],
+                          "chain": "hub.credentials._chain" in sys.modules,
+                          "subprocess": "subprocess" in sys.modules}))
+    """, env)
+    assert out == {"before": [], "key": "AKIDCHAIN", "first": "env", "chain": True,
+                   "subprocess": False}

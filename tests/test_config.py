@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import hub
 from hub import Config
-from hub._defaults import from_environment, session_defaults
+from hub._settings import from_environment, session_defaults
 from hub.errors import ConfigError
 
 BAD_VALUES = [

@@ -457,3 +457,55 @@ def test_interrupted_load_completes_the_flight() -> None:
     with pytest.raises(KeyboardInterrupt):
         cache.get()
     assert cache.get().access_key == "AKIDAFTER"  # not stuck behind a dead flight
+
+
+def test_the_provider_check_is_remembered_per_class_only_when_the_class_decides() -> None:
+    import types
+
+    from hub.credentials import CredentialProvider, _values
+
+    class ClassLevel:
+        name = "class-level"
+
+        def load(self) -> Credentials:
+            return Credentials("a", "b")
+
+    class Slotted:  # ``name`` is a slot: an instance may not have set it
+        __slots__ = ("name",)
+
+        def load(self) -> Credentials:
+            return Credentials("a", "b")
+
+    assert _values.is_provider(ClassLevel()) and ClassLevel in _values._PROVIDER_CLASSES
+    assert CredentialsCache(ClassLevel()).get() == Credentials("a", "b")
+    per_instance = types.SimpleNamespace(name="ns", load=lambda: Credentials("a", "b"))
+    assert _values.is_provider(per_instance)
+    assert types.SimpleNamespace not in _values._PROVIDER_CLASSES
+    assert not _values.is_provider(types.SimpleNamespace(name="ns"))  # no load: refused
+    named = Slotted()
+    named.name = "slotted"
+    assert _values.is_provider(named) and Slotted not in _values._PROVIDER_CLASSES
+    assert not _values.is_provider(Slotted())  # same class, no name set: refused as before
+    assert _values.is_provider(Slotted()) == isinstance(Slotted(), CredentialProvider)
+    with pytest.raises(ConfigError, match="not a credential provider"):
+        CredentialsCache(types.SimpleNamespace(name="ns"))  # type: ignore[arg-type]
+
+
+def test_hubs_own_provider_classes_are_known_without_asking_typing() -> None:
+    import importlib
+    import types
+
+    from hub.credentials import _values
+
+    for module in ("_assume_role", "_chain", "_container", "_imds", "_process", "_providers",
+                   "_sso", "_web_identity"):
+        importlib.import_module(f"hub.credentials.{module}")
+    known = {cls.__name__ for cls in _values._PROVIDER_CLASSES}
+    assert {"StaticProvider", "ChainProvider", "EnvironmentProvider", "SharedConfigProvider",
+            "SharedCredentialsProvider", "ProcessProvider", "ContainerProvider",
+            "InstanceMetadataProvider", "SSOProvider", "WebIdentityProvider",
+            "AssumeRoleProvider", "CredentialProcessProvider"} <= known
+    for cls in _values._PROVIDER_CLASSES:  # what remembering a class relies on
+        name, load = getattr(cls, "name", None), getattr(cls, "load", None)
+        assert name is not None and callable(load), cls
+        assert not isinstance(name, types.MemberDescriptorType), cls

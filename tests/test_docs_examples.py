@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import hub
-from hub._defaults import ENVIRONMENT
+from hub._settings import ENVIRONMENT
 from tests.servers.moto_server import MotoServer
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -138,7 +138,7 @@ def test_every_config_field_is_documented() -> None:
 
 
 def test_documented_defaults_and_environment_variables_match_the_code() -> None:
-    from hub._defaults import BUILTIN
+    from hub._settings import BUILTIN
 
     rows = _config_rows()
     for variable, field, _parse in ENVIRONMENT:

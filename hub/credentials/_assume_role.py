@@ -29,7 +29,7 @@ from hub.credentials._sts import (
     session_name,
     sts_region,
 )
-from hub.credentials._values import CredentialProvider, Credentials
+from hub.credentials._values import CredentialProvider, Credentials, provider_class
 from hub.errors import (
     ClientError,
     CredentialProviderError,
@@ -119,6 +119,7 @@ class _RoleSource:
         return self._owner._assume(self._role)
 
 
+@provider_class
 class AssumeRoleProvider:
     """``role_arn`` profiles: ``AssumeRole`` with credentials from a source.
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from hub._forksafe import at_fork_reinit
 from hub._value import dataclass, replace
-from hub.credentials._values import CredentialProvider, Credentials, StaticProvider
+from hub.credentials._values import CredentialProvider, Credentials, StaticProvider, is_provider
 from hub.errors import (
     CallTimeoutError,
     ConfigError,
@@ -143,7 +143,7 @@ class CredentialsCache:
     ) -> None:
         if isinstance(provider, Credentials):
             provider = StaticProvider(provider)
-        if not isinstance(provider, CredentialProvider):
+        if not is_provider(provider):
             raise ConfigError(
                 f"{type(provider).__name__} is not a credential provider (needs name, load)",
                 field="credentials",

@@ -11,12 +11,13 @@ from hub.credentials._providers import (
     SharedConfigProvider,
     SharedCredentialsProvider,
 )
-from hub.credentials._values import CredentialProvider, Credentials
+from hub.credentials._values import CredentialProvider, Credentials, is_provider, provider_class
 from hub.errors import ConfigError, CredentialProviderError, NoCredentialsError
 
 __all__ = ["ChainProvider", "CredentialProcessProvider", "default_chain", "profile_chain"]
 
 
+@provider_class
 class ChainProvider:
     """Asks providers in order; the first one that returns credentials wins.
 
@@ -37,7 +38,7 @@ class ChainProvider:
     def __init__(self, providers: Iterable[CredentialProvider]) -> None:
         self._providers = tuple(providers)
         for provider in self._providers:
-            if not isinstance(provider, CredentialProvider):
+            if not is_provider(provider):
                 raise ConfigError(
                     f"{type(provider).__name__} is not a credential provider (needs name, load)",
                     field="providers",
@@ -76,6 +77,7 @@ class ChainProvider:
         raise NoCredentialsError(tried=tuple(tried))
 
 
+@provider_class
 class CredentialProcessProvider:
     """A profile's ``credential_process`` (botocore's ``custom-process`` provider).
 

@@ -15,7 +15,7 @@ from hub.credentials._files import environ_of
 from hub.credentials._http import HttpSend
 from hub.credentials._profile import env_value
 from hub.credentials._time import parse_timestamp
-from hub.credentials._values import Credentials
+from hub.credentials._values import Credentials, provider_class
 from hub.errors import CredentialProviderError, HTTPClientError
 
 __all__ = ["ContainerProvider"]
@@ -32,6 +32,7 @@ _SLEEP = 1.0
 _REQUIRED = ("AccessKeyId", "SecretAccessKey", "Token", "Expiration")
 
 
+@provider_class
 class ContainerProvider:
     """Credentials from the container credentials endpoint (ECS, EKS Pod Identity, Greengrass).
 

@@ -18,7 +18,7 @@ from hub.credentials._files import environ_of
 from hub.credentials._http import HttpReply, HttpSend
 from hub.credentials._profile import ProfileView, env_value, load_profiles, parse_bool
 from hub.credentials._time import parse_timestamp
-from hub.credentials._values import Credentials
+from hub.credentials._values import Credentials, provider_class
 from hub.errors import CredentialProviderError, HTTPClientError, ReadTimeoutError
 
 __all__ = ["InstanceMetadataProvider"]
@@ -51,6 +51,7 @@ class _Settings:
     v1_disabled: bool
 
 
+@provider_class
 class InstanceMetadataProvider:
     """Credentials of the EC2 instance's IAM role, from the instance metadata service.
 

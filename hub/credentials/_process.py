@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hub._deferred import deferred_import
 from hub._redact import scrubbed
 from hub.credentials._files import credentials_or_error
 from hub.credentials._time import parse_timestamp
-from hub.credentials._values import Credentials
+from hub.credentials._values import Credentials, provider_class
 from hub.errors import ConfigError, CredentialProviderError
+
+if TYPE_CHECKING:
+    import shlex
+    import subprocess
+else:  # imported when a credential_process is configured, not when the chain is built
+    shlex = deferred_import(globals(), "shlex", "shlex")
+    subprocess = deferred_import(globals(), "subprocess", "subprocess")
 
 __all__ = ["ProcessProvider"]
 
@@ -20,6 +26,7 @@ __all__ = ["ProcessProvider"]
 _STDERR_LIMIT = 500
 
 
+@provider_class
 class ProcessProvider:
     """Runs a ``credential_process`` command and parses the JSON it prints.
 

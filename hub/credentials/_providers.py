@@ -19,7 +19,7 @@ from hub.credentials._files import (
 )
 from hub.credentials._process import ProcessProvider
 from hub.credentials._time import parse_timestamp
-from hub.credentials._values import Credentials, StaticProvider
+from hub.credentials._values import Credentials, StaticProvider, provider_class
 from hub.errors import ConfigError, CredentialProviderError, CredentialsError
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
 PathArg = str | os.PathLike[str] | None
 
 
+@provider_class
 class EnvironmentProvider:
     """Reads ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``.
 
@@ -105,6 +106,7 @@ class EnvironmentProvider:
         return (EnvironmentProvider, ())
 
 
+@provider_class
 class SharedCredentialsProvider:
     """Reads a profile's keys from the shared credentials file.
 
@@ -173,6 +175,7 @@ class SharedCredentialsProvider:
                            _settings_only(self._environ), {}))
 
 
+@provider_class
 class SharedConfigProvider:
     """Reads a profile's static keys or ``credential_process`` from the shared config file.
 

@@ -22,7 +22,7 @@ from hub._redact import scrubbed
 from hub.credentials._profile import ProfileView, load_profiles
 from hub.credentials._sts import ServiceCall, SsoCall
 from hub.credentials._time import parse_timestamp
-from hub.credentials._values import Credentials
+from hub.credentials._values import Credentials, provider_class
 from hub.errors import (
     ClientError,
     CredentialProviderError,
@@ -51,6 +51,7 @@ def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@provider_class
 class SSOProvider:
     """Role credentials from IAM Identity Center for a profile with ``sso_account_id`` /
     ``sso_role_name``.

@@ -16,7 +16,7 @@ from hub.credentials._sts import (
     session_name,
     sts_region,
 )
-from hub.credentials._values import Credentials
+from hub.credentials._values import Credentials, provider_class
 from hub.errors import ClientError, CredentialProviderError, HubError
 
 __all__ = ["WebIdentityProvider"]
@@ -24,6 +24,7 @@ __all__ = ["WebIdentityProvider"]
 _LOG = logging.getLogger("hub.credentials")
 
 
+@provider_class
 class WebIdentityProvider:
     """``AssumeRoleWithWebIdentity`` with a token file (EKS IRSA, GitHub OIDC, ...).
 

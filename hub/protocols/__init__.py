@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from hub.errors import ClientError, UnsupportedProtocolError
-from hub.protocols._common import SerializedRequest, apply_host_prefix
 from hub.protocols._shapes import (
     SUPPORTED_PROTOCOLS,
     Member,
@@ -41,6 +40,10 @@ from hub.protocols._shapes import (
     Shape,
     choose_protocol,
 )
+
+if TYPE_CHECKING:
+    from hub.protocols._common import SerializedRequest, apply_host_prefix
+    from hub.protocols._interface import WireProtocol
 
 __all__ = [
     "SUPPORTED_PROTOCOLS",
@@ -55,63 +58,6 @@ __all__ = [
     "choose_protocol",
     "get_protocol",
 ]
-
-
-class WireProtocol(Protocol):
-    """What every wire protocol object provides (stateless, shared, thread-safe).
-
-    Attributes:
-        name: ``rest-xml``, ``json``, ``rest-json`` or ``query``.
-    """
-
-    name: str
-
-    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
-                  service: ServiceModel) -> SerializedRequest:
-        """Build the HTTP request for ``op``.
-
-        Args:
-            op: The operation.
-            params: Validated parameters (``None`` values are skipped).
-            endpoint: ``scheme://host[:port][/path]`` of the service endpoint.
-            service: The service model; its ``metadata`` gives ``targetPrefix``,
-                ``jsonVersion``, ``apiVersion`` and ``awsQueryCompatible``.
-
-        Returns:
-            The request. ``host_prefix`` is set (not applied) for operations with an
-            ``endpoint.hostPrefix``.
-
-        Raises:
-            ParamValidationError: A URI label is missing, a parameter is unknown, or a host
-                label is invalid.
-            UnsupportedProtocolError: The operation sends an input event stream.
-        """
-        ...
-
-    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
-              body: bytes) -> dict[str, Any]:
-        """Parse a 2xx response into a boto3-shaped dict including ``ResponseMetadata``.
-
-        For a streaming operation the caller passes ``body=b""`` and attaches the stream under
-        :meth:`streaming_member`.
-
-        Raises:
-            ResponseParseError: The body or a header does not match the output shape.
-        """
-        ...
-
-    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
-                    body: bytes) -> ClientError:
-        """Turn an error response into a boto3-shaped :class:`~hub.errors.ClientError`.
-
-        The error code is set; modeled error fields are at the top level of ``response``.
-        Never raises for a malformed body (the status code becomes the code).
-        """
-        ...
-
-    def streaming_member(self, op: OperationModel) -> str | None:
-        """The output member a streamed response body is attached to, or None."""
-        ...
 
 
 # Each protocol's module is imported on first use, so a process that only talks to S3 never
@@ -150,3 +96,76 @@ def get_protocol(name: str) -> WireProtocol:
     created: WireProtocol = getattr(module, spec[1])()
     # Two threads racing here may both create one; setdefault keeps a single shared object.
     return _INSTANCES.setdefault(name, created)
+
+
+def protocol_for(name: str) -> WireProtocol:
+    """Like :func:`get_protocol`, but a protocol whose module is not loaded yet loads with its
+    first use (a client's first request), not now: creating the first client of a service does
+    not import its protocol (cold start).
+
+    Raises:
+        UnsupportedProtocolError: As :func:`get_protocol`, at once.
+    """
+    protocol = _INSTANCES.get(name)
+    if protocol is not None:
+        return protocol
+    if name not in _CLASSES:
+        return get_protocol(name)  # raises
+    return _LazyProtocol(name)
+
+
+class _LazyProtocol:
+    """The protocol ``name``, imported and created by the first call of one of its methods.
+
+    Its methods forward to the shared protocol object: one Python call more per use (a
+    fraction of a microsecond per request) for clients resolved before it was loaded.
+    """
+
+    __slots__ = ("name", "_real")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._real: WireProtocol | None = None
+
+    def _load(self) -> WireProtocol:
+        real = self._real
+        if real is None:
+            real = self._real = get_protocol(self.name)
+        return real
+
+    def serialize(self, op: OperationModel, params: Mapping[str, Any], *, endpoint: str,
+                  service: ServiceModel) -> SerializedRequest:
+        return self._load().serialize(op, params, endpoint=endpoint, service=service)
+
+    def parse(self, op: OperationModel, status: int, headers: Mapping[str, str],
+              body: bytes) -> dict[str, Any]:
+        return self._load().parse(op, status, headers, body)
+
+    def parse_error(self, op: OperationModel, status: int, headers: Mapping[str, str],
+                    body: bytes) -> ClientError:
+        return self._load().parse_error(op, status, headers, body)
+
+    def streaming_member(self, op: OperationModel) -> str | None:
+        return self._load().streaming_member(op)
+
+    def __getattr__(self, attr: str) -> Any:  # anything else a protocol object has
+        return getattr(self._load(), attr)
+
+    def __repr__(self) -> str:
+        return f"<protocol {self.name} (loads on first use)>"
+
+
+# Names loaded on first use: hub.protocols._common loads with the first request, and the
+# WireProtocol class (a typing.Protocol, ~0.1 ms to create) only for those who read it.
+_LAZY = {"SerializedRequest": "hub.protocols._common",
+         "apply_host_prefix": "hub.protocols._common",
+         "WireProtocol": "hub.protocols._interface"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub.protocols' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hub._client import Client
+from hub._client_config import Client
 from hub._request import Request
 from hub.errors import ConfigError, ParamValidationError
 from hub.protocols._shapes import OperationModel

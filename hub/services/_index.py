@@ -43,7 +43,7 @@ CLIENTS: dict[str, str] = {
 if TYPE_CHECKING:
     from typing import Literal, Protocol, overload
 
-    from hub._client import Client
+    from hub._client_config import Client
     from hub._config import Config
     from hub.services.dynamodb import DynamoDBClient
     from hub.services.kms import KMSClient

@@ -138,7 +138,7 @@ def test_refresh_storm_in_the_mandatory_window_refreshes_once(
 ) -> None:
     now = [datetime.now(timezone.utc).timestamp()]
     clock: Callable[[], float] = lambda: now[0]  # noqa: E731
-    monkeypatch.setattr("hub._credentials_setting.CredentialsCache",
+    monkeypatch.setattr("hub._snapshot.CredentialsCache",
                         functools.partial(CredentialsCache, clock=clock))
     session = hub.Session(hub.Config(region="us-east-1", endpoint_url=s3.url))
     session.client("s3").list_buckets()

@@ -70,7 +70,7 @@ def test_streamed_bodies_are_not_capped(local_server: LocalServer) -> None:
 
 
 def test_the_default_limit_is_64_mib() -> None:
-    from hub._defaults import BUILTIN
+    from hub._settings import BUILTIN
 
     assert BUILTIN.max_response_bytes == 64 * 1024 * 1024
 

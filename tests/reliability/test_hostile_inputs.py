@@ -177,7 +177,7 @@ def test_bucket_names_are_checked_even_with_parameter_validation_off(
 def test_bucket_names_botocore_accepts_pass(bucket: str) -> None:
     from botocore.handlers import validate_bucket_name as botocore_validate
 
-    from hub.services._s3_names import check_bucket_name
+    from hub.services.s3.customizations import check_bucket_name
 
     botocore_validate({"Bucket": bucket})  # the reference accepts it
     check_bucket_name(bucket, "PutObject")

@@ -265,7 +265,7 @@ def render_index(header: str, services: list[dict[str, Any]]) -> str:
         "if TYPE_CHECKING:",
         "    from typing import Literal, Protocol, overload",
         "",
-        "    from hub._client import Client",
+        "    from hub._client_config import Client",
         "    from hub._config import Config",
     ]
     out += [f"    from hub.services.{s['package']} import {s['class_name']}" for s in services]
