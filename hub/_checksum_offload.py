@@ -4,11 +4,11 @@ An upload over http already makes one pass over its body that the checksum canno
 signer's SHA-256 (``hub._checksum_handlers`` computes it beside the CRC). The CRC functions hub
 uses (zlib, isal, zlib-ng, crc32c, awscrt) release the GIL on large buffers, so on a machine
 with a spare core the CRC of a whole ``bytes`` body runs on a helper thread while the caller
-hashes it, and costs no wall time (a file, read and hashed in 1 MiB blocks, keeps its CRC
-inline: per-block hand-offs measured slower than the overlap saved). hub uses it for zlib's CRC32 (1-2 GB/s) from 256 KiB, and for
-the SIMD implementations (~10 GB/s from memory) only from 4 MiB (a whole large ``bytes`` body):
-below that they cost less than the hand-off. Beside a send (the aws-chunked
-trailer) it measured slower than inline, so the encoder does not use it.
+hashes it, and costs no wall time. hub uses it for zlib's CRC32 (1-2 GB/s) from 256 KiB, and
+for the SIMD implementations (~10 GB/s from memory) only from 4 MiB: below that they cost less
+than the hand-off. A file (read and hashed in 1 MiB blocks) and the aws-chunked trailer
+(beside a send) keep their CRC inline: there the per-block hand-offs measured slower than what
+the overlap saved.
 
 :class:`OffloadedCrc` is a running checksum whose large updates go to a helper; each update
 waits for the previous one (a CRC continues from the last value), so at most one block is in
