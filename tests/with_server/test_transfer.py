@@ -93,6 +93,14 @@ def _client(url: str, **config: Any) -> Any:
     return session.client("s3")
 
 
+def _server_and_client(tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str],
+                       **config: Any) -> tuple[FastS3Server, Any]:
+    """The http or the https server, and a client of it (trusting the test CA)."""
+    if tls:
+        return fast_tls[0], _client(fast_tls[0].url, verify=fast_tls[1], **config)
+    return fast, _client(fast.url, **config)
+
+
 def _data(size: int, seed: int = 0) -> bytes:
     return bytes((i * 31 + seed) & 0xFF for i in range(256)) * (size // 256) + os.urandom(
         size % 256)
@@ -105,8 +113,7 @@ def _data(size: int, seed: int = 0) -> bytes:
 def test_round_trip_file_byte_for_byte(tls: bool, fast: FastS3Server,
                                        fast_tls: tuple[FastS3Server, str],
                                        tmp_path: Path) -> None:
-    server = fast_tls[0] if tls else fast
-    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    server, s3 = _server_and_client(tls, fast, fast_tls)
     data = os.urandom(5 * MB + 12345)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
@@ -124,8 +131,7 @@ def test_round_trip_file_byte_for_byte(tls: bool, fast: FastS3Server,
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_parts_carry_crc32_and_skip_sha256_over_tls(tls: bool, fast: FastS3Server,
                                                     fast_tls: tuple[FastS3Server, str]) -> None:
-    server = fast_tls[0] if tls else fast
-    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    server, s3 = _server_and_client(tls, fast, fast_tls)
     s3.upload_fileobj(io.BytesIO(os.urandom(3 * MB)), BUCKET, "k", Config=SMALL)
     create = server.last_headers["CreateMultipartUpload"]
     part = server.last_headers["UploadPart"]
@@ -151,8 +157,7 @@ def test_file_uploads_checksum_and_sign_the_bytes_sent(
     # SHA-256 must be those of the bytes sent; over https (as botocore) the body goes
     # aws-chunked with the CRC32 in a trailer, and CompleteMultipartUpload repeats each
     # part's value.
-    server = fast_tls[0] if tls else fast
-    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    server, s3 = _server_and_client(tls, fast, fast_tls)
     data = os.urandom(2 * MB + 300_000)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
@@ -344,8 +349,7 @@ def test_file_parts_are_sent_from_the_file_and_retried(
         tmp_path: Path) -> None:
     # A file's parts go out from the file (os.sendfile over http, blocks over TLS): a part
     # that fails is rewound and sent again, with the same checksum and signed hash.
-    server = fast_tls[0] if tls else fast
-    s3 = _client(server.url, verify=fast_tls[1]) if tls else _client(server.url)
+    server, s3 = _server_and_client(tls, fast, fast_tls)
     data = os.urandom(4 * MB + 12_345)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
@@ -364,9 +368,7 @@ def test_file_uploads_with_a_call_timeout_round_trip(
         tmp_path: Path) -> None:
     # With call_timeout the transport reads the file body through its deadline check (no
     # sendfile, no self-framing): the bytes, checksums and signed hash are the same.
-    server = fast_tls[0] if tls else fast
-    s3 = (_client(server.url, verify=fast_tls[1], call_timeout=60.0) if tls
-          else _client(server.url, call_timeout=60.0))
+    server, s3 = _server_and_client(tls, fast, fast_tls, call_timeout=60.0)
     data = os.urandom(3 * MB + 1)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
@@ -456,9 +458,7 @@ def test_a_file_that_shrinks_while_sent_fails_and_is_aborted(
     from hub.errors import HubError
     from hub.transfer import _ranges
 
-    server = fast_tls[0] if tls else fast
-    s3 = (_client(server.url, verify=fast_tls[1], max_attempts=2) if tls
-          else _client(server.url, max_attempts=2))
+    server, s3 = _server_and_client(tls, fast, fast_tls, max_attempts=2)
     src = tmp_path / "src"
     src.write_bytes(os.urandom(5 * MB))
     # Over http a part is checksummed (scan) before it is sent; over https it is framed
