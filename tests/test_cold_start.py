@@ -37,6 +37,7 @@ DEFERRED_STDLIB = (
     "xml.etree.ElementTree", "pyexpat",  # the first XML body: ~5 ms
 )
 DEFERRED_HUB = (
+    "hub._errors_rare",  # the hub.errors classes no cold-path module raises
     "hub._operation",
     "hub._rehydrate",
     "hub._sigv4_canonical",
