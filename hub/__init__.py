@@ -10,6 +10,10 @@ Share one :class:`Session` across threads; create clients from it anywhere for m
 
 import typing as _typing
 
+# setup.cfg reads it (attr: hub.__version__). Set before the imports below: hub._client_config
+# reads it back for the User-Agent.
+__version__ = "0.1.0"
+
 from hub._deferred import pause_gc as _pause_gc
 from hub._deferred import resume_gc as _resume_gc
 
@@ -25,7 +29,6 @@ try:
     from hub._request import HTTPRequest, HTTPResponse, Request
     from hub._session import Session, SessionEditor
     from hub._snapshot import Snapshot
-    from hub._version import __version__
     from hub.credentials import Credentials
 finally:
     if _paused:

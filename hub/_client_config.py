@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from hub import __version__
 from hub._config import Config
 from hub._deferred import pause_gc, resume_gc
 from hub._handlers import Handlers
@@ -26,7 +27,6 @@ from hub._transport import (
     make_timeout,
 )
 from hub._value import dataclass
-from hub._version import __version__
 from hub.credentials import CredentialsCache
 from hub.errors import ConfigError, ParamValidationError
 

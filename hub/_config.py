@@ -9,8 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hub._redact import MaskedURL, mask_url, proxy_auth, strip_password
-from hub._types import FrozenMap
-from hub._value import dataclass, field_names
+from hub._value import FrozenMap, dataclass, field_names
 from hub.credentials import CredentialProvider, Credentials, StaticProvider
 from hub.credentials._values import is_provider
 from hub.errors import ConfigError

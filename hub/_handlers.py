@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from hub._types import HandlerFn
-from hub._value import dataclass
+from hub._value import HandlerFn, dataclass
 from hub.errors import HandlerError
 
 if TYPE_CHECKING:

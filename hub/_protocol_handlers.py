@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from hub._deferred import deferred_from
 from hub._handlers import Handlers, NamedHandler
 from hub._request import Request
-from hub._types import HandlerFn
+from hub._value import HandlerFn
 from hub.errors import ClientError
 from hub.protocols._shapes import OperationModel
 

@@ -23,7 +23,7 @@ from hub._handlers import Handlers, NamedHandler
 from hub._runtime import Runtime
 from hub._settings import resolve_session_config
 from hub._snapshot import Snapshot, credentials_cache
-from hub._types import HandlerFn
+from hub._value import HandlerFn
 from hub.errors import HandlerError
 
 if TYPE_CHECKING:

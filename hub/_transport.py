@@ -81,8 +81,7 @@ from hub._proxies import (
 )
 from hub._redact import forget_locals, proxy_auth
 from hub._request import HTTPRequest, HTTPResponse, ResponseHeaders, SensitiveValue
-from hub._types import FrozenMap
-from hub._value import dataclass
+from hub._value import FrozenMap, dataclass
 from hub.errors import (
     CallTimeoutError,
     ConfigError,

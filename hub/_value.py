@@ -16,16 +16,22 @@ classes stay dataclasses for users: ``dataclasses.replace``, ``fields``, ``asdic
 ``is_dataclass`` work, through a ``__dataclass_fields__`` built (by :mod:`dataclasses`, from the
 same annotations) on first access. Frozen instances raise
 ``dataclasses.FrozenInstanceError``, imported only when one is raised.
+
+It also holds the small shared types (:class:`FrozenMap`, ``HandlerFn``, ``Params``;
+:mod:`hub._types` re-exports them): one module fewer to load at ``import hub``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dataclasses import dataclass as dataclass
     from dataclasses import field as field
     from dataclasses import replace as replace
+
+    from hub._request import Request
 else:
     from operator import attrgetter
 
@@ -288,3 +294,46 @@ else:
 def field_names(cls: type) -> tuple[str, ...]:
     """The field names of a class made by :func:`dataclass`, in declaration order."""
     return cls.__value_fields__  # type: ignore[attr-defined,no-any-return]
+
+
+# Small shared types (see the module docstring).
+
+#: A request handler: called with the Request, returns nothing; raises a HubError (or sets
+#: ``request.error``) to fail the request.
+HandlerFn = Callable[["Request"], None]
+
+#: Operation parameters and parsed results, as boto3 uses them.
+Params = dict[str, Any]
+
+
+class FrozenMap(Mapping[str, str]):
+    """An immutable, hashable str->str mapping (value objects must hash by value)."""
+
+    __slots__ = ("_items", "_hash")
+
+    def __init__(self, items: Mapping[str, str]) -> None:
+        self._items = dict(items)
+        self._hash = hash(frozenset(self._items.items()))
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._items) == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._items,))

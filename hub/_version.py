@@ -1,1 +1,3 @@
-__version__ = "0.1.0"
+"""hub's version; defined in :mod:`hub` itself (one module fewer to load at ``import hub``)."""
+
+from hub import __version__ as __version__

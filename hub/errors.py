@@ -53,7 +53,7 @@ in its ``response``), at most ``MAX_CODE_CHARS`` of its code and request id, and
 from __future__ import annotations
 
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "CallTimeoutError",
@@ -259,13 +259,6 @@ class CredentialProviderError(CredentialsError):
         self.provider = provider
 
 
-class SSOTokenExpiredError(CredentialProviderError):
-    """The SSO access token is missing, expired or rejected and could not be refreshed.
-
-    The message says which ``aws sso login`` command to run.
-    """
-
-
 class CredentialRefreshError(CredentialsError):
     """Refreshing expiring credentials failed and the current ones can no longer be used."""
 
@@ -306,22 +299,6 @@ class ConnectionClosedError(HTTPClientError):
     """The connection was reset or closed before the whole response arrived."""
 
 
-class ResponseParseError(HubError):
-    """A response body could not be parsed as the operation's protocol requires.
-
-    Attributes:
-        operation: The operation whose response was being parsed, when known.
-        status_code: The HTTP status of the response, when known.
-    """
-
-    def __init__(
-        self, message: str, *, operation: str | None = None, status_code: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.operation = operation
-        self.status_code = status_code
-
-
 class ResponseTooLargeError(HubError):
     """A buffered (non-streamed) response body is larger than ``Config.max_response_bytes``.
 
@@ -341,53 +318,6 @@ class ResponseTooLargeError(HubError):
         self.endpoint = endpoint
 
 
-class FlexibleChecksumError(HubError):
-    """A body's checksum did not match, or the requested algorithm cannot be used.
-
-    Raised when a response body does not match the ``x-amz-checksum-*`` value the service sent
-    (the data was damaged in transit; it is not retried, the same bytes may come again), and
-    when a request names an algorithm hub does not know.
-
-    Attributes:
-        algorithm: The algorithm (``"CRC32"``), upper case.
-        expected: The base64 value the service sent (None for an unknown algorithm).
-        computed: The base64 value computed over the bytes received (None when not computed).
-        operation: The operation, when known.
-    """
-
-    def __init__(self, message: str, *, algorithm: str, expected: str | None = None,
-                 computed: str | None = None, operation: str | None = None) -> None:
-        super().__init__(message)
-        self.algorithm = algorithm
-        self.expected = expected
-        self.computed = computed
-        self.operation = operation
-
-
-class MessageChecksumError(HubError):
-    """A message's MD5 digest from the service does not match its content (SQS).
-
-    hub checks ``MD5OfMessageBody``/``MD5OfBody`` and ``MD5OfMessageAttributes`` of sent and
-    received messages; a mismatch means the message was damaged in transit.
-
-    Attributes:
-        field: The digest that did not match (``"MD5OfBody"``).
-        expected: The digest the service sent.
-        computed: The digest of the content.
-        operation: The operation.
-        message_id: The message's ``MessageId`` (or batch entry ``Id``), when known.
-    """
-
-    def __init__(self, message: str, *, field: str, expected: str, computed: str,
-                 operation: str, message_id: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.expected = expected
-        self.computed = computed
-        self.operation = operation
-        self.message_id = message_id
-
-
 class CallTimeoutError(HubError, TimeoutError):
     """The whole call (every attempt, backoff and read) took longer than ``Config.call_timeout``.
 
@@ -404,47 +334,6 @@ class CallTimeoutError(HubError, TimeoutError):
         self.field = "call_timeout"
         self.timeout = timeout
         self.endpoint = endpoint
-
-
-class XMLForbidden(ResponseParseError, ValueError):
-    """An XML response declared a DOCTYPE (and so possibly entities): refused outright.
-
-    Also a ``ValueError`` so code that catches malformed-body errors broadly still sees it.
-    """
-
-
-class EventStreamDecodeError(ResponseParseError):
-    """An event stream's binary framing is invalid.
-
-    A length beyond the decoder's limits (refused before anything is buffered for it), a
-    header of unknown type, a header that runs past its section, a name given twice, or text
-    that is not UTF-8. The stream is closed (its connection is not reused).
-
-    Attributes:
-        field: What was wrong: ``"total_length"``, ``"headers_length"``, ``"header_name"``,
-            ``"header_type"``, ``"header_value"``, ``"prelude_crc"`` or ``"message_crc"``.
-    """
-
-    def __init__(self, message: str, *, field: str, operation: str | None = None) -> None:
-        super().__init__(message, operation=operation)
-        self.field = field
-
-
-class EventStreamChecksumError(EventStreamDecodeError):
-    """An event-stream message's prelude or message CRC32 does not match its bytes.
-
-    Attributes:
-        field: ``"prelude_crc"`` or ``"message_crc"``.
-        expected: The CRC32 the message carries.
-        computed: The CRC32 of the bytes received.
-    """
-
-    def __init__(self, field: str, expected: int, computed: int) -> None:
-        super().__init__(
-            f"event-stream {field.replace('_', ' ')} mismatch: the message says "
-            f"{expected:#010x}, its bytes give {computed:#010x}", field=field)
-        self.expected = expected
-        self.computed = computed
 
 
 class ClientError(HubError):
@@ -505,48 +394,38 @@ class ClientError(HubError):
         self.response = response
 
 
-class EventStreamError(ClientError):
-    """An error or exception event arrived inside an event stream (boto3's ``EventStreamError``).
-
-    Raised while iterating an :class:`~hub.services.EventStream`. For a ``:message-type``
-    ``error`` frame the code and message are its ``:error-code``/``:error-message`` headers;
-    for a modeled ``exception`` frame the code is its ``:exception-type`` (the event stream
-    member, e.g. ``ThrottlingException``) and the message its payload's ``Message``. As in
-    boto3, ``response`` holds only ``Error``, and the service's modeled classes
-    (``client.exceptions.X``) do not catch it: catch this class or ``ClientError``.
-    """
-
-
 class PaginationError(HubError):
     """The service returned the same continuation token twice (pagination would loop)."""
 
 
-class WaiterError(HubError):
-    """A waiter stopped without reaching its success state.
+# The errors nothing on the cold path raises are created on first use (hub._errors_rare sets
+# their __module__ to this one, so they document, print and pickle as hub.errors.<Name>).
+_RARE = frozenset({
+    "EventStreamChecksumError", "EventStreamDecodeError", "EventStreamError",
+    "FlexibleChecksumError", "MessageChecksumError", "MissingDependencyError",
+    "ResponseParseError", "SSOTokenExpiredError", "WaiterError", "XMLForbidden",
+})
 
-    Attributes:
-        name: The waiter's name (``"BucketExists"``).
-        reason: Why: a failure state was matched, an unexpected error came back, or
-            ``MaxAttempts`` ran out.
-        last_response: The last response (or the error's boto3-shaped ``response``) seen.
-    """
+if TYPE_CHECKING:
+    from hub._errors_rare import EventStreamChecksumError as EventStreamChecksumError
+    from hub._errors_rare import EventStreamDecodeError as EventStreamDecodeError
+    from hub._errors_rare import EventStreamError as EventStreamError
+    from hub._errors_rare import FlexibleChecksumError as FlexibleChecksumError
+    from hub._errors_rare import MessageChecksumError as MessageChecksumError
+    from hub._errors_rare import MissingDependencyError as MissingDependencyError
+    from hub._errors_rare import ResponseParseError as ResponseParseError
+    from hub._errors_rare import SSOTokenExpiredError as SSOTokenExpiredError
+    from hub._errors_rare import WaiterError as WaiterError
+    from hub._errors_rare import XMLForbidden as XMLForbidden
+else:
+    def __getattr__(name: str) -> Any:
+        if name not in _RARE:
+            raise AttributeError(f"module 'hub.errors' has no attribute {name!r}")
+        from hub import _errors_rare
 
-    def __init__(self, name: str, reason: str, last_response: dict[str, Any] | None) -> None:
-        super().__init__(f"Waiter {name} failed: {reason}")
-        self.name = name
-        self.reason = reason
-        self.last_response = last_response
+        for rare in _RARE:
+            globals()[rare] = getattr(_errors_rare, rare)  # later reads: plain attributes
+        return globals()[name]
 
-
-class MissingDependencyError(HubError, ImportError):
-    """A feature needs an optional dependency that is not installed.
-
-    Attributes:
-        package: The missing package (``"jmespath"``).
-        extra: The extra that installs it (``pip install "hub[jmespath]"``).
-    """
-
-    def __init__(self, feature: str, package: str, extra: str) -> None:
-        super().__init__(f"{feature} needs the {package!r} package: pip install 'hub[{extra}]'")
-        self.package = package
-        self.extra = extra
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_RARE})

@@ -37,6 +37,9 @@ DEFERRED_STDLIB = (
     "xml.etree.ElementTree", "pyexpat",  # the first XML body: ~5 ms
 )
 DEFERRED_HUB = (
+    "hub._errors_rare",  # the hub.errors classes no cold-path module raises
+    "hub._version",  # a compatibility alias: hub defines __version__ itself
+    "hub._types",  # an alias: hub._value defines its types
     "hub._operation",
     "hub._rehydrate",
     "hub._sigv4_canonical",

@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from hub._types import FrozenMap
-from hub._value import dataclass
+from hub._value import FrozenMap, dataclass
 
 if TYPE_CHECKING:
     from hub._transport import TransportRegistry

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub import __version__
 from hub._value import dataclass
-from hub._version import __version__
 from hub.credentials import _http
 from hub.credentials._files import environ_of
 from hub.credentials._http import HttpReply, HttpSend

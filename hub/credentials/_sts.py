@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from hub._version import __version__
+from hub import __version__
 from hub.credentials import _http
 from hub.credentials._http import HttpSend
 from hub.credentials._profile import ProfileView, env_value, parse_bool
