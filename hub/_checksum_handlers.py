@@ -128,9 +128,7 @@ def request_checksum(request: Request) -> None:
     if ("\n" + "\n".join(headers)).lower().find("\n" + _CHECKSUM_PREFIX) >= 0:
         # The caller's own value (ChecksumCRC32=..., a transfer's part checksum) goes as
         # given; over TLS it replaces the body's SHA-256 as a computed one does (below).
-        options = request.client_config.spec.signing
-        if (http.url.startswith("https:") and options.unsigned_streams_over_tls
-                and op.input_payload is not None and op.input_payload.streaming
+        if (_checksum_replaces_body_hash(request, op)
                 and isinstance(http.body, (bytes, bytearray, memoryview))):
             request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
         else:
@@ -160,11 +158,8 @@ def _header_from_known(request: Request, op: OperationModel, algorithm: str,
                        value: str) -> None:
     # A body whose checksum its sender computed (hub.transfer's FileRange, in the pass that
     # also hashed it): sent as a header, as for bytes (over TLS instead of the SHA-256).
-    http = request.http_request
-    http.headers[header_name(algorithm)] = value
-    options = request.client_config.spec.signing
-    if (http.url.startswith("https:") and options.unsigned_streams_over_tls
-            and op.input_payload is not None and op.input_payload.streaming):
+    request.http_request.headers[header_name(algorithm)] = value
+    if _checksum_replaces_body_hash(request, op):
         request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
     else:
         _known_payload_hash(request)
@@ -180,6 +175,14 @@ def _known_payload_hash(request: Request) -> None:
             request.context[PAYLOAD_HASH_KEY] = digest
 
 
+def _checksum_replaces_body_hash(request: Request, op: OperationModel) -> bool:
+    # botocore's S3 rule: TLS plus a checksum header make body signing redundant for
+    # streaming-input operations (PutObject, UploadPart): the checksum replaces the SHA-256.
+    return (request.http_request.url.startswith("https:")
+            and request.client_config.spec.signing.unsigned_streams_over_tls
+            and op.input_payload is not None and op.input_payload.streaming)
+
+
 def _signs_payload(request: Request) -> bool:
     return request.client_config.config.signature_version != "unsigned"
 
@@ -188,13 +191,9 @@ def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorith
     http = request.http_request
     running = new_checksum(algorithm, overlap=True)
     running.update(body)  # a large body's CRC runs on a helper thread meanwhile
-    options = request.client_config.spec.signing
-    if (http.url.startswith("https:") and options.unsigned_streams_over_tls
-            and op.input_payload is not None and op.input_payload.streaming):
-        # botocore's S3 rule: TLS plus a checksum header make body signing redundant for
-        # streaming-input operations (PutObject, UploadPart): the CRC32 replaces the SHA-256.
+    if _checksum_replaces_body_hash(request, op):
         request.context[PAYLOAD_HASH_KEY] = UNSIGNED_PAYLOAD
-    elif (options.payload_hash_header and _signs_payload(request)
+    elif (request.client_config.spec.signing.payload_hash_header and _signs_payload(request)
           and memoryview(body).nbytes >= MIN_OFFLOAD):
         # The signer would hash the body next (S3 signs every payload over http): hash it
         # here instead, while the helper computes the CRC, and hand the hash over.

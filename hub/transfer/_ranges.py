@@ -31,11 +31,19 @@ BLOCK = 1024 * 1024
 _HAS_SENDFILE = hasattr(os, "sendfile") and hasattr(socket.socket, "sendfile")
 
 
+_HEAD = 16  # room before a framed chunk's data for its size line ("<hex>\r\n")
+
+
 class _Blocks(threading.local):
-    """One reused block buffer per thread (no page faults after a thread's first block)."""
+    """One reused block buffer per thread (no page faults after a thread's first block),
+    with room around a block for its aws-chunked framing (:class:`FramedRange`)."""
 
     def __init__(self) -> None:
-        self.buf = bytearray(BLOCK)
+        self.buf = bytearray(_HEAD + BLOCK + 2)
+
+
+def _ended_early(missing: int) -> OSError:
+    return OSError(f"the file being uploaded ended {missing} bytes early (was it truncated?)")
 
 
 _blocks = _Blocks()
@@ -172,8 +180,7 @@ class FileRange:
                 sent += n
         self._pos += sent
         if sent < count:
-            raise OSError(f"the file being uploaded ended {count - sent} bytes early "
-                          "(was it truncated?)")
+            raise _ended_early(count - sent)
 
     def __repr__(self) -> str:
         return f"<hub.transfer file range {self._offset}+{self._length}>"
@@ -198,8 +205,7 @@ class FramedRange:
 
         self._source = source
         self._algorithm = algorithm
-        self._block = BLOCK
-        self._reader = AwsChunkedReader(source, algorithm, chunk_size=self._block,
+        self._reader = AwsChunkedReader(source, algorithm, chunk_size=BLOCK,
                                         decoded_length=len(source))
         self.trailer_name = self._reader.trailer_name
         self.encoded_length = self._reader.encoded_length
@@ -246,16 +252,13 @@ class FramedRange:
         source.seek(0)
         checksum = new_checksum(self._algorithm)
         self._sent = checksum
-        block = self._block
-        buf = _frames.get(block)
-        view = memoryview(buf)
+        view = memoryview(_blocks.buf)
         left = len(source)
         offset = source._offset
         while left > 0:
-            n = pread_into(source._fd, view[_HEAD:_HEAD + min(block, left)], offset)
+            n = pread_into(source._fd, view[_HEAD:_HEAD + min(BLOCK, left)], offset)
             if not n:
-                raise OSError(f"the file being uploaded ended {left} bytes early "
-                              "(was it truncated?)")
+                raise _ended_early(left)
             head = b"%x\r\n" % n
             start = _HEAD - len(head)
             view[start:_HEAD] = head
@@ -271,21 +274,3 @@ class FramedRange:
     def __repr__(self) -> str:
         return f"<hub.transfer aws-chunked {self._source!r}>"
 
-
-_HEAD = 16  # room before a chunk's data for its size line ("<hex>\r\n")
-
-
-class _FrameBuffers(threading.local):
-    """One reused frame buffer per thread: a chunk with room for its size line and CRLF."""
-
-    def __init__(self) -> None:
-        self.buf: bytearray | None = None
-
-    def get(self, block: int) -> bytearray:
-        buf = self.buf
-        if buf is None or len(buf) < _HEAD + block + 2:
-            buf = self.buf = bytearray(_HEAD + block + 2)
-        return buf
-
-
-_frames = _FrameBuffers()
