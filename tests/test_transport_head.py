@@ -27,6 +27,7 @@ from hub._transport import _ClientResponse, _HTTPConnection, _parse_head
 from hub.errors import ParamValidationError
 from tests._threads import join_all
 from tests.reliability._support import CREDENTIALS
+from tests.servers import recv_request
 
 # --------------------------------------------------------------------------- raw server
 
@@ -59,25 +60,10 @@ class _Capture:
                 return
             with conn:
                 conn.settimeout(10)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                if b"\r\n\r\n" not in data:
+                request = recv_request(conn)
+                if request is None:
                     continue
-                head, _, data = data.partition(b"\r\n\r\n")
-                self.heads.append(head + b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                while len(data) < length:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                self.heads.append(request[0])
                 conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/xml"
                              b"\r\nContent-Length: %d\r\n\r\n%s" % (len(_BODY), _BODY))
 

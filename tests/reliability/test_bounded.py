@@ -17,6 +17,7 @@ from hub import Config
 from hub.errors import CallTimeoutError, ClientError, ResponseTooLargeError
 from tests._threads import join_all
 from tests.reliability._support import PING, STREAM, checked_out, make_session, settle
+from tests.servers import recv_request
 from tests.servers.local import LocalServer
 from tests.servers.responses import Response, ok, service_unavailable, stall
 
@@ -88,12 +89,8 @@ def raw_server(respond: Callable[[socket.socket, threading.Event], None]) -> Ite
 
     def serve(conn: socket.socket) -> None:
         with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
+            if recv_request(conn, body=False) is None:
+                return
             with contextlib.suppress(OSError):
                 respond(conn, stop)
 

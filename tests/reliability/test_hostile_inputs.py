@@ -38,6 +38,7 @@ from hub.errors import (
 )
 from tests._threads import join_all
 from tests.reliability._support import CREDENTIALS, fast_retries, make_session
+from tests.servers import recv_request
 from tests.servers.local import LocalServer
 from tests.servers.responses import Response, ok, reset, xml_error
 
@@ -317,12 +318,7 @@ class RawServer:
                 continue
             with conn, contextlib.suppress(OSError):
                 conn.settimeout(2.0)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                recv_request(conn, body=False)
                 conn.sendall(self.payload)
 
     def close(self) -> None:

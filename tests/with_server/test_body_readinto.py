@@ -28,6 +28,7 @@ from hub.errors import (
     ReadTimeoutError,
 )
 from hub.transfer import MB, TransferConfig
+from tests.servers import recv_request
 from tests.servers.fast_s3 import FastS3Server
 from tests.servers.local import LocalServer
 from tests.servers.responses import ok, reset_mid_body, truncated
@@ -208,12 +209,8 @@ class _TrickleServer:
         with contextlib.suppress(OSError, ssl.SSLError):
             if self._context is not None:
                 sock = self._context.wrap_socket(raw, server_side=True)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                more = sock.recv(65536)
-                if not more:
-                    return
-                head += more
+            if recv_request(sock, body=False) is None:
+                return
             for delay, piece in self.pieces:
                 if self._stop.wait(delay):
                     return

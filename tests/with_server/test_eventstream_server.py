@@ -22,6 +22,7 @@ import hub
 from hub.errors import EventStreamError
 from hub.protocols._eventstream import encode_message
 from tests._threads import join_all
+from tests.servers import recv_request
 from tests.servers.local import LocalServer
 from tests.servers.moto_server import MotoServer
 from tests.servers.responses import Response
@@ -244,16 +245,8 @@ class _TrickleServer:
     def _serve(self) -> None:
         conn, _ = self._listener.accept()
         with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(65536)
-            head, _, rest = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            while len(rest) < length:
-                rest += conn.recv(65536)
+            if recv_request(conn) is None:
+                return
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream"
                          b"\r\nTransfer-Encoding: chunked\r\n\r\n")
             for frame, received in zip(self.frames, self.received, strict=True):
