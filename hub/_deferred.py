@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -113,9 +114,11 @@ def pause_gc() -> bool:
     the oldest generation unscanned, where they would have ended up anyway. Returns False (and
     does nothing) when the collector is already off: whoever turned it off turns it back on.
     """
+    global _paused
     if not gc.isenabled():
         return False
     gc.disable()
+    _paused = True
     return True
 
 
@@ -129,7 +132,26 @@ def resume_gc() -> None:
     server's ``gc.freeze()``), whose frozen set is left alone, and on 3.14+, whose incremental
     collector's unfreeze walks every frozen object: there the next young collection scans them.
     """
+    global _paused
     if sys.version_info < (3, 14) and gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
+    _paused = False
     gc.enable()
+
+
+# Whether the collector is off because pause_gc turned it off. A fork while another thread
+# loads (its first client of a service) would leave the child's collector off for good: the
+# thread that would turn it back on does not exist there.
+_paused = False
+
+
+def _resume_in_child() -> None:
+    global _paused
+    if _paused:
+        _paused = False
+        gc.enable()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_resume_in_child)

@@ -324,6 +324,32 @@ def test_garbage_cycles_made_while_the_collector_pauses_are_still_collected() ->
     assert ref() is None
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX-only")
+def test_a_child_forked_while_loading_gets_its_collector_back() -> None:
+    # Another thread is inside pause_gc/resume_gc (its first client of a service) when the
+    # process forks: that thread does not exist in the child, so the child's collector must
+    # not stay off.
+    import gc
+
+    from hub._deferred import pause_gc, resume_gc
+
+    assert pause_gc()
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, then leave without running the parent's cleanup
+            os.write(write, b"1" if gc.isenabled() else b"0")
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            answer = pipe.read()
+        os.waitpid(pid, 0)
+        assert not gc.isenabled()  # the parent is still paused
+    finally:
+        resume_gc()
+    assert answer == b"1" and gc.isenabled()
+
+
 def test_the_default_chain_is_built_by_the_first_credentials_load() -> None:
     # A session without credentials makes the default chain; its providers' modules (and
     # subprocess, for credential_process) load when credentials are first needed.
