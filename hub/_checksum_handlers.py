@@ -23,9 +23,11 @@ the protocol handlers (:func:`checksum_handlers`):
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from typing import Any
 
-from hub._checksum_offload import MIN_OFFLOAD
+from hub._checksum_offload import MIN_OFFLOAD, OffloadedCrc
 from hub._handlers import Handlers
 from hub._request import Request
 from hub.checksums import (
@@ -203,24 +205,46 @@ def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorith
 
 def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -> None:
     # Over http the signer hashes a file body anyway (SHA-256): one pass computes both, and
-    # the signer takes the hash from the context instead of reading the file again. The CRC
-    # stays inline: handing each 1 MiB block to the helper thread measured slower than
-    # computing it here (bench_checksums.py, 64 MiB file, zlib: +50 % vs +12 %; the per-block
-    # hand-offs and GIL round trips cost more than the overlap saves).
-    running = new_checksum(algorithm)
+    # the signer takes the hash from the context instead of reading the file again. With
+    # zlib's slow CRC32 and a spare core, a helper computes the CRC of a regular file from
+    # its own reads meanwhile (bench_checksums.py: handing it this loop's blocks one by one
+    # measured slower than inline; the per-block hand-offs and GIL round trips cost more
+    # than the overlap saved).
+    running = new_checksum(algorithm, overlap=True)
+    offloaded = False
+    if isinstance(running, OffloadedCrc):
+        fd = _regular_file(body)
+        if fd is not None:
+            offloaded = running.update_file(fd[0], start, fd[1] - start)
     signs = _signs_payload(request)
     sha = hashlib.sha256()
     while True:
         block = body.read(_BLOCK)
         if not block:
             break
-        running.update(block)
+        if not offloaded:
+            running.update(block)
         if signs:
             sha.update(block)
     body.seek(start)
     request.http_request.headers[header_name(algorithm)] = running.b64digest()
     if signs:
         request.context[PAYLOAD_HASH_KEY] = sha.hexdigest()
+
+
+def _regular_file(body: Any) -> tuple[int, int] | None:
+    # (descriptor, size) of a body that is a regular file, else None.
+    fileno = getattr(body, "fileno", None)
+    if not callable(fileno):
+        return None
+    try:
+        fd = fileno()
+        info = os.fstat(fd)
+    except (OSError, ValueError, TypeError):  # io.UnsupportedOperation is an OSError
+        return None
+    if not isinstance(fd, int) or not stat.S_ISREG(info.st_mode):
+        return None
+    return fd, info.st_size
 
 
 def _trailer(request: Request, body: Any, start: int | None, algorithm: str) -> None:

@@ -6,9 +6,11 @@ uses (zlib, isal, zlib-ng, crc32c, awscrt) release the GIL on large buffers, so 
 with a spare core the CRC of a whole ``bytes`` body runs on a helper thread while the caller
 hashes it, and costs no wall time. hub uses it for zlib's CRC32 (1-2 GB/s) from 256 KiB, and
 for the SIMD implementations (~10 GB/s from memory) only from 4 MiB: below that they cost less
-than the hand-off. A file (read and hashed in 1 MiB blocks) and the aws-chunked trailer
-(beside a send) keep their CRC inline: there the per-block hand-offs measured slower than what
-the overlap saved.
+than the hand-off. A regular file's CRC (zlib only) is one job too: the helper reads the file
+itself with ``os.preadv`` (into its own 256 KiB buffer, leaving the caller's file position
+alone) while the caller reads and hashes the same range; handing the caller's 1 MiB blocks
+over one by one measured slower than inline. The aws-chunked trailer (beside a send) keeps its
+CRC inline: there too the per-block hand-offs cost more than the overlap saved.
 
 :class:`OffloadedCrc` is a running checksum whose large updates go to a helper; each update
 waits for the previous one (a CRC continues from the last value), so at most one block is in
@@ -36,6 +38,8 @@ from typing import Any
 from hub._forksafe import at_fork_reinit
 
 __all__ = ["IDLE_SECONDS", "MIN_OFFLOAD", "OffloadedCrc", "helper_threads"]
+
+_FILE_BLOCK = 256 * 1024  # the helper's read size for a file: stays in cache for the CRC
 
 #: Updates smaller than this run inline: handing a block to a thread costs tens of
 #: microseconds, what zlib needs for ~64 KiB.
@@ -185,6 +189,19 @@ def helper_threads() -> int:
     return _POOL.threads()
 
 
+def _file_crc(fn: CrcFn, fd: int, offset: int) -> CrcFn:
+    def crc_to_end(_: Any, value: int) -> int:
+        block = memoryview(bytearray(_FILE_BLOCK))
+        position = offset
+        while True:
+            count = os.preadv(fd, [block], position)
+            if not count:
+                return value
+            value = fn(block[:count], value)
+            position += count
+    return crc_to_end
+
+
 class OffloadedCrc:
     """A running CRC (the :class:`hub.checksums.Checksum` interface) whose large updates run
     on a helper thread while the caller goes on.
@@ -199,14 +216,16 @@ class OffloadedCrc:
         min_offload: Updates smaller than this run inline.
     """
 
-    __slots__ = ("_fn", "_job", "_min", "_size", "_value", "algorithm")
+    __slots__ = ("_file_min", "_fn", "_job", "_min", "_size", "_value", "algorithm")
 
     def __init__(self, algorithm: str, fn: CrcFn, size: int,
-                 min_offload: int = MIN_OFFLOAD) -> None:
+                 min_offload: int = MIN_OFFLOAD, file_min_offload: int | None = None) -> None:
         self.algorithm = algorithm
         self._fn = fn
         self._size = size
         self._min = min_offload
+        # None: files stay inline (a SIMD CRC costs less than the helper's second read).
+        self._file_min = file_min_offload
         self._value = 0
         self._job: _Job | None = None
 
@@ -228,6 +247,25 @@ class OffloadedCrc:
                 self._job = job
                 return
         self._value = self._fn(data, self._value)
+
+    def update_file(self, fd: int, offset: int, size: int) -> bool:
+        """Add the file ``fd`` from ``offset`` to its end on a helper, which reads it itself.
+
+        ``size`` is how many bytes the caller expects there (it decides whether the file is
+        large enough to be worth a helper). The file's position is not used or moved
+        (``os.preadv``), so the caller may read the same range meanwhile. Returns False, having
+        added nothing, when the file stays inline: too small, no spare core or free helper,
+        no ``os.preadv`` (Windows), or files are not offloaded for this implementation.
+        """
+        self._settle()
+        if (self._file_min is None or size < self._file_min or not _POOL.max_helpers
+                or not hasattr(os, "preadv")):
+            return False
+        job = _Job(_file_crc(self._fn, fd, offset), None, self._value)
+        if not _POOL.submit(job):
+            return False
+        self._job = job
+        return True
 
     def digest(self) -> bytes:
         """The CRC of everything added (waits for a block still on a helper)."""

@@ -38,6 +38,9 @@ from hub.errors import FlexibleChecksumError, MissingDependencyError
 
 # With ``overlap``, a native CRC32 hands updates of at least this size to a helper thread.
 _NATIVE_MIN_OFFLOAD = 4 * 1024 * 1024
+# With ``overlap``, zlib's CRC32 of a regular file this large runs on a helper that reads the
+# file itself (its second read from the page cache costs less than the CRC it takes off).
+_ZLIB_FILE_MIN_OFFLOAD = 1024 * 1024
 
 __all__ = [
     "ALGORITHMS",
@@ -290,7 +293,9 @@ def new_checksum(algorithm: str, *, require_native: bool = False,
             return _Crc(name, native[0], 4)
         # zlib's CRC32 (1-2 GB/s) is the one slow enough for a helper thread to pay off; the
         # SIMD ones (isal, zlib-ng, crc32c, awscrt: 8-25 GB/s) cost less than the hand-off.
-        return OffloadedCrc(name, _zlib_crc32, 4) if overlap else _Crc(name, _zlib_crc32, 4)
+        if overlap:
+            return OffloadedCrc(name, _zlib_crc32, 4, file_min_offload=_ZLIB_FILE_MIN_OFFLOAD)
+        return _Crc(name, _zlib_crc32, 4)
     if native is None and require_native:
         package, extra = ("crc32c", "crc32c") if name == "CRC32C" else ("awscrt", "crt")
         raise MissingDependencyError(f"a native {name} checksum", package, extra)

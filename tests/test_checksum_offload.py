@@ -96,6 +96,67 @@ def test_a_native_crc32_offloads_only_whole_large_bodies(pool: offload._Pool,
     assert seen == [threading.current_thread().name, _NAME]
 
 
+def _file(tmp_path: Any, data: bytes) -> Any:
+    path = tmp_path / "body"
+    path.write_bytes(data)
+    return open(path, "rb")  # closed by the caller
+
+
+def test_a_regular_file_is_checksummed_by_a_helper_reading_it_itself(
+        pool: offload._Pool, tmp_path: Any) -> None:
+    seen: list[str] = []
+
+    def recording(data: Any, value: int) -> int:
+        seen.append(threading.current_thread().name)
+        return zlib.crc32(data, value)
+
+    with _file(tmp_path, DATA) as body:
+        body.seek(1000)
+        body.read(77)  # the file object's own buffer and position must not matter
+        running = OffloadedCrc("CRC32", recording, 4, file_min_offload=MIN_OFFLOAD)
+        running.update(DATA[:10])  # a value carried in from before the file
+        assert running.update_file(body.fileno(), 1000, len(DATA) - 1000)
+        assert running.digest() == zlib.crc32(DATA[1000:], zlib.crc32(DATA[:10])).to_bytes(
+            4, "big")
+        assert body.tell() == 1077
+        assert body.read(5) == DATA[1077:1082]
+    # The helper read the file in several blocks (the 256 KiB reads), all of them itself.
+    assert seen[0] == threading.current_thread().name  # the 10 bytes: inline
+    assert len(seen) > 2 and set(seen[1:]) == {_NAME}
+
+
+def test_a_file_stays_inline_when_small_native_or_without_helpers(
+        pool: offload._Pool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _file(tmp_path, DATA) as body:
+        fd = body.fileno()
+        small = OffloadedCrc("CRC32", zlib.crc32, 4, file_min_offload=MIN_OFFLOAD)
+        assert not small.update_file(fd, 0, MIN_OFFLOAD - 1)
+        native = OffloadedCrc("CRC32", zlib.crc32, 4)  # no file_min_offload: SIMD CRCs
+        assert not native.update_file(fd, 0, len(DATA))
+        for running in (small, native):
+            assert running.digest() == b"\0\0\0\0"  # nothing was added
+        monkeypatch.setattr(pool, "max_helpers", 0)
+        none = OffloadedCrc("CRC32", zlib.crc32, 4, file_min_offload=MIN_OFFLOAD)
+        assert not none.update_file(fd, 0, len(DATA))
+    # The default install's CRC32 (zlib) offloads files from 1 MiB; a native one never.
+    monkeypatch.setattr(checksums, "_native", {"CRC32": None})
+    assert checksums.new_checksum("CRC32", overlap=True)._file_min == 1024 * 1024  # type: ignore[attr-defined]
+    monkeypatch.setattr(checksums, "_native", {"CRC32": (zlib.crc32, "isal")})
+    assert checksums.new_checksum("CRC32", overlap=True)._file_min is None  # type: ignore[attr-defined]
+
+
+def test_a_file_error_in_the_helper_is_raised_to_the_caller(pool: offload._Pool) -> None:
+    read, write = os.pipe()  # preadv on a pipe fails (ESPIPE) in the helper
+    try:
+        running = OffloadedCrc("CRC32", zlib.crc32, 4, file_min_offload=1)
+        assert running.update_file(read, 0, 10)
+        with pytest.raises(OSError):
+            running.digest()
+    finally:
+        os.close(read)
+        os.close(write)
+
+
 def test_helpers_are_bounded_shared_and_end_when_idle(pool: offload._Pool) -> None:
     results: list[int] = []
     lock = threading.Lock()

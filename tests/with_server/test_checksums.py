@@ -8,6 +8,7 @@ import base64
 import hashlib
 import io
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -157,6 +158,38 @@ def test_file_body_over_http_is_read_once_for_checksum_and_signature(
     assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data)
     assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data).hexdigest()
     assert CountingFile.reads == 2 * len(data)  # one pass for both hashes, one to send
+
+
+def test_a_file_bodys_zlib_crc_from_a_helper_matches_what_is_sent(
+        local_server: LocalServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default install (zlib) checksums a regular file on a helper thread that reads the
+    # file itself, from the caller's position, while the caller hashes it for the signature.
+    from hub import _checksum_offload as offload
+    from hub import checksums as checksums_module
+
+    monkeypatch.setattr(checksums_module, "_native", {"CRC32": None})
+    monkeypatch.setattr(offload, "_POOL", offload._Pool(1, "test-file-crc"))
+    helper_reads: list[str] = []
+    real_preadv = os.preadv
+
+    def preadv(fd: int, buffers: Any, offset: int) -> int:
+        helper_reads.append(threading.current_thread().name)
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", preadv)
+    local_server.set_default(ok(b""))
+    data = os.urandom(3 * 1024 * 1024 + 4321)
+    path = tmp_path / "body"
+    path.write_bytes(data)
+    s3 = _hub(local_server.url)
+    with open(path, "rb") as body:
+        body.seek(12345)
+        s3.put_object(Bucket="bkt", Key="f", Body=body)
+    sent = local_server.requests[-1]
+    assert sent.body == data[12345:]
+    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data[12345:])
+    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data[12345:]).hexdigest()
+    assert helper_reads and set(helper_reads) == {"test-file-crc"}
 
 
 # --------------------------------------------------------------------------- trailers
