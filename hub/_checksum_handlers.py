@@ -23,6 +23,7 @@ the protocol handlers (:func:`checksum_handlers`):
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 from typing import Any
@@ -211,6 +212,9 @@ def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -
     # measured slower than inline; the per-block hand-offs and GIL round trips cost more
     # than the overlap saved).
     running = new_checksum(algorithm, overlap=True)
+    if type(body) is io.BytesIO:
+        _header_from_bytes_io(request, body, start, running)
+        return
     offloaded = False
     if isinstance(running, OffloadedCrc):
         fd = _regular_file(body)
@@ -230,6 +234,19 @@ def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -
     request.http_request.headers[header_name(algorithm)] = running.b64digest()
     if signs:
         request.context[PAYLOAD_HASH_KEY] = sha.hexdigest()
+
+
+def _header_from_bytes_io(request: Request, body: io.BytesIO, start: int,
+                          running: Checksum) -> None:
+    # A BytesIO's bytes are in memory: checksum and hash them where they lie, as for a bytes
+    # body (a large one's CRC runs on a helper meanwhile), instead of reading copies of them.
+    # getvalue() hands over CPython's own buffer without a copy (getbuffer() would copy a
+    # BytesIO made from bytes, to make it writable), and leaves the position alone.
+    data = memoryview(body.getvalue())[start:]
+    running.update(data)
+    if _signs_payload(request):
+        request.context[PAYLOAD_HASH_KEY] = hashlib.sha256(data).hexdigest()
+    request.http_request.headers[header_name(running.algorithm)] = running.b64digest()
 
 
 def _regular_file(body: Any) -> tuple[int, int] | None:

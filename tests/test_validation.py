@@ -292,3 +292,21 @@ def test_compiled_predicate_agrees_with_the_full_walk(service: str) -> None:
                 assert not _predicate(op.input)(value), (name, found)
 
     check()
+
+
+def test_a_text_mode_file_body_is_refused_before_anything_is_sent(tmp_path: Any) -> None:
+    # Its reads give str: botocore fails with a TypeError while hashing it; hub names the
+    # parameter and the fix. A binary file, a BytesIO and an iterable of chunks still pass.
+    path = tmp_path / "body.txt"
+    path.write_text("hello")
+    with open(path) as text:
+        found = problems("PutObject", {"Bucket": "b", "Key": "k", "Body": text}, "s3")
+        assert found == ["Invalid type for parameter Body: a text-mode file object "
+                         "(TextIOWrapper); open the file in binary mode ('rb')"]
+        found = problems("PutObject", {"Bucket": "b", "Key": "k", "Body": io.StringIO("x")},
+                         "s3")
+        assert "a text-mode file object (StringIO)" in found[0]
+    with open(path, "rb") as binary:
+        validate(S3.operations["PutObject"], {"Bucket": "b", "Key": "k", "Body": binary})
+    validate(S3.operations["PutObject"], {"Bucket": "b", "Key": "k",
+                                          "Body": iter([b"a", b"b"])})

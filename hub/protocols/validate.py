@@ -22,6 +22,7 @@ import datetime
 import re
 import sys
 from collections.abc import Mapping
+from io import TextIOBase
 from typing import Any
 
 from hub._deferred import deferred_regex
@@ -303,7 +304,7 @@ def _build(shape: Shape, memo: dict[Shape, _Pred]) -> _Pred:
         return lambda value: isinstance(value, str) and len(value) >= minimum
     if kind == "blob":
         return lambda value: (isinstance(value, (bytes, bytearray, str))
-                              or hasattr(value, "read"))
+                              or (hasattr(value, "read") and not isinstance(value, TextIOBase)))
     if kind == "timestamp":
         return _is_timestamp
     if kind in _SCALAR_TYPES:
@@ -415,7 +416,13 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str],
         elif shape.min is not None:
             _min_check(shape, len(value), path, "length", problems)
     elif kind == "blob":
-        if not isinstance(value, (bytes, bytearray, str)) and not hasattr(value, "read"):
+        if isinstance(value, TextIOBase):
+            # Its reads give str, which no checksum or signature can hash (botocore fails
+            # with a TypeError deep inside): say so up front, before anything is sent.
+            problems.append(f"Invalid type for parameter {_label(path)}: a text-mode file "
+                            f"object ({type(value).__name__}); open the file in binary mode "
+                            "('rb')")
+        elif not isinstance(value, (bytes, bytearray, str)) and not hasattr(value, "read"):
             _wrong_type(path, value, kind, problems, sensitive)
     elif kind == "timestamp":
         if not _is_timestamp(value):
@@ -442,7 +449,7 @@ def _min_check(shape: Shape, measured: Any, path: str, what: str, problems: list
 
 
 def _is_chunks(value: Any) -> bool:
-    return hasattr(value, "__iter__") and not isinstance(value, (str, dict, int))
+    return hasattr(value, "__iter__") and not isinstance(value, (str, dict, int, TextIOBase))
 
 
 def _is_timestamp(value: Any) -> bool:

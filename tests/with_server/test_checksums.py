@@ -160,6 +160,26 @@ def test_file_body_over_http_is_read_once_for_checksum_and_signature(
     assert CountingFile.reads == 2 * len(data)  # one pass for both hashes, one to send
 
 
+@pytest.mark.parametrize("size", [10, 3 * 1024 * 1024 + 17])
+def test_a_bytes_io_body_is_checksummed_in_place_from_its_position(
+        local_server: LocalServer, size: int) -> None:
+    # A BytesIO is checksummed and hashed where its bytes lie (no reads): the values must
+    # still cover exactly what is sent from the caller's position, and the BytesIO must stay
+    # usable (no buffer export left behind).
+    local_server.set_default(ok(b""))
+    data = os.urandom(size)
+    body = io.BytesIO()
+    body.write(data)  # written, not made from bytes: its own buffer
+    body.seek(7)
+    _hub(local_server.url).put_object(Bucket="bkt", Key="f", Body=body)
+    sent = local_server.requests[-1]
+    assert sent.body == data[7:]
+    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data[7:])
+    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data[7:]).hexdigest()
+    body.write(b"more")  # still writable and resizable
+    assert body.getvalue() == data + b"more"
+
+
 def test_a_file_bodys_zlib_crc_from_a_helper_matches_what_is_sent(
         local_server: LocalServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # The default install (zlib) checksums a regular file on a helper thread that reads the
