@@ -52,7 +52,7 @@ HEAD_FROM_COPY = {"CopySourceSSECustomerAlgorithm": "SSECustomerAlgorithm",
 
 
 class PartChecksum(Protocol):
-    """The seam for per-part checksums (the checksums work plugs in here; none is built in).
+    """The seam for per-part checksums (:class:`hub.checksums.PartChecksums` implements it).
 
     ``create_params()`` adds parameters to CreateMultipartUpload (``ChecksumAlgorithm``);
     ``part_params(number, data)`` returns the part's checksum members, sent with its

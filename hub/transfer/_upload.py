@@ -290,34 +290,36 @@ class Upload(TaskBase):
         size = len(body)
         if self._bandwidth is not None:
             self._bandwidth.consume(size)
-        meta = self.meta
-        response = self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
-                             UploadId=self._upload_id, PartNumber=number, Body=body,
-                             **pick(self._extra, PART_ARGS), **params)
+        response = self._put_part(number, body, params)
         if member is not None:
             framed = body.hub_framed
             value = (framed.checksum.b64digest() if framed is not None
                      else response.get(member))  # S3 echoes it (s3transfer reads it there)
             if value is not None:
                 checksum = {member: value}
-        with self._lock:
-            self._parts[number] = {"ETag": response["ETag"], "PartNumber": number, **checksum}
-        self.progress(size)
+        self._record(number, response["ETag"], checksum, size)
 
     def _upload_part(self, number: int, data: bytes | memoryview) -> None:
         if self.failed:
             return
-        meta = self.meta
         checksum: Mapping[str, Any] = {}
         if self._checksum is not None:
             checksum = self._checksum.part_params(number, memoryview(data))
-        response = self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
-                             UploadId=self._upload_id, PartNumber=number,
-                             Body=self.body(data), **pick(self._extra, PART_ARGS),
-                             **checksum)
+        response = self._put_part(number, self.body(data), checksum)
+        self._record(number, response["ETag"], checksum, len(data))
+
+    def _put_part(self, number: int, body: Any, params: Mapping[str, Any]) -> Any:
+        # One UploadPart of this upload (holding a connection slot).
+        meta = self.meta
+        return self.call(self.client.upload_part, Bucket=meta.bucket, Key=meta.key,
+                         UploadId=self._upload_id, PartNumber=number, Body=body,
+                         **pick(self._extra, PART_ARGS), **params)
+
+    def _record(self, number: int, etag: str, checksum: Mapping[str, Any], size: int) -> None:
+        # A part is done: its entry for CompleteMultipartUpload, and its bytes for progress.
         with self._lock:
-            self._parts[number] = {"ETag": response["ETag"], "PartNumber": number, **checksum}
-        self.progress(len(data))
+            self._parts[number] = {"ETag": etag, "PartNumber": number, **checksum}
+        self.progress(size)
 
     def finish(self) -> Any:
         self._close()
