@@ -22,6 +22,7 @@ the protocol handlers (:func:`checksum_handlers`):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -29,6 +30,7 @@ import stat
 from typing import Any
 
 from hub._checksum_offload import MIN_OFFLOAD, OffloadedCrc
+from hub._corehandlers import body_read_error
 from hub._handlers import Handlers
 from hub._request import Request
 from hub.checksums import (
@@ -222,15 +224,23 @@ def _header_from_file(request: Request, body: Any, start: int, algorithm: str) -
             offloaded = running.update_file(fd[0], start, fd[1] - start)
     signs = _signs_payload(request)
     sha = hashlib.sha256()
-    while True:
-        block = body.read(_BLOCK)
-        if not block:
-            break
-        if not offloaded:
-            running.update(block)
-        if signs:
-            sha.update(block)
-    body.seek(start)
+    try:
+        while True:
+            block = body.read(_BLOCK)
+            if not block:
+                break
+            if not offloaded:
+                running.update(block)
+            if signs:
+                sha.update(block)
+        body.seek(start)
+    except (OSError, ValueError, TypeError) as exc:  # the caller's file failed
+        if offloaded:
+            # The helper reads this file's descriptor: let it end before the caller, told of
+            # the failure, closes the file (and the number goes to another file).
+            with contextlib.suppress(Exception):
+                running.digest()
+        raise body_read_error(request, exc) from exc
     request.http_request.headers[header_name(algorithm)] = running.b64digest()
     if signs:
         request.context[PAYLOAD_HASH_KEY] = sha.hexdigest()

@@ -15,7 +15,7 @@ from hub._deferred import deferred_from
 from hub._handlers import HandlerList, Handlers, NamedHandler
 from hub._request import Request, set_signed_headers
 from hub._transport import DEADLINE_KEY, Deadline
-from hub.errors import CallTimeoutError, ClientError, ConfigError
+from hub.errors import CallTimeoutError, ClientError, ConfigError, HubError, ParamValidationError
 
 if TYPE_CHECKING:
     from hub.signing import sign
@@ -52,6 +52,10 @@ def prepare_body(request: Request) -> None:
         if body is not None or http.method in ("POST", "PUT", "PATCH"):
             http.headers.setdefault("Content-Length", str(len(body) if body is not None else 0))
         return
+    if getattr(body, "closed", False) is True:  # every read would fail (ValueError)
+        raise ParamValidationError(getattr(request.operation, "name", "the request"), [
+            f"Invalid value for parameter Body: the file object ({type(body).__name__}) is "
+            "closed"])
     seek = getattr(body, "seek", None)
     tell = getattr(body, "tell", None)
     if callable(seek) and callable(tell):
@@ -69,6 +73,19 @@ def prepare_body(request: Request) -> None:
         request.body_rewindable = False
 
 
+def body_read_error(request: Request, exc: Exception) -> HubError:
+    """The typed error for a caller's body whose ``read``/``seek`` raised ``exc`` (raise it
+    ``from exc``); a hub error passes through unchanged."""
+    if isinstance(exc, HubError):
+        return exc
+    from hub.errors import RequestBodyError
+
+    name = getattr(request.operation, "name", None)
+    return RequestBodyError(
+        f"{name or 'the request'}: reading the request body (Body) failed: "
+        f"{type(exc).__name__}: {exc}", operation=name)
+
+
 def _hash_body(request: Request) -> str:
     body = request.http_request.body
     if body is None:
@@ -77,9 +94,12 @@ def _hash_body(request: Request) -> str:
         return hashlib.sha256(body).hexdigest()
     if request.body_rewindable and request.body_position is not None:
         digest = hashlib.sha256()
-        for chunk in iter(lambda: body.read(1 << 16), b""):
-            digest.update(chunk)
-        body.seek(request.body_position)
+        try:
+            for chunk in iter(lambda: body.read(1 << 16), b""):
+                digest.update(chunk)
+            body.seek(request.body_position)
+        except (OSError, ValueError, TypeError) as exc:  # the caller's file failed
+            raise body_read_error(request, exc) from exc
         return digest.hexdigest()
     return _UNSIGNED_PAYLOAD
 
@@ -221,7 +241,10 @@ def after_retry(request: Request, *, sleep: Any = time.sleep) -> None:
         sleep(delay)
     body = request.http_request.body
     if request.body_position is not None and body is not None:
-        body.seek(request.body_position)
+        try:
+            body.seek(request.body_position)
+        except (OSError, ValueError) as exc:
+            raise body_read_error(request, exc) from exc
     logger.debug("retrying %s (attempt %d) after %s",
                  getattr(request.operation, "name", "?"), request.attempts + 1,
                  type(request.error).__name__)

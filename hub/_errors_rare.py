@@ -19,6 +19,7 @@ __all__ = [
     "FlexibleChecksumError",
     "MessageChecksumError",
     "MissingDependencyError",
+    "RequestBodyError",
     "ResponseParseError",
     "SSOTokenExpiredError",
     "WaiterError",
@@ -103,6 +104,27 @@ class MessageChecksumError(HubError):
         self.computed = computed
         self.operation = operation
         self.message_id = message_id
+
+
+class RequestBodyError(HubError, OSError):
+    """Reading the request body the caller passed (``Body``: a file or another stream) failed.
+
+    Raised when hub reads the body before sending it (to checksum or sign it, or to rewind it
+    for a retry) and the body's own ``read``/``seek`` fails; the body's error is the
+    ``__cause__``. Also an :class:`OSError`, as that error was (what boto3 lets through). Not
+    retried: the body is the caller's, not the network's.
+
+    Attributes:
+        field: ``"Body"``, the parameter whose value failed.
+        operation: The operation, when known.
+    """
+
+    __module__ = "hub.errors"
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.field = "Body"
+        self.operation = operation
 
 
 class XMLForbidden(ResponseParseError, ValueError):

@@ -79,6 +79,7 @@ __all__ = [
     "ParamValidationError",
     "ProxyConnectionError",
     "ReadTimeoutError",
+    "RequestBodyError",
     "ResponseParseError",
     "ResponseTooLargeError",
     "SSLError",
@@ -403,7 +404,8 @@ class PaginationError(HubError):
 _RARE = frozenset({
     "EventStreamChecksumError", "EventStreamDecodeError", "EventStreamError",
     "FlexibleChecksumError", "MessageChecksumError", "MissingDependencyError",
-    "ResponseParseError", "SSOTokenExpiredError", "WaiterError", "XMLForbidden",
+    "RequestBodyError", "ResponseParseError", "SSOTokenExpiredError", "WaiterError",
+    "XMLForbidden",
 })
 
 if TYPE_CHECKING:
@@ -413,6 +415,7 @@ if TYPE_CHECKING:
     from hub._errors_rare import FlexibleChecksumError as FlexibleChecksumError
     from hub._errors_rare import MessageChecksumError as MessageChecksumError
     from hub._errors_rare import MissingDependencyError as MissingDependencyError
+    from hub._errors_rare import RequestBodyError as RequestBodyError
     from hub._errors_rare import ResponseParseError as ResponseParseError
     from hub._errors_rare import SSOTokenExpiredError as SSOTokenExpiredError
     from hub._errors_rare import WaiterError as WaiterError
