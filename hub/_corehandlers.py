@@ -71,6 +71,36 @@ def prepare_body(request: Request) -> None:
         http.headers.setdefault("Content-Length", str(end - start))
     else:  # generators and other one-shot iterables: sent chunked, never replayed
         request.body_rewindable = False
+        if not hasattr(body, "read"):
+            http.body = _checked_chunks(body, getattr(request.operation, "name", None))
+
+
+def _checked_chunks(chunks: Any, operation: str | None) -> Any:
+    """Yield a caller's iterable body as bytes chunks: ``str`` as UTF-8 (as urllib3 sends it),
+    ``None`` and empty chunks skipped; anything else, or an exception from the caller's
+    iterator, is a :class:`~hub.errors.RequestBodyError` (instead of an error the transport
+    would report as a failed HTTP request, or an ``int`` sent as that many zero bytes)."""
+    from hub.errors import RequestBodyError
+
+    try:
+        for chunk in chunks:
+            if isinstance(chunk, (bytes, bytearray, memoryview)):
+                if chunk:
+                    yield chunk
+            elif isinstance(chunk, str):
+                if chunk:
+                    yield chunk.encode("utf-8")
+            elif chunk is not None:
+                raise RequestBodyError(
+                    f"{operation or 'the request'}: the request body (Body) gave a chunk of "
+                    f"type {type(chunk).__name__}: a body's chunks must be bytes, bytearray, "
+                    "memoryview or str", operation=operation)
+    except HubError:
+        raise
+    except Exception as exc:  # the caller's iterator failed
+        raise RequestBodyError(
+            f"{operation or 'the request'}: reading the request body (Body) failed: "
+            f"{type(exc).__name__}: {exc}", operation=operation) from exc
 
 
 def body_read_error(request: Request, exc: Exception) -> HubError:

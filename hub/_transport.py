@@ -1130,7 +1130,12 @@ class Transport(BaseTransport):
             forget_locals(exc)
             if deadline is not None and (deadline.remaining() <= 0 or _is_deadline(exc)):
                 raise deadline.error(url) from exc
-            raise map_error(exc, url) from exc
+            error = map_error(exc, url)
+            if error.__traceback__ is not None:
+                # Raised inside the send by hub itself (a request body's RequestBodyError,
+                # which urllib3 wrapped): as it was, with its own cause.
+                raise error  # noqa: B904
+            raise error from exc
         finally:
             if deadline is not None:
                 _call.deadline = None
@@ -1225,12 +1230,13 @@ def map_error(exc: BaseException, url: str) -> HubError:
     """Translate any exception raised while sending a request or reading its response.
 
     Total: every exception maps to an :class:`~hub.errors.HTTPClientError` subclass, except
-    that a hub error passes through unchanged and a header or URL that http.client refuses to
-    write (CR/LF, ``:`` in a name; validation refuses those first, so only a header a handler
-    added afterwards gets here) is a
+    that a hub error passes through unchanged (also one urllib3 wrapped, such as a request
+    body's :class:`~hub.errors.RequestBodyError` raised during the send), and a header or URL
+    that http.client refuses to write (CR/LF, ``:`` in a name; validation refuses those
+    first, so only a header a handler added afterwards gets here) is a
     :class:`~hub.errors.ParamValidationError`, which is not retried. So a caller can wrap a
-    whole send or read in one ``except`` and re-raise only hub errors. The
-    message never echoes the query string. Order matters: urllib3's ``NewConnectionError``
+    whole send or read in one ``except`` and re-raise only hub errors. The message never
+    echoes the query string. Order matters: urllib3's ``NewConnectionError``
     (refused, unreachable) and ``NameResolutionError`` (DNS) subclass its
     ``ConnectTimeoutError``, so they are checked before timeouts.
 
@@ -1249,6 +1255,8 @@ def map_error(exc: BaseException, url: str) -> HubError:
     if isinstance(exc, ProtocolError) and len(exc.args) > 1 and isinstance(
             exc.args[1], BaseException):
         cause = exc.args[1]  # ProtocolError("Connection aborted.", <the real error>)
+    if isinstance(cause, HubError):
+        return cause  # hub's own, raised while sending (a request body's RequestBodyError)
     both = (exc, cause)
     if isinstance(exc, ProxyError) or _raised_in(cause, ("_tunnel",)):
         # A CONNECT answered with an error, or a proxy that reset or closed mid-CONNECT (urllib3

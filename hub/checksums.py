@@ -347,6 +347,19 @@ def _hex_len(n: int) -> int:
     return len(f"{n:x}")
 
 
+def _chunk_bytes(chunk: Any) -> bytes:
+    # bytes() of an int would be that many zero bytes, sent as if they were the data.
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        return bytes(chunk)
+    if isinstance(chunk, str):
+        return chunk.encode("utf-8")  # as urllib3 sends a str chunk
+    from hub.errors import RequestBodyError
+
+    raise RequestBodyError(
+        f"the request body (Body) gave a chunk of type {type(chunk).__name__}: a body's "
+        "chunks must be bytes, bytearray, memoryview or str")
+
+
 class AwsChunkedReader:
     """A body framed as ``aws-chunked`` with the checksum in a trailer, produced as it is read.
 
@@ -419,10 +432,10 @@ class AwsChunkedReader:
         if self._chunks is not None:
             for chunk in self._chunks:
                 if chunk:
-                    return bytes(chunk)
+                    return _chunk_bytes(chunk)
             return None
         data = self._source.read(self._chunk_size)
-        return bytes(data) if data else None
+        return _chunk_bytes(data) if data else None
 
     def _pieces(self) -> tuple[bytes, ...]:
         # One chunk as (size line, data, CRLF).
