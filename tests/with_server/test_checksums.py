@@ -180,6 +180,73 @@ def test_a_bytes_io_body_is_checksummed_in_place_from_its_position(
     assert body.getvalue() == data + b"more"
 
 
+def test_a_file_from_open_is_checksummed_from_its_position(local_server: LocalServer,
+                                                           tmp_path: Any) -> None:
+    # open()'s BufferedReader is read into one buffer (readinto); the values must cover
+    # exactly what is sent from the caller's position.
+    local_server.set_default(ok(b""))
+    data = os.urandom(2 * 1024 * 1024 + 999)
+    path = tmp_path / "body"
+    path.write_bytes(data)
+    with open(path, "rb") as body:
+        body.seek(4321)
+        _hub(local_server.url).put_object(Bucket="bkt", Key="f", Body=body)
+    sent = local_server.requests[-1]
+    assert sent.body == data[4321:]
+    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data[4321:])
+    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data[4321:]).hexdigest()
+
+
+def test_a_file_subclass_is_read_with_its_own_read(local_server: LocalServer,
+                                                   tmp_path: Any) -> None:
+    # A subclass may override read() alone: the checksum must cover what read() gives, which
+    # is what the send reads.
+    local_server.set_default(ok(b""))
+    path = tmp_path / "body"
+    path.write_bytes(b"abc" * 100_000)
+
+    class Upper(io.FileIO):
+        def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+            return super().read(size).upper()
+
+    with Upper(path, "rb") as body:
+        _hub(local_server.url).put_object(Bucket="bkt", Key="f", Body=body)
+    sent = local_server.requests[-1]
+    assert sent.body == b"ABC" * 100_000
+    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", sent.body)
+
+
+def test_a_file_the_helper_cannot_take_is_checksummed_inline(
+        local_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # zlib, a helper free, but a body that is no regular file: its blocks are checksummed on
+    # this thread (handing them over one by one measured slower), none goes to the helper.
+    from hub import _checksum_offload as offload
+    from hub import checksums as checksums_module
+
+    monkeypatch.setattr(checksums_module, "_native", {"CRC32": None})
+    pool = offload._Pool(1, "test-inline-crc")
+    submitted: list[object] = []
+    real_submit = pool.submit
+
+    def submit(job: Any) -> bool:
+        submitted.append(job)
+        return real_submit(job)
+
+    monkeypatch.setattr(pool, "submit", submit)
+    monkeypatch.setattr(offload, "_POOL", pool)
+    local_server.set_default(ok(b""))
+    data = os.urandom(3 * 1024 * 1024)
+
+    class NotAFile(io.BytesIO):  # a subclass: read() block by block, like any file object
+        pass
+
+    _hub(local_server.url).put_object(Bucket="bkt", Key="f", Body=NotAFile(data))
+    sent = local_server.requests[-1]
+    assert sent.body == data
+    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data)
+    assert submitted == []
+
+
 def test_a_file_bodys_zlib_crc_from_a_helper_matches_what_is_sent(
         local_server: LocalServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # The default install (zlib) checksums a regular file on a helper thread that reads the
