@@ -8,15 +8,19 @@ which keeps ~10 class creations (~0.3 ms) off the cold start. Import them from
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any
 
-from hub.errors import ClientError, CredentialProviderError, HubError
+from hub.errors import ClientError, CredentialProviderError, HubError, ParamValidationError
 
 __all__ = [
     "EventStreamChecksumError",
     "EventStreamDecodeError",
     "EventStreamError",
     "FlexibleChecksumError",
+    "LocalFileNotFoundError",
+    "LocalIsADirectoryError",
     "MessageChecksumError",
     "MissingDependencyError",
     "RequestBodyError",
@@ -125,6 +129,62 @@ class RequestBodyError(HubError, OSError):
         super().__init__(message)
         self.field = "Body"
         self.operation = operation
+
+
+class _LocalPathError(ParamValidationError, OSError):
+    # A transfer's local path refused before anything is sent; also the OSError boto3 would
+    # have raised for it (later), with its errno and filename, so ``except FileNotFoundError``
+    # written for boto3 still catches it.
+    _errno = 0
+
+    def __init__(self, operation: str, problems: list[str], *, filename: str = "") -> None:
+        super().__init__(operation, problems)
+        self.errno = self._errno
+        self.strerror = os.strerror(self._errno)
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return BaseException.__str__(self)  # hub's message, not OSError's "[Errno 2] ..."
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # HubError's rebuild calls cls.__new__, which is ValueError's here (first in the MRO)
+        # and refuses an OSError; errno and friends live outside __dict__.
+        return (_restore_local_path_error,
+                (type(self), self.args, dict(self.__dict__), self.filename))
+
+
+def _restore_local_path_error(cls: type[_LocalPathError], args: tuple[Any, ...],
+                              state: dict[str, Any], filename: Any) -> _LocalPathError:
+    error = OSError.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    error.errno = cls._errno
+    error.strerror = os.strerror(cls._errno)
+    error.filename = filename
+    return error
+
+
+class LocalFileNotFoundError(_LocalPathError, FileNotFoundError):
+    """A transfer's local file (``Filename``) or the folder a download goes to does not exist.
+
+    Raised before anything is sent. Also a :class:`FileNotFoundError` (``errno`` ``ENOENT``,
+    ``filename``), as boto3 raises for the same call.
+    """
+
+    __module__ = "hub.errors"
+    _errno = errno.ENOENT
+
+
+class LocalIsADirectoryError(_LocalPathError, IsADirectoryError):
+    """A transfer's ``Filename`` is a folder (an upload's source, or a download's target).
+
+    Raised before anything is sent. Also an :class:`IsADirectoryError` (``errno``
+    ``EISDIR``, ``filename``), as boto3 raises for the same call (for a download, only after
+    fetching the whole object).
+    """
+
+    __module__ = "hub.errors"
+    _errno = errno.EISDIR
 
 
 class XMLForbidden(ResponseParseError, ValueError):

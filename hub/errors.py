@@ -72,6 +72,8 @@ __all__ = [
     "HTTPClientError",
     "HandlerError",
     "HubError",
+    "LocalFileNotFoundError",
+    "LocalIsADirectoryError",
     "MessageChecksumError",
     "MissingDependencyError",
     "NoCredentialsError",
@@ -403,9 +405,9 @@ class PaginationError(HubError):
 # their __module__ to this one, so they document, print and pickle as hub.errors.<Name>).
 _RARE = frozenset({
     "EventStreamChecksumError", "EventStreamDecodeError", "EventStreamError",
-    "FlexibleChecksumError", "MessageChecksumError", "MissingDependencyError",
-    "RequestBodyError", "ResponseParseError", "SSOTokenExpiredError", "WaiterError",
-    "XMLForbidden",
+    "FlexibleChecksumError", "LocalFileNotFoundError", "LocalIsADirectoryError",
+    "MessageChecksumError", "MissingDependencyError", "RequestBodyError", "ResponseParseError",
+    "SSOTokenExpiredError", "WaiterError", "XMLForbidden",
 })
 
 if TYPE_CHECKING:
@@ -413,6 +415,8 @@ if TYPE_CHECKING:
     from hub._errors_rare import EventStreamDecodeError as EventStreamDecodeError
     from hub._errors_rare import EventStreamError as EventStreamError
     from hub._errors_rare import FlexibleChecksumError as FlexibleChecksumError
+    from hub._errors_rare import LocalFileNotFoundError as LocalFileNotFoundError
+    from hub._errors_rare import LocalIsADirectoryError as LocalIsADirectoryError
     from hub._errors_rare import MessageChecksumError as MessageChecksumError
     from hub._errors_rare import MissingDependencyError as MissingDependencyError
     from hub._errors_rare import RequestBodyError as RequestBodyError

@@ -8,12 +8,14 @@ transfers on the same transport (``_limits``), so several managers (or the one-s
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
+from hub import errors
 from hub._forksafe import at_fork_reinit
 from hub.errors import ParamValidationError
 from hub.transfer._config import (
@@ -54,6 +56,61 @@ def _check_callback(operation: str, callback: object) -> None:
     if callback is not None and not callable(callback):
         raise ParamValidationError(operation, [
             f"Callback must be callable, got {type(callback).__name__}"])
+
+
+def _check_source(operation: str, field: str, source: object) -> None:
+    # What would otherwise fail as a bare OSError/TypeError on a worker (or, for a text
+    # file, upload str), refused before anything is sent.
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            is_dir = os.path.isdir(source)
+            exists = is_dir or os.path.exists(source)
+        except (TypeError, ValueError):  # NUL in the path, bytes/str mix
+            exists = is_dir = False
+        if is_dir:
+            raise errors.LocalIsADirectoryError(
+                operation, [f"{field} is a directory: {source!r}"], filename=str(source))
+        if not exists:
+            raise errors.LocalFileNotFoundError(
+                operation, [f"{field} does not exist: {source!r}"], filename=str(source))
+        return
+    _check_file_object(operation, field, source, "read", "readable")
+
+
+def _check_target(operation: str, field: str, target: object) -> None:
+    # A download to a path writes a temporary file beside it, then renames it: the folder
+    # must exist and the name must not be a folder, or the whole object would be fetched
+    # only to fail at the end.
+    if isinstance(target, (str, os.PathLike)):
+        try:
+            path = os.fspath(target)
+            folder = os.path.dirname(path) or os.curdir
+            is_dir, folder_ok = os.path.isdir(path), os.path.isdir(folder)
+        except (TypeError, ValueError):
+            is_dir, folder_ok = False, False
+        if is_dir:
+            raise errors.LocalIsADirectoryError(
+                operation, [f"{field} is a directory: {target!r}"], filename=str(target))
+        if not folder_ok:
+            raise errors.LocalFileNotFoundError(
+                operation, [f"{field}'s folder does not exist: {target!r}"],
+                filename=str(target))
+        return
+    _check_file_object(operation, field, target, "write", "writable")
+
+
+def _check_file_object(operation: str, field: str, value: object, method: str,
+                       kind: str) -> None:
+    if not hasattr(value, method):
+        raise ParamValidationError(operation, [
+            f"{field} must be a {kind} binary file object, got {type(value).__name__}"])
+    if isinstance(value, io.TextIOBase):
+        raise ParamValidationError(operation, [
+            f"{field} is a text-mode file object ({type(value).__name__}); open the file in "
+            "binary mode"])
+    if getattr(value, "closed", False) is True:
+        raise ParamValidationError(operation, [
+            f"{field} is a closed file object ({type(value).__name__})"])
 
 
 def _copy_source(operation: str, source: object) -> dict[str, Any]:
@@ -135,10 +192,13 @@ class TransferManager:
         """Upload a file (path) or binary file object to ``bucket``/``key``.
 
         Raises:
-            ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_UPLOAD_ARGS``.
+            ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_UPLOAD_ARGS``, or
+                ``fileobj`` is a path that does not exist or is a folder, or a file object
+                that is not readable, in text mode or closed.
         """
         extra = check_extra_args("upload", extra_args, ALLOWED_UPLOAD_ARGS)
         _check_callback("upload", callback)
+        _check_source("upload", "fileobj", fileobj)
         return self._start(self._upload(fileobj, bucket, key, extra, callback))
 
     def _upload(self, source: Any, bucket: str, key: str, extra: dict[str, Any],
@@ -157,10 +217,13 @@ class TransferManager:
         """Download ``bucket``/``key`` to a file (path; written atomically) or file object.
 
         Raises:
-            ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_DOWNLOAD_ARGS``.
+            ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_DOWNLOAD_ARGS``, or
+                ``fileobj`` is a path that is a folder or whose folder does not exist, or a
+                file object that is not writable, in text mode or closed.
         """
         extra = check_extra_args("download", extra_args, ALLOWED_DOWNLOAD_ARGS)
         _check_callback("download", callback)
+        _check_target("download", "fileobj", fileobj)
         return self._start(Download(self._client, self._config, self._submit, bucket, key,
                                     fileobj, extra, callback, self._bandwidth))
 
@@ -287,6 +350,7 @@ def upload_file(client: Any, Filename: str | os.PathLike[str], Bucket: str, Key:
     manager = TransferManager(client, _config("upload_file", Config))
     extra = check_extra_args("upload_file", ExtraArgs, ALLOWED_UPLOAD_ARGS)
     _check_callback("upload_file", Callback)
+    _check_source("upload_file", "Filename", Filename)
     _run(manager, manager._upload(Filename, Bucket, Key, extra, Callback))
 
 
@@ -298,9 +362,10 @@ def upload_fileobj(client: Any, Fileobj: IO[bytes], Bucket: str, Key: str,
     manager = TransferManager(client, _config("upload_fileobj", Config))
     extra = check_extra_args("upload_fileobj", ExtraArgs, ALLOWED_UPLOAD_ARGS)
     _check_callback("upload_fileobj", Callback)
-    if isinstance(Fileobj, (str, os.PathLike)) or not hasattr(Fileobj, "read"):
+    if isinstance(Fileobj, (str, os.PathLike)):
         raise ParamValidationError("upload_fileobj", [
             f"Fileobj must be a binary file object, got {type(Fileobj).__name__}"])
+    _check_source("upload_fileobj", "Fileobj", Fileobj)
     _run(manager, manager._upload(Fileobj, Bucket, Key, extra, Callback))
 
 
@@ -311,6 +376,7 @@ def download_file(client: Any, Bucket: str, Key: str, Filename: str | os.PathLik
     manager = TransferManager(client, _config("download_file", Config))
     extra = check_extra_args("download_file", ExtraArgs, ALLOWED_DOWNLOAD_ARGS)
     _check_callback("download_file", Callback)
+    _check_target("download_file", "Filename", Filename)
     _run(manager, Download(client, manager.config, manager._submit, Bucket, Key, Filename,
                            extra, Callback, manager._bandwidth))
 
@@ -323,9 +389,10 @@ def download_fileobj(client: Any, Bucket: str, Key: str, Fileobj: IO[bytes],
     manager = TransferManager(client, _config("download_fileobj", Config))
     extra = check_extra_args("download_fileobj", ExtraArgs, ALLOWED_DOWNLOAD_ARGS)
     _check_callback("download_fileobj", Callback)
-    if isinstance(Fileobj, (str, os.PathLike)) or not hasattr(Fileobj, "write"):
+    if isinstance(Fileobj, (str, os.PathLike)):
         raise ParamValidationError("download_fileobj", [
             f"Fileobj must be a writable binary file object, got {type(Fileobj).__name__}"])
+    _check_target("download_fileobj", "Fileobj", Fileobj)
     _run(manager, Download(client, manager.config, manager._submit, Bucket, Key, Fileobj,
                            extra, Callback, manager._bandwidth))
 
