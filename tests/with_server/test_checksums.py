@@ -138,6 +138,14 @@ def test_unknown_algorithm_is_refused_before_sending(local_server: LocalServer) 
     assert local_server.requests == []
 
 
+def _sent_exactly(server: LocalServer, data: bytes) -> None:
+    """The last request carried ``data``, with its CRC32 header and its SHA-256 signed."""
+    sent = server.requests[-1]
+    assert sent.body == data
+    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data)
+    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data).hexdigest()
+
+
 def test_file_body_over_http_is_read_once_for_checksum_and_signature(
         local_server: LocalServer) -> None:
     local_server.set_default(ok(b""))
@@ -153,10 +161,7 @@ def test_file_body_over_http_is_read_once_for_checksum_and_signature(
             return chunk
 
     _hub(local_server.url).put_object(Bucket="bkt", Key="f", Body=CountingFile(data))
-    sent = local_server.requests[-1]
-    assert sent.body == data
-    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data)
-    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data).hexdigest()
+    _sent_exactly(local_server, data)
     assert CountingFile.reads == 2 * len(data)  # one pass for both hashes, one to send
 
 
@@ -172,10 +177,7 @@ def test_a_bytes_io_body_is_checksummed_in_place_from_its_position(
     body.write(data)  # written, not made from bytes: its own buffer
     body.seek(7)
     _hub(local_server.url).put_object(Bucket="bkt", Key="f", Body=body)
-    sent = local_server.requests[-1]
-    assert sent.body == data[7:]
-    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data[7:])
-    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data[7:]).hexdigest()
+    _sent_exactly(local_server, data[7:])
     body.write(b"more")  # still writable and resizable
     assert body.getvalue() == data + b"more"
 
@@ -191,10 +193,7 @@ def test_a_file_from_open_is_checksummed_from_its_position(local_server: LocalSe
     with open(path, "rb") as body:
         body.seek(4321)
         _hub(local_server.url).put_object(Bucket="bkt", Key="f", Body=body)
-    sent = local_server.requests[-1]
-    assert sent.body == data[4321:]
-    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data[4321:])
-    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data[4321:]).hexdigest()
+    _sent_exactly(local_server, data[4321:])
 
 
 def test_a_file_subclass_is_read_with_its_own_read(local_server: LocalServer,
@@ -272,10 +271,7 @@ def test_a_file_bodys_zlib_crc_from_a_helper_matches_what_is_sent(
     with open(path, "rb") as body:
         body.seek(12345)
         s3.put_object(Bucket="bkt", Key="f", Body=body)
-    sent = local_server.requests[-1]
-    assert sent.body == data[12345:]
-    assert sent.header("x-amz-checksum-crc32") == checksum("CRC32", data[12345:])
-    assert sent.header("X-Amz-Content-SHA256") == hashlib.sha256(data[12345:]).hexdigest()
+    _sent_exactly(local_server, data[12345:])
     assert helper_reads and set(helper_reads) == {"test-file-crc"}
 
 
