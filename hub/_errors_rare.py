@@ -19,6 +19,7 @@ __all__ = [
     "EventStreamDecodeError",
     "EventStreamError",
     "FlexibleChecksumError",
+    "LocalFileError",
     "LocalFileNotFoundError",
     "LocalIsADirectoryError",
     "MessageChecksumError",
@@ -131,6 +132,38 @@ class RequestBodyError(HubError, OSError):
         self.operation = operation
 
 
+class LocalFileError(HubError, OSError):
+    """A transfer's local file or file object failed while the transfer read or wrote it.
+
+    A disk that filled up, a permission lost mid-way, a file object whose ``read``/``write``
+    raised. Also an :class:`OSError` with that failure's ``errno``, ``strerror`` and
+    ``filename`` (what boto3 lets through); the failure is the ``__cause__``. Not retried.
+    A temporary download file is removed and a multipart upload aborted first, as for any
+    failed transfer.
+
+    Attributes:
+        operation: The transfer: ``"upload"``, ``"download"`` or ``"copy"``.
+        key: The object's key.
+    """
+
+    __module__ = "hub.errors"
+
+    def __init__(self, message: str, *, operation: str, key: str,
+                 cause: OSError | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.key = key
+        if cause is not None:
+            self.errno, self.strerror, self.filename = cause.errno, cause.strerror, cause.filename
+
+    def __str__(self) -> str:
+        return BaseException.__str__(self)  # hub's message, not OSError's "[Errno 28] ..."
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_os_error, (type(self), self.args, dict(self.__dict__), self.errno,
+                                    self.strerror, self.filename))
+
+
 class _LocalPathError(ParamValidationError, OSError):
     # A transfer's local path refused before anything is sent; also the OSError boto3 would
     # have raised for it (later), with its errno and filename, so ``except FileNotFoundError``
@@ -149,18 +182,18 @@ class _LocalPathError(ParamValidationError, OSError):
     def __reduce__(self) -> tuple[Any, ...]:
         # HubError's rebuild calls cls.__new__, which is ValueError's here (first in the MRO)
         # and refuses an OSError; errno and friends live outside __dict__.
-        return (_restore_local_path_error,
-                (type(self), self.args, dict(self.__dict__), self.filename))
+        return (_restore_os_error, (type(self), self.args, dict(self.__dict__), self.errno,
+                                    self.strerror, self.filename))
 
 
-def _restore_local_path_error(cls: type[_LocalPathError], args: tuple[Any, ...],
-                              state: dict[str, Any], filename: Any) -> _LocalPathError:
+def _restore_os_error(cls: type[OSError], args: tuple[Any, ...], state: dict[str, Any],
+                      code: int | None, strerror: str | None, filename: Any) -> OSError:
+    # Rebuild a hub error that is also an OSError: OSError's own __new__ (the MRO may put
+    # ValueError's first), then its C-level fields, which pickling's __dict__ does not hold.
     error = OSError.__new__(cls)
     error.args = args
     error.__dict__.update(state)
-    error.errno = cls._errno
-    error.strerror = os.strerror(cls._errno)
-    error.filename = filename
+    error.errno, error.strerror, error.filename = code, strerror, filename
     return error
 
 

@@ -72,6 +72,7 @@ __all__ = [
     "HTTPClientError",
     "HandlerError",
     "HubError",
+    "LocalFileError",
     "LocalFileNotFoundError",
     "LocalIsADirectoryError",
     "MessageChecksumError",
@@ -405,7 +406,8 @@ class PaginationError(HubError):
 # their __module__ to this one, so they document, print and pickle as hub.errors.<Name>).
 _RARE = frozenset({
     "EventStreamChecksumError", "EventStreamDecodeError", "EventStreamError",
-    "FlexibleChecksumError", "LocalFileNotFoundError", "LocalIsADirectoryError",
+    "FlexibleChecksumError", "LocalFileError", "LocalFileNotFoundError",
+    "LocalIsADirectoryError",
     "MessageChecksumError", "MissingDependencyError", "RequestBodyError", "ResponseParseError",
     "SSOTokenExpiredError", "WaiterError", "XMLForbidden",
 })
@@ -415,6 +417,7 @@ if TYPE_CHECKING:
     from hub._errors_rare import EventStreamDecodeError as EventStreamDecodeError
     from hub._errors_rare import EventStreamError as EventStreamError
     from hub._errors_rare import FlexibleChecksumError as FlexibleChecksumError
+    from hub._errors_rare import LocalFileError as LocalFileError
     from hub._errors_rare import LocalFileNotFoundError as LocalFileNotFoundError
     from hub._errors_rare import LocalIsADirectoryError as LocalIsADirectoryError
     from hub._errors_rare import MessageChecksumError as MessageChecksumError

@@ -128,6 +128,18 @@ class TransferFuture:
 Submit = Callable[[Callable[[], None]], None]
 
 
+def _local_file_error(meta: TransferMeta, error: OSError) -> HubError:
+    from hub.errors import LocalFileError
+
+    where = f" ({error.filename})" if error.filename else ""
+    wrapped = LocalFileError(
+        f"{meta.kind} of {meta.key!r}: the local file or file object failed{where}: "
+        f"{type(error).__name__}: {error.strerror or error}", operation=meta.kind,
+        key=meta.key, cause=error)
+    wrapped.__cause__ = error
+    return wrapped
+
+
 class Transfer:
     """One transfer's tasks: counts them, keeps the first error, finishes or cleans up once.
 
@@ -186,7 +198,13 @@ class Transfer:
                 callback(amount)
 
     def fail(self, error: BaseException) -> None:
-        """Record ``error`` (the first one wins); pending tasks then skip their work."""
+        """Record ``error`` (the first one wins); pending tasks then skip their work.
+
+        An ``OSError`` that is not a hub error came from the local side (the transport maps
+        every network error): it is recorded as a :class:`~hub.errors.LocalFileError`.
+        """
+        if isinstance(error, OSError) and not isinstance(error, HubError):
+            error = _local_file_error(self.future.meta, error)
         with self._lock:
             if self.error is None:
                 self.error = error

@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 
 from hub import Config, Credentials, Session
-from hub.errors import LocalFileNotFoundError, LocalIsADirectoryError, ParamValidationError
+from hub.errors import (
+    LocalFileError,
+    LocalFileNotFoundError,
+    LocalIsADirectoryError,
+    ParamValidationError,
+)
 from hub.transfer import TransferManager
 from tests.servers.local import LocalServer
+from tests.servers.responses import ok
 
 
 def _s3(url: str) -> Any:
@@ -80,4 +86,49 @@ def test_the_manager_refuses_at_submit_not_on_a_worker(local_server: LocalServer
         assert info.value.problems[0].startswith("fileobj does not exist")
         with pytest.raises(LocalIsADirectoryError):
             manager.download("bkt", "k", str(tmp_path))
+    assert local_server.requests == []
+
+
+# --------------------------------------------------------------------------- mid-transfer
+
+
+class _FullDisk(io.RawIOBase):
+    """A writable target (a pipe, say) whose every write fails as a full disk does."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+class _BrokenSource(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError(errno.EIO, "Input/output error")
+
+
+def test_a_local_write_failing_mid_download_is_a_local_file_error(
+        local_server: LocalServer) -> None:
+    local_server.set_default(ok(b"x" * 100_000))
+    with pytest.raises(OSError) as info:  # still what boto3 code catches
+        _s3(local_server.url).download_fileobj("bkt", "k", _FullDisk())
+    error = info.value
+    assert isinstance(error, LocalFileError)
+    assert error.errno == errno.ENOSPC and isinstance(error.__cause__, OSError)
+    assert error.operation == "download" and error.key == "k"
+    assert str(error) == ("download of 'k': the local file or file object failed: OSError: "
+                          "No space left on device")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is LocalFileError and copy.errno == errno.ENOSPC
+    assert str(copy) == str(error) and copy.key == "k"
+
+
+def test_a_local_read_failing_mid_upload_is_a_local_file_error(
+        local_server: LocalServer) -> None:
+    with pytest.raises(LocalFileError) as info:
+        _s3(local_server.url).upload_fileobj(_BrokenSource(), "bkt", "k")
+    assert info.value.errno == errno.EIO and info.value.operation == "upload"
     assert local_server.requests == []
