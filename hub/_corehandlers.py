@@ -80,21 +80,15 @@ def _checked_chunks(chunks: Any, operation: str | None) -> Any:
     ``None`` and empty chunks skipped; anything else, or an exception from the caller's
     iterator, is a :class:`~hub.errors.RequestBodyError` (instead of an error the transport
     would report as a failed HTTP request, or an ``int`` sent as that many zero bytes)."""
+    from hub.checksums import _body_chunk
     from hub.errors import RequestBodyError
 
     try:
         for chunk in chunks:
-            if isinstance(chunk, (bytes, bytearray, memoryview)):
-                if chunk:
-                    yield chunk
-            elif isinstance(chunk, str):
-                if chunk:
-                    yield chunk.encode("utf-8")
-            elif chunk is not None:
-                raise RequestBodyError(
-                    f"{operation or 'the request'}: the request body (Body) gave a chunk of "
-                    f"type {type(chunk).__name__}: a body's chunks must be bytes, bytearray, "
-                    "memoryview or str", operation=operation)
+            if chunk is not None:
+                data = _body_chunk(chunk, operation)
+                if data:
+                    yield data
     except HubError:
         raise
     except Exception as exc:  # the caller's iterator failed

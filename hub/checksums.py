@@ -347,17 +347,25 @@ def _hex_len(n: int) -> int:
     return len(f"{n:x}")
 
 
-def _chunk_bytes(chunk: Any) -> bytes:
-    # bytes() of an int would be that many zero bytes, sent as if they were the data.
+def _body_chunk(chunk: Any,
+                operation: str | None = None) -> bytes | bytearray | memoryview:
+    """One chunk of an iterable request body, as bytes-like: ``str`` as UTF-8 (as urllib3
+    sends it), bytes-like as given.
+
+    Raises:
+        RequestBodyError: Anything else (``bytes()`` of an int would be that many zero bytes,
+            sent as if they were the data).
+    """
     if isinstance(chunk, (bytes, bytearray, memoryview)):
-        return bytes(chunk)
+        return chunk
     if isinstance(chunk, str):
-        return chunk.encode("utf-8")  # as urllib3 sends a str chunk
+        return chunk.encode("utf-8")
     from hub.errors import RequestBodyError
 
     raise RequestBodyError(
-        f"the request body (Body) gave a chunk of type {type(chunk).__name__}: a body's "
-        "chunks must be bytes, bytearray, memoryview or str")
+        f"{operation + ': ' if operation else ''}the request body (Body) gave a chunk of type "
+        f"{type(chunk).__name__}: a body's chunks must be bytes, bytearray, memoryview or str",
+        operation=operation)
 
 
 class AwsChunkedReader:
@@ -432,10 +440,10 @@ class AwsChunkedReader:
         if self._chunks is not None:
             for chunk in self._chunks:
                 if chunk:
-                    return _chunk_bytes(chunk)
+                    return bytes(_body_chunk(chunk))
             return None
         data = self._source.read(self._chunk_size)
-        return _chunk_bytes(data) if data else None
+        return bytes(_body_chunk(data)) if data else None
 
     def _pieces(self) -> tuple[bytes, ...]:
         # One chunk as (size line, data, CRLF).
