@@ -26,6 +26,7 @@ connections and marks the ones in use to be closed when they come back.
 from __future__ import annotations
 
 import email.parser
+import errno
 import io
 import logging
 import os
@@ -63,6 +64,7 @@ from urllib3.exceptions import (
     ProtocolError,
     ProxyError,
 )
+from urllib3.exceptions import IncompleteRead as _U3IncompleteRead
 from urllib3.exceptions import (
     ReadTimeoutError as _U3ReadTimeout,
 )
@@ -212,6 +214,9 @@ class _DeadlineSocket:
 class _ClientResponse(_HTTPClientResponse):
     """http.client's response, reading through :class:`_DeadlineRaw` when the call has one."""
 
+    def _hub_parse_head(self, fp: Any) -> Any:
+        return _parse_head(fp)
+
     def __init__(self, sock: Any, debuglevel: int = 0, method: str | None = None,
                  url: str | None = None) -> None:
         deadline = getattr(_call, "deadline", None)
@@ -241,7 +246,7 @@ class _ClientResponse(_HTTPClientResponse):
             self.version = 11
         else:
             raise UnknownProtocol(version)
-        self.headers = self.msg = _parse_head(self.fp)
+        self.headers = self.msg = self._hub_parse_head(self.fp)
         if self.debuglevel > 0:
             for hdr, val in self.headers.items():
                 print("header:", hdr + ":", val)
@@ -285,26 +290,53 @@ def _parse_head(fp: Any) -> HTTPMessage:
     them; anything else (folded or malformed lines, a missing blank line, a multipart or
     message content type) goes through the email parser, as in http.client.
     """
-    lines = _read_headers(fp)
+    return _message_of(_read_headers(fp))
+
+
+def _message_of(lines: list[bytes]) -> HTTPMessage:
+    fields = _plain_fields(lines)
+    if fields is None:
+        text = b"".join(lines).decode("iso-8859-1")
+        return email.parser.Parser(_class=HTTPMessage).parsestr(text)
     msg = HTTPMessage()
-    if lines[-1] in (b"\r\n", b"\n"):
-        for raw in lines[:-1]:
-            line = raw.decode("iso-8859-1")
-            name, colon, value = line.partition(":")
-            value = value[:-2] if value.endswith("\r\n") else value[:-1]
-            if (not colon or not line.endswith("\n") or "\r" in value or "\n" in value
-                    or not _is_plain_name(name)):
-                break
-            value = value.lstrip(" \t")
-            if len(name) == 12 and name.lower() == "content-type" and value[:9].lower().startswith((
-                    "multipart", "message")):
-                break
-            msg.set_raw(name, value)
-        else:
-            msg.set_payload("")
-            return msg
-    text = b"".join(lines).decode("iso-8859-1")
-    return email.parser.Parser(_class=HTTPMessage).parsestr(text)
+    for name, value in fields:
+        msg.set_raw(name, value)
+    msg.set_payload("")
+    return msg
+
+
+def _plain_fields(lines: list[bytes]) -> list[tuple[str, str]] | None:
+    """A header block's ``(name, value)`` pairs as the email parser (compat32) stores them,
+    or None unless every line is a plain ``Name: value`` (the email parser's job then)."""
+    if lines[-1] not in (b"\r\n", b"\n"):
+        return None
+    fields = []
+    for raw in lines[:-1]:
+        line = raw.decode("iso-8859-1")
+        name, colon, value = line.partition(":")
+        value = value[:-2] if value.endswith("\r\n") else value[:-1]
+        if (not colon or not line.endswith("\n") or "\r" in value or "\n" in value
+                or not _is_plain_name(name)):
+            return None
+        value = value.lstrip(" \t")
+        if len(name) == 12 and name.lower() == "content-type" and value[:9].lower().startswith((
+                "multipart", "message")):
+            return None
+        fields.append((name, value))
+    return fields
+
+
+def _parse_head_lean(fp: Any) -> ResponseHeaders:
+    """:func:`_parse_head` for the lean exchange: straight into hub's headers object (what
+    urllib3 would have made of the ``HTTPMessage``), skipping the message for a block of
+    plain lines that names no header twice."""
+    lines = _read_headers(fp)
+    fields = _plain_fields(lines)
+    if fields is not None:
+        lowered = {name.lower(): value for name, value in fields}
+        if len(lowered) == len(fields):
+            return ResponseHeaders(dict(fields), lowered)
+    return _lean_headers(_message_of(lines))
 
 
 # A small bytes body goes out in the same send() as the request head (one segment, one
@@ -451,10 +483,12 @@ class _PoolMixin:
     pool: Any
     _hub_generation: int
     _hub_lock: threading.Lock
+    hub_host_line: bytes
 
     def _hub_init(self) -> None:
         self._hub_generation = 0
         self._hub_lock = threading.Lock()
+        self.hub_host_line = _host_line(self)
         at_fork_reinit(self, _PoolMixin._hub_reinit)
 
     def _hub_reinit(self) -> None:
@@ -846,6 +880,201 @@ class _DirectReader:
         return got
 
 
+# --------------------------------------------------------------------------- the lean exchange
+#
+# urllib3's urlopen() costs ~0.35-0.45 ms of CPU per request on this project's reference VM
+# (Timeout and Retry objects, URL parsing and re-encoding, http.client's putrequest/putheader
+# state machine, and urllib3's response object): more than hub spends building, signing and
+# parsing the call. For the common request (a direct connection, a bytes or file-range body or
+# none, headers urllib3 would write unchanged) hub writes the head itself on a connection of
+# the same urllib3 pool and reads the answer with the same http.client response reader
+# (:class:`_ClientResponse`), so the bytes on the wire, the pool accounting, and every error
+# are those of the urllib3 path (tests/test_transport_head.py compares them). Anything else
+# (proxies, a call deadline, iterable or file bodies, unusual headers or targets) goes
+# through urllib3 as before.
+
+# Methods for which urllib3 sends no ``Content-Length: 0`` when there is no body.
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+_LEAN_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "PUT", "POST", "PATCH"})
+
+# A request target urllib3's URL encoder leaves as it is: every byte one it allows, every
+# "%" the start of an upper-case escape (it would upper-case a lower-case one).
+_is_plain_target = deferred(globals(), "_is_plain_target", lambda: re.compile(
+    r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*"
+    r"(?:\?(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*)?").fullmatch)
+
+# RFC 9110 obsolete line folding, as urllib3 2.8 joins it in a response header value.
+_unfold = deferred(globals(), "_unfold",
+                   lambda: re.compile(r"(?:(?<![ \t])[ \t]+)?\r\n[ \t]+").sub)
+
+
+def _host_line(pool: Any) -> bytes:
+    """The ``Host`` header http.client writes for the connections of ``pool``."""
+    host = str(pool.host).rstrip(".")  # as urllib3's connection gives http.client its host
+    try:
+        encoded = host.encode("ascii")
+    except UnicodeEncodeError:
+        encoded = host.encode("idna")
+    if ":" in host:  # an IPv6 literal
+        encoded = b"[" + encoded + b"]"
+    port = pool.port
+    if port is not None and port != pool.ConnectionCls.default_port:
+        encoded = b"%s:%d" % (encoded, port)
+    return b"Host: " + encoded
+
+
+def _lean_head(method: str, target: str, headers: Mapping[str, Any], host_line: bytes,
+               has_body: bool) -> bytes | None:
+    """The request head urllib3 and http.client would write, byte for byte, or None for a
+    request they might write differently (hub then lets them)."""
+    if method not in _LEAN_METHODS or not _is_plain_target(target):
+        return None
+    lines = [b""]  # the request line, below
+    host = encoding = agent = length = False
+    for name, value in headers.items():
+        kind = type(value)
+        text = (value if kind is str else value.reveal() if kind is SensitiveValue else None)
+        if (text is None or type(name) is not str or not _is_token(name)
+                or "\r" in text or "\n" in text or "\0" in text):
+            return None
+        try:
+            raw = text.encode("latin-1")
+        except UnicodeEncodeError:
+            return None
+        lowered = name.lower()
+        if lowered == "host":
+            host = True
+        elif lowered == "accept-encoding":
+            encoding = True
+        elif lowered == "user-agent":
+            agent = True
+        elif lowered == "content-length":
+            length = True
+        elif lowered == "transfer-encoding":
+            return None
+        lines.append(name.encode("ascii") + b": " + raw)
+    if not agent or (has_body and not length):
+        return None  # urllib3 would add its own User-Agent or framing header
+    # http.client's putrequest writes Host and Accept-Encoding first, then urllib3 its
+    # Content-Length: 0 for a bodiless PUT/POST, then the caller's headers in order.
+    first = [f"{method} {target} HTTP/1.1".encode("ascii")]
+    if not host:
+        first.append(host_line)
+    if not encoding:
+        first.append(b"Accept-Encoding: identity")
+    if not has_body and not length and method not in _NO_BODY_METHODS:
+        first.append(b"Content-Length: 0")
+    lines[0:1] = first
+    lines += (b"", b"")
+    return b"\r\n".join(lines)
+
+
+class _LeanClientResponse(_ClientResponse):
+    """The lean exchange's response: its ``headers`` are hub's :class:`ResponseHeaders`
+    (case-insensitive ``get``, all that ``begin`` and the reads ask of them)."""
+
+    def _hub_parse_head(self, fp: Any) -> Any:
+        return _parse_head_lean(fp)
+
+
+def _lean_headers(msg: HTTPMessage) -> ResponseHeaders:
+    """hub's headers object for an http.client header block, as urllib3 would hand it over
+    (a repeated header's values joined with ``", "`` under its first spelling; folded lines
+    unfolded)."""
+    items: Any = getattr(msg, "_headers", None)  # compat32 keeps (name, value) pairs
+    if type(items) is not list:
+        items = msg.items()
+    lowered: dict[str, str] = {}
+    named: dict[str, str] = {}
+    spelled: dict[str, str] | None = None
+    for name, value in items:
+        if type(value) is not str:
+            value = str(value)
+        if "\r\n" in value:
+            value = _unfold(" ", value)
+        key = name.lower()
+        if key in lowered:  # rare: find the first spelling
+            if spelled is None:
+                spelled = {}
+                for seen in named:
+                    spelled.setdefault(seen.lower(), seen)
+            name = spelled[key]
+            value = lowered[key] + ", " + value
+        elif spelled is not None:
+            spelled[key] = name
+        lowered[key] = value
+        named[name] = value
+    return ResponseHeaders(named, lowered)
+
+
+class _LeanResponse:
+    """The part of urllib3's ``HTTPResponse`` that :class:`_Body` and :class:`_DirectReader`
+    use, over http.client's response to a request hub wrote itself.
+
+    Reads behave as urllib3's do with ``decode_content=False`` and content-length
+    enforcement: a body that ends before its ``Content-Length`` raises ``IncompleteRead``.
+    """
+
+    __slots__ = ("_fp", "_pool", "_connection", "status", "headers", "length_remaining",
+                 "_fp_bytes_read")
+
+    def __init__(self, response: Any, pool: Any, conn: Any) -> None:
+        self._fp = response
+        self._pool: Any = pool
+        self._connection: Any = conn
+        self.status: int = response.status
+        headers = response.msg
+        self.headers = headers if type(headers) is ResponseHeaders else _lean_headers(headers)
+        # http.client's own count: 0 for HEAD, 204, 304 and 1xx; None when chunked or unknown.
+        self.length_remaining: int | None = response.length
+        self._fp_bytes_read = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        """Read ``amt`` bytes (fewer only at the end), or all the rest."""
+        response = self._fp
+        data: bytes = response.read() if amt is None else response.read(amt)
+        got = len(data)
+        left = self.length_remaining
+        if not got and amt and left:
+            raise _U3IncompleteRead(self._fp_bytes_read, left)
+        self._fp_bytes_read += got
+        if left is not None:
+            self.length_remaining = max(0, left - got)
+        return data
+
+    def isclosed(self) -> bool:
+        """True once http.client's response has read to its end or was closed."""
+        return bool(self._fp.isclosed())
+
+    def close(self) -> None:
+        """Close the response (its reference to the socket), not the connection."""
+        self._fp.close()
+
+
+def _lean_body(body: Any, headers: Mapping[str, Any]) -> bool:
+    """Whether the lean exchange can send ``body``: none, ``bytes``, or a body that sends
+    itself (``hub_send_to``), with a ``Content-Length`` header that matches it."""
+    if body is None:
+        return True
+    if type(body) is not bytes and getattr(type(body), "hub_send_to", None) is None:
+        return False
+    return _declared_length(headers) == len(body)
+
+
+def _send_head_and_body(sock: Any, head: bytes, body: Any) -> None:
+    if body is None:
+        sock.sendall(head)
+    elif type(body) is bytes:
+        if len(body) <= _ONE_SEND_MAX:
+            sock.sendall(head + body)  # one segment, one wake-up of the server
+        else:
+            sock.sendall(head)
+            sock.sendall(body)
+    else:
+        sock.sendall(head)
+        body.hub_send_to(sock)
+
+
 def _response_headers(headers: Any) -> ResponseHeaders:
     """hub's headers object for a urllib3 response (plain dict iteration, lookups any case)."""
     # urllib3 2's HTTPHeaderDict keeps lowercased name -> [name as sent, value, ...]; reading
@@ -1086,7 +1315,7 @@ class Transport(BaseTransport):
         u3 = self._urlopen(request.method, url, body, request.headers, timeout, pool_timeout,
                            deadline)
         raw = _Body(u3, url, max_response_bytes, deadline)
-        headers = _response_headers(u3.headers)
+        headers = u3.headers if type(u3) is _LeanResponse else _response_headers(u3.headers)
         if stream:
             raw.end_deadline()
             return HTTPResponse(status=u3.status, headers=headers, raw=raw, url=url)
@@ -1107,12 +1336,18 @@ class Transport(BaseTransport):
         pool: Any = self._origins.get(origin)
         if pool is None or pool.pool is None:
             pool = self._pool_for(origin, https)
+        direct = pool is not self._managers["https" if https else "http"]
         if deadline is not None:
             _call.deadline = deadline.at
         try:
+            if direct and deadline is None:
+                lean = self._exchange(pool, https, method, path, body, headers, timeout,
+                                      pool_timeout)
+                if lean is not None:
+                    return lean
             return pool.urlopen(
                 method,
-                path if pool is not self._managers["https" if https else "http"] else url,
+                path if direct else url,
                 body=body,
                 headers=headers,
                 timeout=timeout,
@@ -1139,6 +1374,49 @@ class Transport(BaseTransport):
         finally:
             if deadline is not None:
                 _call.deadline = None
+
+    @staticmethod
+    def _exchange(pool: Any, https: bool, method: str, target: str, body: Any,
+                  headers: Mapping[str, Any], timeout: Timeout,
+                  pool_timeout: float | None) -> _LeanResponse | None:
+        """One request on a connection of ``pool``, as urllib3's ``urlopen`` makes it (see
+        "the lean exchange" above), or None (nothing done) when urllib3 must make it. Raises
+        what urllib3 and http.client raise, unmapped. The head, which holds the credentials,
+        is only ever a local of this frame, which the caller's error handling clears."""
+        if not _lean_body(body, headers):
+            return None
+        head = _lean_head(method, target, headers, pool.hub_host_line, body is not None)
+        if head is None:
+            return None
+        connect_timeout = Timeout.resolve_default_timeout(timeout.connect_timeout)
+        read_timeout = timeout.read_timeout
+        conn = pool._get_conn(timeout=pool_timeout)
+        try:
+            conn.timeout = connect_timeout
+            if conn.sock is None:
+                if https:
+                    pool._validate_conn(conn)  # connects: TLS and the certificate checks
+                else:
+                    conn.connect()
+            sock = conn.sock
+            sock.settimeout(connect_timeout)  # urllib3 sends with the connect timeout
+            try:
+                _send_head_and_body(sock, head, body)
+            except BrokenPipeError:
+                pass  # as urllib3: the server may have answered early (a 4xx) and closed
+            except OSError as exc:
+                if exc.errno not in (errno.EPROTOTYPE, errno.ECONNRESET):
+                    raise
+            sock.settimeout(read_timeout)
+            response = _LeanClientResponse(sock, method=method)
+            response.begin()
+            if response.will_close:
+                conn.close()  # as http.client: the response keeps the socket open to its end
+        except BaseException:
+            _close_quietly(conn)
+            pool._put_conn(None)
+            raise
+        return _LeanResponse(response, pool, conn)
 
     def _pool_for(self, origin: str, https: bool) -> Any:
         """Return the pool for ``origin`` (cached), or the manager when it must route."""

@@ -1,10 +1,13 @@
 """The transport's own request-head writer and response-head reader.
 
 hub's connections put plain headers straight into the head buffer and parse plain response
-heads without the email parser. These tests hold both to http.client's behaviour: the same
-bytes on the wire for ordinary requests (captured by a raw socket server on 127.0.0.1), the
-same refusals for hostile header names and values (the same typed hub error), and an
-``HTTPMessage`` equal to what ``http.client.parse_headers`` builds, for any header block.
+heads without the email parser; the lean exchange writes a whole request head itself and
+reads the response's headers straight into hub's headers object. These tests hold both to
+urllib3's and http.client's behaviour: the same bytes on the wire for ordinary requests
+(captured by a raw socket server on 127.0.0.1, or read from the other end of a socket pair),
+the same refusals for hostile header names and values (the same typed hub error), an
+``HTTPMessage`` equal to what ``http.client.parse_headers`` builds, and headers equal to what
+urllib3 makes of it, for any header block.
 """
 
 from __future__ import annotations
@@ -23,7 +26,16 @@ from hypothesis import strategies as st
 
 from hub import Config, Session
 from hub._request import SensitiveValue
-from hub._transport import _ClientResponse, _HTTPConnection, _parse_head
+from hub._transport import (
+    _ClientResponse,
+    _HTTPConnection,
+    _HTTPPool,
+    _lean_head,
+    _LeanClientResponse,
+    _parse_head,
+    _parse_head_lean,
+    _response_headers,
+)
 from hub.errors import ParamValidationError
 from tests._threads import join_all
 from tests.reliability._support import CREDENTIALS
@@ -195,8 +207,7 @@ def _begin(cls: type[http.client.HTTPResponse], raw: bytes, method: str) -> Any:
             response.read())
 
 
-@pytest.mark.parametrize("method", ["GET", "HEAD"])
-@pytest.mark.parametrize("raw", [
+_RAW_RESPONSES = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbodyextra",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
@@ -214,7 +225,11 @@ def _begin(cls: type[http.client.HTTPResponse], raw: bytes, method: str) -> Any:
     b"FOO 200 OK\r\n\r\n",
     b"HTTP/1.1 999999 Odd\r\n\r\n",
     b"",
-])
+]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("raw", _RAW_RESPONSES)
 def test_begin_behaves_as_http_clients_begin(raw: bytes, method: str) -> None:
     # _ClientResponse.begin mirrors http.client's begin with a faster header parse: the same
     # status line handling, 1xx skipping, framing (length, chunked, close) and errors.
@@ -236,7 +251,7 @@ def _same_message(block: bytes) -> None:
     assert parse(_parse_head) == parse(http.client.parse_headers)
 
 
-@pytest.mark.parametrize("block", [
+_BLOCKS = [
     b"Content-Type: text/xml\r\nContent-Length: 5\r\nX-Dup: 1\r\nx-dup: 2\r\n\r\nbody",
     b"A:b\nC:  \t d  \n\n",
     b"X-Empty:\r\nX-Trail: v  \r\n\r\n",
@@ -257,7 +272,10 @@ def _same_message(block: bytes) -> None:
     b"X: " + b"v" * 70000 + b"\r\n\r\n",
     b"".join(b"X-%d: v\r\n" % i for i in range(101)) + b"\r\n",
     b"".join(b"X-%d: v\r\n" % i for i in range(99)) + b"\r\n",
-])
+]
+
+
+@pytest.mark.parametrize("block", _BLOCKS)
 def test_response_heads_parse_as_http_client_parses_them(block: bytes) -> None:
     _same_message(block)
 
@@ -273,3 +291,121 @@ _line = st.one_of(
 def test_any_response_head_parses_as_http_client_parses_it(lines: list[bytes],
                                                            end: bytes) -> None:
     _same_message(b"".join(lines) + end)
+
+
+# --------------------------------------------------------------------------- the lean exchange
+
+
+def _urllib3_head(host: str, port: int, method: str, url: str, body: bytes | None,
+                  headers: dict[str, Any]) -> bytes:
+    # What a plain urllib3 connection writes, read from the other end of a socket pair (the
+    # connection is never connected anywhere: its socket is set to one end).
+    ours, theirs = socket.socketpair()
+    try:
+        connection = urllib3.connection.HTTPConnection(host, port)
+        connection.sock = ours
+        connection.request(method, url, body=body, headers=dict(headers))
+        ours.shutdown(socket.SHUT_WR)
+        sent = b""
+        while chunk := theirs.recv(65536):
+            sent += chunk
+        return sent[:len(sent) - len(body or b"")]
+    finally:
+        ours.close()
+        theirs.close()
+
+
+_AGENT = {"User-Agent": "hub/1 urllib3/2 Python/3"}
+_LEAN_CASES: list[tuple[str, str, bytes | None, dict[str, Any]]] = [
+    *[(method, url, body, {**_AGENT, **headers}) for method, url, body, headers in _ORDINARY],
+    ("DELETE", "/b/k%2Fx?versionId=v%3D1&x-id=DeleteObject", None, _AGENT),
+    ("PUT", "/b/empty", None, _AGENT),  # urllib3 adds Content-Length: 0
+    ("POST", "/", None, {**_AGENT, "Content-Length": "0"}),
+    ("GET", "/b/k?list-type=2&prefix=a/b&delimiter=%2F&q=?&e=", None,
+     {**_AGENT, "accept-encoding": "gzip", "HOST": "elsewhere"}),
+    ("OPTIONS", "/", None, {**_AGENT, "X-Empty": "", "X-Tab": "a\tb"}),
+]
+_HOSTS = [("127.0.0.1", 8080), ("127.0.0.1", 80), ("::1", 9000), ("example.com.", 443),
+          ("Example.COM", 80), ("b\u00fccher.example", 8443)]
+
+
+@pytest.mark.parametrize("host", _HOSTS, ids=str)
+@pytest.mark.parametrize("case", _LEAN_CASES, ids=lambda c: f"{c[0]} {c[1][:20]}")
+def test_lean_head_is_byte_identical_to_urllib3s(case: tuple[Any, ...],
+                                                 host: tuple[str, int]) -> None:
+    method, url, body, headers = case
+    pool = _HTTPPool(*host)
+    assert pool.hub_host_line.startswith(b"Host: ")
+    ours = _lean_head(method, url, headers, pool.hub_host_line, body is not None)
+    assert ours is not None
+    # A pool's connections get its normalized host (lower case), as urllib3's _new_conn does.
+    assert ours == _urllib3_head(pool.host, pool.port, method, url, body, headers)
+
+
+@pytest.mark.parametrize(("method", "url", "body", "headers"), [
+    ("GET", "/", None, {}),  # urllib3 would add its own User-Agent
+    ("PUT", "/k", b"abc", _AGENT),  # no Content-Length: urllib3 would add it
+    ("PUT", "/k", b"abc", {**_AGENT, "Transfer-Encoding": "chunked"}),
+    ("GET", "/a b", None, _AGENT),  # urllib3 would percent-encode these targets
+    ("GET", "/a%2fb", None, _AGENT),
+    ("GET", "/caf\u00e9", None, _AGENT),
+    ("GET", "/a#frag", None, _AGENT),
+    ("GET", "http://host/", None, _AGENT),
+    ("BREW", "/", None, _AGENT),
+    *[("GET", "/", None, {**_AGENT, name: value}) for name, value in _HOSTILE],
+    ("GET", "/", None, {**_AGENT, "X-Number": 5}),
+    ("GET", "/", None, {**_AGENT, "X-Nul": "a\0b"}),
+])
+def test_lean_head_leaves_what_urllib3_might_write_differently_to_urllib3(
+        method: str, url: str, body: bytes | None, headers: dict[str, Any]) -> None:
+    pool = _HTTPPool("127.0.0.1", 8080)
+    assert _lean_head(method, url, headers, pool.hub_host_line, body is not None) is None
+
+
+def _urllib3_headers(block: bytes) -> Any:
+    # What urllib3 hands over for this header block: http.client parses it, urllib3 (2.8 and
+    # later) unfolds folded values and keeps the pairs in its HTTPHeaderDict; hub reads that.
+    try:
+        message = http.client.parse_headers(io.BytesIO(block))
+    except http.client.HTTPException as exc:
+        return type(exc), str(exc)
+    normalize = getattr(urllib3.connection, "_normalize_header_values", None)
+    items = normalize(message) if normalize is not None else message.items()
+    headers = _response_headers(urllib3.HTTPHeaderDict(items))
+    return dict(headers), headers.lowered
+
+
+def _same_lean_headers(block: bytes) -> None:
+    try:
+        headers = _parse_head_lean(io.BytesIO(block))
+    except http.client.HTTPException as exc:
+        ours: Any = (type(exc), str(exc))
+    else:
+        ours = (dict(headers), headers.lowered)
+    assert ours == _urllib3_headers(block)
+
+
+@pytest.mark.parametrize("block", [
+    *_BLOCKS,
+    b"X-Dup: 1\r\nOther: o\r\nX-DUP: 2\r\nx-dup: 3\r\n\r\n",
+    b"X-Fold: a  \r\n  b\r\nX-Fold: c\r\n\r\n",
+])
+def test_lean_response_headers_are_what_urllib3_hands_over(block: bytes) -> None:
+    _same_lean_headers(block)
+
+
+@given(st.lists(_line, max_size=6), st.sampled_from([b"\r\n", b"\n", b""]))
+def test_any_lean_response_head_gives_what_urllib3_hands_over(lines: list[bytes],
+                                                              end: bytes) -> None:
+    _same_lean_headers(b"".join(lines) + end)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("raw", _RAW_RESPONSES)
+def test_lean_begin_frames_the_body_as_http_clients_begin(raw: bytes, method: str) -> None:
+    # The same status, framing and body; only the headers object differs (checked above).
+    def framing(cls: type[http.client.HTTPResponse]) -> Any:
+        result = _begin(cls, raw, method)
+        return result if len(result) == 2 else result[:6] + result[7:]
+
+    assert framing(_LeanClientResponse) == framing(http.client.HTTPResponse)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -133,3 +134,39 @@ def test_reset_and_stall_map_to_typed_errors(local_server: LocalServer) -> None:
     local_server.script(Response(body=b"late", delay=2.0))
     with pytest.raises(ReadTimeoutError):
         client.new_request(PING).send()
+
+
+def test_ordinary_requests_skip_urllib3s_urlopen_and_others_take_it(
+        local_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lean exchange sends ordinary requests itself on urllib3's pooled connections; a
+    # body it does not frame (an iterable: chunked) and a call deadline go through urlopen.
+    # Both kinds share the pool: every request here goes out on one connection.
+    import urllib3
+
+    local_server.set_default(ok(b"pong", headers=[("X-Dup", "a"), ("x-dup", "b")]))
+    through_urllib3: list[str] = []
+    urlopen = urllib3.HTTPConnectionPool.urlopen
+
+    def recording(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        through_urllib3.append(method)
+        return urlopen(pool, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.HTTPConnectionPool, "urlopen", recording)
+    session = make_session(local_server)
+    client = session.client("dynamodb")
+    assert client.new_request(PING).send()["Body"] == b"pong"
+    put = client.new_request(PUT)
+    put.http_request.body = b"payload"
+    result = put.send()
+    assert result["Body"] == b"pong"
+    assert result["ResponseMetadata"]["HTTPHeaders"]["x-dup"] == "a, b"
+    assert through_urllib3 == []
+    chunked = client.new_request(PUT)
+    chunked.http_request.body = iter([b"pay", b"load"])
+    assert chunked.send()["Body"] == b"pong"
+    deadline = session.client("dynamodb", Config(call_timeout=30))
+    assert deadline.new_request(PING).send()["Body"] == b"pong"
+    assert through_urllib3 == ["PUT", "GET"]
+    assert [r.body for r in local_server.requests] == [b"", b"payload", b"payload", b""]
+    assert local_server.requests[2].header("Transfer-Encoding") == "chunked"
+    assert local_server.connections.accepted == 1
