@@ -378,6 +378,31 @@ class ValidatingBody:
             self._check()
         return n
 
+    def wait_socket(self) -> Any:
+        """The transport body's socket for :meth:`readinto_nowait` (see ``_Body``)."""
+        wait = getattr(self._raw, "wait_socket", None)
+        return wait() if wait is not None else None
+
+    @property
+    def wait_timeout(self) -> float | None:
+        """The transport body's read timeout."""
+        return getattr(self._raw, "wait_timeout", None)
+
+    def wait_expired(self) -> Any:
+        """Close the transport body that waited too long; the error to raise."""
+        return self._raw.wait_expired()
+
+    def readinto_nowait(self, buffer: Any) -> int | None:
+        """:meth:`readinto` without waiting: None when nothing can be read now."""
+        view = memoryview(buffer).cast("B")
+        n: int | None = self._raw.readinto_nowait(view)
+        if n is None:
+            return None
+        self._checksum.update(view[:n])
+        if self._raw.done:
+            self._check()
+        return n
+
     def read_all(self) -> bytes:
         """Read the whole rest of the body, then check it."""
         data: bytes = self._raw.read_all()

@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import ConnectionClosedError
+from hub.errors import ConnectionClosedError, ReadTimeoutError
 
 if TYPE_CHECKING:
     from hub._request import RawBody
@@ -109,6 +109,52 @@ class StreamingBody(io.IOBase):
             self._raw = None
             self._verify_length()
         return got + n
+
+    # -- for hub.transfer's reader threads, which wait on many bodies' sockets at once -----
+
+    def _wait_socket(self) -> Any:
+        """The socket to wait on for :meth:`_readinto_nowait`, its reads now non-blocking;
+        None (nothing changed) when this body cannot be read that way."""
+        raw = self._raw
+        if raw is None or self._pending:
+            return None
+        wait = getattr(raw, "wait_socket", None)
+        return wait() if wait is not None else None
+
+    @property
+    def _wait_timeout(self) -> float | None:
+        """Seconds a caller of :meth:`_readinto_nowait` waits for progress before giving up."""
+        return getattr(self._raw, "wait_timeout", None)
+
+    def _wait_expired(self) -> BaseException:
+        """Close a body that made no progress within :attr:`_wait_timeout`; the error to raise."""
+        raw: Any = self._raw
+        self._raw = None
+        expired = getattr(raw, "wait_expired", None)
+        if expired is not None:
+            return expired()  # type: ignore[no-any-return]
+        if raw is not None:
+            raw.discard()
+        return ReadTimeoutError(f"read timeout on endpoint URL: {self._url}")
+
+    def _readinto_nowait(self, buffer: Any) -> int | None:
+        """:meth:`readinto` after :meth:`_wait_socket`: what can be read now (None: nothing
+        yet; 0: the end). Raises as :meth:`readinto`."""
+        raw: Any = self._raw
+        if raw is None:
+            return 0
+        try:
+            n: int | None = raw.readinto_nowait(buffer)
+        except BaseException:
+            self._raw = None
+            raise
+        if n is None:
+            return None
+        self._amount_read += n
+        if raw.done:
+            self._raw = None
+            self._verify_length()
+        return n
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line (up to and including ``\\n``), at most ``size`` bytes when given."""

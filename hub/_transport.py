@@ -660,7 +660,7 @@ class _Body:
             view[:n] = data
             return n
         try:
-            n = direct.fill(view)  # type: ignore[union-attr]
+            n = direct.fill(view) or 0  # type: ignore[union-attr]
         except Exception as exc:
             self._direct = None
             self.discard()
@@ -671,6 +671,61 @@ class _Body:
             raise
         if direct.left == 0:  # type: ignore[union-attr]
             self._direct = None
+            direct.restore()  # type: ignore[union-attr]
+            self._finish()
+        return n
+
+    def wait_socket(self) -> Any:
+        """Switch this body's reads to non-blocking, for :meth:`readinto_nowait`, and return
+        the socket to wait on (readable: a read may make progress); None (nothing changed)
+        when the body is not read straight from its socket, or that reader still holds
+        bytes read with the head (read with :meth:`readinto` first).
+
+        The socket's timeout comes back when the body ends, before the connection goes back
+        to its pool; until then the caller enforces the timeout it returns in
+        :attr:`wait_timeout`.
+        """
+        direct = self._direct
+        if type(direct) is not _DirectReader or not direct.nowait():
+            return None
+        return direct.sock
+
+    @property
+    def wait_timeout(self) -> float | None:
+        """The read timeout a caller of :meth:`readinto_nowait` enforces (seconds idle)."""
+        direct = self._direct
+        return direct.timeout if type(direct) is _DirectReader else None
+
+    def wait_expired(self) -> HubError:
+        """Close the connection of a body that made no progress within :attr:`wait_timeout`
+        and return the error to raise (a :class:`~hub.errors.ReadTimeoutError`)."""
+        self._direct = None
+        self.discard()
+        return self._error(TimeoutError("no body bytes arrived within the read timeout"))
+
+    def readinto_nowait(self, buffer: Any) -> int | None:
+        """:meth:`readinto` after :meth:`wait_socket`: the bytes that can be read now (fewer
+        than ``buffer`` holds), None when none can, 0 at the end.
+
+        Raises:
+            HTTPClientError: As :meth:`readinto`; the connection is closed.
+        """
+        direct = self._direct
+        if type(direct) is not _DirectReader:  # ended (or never switched): as readinto
+            return self.readinto(buffer)
+        try:
+            n = direct.fill(memoryview(buffer).cast("B"), nowait=True)
+        except Exception as exc:
+            self._direct = None
+            self.discard()
+            raise self._error(exc) from exc
+        except BaseException:
+            self._direct = None
+            self.discard()
+            raise
+        if direct.left == 0:
+            self._direct = None
+            direct.restore()
             self._finish()
         return n
 
@@ -784,20 +839,46 @@ class _DirectReader:
     it is empty. http.client's and urllib3's length counters are kept current, so their
     reads can take over at any point (``_Body.read`` drops this reader).
 
+    A caller multiplexing many bodies (``hub.transfer``'s reader threads) switches the socket
+    to non-blocking reads (:meth:`nowait`); ``fill(view, nowait=True)`` then returns what can
+    be read now, and :meth:`restore` puts the socket's timeout back.
+
     Attributes:
         left: Body bytes not read yet.
+        sock: The socket.
+        timeout: The socket's timeout before :meth:`nowait`.
     """
 
-    __slots__ = ("_u3", "_hr", "_fp", "_sock", "_sslread", "_url", "left")
+    __slots__ = ("_u3", "_hr", "_fp", "sock", "_sslread", "_url", "left", "timeout",
+                 "_nonblocking")
 
     def __init__(self, u3: Any, hr: Any, sock: Any, sslread: Any, url: str, left: int) -> None:
         self._u3 = u3
         self._hr = hr
         self._fp: Any = hr.fp  # None once it holds nothing more
-        self._sock = sock
+        self.sock = sock
         self._sslread = sslread
         self._url = url
         self.left = left
+        self.timeout: float | None = None
+        self._nonblocking = False
+
+    def nowait(self) -> bool:
+        """Make the socket's reads non-blocking; False (nothing changed) while http.client's
+        buffered reader may still hold body bytes, or at the end of the body."""
+        if self._fp is not None or self.left <= 0:
+            return False
+        if not self._nonblocking:
+            self.timeout = self.sock.gettimeout()
+            self.sock.setblocking(False)
+            self._nonblocking = True
+        return True
+
+    def restore(self) -> None:
+        """Put the socket's timeout back (before its connection goes back to the pool)."""
+        if self._nonblocking:
+            self._nonblocking = False
+            self.sock.settimeout(self.timeout)
 
     @classmethod
     def of(cls, u3: Any, conn: Any, url: str) -> _DirectReader | None:
@@ -824,8 +905,9 @@ class _DirectReader:
             return None
         return cls(u3, hr, sock, sslread, url, left)
 
-    def fill(self, view: memoryview) -> int:
-        """Fill ``view`` (fewer bytes only at the end of the body); return the count.
+    def fill(self, view: memoryview, nowait: bool = False) -> int | None:
+        """Fill ``view`` (fewer bytes only at the end of the body); return the count. With
+        ``nowait`` (after :meth:`nowait`), what can be read now: None when nothing can.
 
         Raises:
             ConnectionClosedError: The connection closed before the end of the body.
@@ -847,22 +929,28 @@ class _DirectReader:
                 self._fp = None  # it gave all it held (or held nothing): the socket is next
         if got < want and self._fp is None:
             read = self._sslread
-            if read is not None:
-                try:
+            try:
+                if read is not None:
+                    try:
+                        while got < want:
+                            n = read(want - got, view[got:])
+                            if not n:
+                                break
+                            got += n
+                    except ssl.SSLEOFError:
+                        pass  # closed without close_notify: a short body, reported below
+                else:
+                    recv = self.sock.recv_into
                     while got < want:
-                        n = read(want - got, view[got:])
+                        n = recv(view[got:], want - got)
                         if not n:
                             break
                         got += n
-                except ssl.SSLEOFError:
-                    pass  # closed without close_notify: a short body, reported below
-            else:
-                recv = self._sock.recv_into
-                while got < want:
-                    n = recv(view[got:], want - got)
-                    if not n:
-                        break
-                    got += n
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                if not nowait:
+                    raise
+                if not got:
+                    return None  # nothing to read yet
         left = self.left = self.left - got
         hr = self._hr
         hr.length = left

@@ -11,14 +11,19 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from hub._forksafe import at_fork_reinit
+from hub._streaming import StreamingBody
 from hub.errors import HTTPClientError, ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
 from hub.transfer._io import FdWriter, OrderedWriter, SeekWriter
 from hub.transfer._limits import Bandwidth
+from hub.transfer._pump import pump
 from hub.transfer._tasks import TaskBase
 
 __all__ = ["Download"]
+
+# A body with less than this left after its first chunk is read by its worker to the end.
+_PUMP_MIN = 1024 * 1024
 
 
 class Download(TaskBase):
@@ -45,6 +50,7 @@ class Download(TaskBase):
         self._temp: str | None = None
         self._writer: FdWriter | SeekWriter | OrderedWriter | None = None
         self._etag: str | None = None
+        self._parallel = config.use_threads and config.max_concurrency > 1
         at_fork_reinit(self, Download._reset_fd_lock)
 
     def _reset_fd_lock(self) -> None:
@@ -171,8 +177,19 @@ class Download(TaskBase):
         assert writer is not None
         view = memoryview(bytearray(max(1, min(self.config.io_chunksize, size))))
         bandwidth = self._bandwidth
+        # Past the first chunk, a large body into hub's own file goes to the reader threads
+        # (_pump), when there are other workers whose bodies they can read at the same time.
+        handover = (type(writer) is FdWriter and bandwidth is None and self._parallel
+                    and size - len(view) >= _PUMP_MIN)
         left = size  # the first GET's body runs on past its range: stop at the range's end
         while left > 0:
+            if handover and left < size:
+                handover = False
+                sock = body._wait_socket() if type(body) is StreamingBody else None
+                if sock is not None:
+                    pump.drain(body, sock, writer.fd, pos, left,  # type: ignore[union-attr]
+                               self.progress, lambda: self.failed)
+                    return
             n = body.readinto(view if left >= len(view) else view[:left])
             if not n:
                 return

@@ -258,6 +258,7 @@ class Fault:
     code: str
     truncate: int | None
     match: Callable[[dict[str, str]], bool] | None
+    stall: float = 0.0
 
 
 def _etag() -> str:
@@ -453,7 +454,8 @@ class FastS3Server:
 
     def fail(self, op: str, *, count: int = 1, status: int = 500, code: str = "InternalError",
              truncate: int | None = None,
-             match: Callable[[dict[str, str]], bool] | None = None) -> None:
+             match: Callable[[dict[str, str]], bool] | None = None,
+             stall: float = 0.0) -> None:
         """Make the next ``count`` requests of operation ``op`` (e.g. ``"UploadPart"``) fail.
 
         Args:
@@ -464,9 +466,11 @@ class FastS3Server:
             truncate: Instead of an error, answer normally but send only this many body
                 bytes, then drop the connection.
             match: Only requests whose query parameters (a dict) satisfy it.
+            stall: With ``truncate``: seconds to keep the connection open, sending nothing
+                more, before dropping it (or until the server stops).
         """
         with self._lock:
-            self._faults.append(Fault(op, count, status, code, truncate, match))
+            self._faults.append(Fault(op, count, status, code, truncate, match, stall))
 
     def object(self, bucket: str, key: str) -> bytes:
         """The stored bytes of an object (KeyError when absent)."""
@@ -559,7 +563,8 @@ class FastS3Server:
         status, out_headers, payload = self._handle(op, method, bucket, key, query, headers,
                                                     body)
         if fault is not None:  # truncate: head and a part of the body, then hang up
-            self._send(sock, status, out_headers, payload, method, truncate=fault.truncate)
+            self._send(sock, status, out_headers, payload, method, truncate=fault.truncate,
+                       stall=fault.stall)
             return False
         self._send(sock, status, out_headers, payload, method)
         return headers.get("connection", "").lower() != "close"
@@ -605,15 +610,15 @@ class FastS3Server:
                 f"<RequestId>fast-s3</RequestId></Error>").encode()
 
     def _send(self, sock: Any, status: int, headers: dict[str, str], payload: Any,
-              method: str, truncate: int | None = None) -> None:
+              method: str, truncate: int | None = None, stall: float = 0.0) -> None:
         try:
-            self._send_payload(sock, status, headers, payload, method, truncate)
+            self._send_payload(sock, status, headers, payload, method, truncate, stall)
         finally:
             if type(payload) is _Payload:
                 self._pool.unref(payload.pieces)
 
     def _send_payload(self, sock: Any, status: int, headers: dict[str, str], payload: Any,
-                      method: str, truncate: int | None) -> None:
+                      method: str, truncate: int | None, stall: float = 0.0) -> None:
         length = len(payload)
         lines = [f"HTTP/1.1 {status} X", f"Content-Length: {length}",
                  "x-amz-request-id: fast-s3", "x-amz-id-2: fast-s3"]
@@ -626,6 +631,8 @@ class FastS3Server:
             start = payload.head(truncate) if type(payload) is _Payload else bytes(
                 payload[:truncate])
             sock.sendall(head + start)
+            if stall:
+                self._stopping.wait(stall)
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             return

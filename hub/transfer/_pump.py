@@ -1,0 +1,208 @@
+"""Reader threads for downloads: a few threads read every download's socket.
+
+With ten worker threads each blocking on its own TLS socket, every 16 KiB record costs a GIL
+hand-off: the read releases the GIL, another worker takes it, and the first waits to get it
+back, so most of the client's CPU goes to waking threads up. Here a worker that has started a
+body (the request, its head and the first chunk, read as usual) hands the rest to one of two
+reader threads. A reader waits on all its sockets at once (``selectors``), reads whatever
+has arrived into its own buffer with non-blocking reads, and ``pwrite``\\ s it into the
+download's file at the body's offset. The worker waits for the end of its body, then carries
+on exactly as if it had read the body itself: errors are raised in the worker, and ``pos``
+says how far the body got, so a broken range is asked for again from there.
+
+Only for downloads into hub's own temporary file (``FdWriter``) with no bandwidth limit and
+more than one worker. Idle readers wait in ``select`` and cost nothing; they are daemon
+threads, started on first use, and a forked child starts its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from hub._forksafe import at_fork_reinit
+from hub.transfer._io import pwrite
+
+__all__ = ["READERS", "pump"]
+
+READERS = 2
+"""Reader threads per process. Two beat one and ten blocking workers on a 2-core machine
+(``benchmarks/bench_download_floor.py``): one reader decrypts while the other runs Python."""
+
+_BUFFER = 256 * 1024  # each reader's buffer: one pwrite per 256 KiB at most
+
+
+class _Job:
+    """One body being moved into a file."""
+
+    __slots__ = ("body", "fd", "sockfd", "pos", "left", "progress", "stopped", "timeout",
+                 "idle_since", "error", "cancelled", "done")
+
+    def __init__(self, body: Any, sock: Any, fd: int, pos: int, size: int,
+                 progress: Callable[[int], None], stopped: Callable[[], bool]) -> None:
+        self.body = body
+        self.fd = fd
+        self.sockfd: int = sock.fileno()  # by number: unregistered even once it is closed
+        self.pos = pos
+        self.left = size
+        self.progress = progress
+        self.stopped = stopped
+        self.timeout: float | None = body._wait_timeout
+        self.idle_since = time.monotonic()
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.done = threading.Event()
+
+
+class _Reader:
+    """One reader thread and the bodies it waits on."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_in, self._wake_out = socket.socketpair()
+        self._wake_in.setblocking(False)
+        self._wake_out.setblocking(False)
+        self._selector.register(self._wake_in, selectors.EVENT_READ, None)
+        self._incoming: deque[_Job] = deque()
+        self._jobs: list[_Job] = []
+        threading.Thread(target=self._run, name="hub-transfer-reader", daemon=True).start()
+
+    def add(self, job: _Job) -> None:
+        self._incoming.append(job)
+        self.wake()
+
+    def wake(self) -> None:
+        try:
+            self._wake_out.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass  # already full of wake-ups: the reader will look anyway
+
+    def _run(self) -> None:
+        view = memoryview(bytearray(_BUFFER))
+        try:
+            while True:
+                for key, _ in self._selector.select(self._wait()):
+                    job = key.data
+                    if job is None:
+                        self._woken(view)
+                    elif not job.done.is_set():
+                        self._move(job, view)
+                self._expire()
+        except BaseException as exc:
+            for job in [*self._jobs, *self._incoming]:
+                self._end(job, exc)
+            raise
+
+    def _wait(self) -> float | None:
+        # Until the first body's read timeout would pass.
+        ends = [job.idle_since + job.timeout for job in self._jobs if job.timeout is not None]
+        return max(0.0, min(ends) - time.monotonic()) if ends else None
+
+    def _woken(self, view: memoryview) -> None:
+        try:
+            while self._wake_in.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        for job in [job for job in self._jobs if job.cancelled]:
+            self._end(job, None)
+        while self._incoming:
+            job = self._incoming.popleft()
+            if job.cancelled:
+                job.done.set()
+                continue
+            self._jobs.append(job)
+            self._selector.register(job.sockfd, selectors.EVENT_READ, job)
+            self._move(job, view)  # bytes may be waiting already
+
+    def _move(self, job: _Job, view: memoryview) -> None:
+        # Read what has arrived (until the read would wait), writing each buffer full.
+        try:
+            while not job.stopped():
+                want = min(len(view), job.left)
+                n = job.body._readinto_nowait(view if want == len(view) else view[:want])
+                if n is None:
+                    return  # nothing more yet: wait for the socket
+                if n:
+                    pwrite(job.fd, view[:n], job.pos)
+                    job.pos += n
+                    job.left -= n
+                    job.idle_since = time.monotonic()
+                    job.progress(n)
+                if not n or not job.left:
+                    break  # the end of the body (short: the worker asks again), or of the range
+            self._end(job, None)
+        except BaseException as exc:  # noqa: BLE001 - raised in the worker instead
+            self._end(job, exc)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for job in list(self._jobs):
+            if job.timeout is not None and now - job.idle_since >= job.timeout:
+                self._end(job, job.body._wait_expired())
+
+    def _end(self, job: _Job, error: BaseException | None) -> None:
+        # Let go of the socket before the worker (or the pool) uses it again.
+        try:
+            self._selector.unregister(job.sockfd)
+        except (KeyError, ValueError):
+            pass
+        if job in self._jobs:
+            self._jobs.remove(job)
+        job.error = error
+        job.done.set()
+
+
+class _Pump:
+    """The process's reader threads (started on first use)."""
+
+    def __init__(self) -> None:
+        self._readers: list[_Reader] = []
+        self._lock = threading.Lock()
+        self._turn = itertools.count()
+        at_fork_reinit(self, _Pump._after_fork)
+
+    def _after_fork(self) -> None:
+        # The parent's reader threads do not exist in the child: start anew on first use.
+        self._readers = []
+        self._lock = threading.Lock()
+
+    def drain(self, body: Any, sock: Any, fd: int, pos: list[int], size: int,
+              progress: Callable[[int], None], stopped: Callable[[], bool]) -> None:
+        """Move up to ``size`` bytes of ``body`` (a :class:`~hub.StreamingBody` whose reads
+        ``sock``'s readiness now drives) into ``fd`` from offset ``pos[0]``, keeping
+        ``pos[0]`` at the next offset. Returns at the end of the body or of ``size``, or once
+        ``stopped()``; raises what reading the body raised.
+        """
+        readers = self._readers
+        if not readers:
+            with self._lock:
+                if not self._readers:
+                    self._readers = [_Reader() for _ in range(READERS)]
+                readers = self._readers
+        reader = readers[next(self._turn) % len(readers)]
+        job = _Job(body, sock, fd, pos[0], size, progress, stopped)
+        reader.add(job)
+        try:
+            job.done.wait()
+        except BaseException:
+            # Interrupted (KeyboardInterrupt in the calling thread): the reader must let go of
+            # the file and the socket before the caller closes them.
+            job.cancelled = True
+            reader.wake()
+            job.done.wait()
+            raise
+        finally:
+            pos[0] = job.pos
+        if job.error is not None:
+            raise job.error
+
+
+pump = _Pump()
+"""The process's download reader threads."""

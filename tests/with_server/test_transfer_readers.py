@@ -1,0 +1,145 @@
+"""Downloads whose bodies hub.transfer's reader threads read (hub.transfer._pump).
+
+A worker hands a large body over after its first chunk; a reader thread reads every such
+socket as data arrives and writes into the download's file. These run real downloads against
+the in-memory S3 server, over http and https, and check the bytes, the hand-over itself, and
+what happens when a handed-over body breaks, stalls, or its download is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.errors import ReadTimeoutError
+from hub.transfer import MB, TransferConfig, TransferManager, _pump
+from tests.servers.fast_s3 import FastS3Server
+from tests.with_server.test_transfer import BUCKET, _client, fast, fast_tls  # noqa: F401
+
+# Bodies of 3 MiB read 64 KiB at a time: the readers take over after the first chunk.
+CONFIG = TransferConfig(multipart_threshold=8 * MB, max_concurrency=4, io_chunksize=64 * 1024)
+
+
+@pytest.fixture
+def handovers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each body handed to the readers."""
+    sizes: list[int] = []
+    drain = _pump.pump.drain
+
+    def recording(body: Any, sock: Any, fd: int, pos: list[int], size: int,
+                  *args: Any) -> None:
+        sizes.append(size)
+        drain(body, sock, fd, pos, size, *args)
+
+    monkeypatch.setattr(_pump.pump, "drain", recording)
+    return sizes
+
+
+def _objects(s3: Any, count: int, size: int) -> dict[str, bytes]:
+    objects = {f"obj-{i}": os.urandom(size) for i in range(count)}
+    for key, data in objects.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    return objects
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_many_downloads_are_read_by_the_reader_threads_byte_for_byte(
+        request: pytest.FixtureRequest, tmp_path: Path, handovers: list[int],
+        tls: bool) -> None:
+    if tls:
+        server, ca_bundle = request.getfixturevalue("fast_tls")
+        s3 = _client(server.url, verify=ca_bundle)
+    else:
+        server = request.getfixturevalue("fast")
+        s3 = _client(server.url)
+    objects = _objects(s3, 12, 3 * MB + 12345)
+    progress: list[int] = []
+    lock = threading.Lock()
+
+    def callback(n: int) -> None:
+        with lock:
+            progress.append(n)
+
+    with TransferManager(s3, CONFIG) as manager:
+        futures = [manager.download(BUCKET, key, str(tmp_path / key), callback=callback)
+                   for key in objects]
+    for future in futures:
+        future.result()
+    for key, data in objects.items():
+        assert (tmp_path / key).read_bytes() == data
+    assert handovers == [3 * MB + 12345 - 64 * 1024] * 12
+    assert sum(progress) == 12 * (3 * MB + 12345)
+    assert sorted(os.listdir(tmp_path)) == sorted(objects)  # no temporary file left
+    assert all(not reader._jobs for reader in _pump.pump._readers)
+    # The connections went back to the pool at the end of each body and were used again.
+    assert server.connections <= 4
+
+
+def test_a_body_broken_under_a_reader_is_asked_for_again_from_where_it_broke(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    s3 = _client(fast.url)
+    data = _objects(s3, 1, 4 * MB)["obj-0"]
+    fast.fail("GetObject", truncate=MB + 777)
+    s3.download_file(BUCKET, "obj-0", str(tmp_path / "out"), Config=CONFIG)
+    assert (tmp_path / "out").read_bytes() == data
+    assert handovers[0] == 4 * MB - 64 * 1024
+    assert fast.ops("GetObject") == 2
+    assert fast.last_headers["GetObject"]["range"] == f"bytes={MB + 777}-{4 * MB - 1}"
+
+
+def test_a_body_that_stalls_under_a_reader_is_a_read_timeout(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    s3 = _client(fast.url, read_timeout=0.3)
+    _objects(s3, 1, 4 * MB)
+    fast.fail("GetObject", truncate=MB, stall=30, count=2)
+    config = TransferConfig(multipart_threshold=8 * MB, max_concurrency=4,
+                            io_chunksize=64 * 1024, num_download_attempts=1)
+    with pytest.raises(ReadTimeoutError, match="read timeout on endpoint URL"):
+        s3.download_file(BUCKET, "obj-0", str(tmp_path / "out"), Config=config)
+    assert handovers  # the stall happened under a reader
+    assert os.listdir(tmp_path) == []
+    assert all(not reader._jobs for reader in _pump.pump._readers)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer")
+def test_interrupting_a_download_a_reader_holds_lets_go_of_its_file_first(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    # The first GET's body is read in the calling thread, so it waits for the reader
+    # there; Ctrl-C (a KeyboardInterrupt from a signal handler) must reach the caller only
+    # after the reader let go of the temporary file, which is then removed.
+    s3 = _client(fast.url, read_timeout=60)
+    _objects(s3, 1, 4 * MB)
+    fast.fail("GetObject", truncate=MB, stall=30)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(KeyboardInterrupt):
+            s3.download_file(BUCKET, "obj-0", str(tmp_path / "out"), Config=CONFIG)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert handovers
+    assert os.listdir(tmp_path) == []
+    assert all(not reader._jobs for reader in _pump.pump._readers)
+
+
+def test_small_bodies_and_single_worker_downloads_are_read_by_their_worker(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    s3 = _client(fast.url)
+    objects = _objects(s3, 2, MB)
+    s3.download_file(BUCKET, "obj-0", str(tmp_path / "a"), Config=CONFIG)
+    big = _objects(s3, 1, 3 * MB)["obj-0"]
+    s3.download_file(BUCKET, "obj-0", str(tmp_path / "b"),
+                     Config=TransferConfig(max_concurrency=1, io_chunksize=64 * 1024))
+    assert (tmp_path / "a").read_bytes() == objects["obj-0"]
+    assert (tmp_path / "b").read_bytes() == big
+    assert handovers == []
