@@ -22,8 +22,10 @@ from hub.transfer._tasks import TaskBase
 
 __all__ = ["Download"]
 
-# A body with less than this left after its first chunk is read by its worker to the end.
+# A smaller body is read by its worker to the end; a larger one, after a first read of
+# _FIRST_READ bytes (at least http.client's buffer, so that read empties it), by the readers.
 _PUMP_MIN = 1024 * 1024
+_FIRST_READ = 16 * 1024
 
 
 class Download(TaskBase):
@@ -175,12 +177,14 @@ class Download(TaskBase):
         # filled, gets a copy.
         writer = self._writer
         assert writer is not None
-        view = memoryview(bytearray(max(1, min(self.config.io_chunksize, size))))
         bandwidth = self._bandwidth
-        # Past the first chunk, a large body into hub's own file goes to the reader threads
-        # (_pump), when there are other workers whose bodies they can read at the same time.
+        # A large body into hub's own file goes to the reader threads (_pump), when there are
+        # other workers whose bodies they can read at the same time: after one small read
+        # here, which takes the body bytes that came with the head.
         handover = (type(writer) is FdWriter and bandwidth is None and self._parallel
-                    and size - len(view) >= _PUMP_MIN)
+                    and size >= _PUMP_MIN)
+        view = memoryview(bytearray(
+            min(_FIRST_READ, size) if handover else max(1, min(self.config.io_chunksize, size))))
         left = size  # the first GET's body runs on past its range: stop at the range's end
         while left > 0:
             if handover and left < size:
@@ -190,6 +194,7 @@ class Download(TaskBase):
                     pump.drain(body, sock, writer.fd, pos, left,  # type: ignore[union-attr]
                                self.progress, lambda: self.failed)
                     return
+                view = memoryview(bytearray(max(1, min(self.config.io_chunksize, left))))
             n = body.readinto(view if left >= len(view) else view[:left])
             if not n:
                 return

@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 
 from hub.errors import ReadTimeoutError
-from hub.transfer import MB, TransferConfig, TransferManager, _pump
+from hub.transfer import MB, TransferConfig, TransferManager, _download, _pump
 from tests.servers.fast_s3 import FastS3Server
 from tests.with_server.test_transfer import BUCKET, _client, fast, fast_tls  # noqa: F401
 
-# Bodies of 3 MiB read 64 KiB at a time: the readers take over after the first chunk.
+# Bodies of 3-4 MiB in one GET: the readers take over after the worker's first small read.
 CONFIG = TransferConfig(multipart_threshold=8 * MB, max_concurrency=4, io_chunksize=64 * 1024)
+FIRST = _download._FIRST_READ
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_many_downloads_are_read_by_the_reader_threads_byte_for_byte(
         future.result()
     for key, data in objects.items():
         assert (tmp_path / key).read_bytes() == data
-    assert handovers == [3 * MB + 12345 - 64 * 1024] * 12
+    assert handovers == [3 * MB + 12345 - FIRST] * 12
     assert sum(progress) == 12 * (3 * MB + 12345)
     assert sorted(os.listdir(tmp_path)) == sorted(objects)  # no temporary file left
     assert all(not reader._jobs for reader in _pump.pump._readers)
@@ -87,7 +88,7 @@ def test_a_body_broken_under_a_reader_is_asked_for_again_from_where_it_broke(
     fast.fail("GetObject", truncate=MB + 777)
     s3.download_file(BUCKET, "obj-0", str(tmp_path / "out"), Config=CONFIG)
     assert (tmp_path / "out").read_bytes() == data
-    assert handovers[0] == 4 * MB - 64 * 1024
+    assert handovers[0] == 4 * MB - FIRST
     assert fast.ops("GetObject") == 2
     assert fast.last_headers["GetObject"]["range"] == f"bytes={MB + 777}-{4 * MB - 1}"
 
@@ -135,7 +136,7 @@ def test_interrupting_a_download_a_reader_holds_lets_go_of_its_file_first(
 def test_small_bodies_and_single_worker_downloads_are_read_by_their_worker(
         fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
     s3 = _client(fast.url)
-    objects = _objects(s3, 2, MB)
+    objects = _objects(s3, 2, _download._PUMP_MIN - 1)
     s3.download_file(BUCKET, "obj-0", str(tmp_path / "a"), Config=CONFIG)
     big = _objects(s3, 1, 3 * MB)["obj-0"]
     s3.download_file(BUCKET, "obj-0", str(tmp_path / "b"),
