@@ -36,6 +36,7 @@ READERS = 2
 (``benchmarks/bench_download_floor.py``): one reader decrypts while the other runs Python."""
 
 _BUFFER = 256 * 1024  # each reader's buffer: one pwrite per 256 KiB at most
+_TURN = 4  # buffers moved for one body before the reader looks at its other sockets
 
 
 class _Job:
@@ -71,17 +72,21 @@ class _Reader:
         self._selector.register(self._wake_in, selectors.EVENT_READ, None)
         self._incoming: deque[_Job] = deque()
         self._jobs: list[_Job] = []
+        self.broken: BaseException | None = None
         threading.Thread(target=self._run, name="hub-transfer-reader", daemon=True).start()
 
     def add(self, job: _Job) -> None:
         self._incoming.append(job)
+        if self.broken is not None:  # its thread ended (see _run): never wait on it
+            self._end(job, self.broken)
+            return
         self.wake()
 
     def wake(self) -> None:
         try:
             self._wake_out.send(b"\0")
-        except (BlockingIOError, OSError):
-            pass  # already full of wake-ups: the reader will look anyway
+        except OSError:
+            pass  # already full of wake-ups (BlockingIOError): the reader will look anyway
 
     def _run(self) -> None:
         view = memoryview(bytearray(_BUFFER))
@@ -94,10 +99,12 @@ class _Reader:
                     elif not job.done.is_set():
                         self._move(job, view)
                 self._expire()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - never leave a worker waiting forever
+            # Not a body's error (each ends its own job): the selector itself failed. Every
+            # job gets the error, and the pump replaces this reader for the next ones.
+            self.broken = exc
             for job in [*self._jobs, *self._incoming]:
                 self._end(job, exc)
-            raise
 
     def _wait(self) -> float | None:
         # Until the first body's read timeout would pass.
@@ -108,8 +115,8 @@ class _Reader:
         try:
             while self._wake_in.recv(4096):
                 pass
-        except (BlockingIOError, OSError):
-            pass
+        except OSError:
+            pass  # drained (BlockingIOError)
         for job in [job for job in self._jobs if job.cancelled]:
             self._end(job, None)
         while self._incoming:
@@ -118,13 +125,21 @@ class _Reader:
                 job.done.set()
                 continue
             self._jobs.append(job)
-            self._selector.register(job.sockfd, selectors.EVENT_READ, job)
+            try:
+                self._selector.register(job.sockfd, selectors.EVENT_READ, job)
+            except (KeyError, ValueError, OSError) as exc:
+                self._end(job, exc)
+                continue
             self._move(job, view)  # bytes may be waiting already
 
     def _move(self, job: _Job, view: memoryview) -> None:
-        # Read what has arrived (until the read would wait), writing each buffer full.
+        # Read what has arrived until the read would wait, or for _TURN buffers (then the
+        # other sockets get their turn; epoll reports this one again at once), writing each
+        # buffer full.
         try:
-            while not job.stopped():
+            for _ in range(_TURN):
+                if job.stopped():
+                    break
                 want = min(len(view), job.left)
                 n = job.body._readinto_nowait(view if want == len(view) else view[:want])
                 if n is None:
@@ -137,6 +152,8 @@ class _Reader:
                     job.progress(n)
                 if not n or not job.left:
                     break  # the end of the body (short: the worker asks again), or of the range
+            else:
+                return  # more to read: this body's next turn
             self._end(job, None)
         except BaseException as exc:  # noqa: BLE001 - raised in the worker instead
             self._end(job, exc)
@@ -145,7 +162,11 @@ class _Reader:
         now = time.monotonic()
         for job in list(self._jobs):
             if job.timeout is not None and now - job.idle_since >= job.timeout:
-                self._end(job, job.body._wait_expired())
+                try:
+                    error: BaseException = job.body._wait_expired()
+                except BaseException as exc:  # noqa: BLE001 - raised in the worker instead
+                    error = exc
+                self._end(job, error)
 
     def _end(self, job: _Job, error: BaseException | None) -> None:
         # Let go of the socket before the worker (or the pool) uses it again.
@@ -181,12 +202,14 @@ class _Pump:
         ``stopped()``; raises what reading the body raised.
         """
         readers = self._readers
-        if not readers:
+        turn = next(self._turn) % READERS
+        if not readers or readers[turn].broken is not None:
             with self._lock:
-                if not self._readers:
-                    self._readers = [_Reader() for _ in range(READERS)]
-                readers = self._readers
-        reader = readers[next(self._turn) % len(readers)]
+                readers = [*self._readers] or [_Reader() for _ in range(READERS)]
+                if readers[turn].broken is not None:
+                    readers[turn] = _Reader()
+                self._readers = readers
+        reader = readers[turn]
         job = _Job(body, sock, fd, pos[0], size, progress, stopped)
         reader.add(job)
         try:

@@ -144,3 +144,26 @@ def test_small_bodies_and_single_worker_downloads_are_read_by_their_worker(
     assert (tmp_path / "a").read_bytes() == objects["obj-0"]
     assert (tmp_path / "b").read_bytes() == big
     assert handovers == []
+
+
+def test_a_reader_whose_selector_fails_is_replaced(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    # A failure of the reader's own machinery (not of a body) must not leave later
+    # downloads waiting on a thread that is gone.
+    s3 = _client(fast.url)
+    objects = _objects(s3, 1, 3 * MB)
+    s3.download_file(BUCKET, "obj-0", str(tmp_path / "a"), Config=CONFIG)
+    broken = list(_pump.pump._readers)
+    for reader in broken:
+        reader._selector.close()
+        reader.wake()
+    for _ in range(500):
+        if all(reader.broken is not None for reader in broken):
+            break
+        threading.Event().wait(0.01)
+    assert all(reader.broken is not None for reader in broken)
+    for name in ("b", "c", "d"):
+        s3.download_file(BUCKET, "obj-0", str(tmp_path / name), Config=CONFIG)
+        assert (tmp_path / name).read_bytes() == objects["obj-0"]
+    assert len(handovers) == 4
+    assert not set(_pump.pump._readers) & set(broken)
