@@ -5,7 +5,10 @@ downloads over https. This one takes that case apart, in one process and one int
 against the same fast S3 server (``tests/servers/fast_s3.py``, in its own process), each
 variant fetching the same 64 objects into new files on 10 threads:
 
-- ``hub manager``: ``hub.transfer.TransferManager.download`` (what users call);
+- ``hub manager``: ``hub.transfer.TransferManager.download`` (what users call): its bodies
+  are read by two reader threads (``hub.transfer._pump``);
+- ``manager, workers read``: the same, each body read by its own worker thread (as before the
+  reader threads; the same-run A/B for them);
 - ``hub get_object``: 10 threads each calling ``get_object`` and ``readinto`` + ``os.pwrite``
   (hub's request pipeline, urllib3 and http.client, without the manager);
 - ``raw sockets``: 10 threads, one kept-alive connection each, a hand-written unsigned GET and
@@ -92,7 +95,7 @@ def _raw_get(conn: Any, key: str, path: str, buffer: memoryview) -> None:
 def variants(url: str, ca: str | None, keys: list[str]) -> dict[str, Callable[[list[str]], None]]:
     """Variant name -> fetch the objects ``keys`` into these new file paths."""
     import hub
-    from hub.transfer import TransferManager
+    from hub.transfer import TransferManager, _download
 
     s3 = hub.Session(hub.Config(region="us-east-1", endpoint_url=url, verify=ca,
                                 credentials=hub.Credentials("bench", "bench"))).client("s3")
@@ -105,6 +108,14 @@ def variants(url: str, ca: str | None, keys: list[str]) -> dict[str, Callable[[l
                        for key, path in zip(keys, paths, strict=True)]
         for future in futures:
             future.result()
+
+    def workers_read(paths: list[str]) -> None:
+        handover = _download._PUMP_MIN
+        _download._PUMP_MIN = 1 << 62  # no body is large enough to be handed over
+        try:
+            hub_manager(paths)
+        finally:
+            _download._PUMP_MIN = handover
 
     def hub_one(key: str, path: str) -> None:
         buffer = memoryview(bytearray(CHUNK))
@@ -137,7 +148,8 @@ def variants(url: str, ca: str | None, keys: list[str]) -> dict[str, Callable[[l
     def threaded(one: Callable[[str, str], None]) -> Callable[[list[str]], None]:
         return lambda paths: list(pool.map(one, keys, paths))
 
-    chosen = {"hub manager": hub_manager, "hub get_object": threaded(hub_one),
+    chosen = {"hub manager": hub_manager, "manager, workers read": workers_read,
+              "hub get_object": threaded(hub_one),
               "raw sockets": threaded(raw_one)}
     if bt.obstore_available():
         _, obstore_run = bt._obstore_ops(url, ca)
@@ -186,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, samples in results.items():
         mb_s, cpu, server = (statistics.median(s[i] for s in samples) for i in range(3))
         rounds = " ".join(f"{s[0]:.0f}" for s in samples)
-        print(f"{name:15s} {mb_s:6.0f} MiB/s [{rounds}]  client CPU {cpu:.2f} s/GiB  "
+        print(f"{name:22s} {mb_s:6.0f} MiB/s [{rounds}]  client CPU {cpu:.2f} s/GiB  "
               f"server CPU {server:.2f} s/GiB")
     return 0
 

@@ -659,8 +659,13 @@ class _Body:
             n = len(data)
             view[:n] = data
             return n
+        return self._fill(direct, view, False) or 0  # type: ignore[arg-type]
+
+    def _fill(self, direct: _DirectReader, view: memoryview, nowait: bool) -> int | None:
+        # The direct reader's fill, its errors mapped; at the end the socket's timeout comes
+        # back and the connection goes back to its pool.
         try:
-            n = direct.fill(view) or 0  # type: ignore[union-attr]
+            n = direct.fill(view, nowait)
         except Exception as exc:
             self._direct = None
             self.discard()
@@ -669,9 +674,9 @@ class _Body:
             self._direct = None
             self.discard()
             raise
-        if direct.left == 0:  # type: ignore[union-attr]
+        if direct.left == 0:
             self._direct = None
-            direct.restore()  # type: ignore[union-attr]
+            direct.restore()
             self._finish()
         return n
 
@@ -713,21 +718,7 @@ class _Body:
         direct = self._direct
         if type(direct) is not _DirectReader:  # ended (or never switched): as readinto
             return self.readinto(buffer)
-        try:
-            n = direct.fill(memoryview(buffer).cast("B"), nowait=True)
-        except Exception as exc:
-            self._direct = None
-            self.discard()
-            raise self._error(exc) from exc
-        except BaseException:
-            self._direct = None
-            self.discard()
-            raise
-        if direct.left == 0:
-            self._direct = None
-            direct.restore()
-            self._finish()
-        return n
+        return self._fill(direct, memoryview(buffer).cast("B"), True)
 
     def read_all(self) -> bytes:
         """Read the whole rest of the body, at most ``max_response_bytes`` of it.
