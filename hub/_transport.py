@@ -276,10 +276,15 @@ class _ClientResponse(_HTTPClientResponse):
             self.will_close = True
 
 
-# Header-name characters as the email parser accepts them (printable ASCII but ':').
-# Compiled by the first response (hub._deferred): ~0.1 ms each at import otherwise.
-_is_plain_name = deferred(globals(), "_is_plain_name",
-                          lambda: re.compile(r"[\x21-\x39\x3b-\x7e]+").fullmatch)
+# A header block of plain "Name: value" lines only: a name of the characters the email
+# parser accepts (printable ASCII but ':'), a value with no CR or LF, each line ended by
+# CRLF or LF; and the (name, value) pairs of such a block, the value's leading blanks
+# dropped as the email parser (compat32) drops them. Compiled by the first response
+# (hub._deferred): ~0.1 ms each at import otherwise.
+_is_plain_block = deferred(globals(), "_is_plain_block", lambda: re.compile(
+    r"(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n)*").fullmatch)
+_plain_fields_of = deferred(globals(), "_plain_fields_of", lambda: re.compile(
+    r"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r\n]*)\r?\n").findall)
 
 
 def _parse_head(fp: Any) -> HTTPMessage:
@@ -310,19 +315,14 @@ def _plain_fields(lines: list[bytes]) -> list[tuple[str, str]] | None:
     or None unless every line is a plain ``Name: value`` (the email parser's job then)."""
     if lines[-1] not in (b"\r\n", b"\n"):
         return None
-    fields = []
-    for raw in lines[:-1]:
-        line = raw.decode("iso-8859-1")
-        name, colon, value = line.partition(":")
-        value = value[:-2] if value.endswith("\r\n") else value[:-1]
-        if (not colon or not line.endswith("\n") or "\r" in value or "\n" in value
-                or not _is_plain_name(name)):
-            return None
-        value = value.lstrip(" \t")
+    text = b"".join(lines[:-1]).decode("iso-8859-1")
+    if not _is_plain_block(text):
+        return None
+    fields: list[tuple[str, str]] = _plain_fields_of(text)
+    for name, value in fields:
         if len(name) == 12 and name.lower() == "content-type" and value[:9].lower().startswith((
                 "multipart", "message")):
             return None
-        fields.append((name, value))
     return fields
 
 

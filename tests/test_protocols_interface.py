@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import datetime
+import email.utils
 import json
 import math
 from typing import Any
 
 import botocore.loaders
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub.errors import (
     ConfigError,
@@ -283,3 +286,34 @@ def test_validation_knows_documents_and_unions() -> None:
         validate(PUT, {**PARAMS, "Choice": {"A": "x", "B": 1}})
     with pytest.raises(ParamValidationError, match="tagged union"):
         validate(PUT, {**PARAMS, "Choice": {}})
+
+
+# --------------------------------------------------------------------------- HTTP dates
+
+_IMF_DATES = st.builds(
+    lambda weekday, day, month, year, hour, minute, second: (
+        f"{weekday}, {day:02d} {month} {year:04d} {hour:02d}:{minute:02d}:{second:02d} GMT"),
+    st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+    st.integers(0, 32), st.sampled_from(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                         "Aug", "Sep", "Oct", "Nov", "Dec"]),
+    st.integers(0, 9999), st.integers(0, 25), st.integers(0, 60), st.integers(0, 61))
+
+
+@given(st.one_of(_IMF_DATES, st.datetimes(min_value=datetime.datetime(100, 1, 1)).map(
+    lambda moment: email.utils.format_datetime(moment.replace(tzinfo=datetime.timezone.utc),
+                                               usegmt=True))))
+def test_http_dates_parse_as_email_utils_parses_them(text: str) -> None:
+    # parse_timestamp reads IMF-fixdate itself; it must agree with the general RFC 822 parser
+    # (two-digit-style years, impossible days and times included).
+    from hub.protocols._common import parse_timestamp
+
+    try:
+        expected: Any = email.utils.parsedate_to_datetime(text).astimezone(
+            datetime.timezone.utc)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: Any = parse_timestamp(text)
+    except ValueError:
+        got = ValueError
+    assert got == expected
