@@ -22,7 +22,12 @@ from hub.transfer._config import (
     MB,
     TransferConfig,
 )
-from hub.transfer._future import TransferCancelledError, TransferFuture, TransferMeta
+from hub.transfer._future import (
+    TransferCancelledError,
+    TransferFuture,
+    TransferManagerClosedError,
+    TransferMeta,
+)
 from hub.transfer._manager import TransferManager
 from hub.transfer._tasks import PartChecksum
 
@@ -37,5 +42,6 @@ __all__ = [
     "TransferConfig",
     "TransferFuture",
     "TransferManager",
+    "TransferManagerClosedError",
     "TransferMeta",
 ]

@@ -19,13 +19,21 @@ from hub._forksafe import at_fork_reinit
 from hub._value import dataclass, field
 from hub.errors import HubError
 
-__all__ = ["TransferCancelledError", "TransferFuture", "TransferMeta"]
+__all__ = ["TransferCancelledError", "TransferFuture", "TransferManagerClosedError",
+           "TransferMeta"]
 
 
 class TransferCancelledError(HubError, concurrent.futures.CancelledError):
     """The transfer was cancelled (``future.cancel()``, ``manager.cancel()``, Ctrl-C).
 
     Its multipart upload was aborted and its temporary file removed before this was raised.
+    """
+
+
+class TransferManagerClosedError(HubError, RuntimeError):
+    """A transfer was submitted to a :class:`~hub.transfer.TransferManager` after its
+    ``shutdown()`` (or the end of its ``with`` block). Also the ``RuntimeError`` that
+    s3transfer's manager raises there; nothing was sent.
     """
 
 

@@ -27,7 +27,7 @@ from hub.transfer._config import (
 )
 from hub.transfer._copy import Copy
 from hub.transfer._download import Download
-from hub.transfer._future import Transfer, TransferFuture
+from hub.transfer._future import Transfer, TransferFuture, TransferManagerClosedError
 from hub.transfer._io import BufferPool
 from hub.transfer._limits import Bandwidth
 from hub.transfer._tasks import PartChecksum
@@ -246,7 +246,9 @@ class TransferManager:
         future = transfer.future
         with self._lock:
             if self._closed:
-                raise RuntimeError("the TransferManager is shut down")
+                raise TransferManagerClosedError(
+                    f"{transfer.future.meta.kind} of {transfer.future.meta.key!r}: the "
+                    "TransferManager was shut down")
             self._futures.add(future)
         future.add_done_callback(self._forget)
         transfer.spawn(transfer.start)
@@ -267,7 +269,10 @@ class TransferManager:
                 if executor is None:
                     executor = self._executor = ThreadPoolExecutor(
                         self._workers, thread_name_prefix="hub-transfer")
-        executor.submit(task)
+        try:
+            executor.submit(task)
+        except RuntimeError as exc:  # shut down between the check in _start and here
+            raise TransferManagerClosedError("the TransferManager was shut down") from exc
 
     # -- ending -----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from hub.transfer import (
     TransferCancelledError,
     TransferConfig,
     TransferManager,
+    TransferManagerClosedError,
 )
 from tests._threads import run_in_threads
 from tests.servers.fast_s3 import FastS3Server
@@ -678,3 +679,26 @@ def test_bandwidth_limit_slows_a_download(fast: FastS3Server, tmp_path: Path) ->
     start = time.monotonic()
     s3.download_file(BUCKET, "k", tmp_path / "d", Config=config)
     assert time.monotonic() - start >= 0.35  # 3 of 4 chunks wait 1/8 s each at 2 MiB/s
+
+
+def test_a_transfer_submitted_after_shutdown_is_a_typed_error(fast: FastS3Server,
+                                                              tmp_path: Path) -> None:
+    # s3transfer raises a bare RuntimeError here; hub's error is also one.
+    s3 = _client(fast.url)
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"data")
+    manager = TransferManager(s3, SMALL)
+    manager.download(BUCKET, "k", str(tmp_path / "a")).result()
+    manager.shutdown()
+    with pytest.raises(TransferManagerClosedError, match="download of 'k'") as closed:
+        manager.download(BUCKET, "k", str(tmp_path / "b"))
+    assert isinstance(closed.value, RuntimeError)
+    # The pool shut down under a submit that had passed the check (a race): the future
+    # fails with the same error instead of a bare RuntimeError from concurrent.futures.
+    racing = TransferManager(s3, SMALL)
+    racing.download(BUCKET, "k", str(tmp_path / "c")).result()
+    assert racing._executor is not None
+    racing._executor.shutdown()
+    with pytest.raises(TransferManagerClosedError):
+        racing.download(BUCKET, "k", str(tmp_path / "d")).result()
+    assert fast.ops("GetObject") == 2
+    assert sorted(os.listdir(tmp_path)) == ["a", "c"]
