@@ -37,6 +37,7 @@ READERS = 2
 
 _BUFFER = 256 * 1024  # each reader's buffer: one pwrite per 256 KiB at most
 _TURN = 4  # buffers moved for one body before the reader looks at its other sockets
+_LOOK_AGAIN = 0.25  # seconds between looks at stalled bodies whose transfer was stopped
 
 
 class _Job:
@@ -107,9 +108,12 @@ class _Reader:
                 self._end(job, exc)
 
     def _wait(self) -> float | None:
-        # Until the first body's read timeout would pass.
+        # Until the first body's read timeout would pass, and at most _LOOK_AGAIN while there
+        # are bodies: a transfer that failed or was cancelled lets go of a stalled body then.
+        if not self._jobs:
+            return None
         ends = [job.idle_since + job.timeout for job in self._jobs if job.timeout is not None]
-        return max(0.0, min(ends) - time.monotonic()) if ends else None
+        return min(_LOOK_AGAIN, max(0.0, min(ends) - time.monotonic())) if ends else _LOOK_AGAIN
 
     def _woken(self, view: memoryview) -> None:
         try:
@@ -161,7 +165,9 @@ class _Reader:
     def _expire(self) -> None:
         now = time.monotonic()
         for job in list(self._jobs):
-            if job.timeout is not None and now - job.idle_since >= job.timeout:
+            if job.stopped():  # its transfer failed or was cancelled: the worker goes on
+                self._end(job, None)
+            elif job.timeout is not None and now - job.idle_since >= job.timeout:
                 try:
                     error: BaseException = job.body._wait_expired()
                 except BaseException as exc:  # noqa: BLE001 - raised in the worker instead

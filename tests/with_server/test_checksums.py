@@ -524,13 +524,22 @@ def test_transfer_manager_part_checksums_on_moto(s3: Any) -> None:
 
 # --------------------------------------------------------------------------- managed downloads
 
+@pytest.mark.parametrize("size", [3000, 3 * 1024 * 1024])
 @pytest.mark.parametrize("damage", [None, "body", "checksum"])
 def test_small_download_file_is_validated_like_boto3s(local_server: LocalServer,
-                                                      tmp_path: Any,
-                                                      damage: str | None) -> None:
+                                                      tmp_path: Any, damage: str | None,
+                                                      size: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # An object up to multipart_threshold comes in one plain GET (no Range: S3 sends no
-    # checksum for a range), so its checksum is checked as boto3's download_file checks it.
-    body = os.urandom(3000)
+    # checksum for a range), so its checksum is checked as boto3's download_file checks it;
+    # also when the body is large enough for hub.transfer's reader threads to read it.
+    from hub.transfer import _pump
+
+    handed: list[int] = []
+    drain = _pump.pump.drain
+    monkeypatch.setattr(_pump.pump, "drain",
+                        lambda body, *args: handed.append(1) or drain(body, *args))
+    body = os.urandom(size)
     sent = checksum("CRC32", b"other" if damage == "checksum" else body)
     wire = body[:-1] + bytes([body[-1] ^ 1]) if damage == "body" else body
     local_server.set_default(_object(wire, **{"x-amz-checksum-crc32": sent, "ETag": '"e"'}))
@@ -547,6 +556,7 @@ def test_small_download_file_is_validated_like_boto3s(local_server: LocalServer,
     (request,) = local_server.requests
     assert request.header("Range") is None
     assert request.header("x-amz-checksum-mode") == "ENABLED"
+    assert handed == ([1] if size > 1024 * 1024 else [])
 
 
 def test_downloads_after_a_plain_first_get_round_trip_on_moto(

@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 
 from hub.errors import ReadTimeoutError
-from hub.transfer import MB, TransferConfig, TransferManager, _download, _pump
+from hub.transfer import (
+    MB,
+    TransferCancelledError,
+    TransferConfig,
+    TransferManager,
+    _download,
+    _pump,
+)
 from tests.servers.fast_s3 import FastS3Server
 from tests.with_server.test_transfer import BUCKET, _client, fast, fast_tls  # noqa: F401
 
@@ -167,3 +174,24 @@ def test_a_reader_whose_selector_fails_is_replaced(
         assert (tmp_path / name).read_bytes() == objects["obj-0"]
     assert len(handovers) == 4
     assert not set(_pump.pump._readers) & set(broken)
+
+
+def test_cancelling_lets_go_of_a_stalled_body_without_waiting_for_it(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    # A worker blocked in a read would wait for the read timeout (60 s here) or the stall
+    # (30 s); the reader notices the cancel while the body is stalled.
+    s3 = _client(fast.url, read_timeout=60)
+    _objects(s3, 1, 4 * MB)
+    fast.fail("GetObject", truncate=MB, stall=30)
+    with TransferManager(s3, CONFIG) as manager:
+        future = manager.download(BUCKET, "obj-0", str(tmp_path / "out"))
+        for _ in range(1000):
+            if handovers:
+                break
+            threading.Event().wait(0.01)
+        assert handovers
+        future.cancel()
+        with pytest.raises(TransferCancelledError):
+            future.result(timeout=10)  # a hang guard, far below the stall
+    assert os.listdir(tmp_path) == []
+    assert all(not reader._jobs for reader in _pump.pump._readers)
