@@ -83,6 +83,14 @@ class _Reader:
             return
         self.wake()
 
+    def close(self) -> None:
+        """Close the selector and the wake-up sockets (in a forked child: its copies)."""
+        for resource in (self._selector, self._wake_in, self._wake_out):
+            try:
+                resource.close()
+            except (OSError, ValueError):
+                pass
+
     def wake(self) -> None:
         try:
             self._wake_out.send(b"\0")
@@ -196,7 +204,10 @@ class _Pump:
         at_fork_reinit(self, _Pump._after_fork)
 
     def _after_fork(self) -> None:
-        # The parent's reader threads do not exist in the child: start anew on first use.
+        # The parent's reader threads do not exist in the child: start anew on first use, and
+        # close the child's copies of their selectors and wake-up sockets (the parent's stay).
+        for reader in self._readers:
+            reader.close()
         self._readers = []
         self._lock = threading.Lock()
 

@@ -195,3 +195,36 @@ def test_cancelling_lets_go_of_a_stalled_body_without_waiting_for_it(
             future.result(timeout=10)  # a hang guard, far below the stall
     assert os.listdir(tmp_path) == []
     assert all(not reader._jobs for reader in _pump.pump._readers)
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_forked_child_gets_its_own_readers(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    s3 = _client(fast.url)
+    data = _objects(s3, 1, 3 * MB)["obj-0"]
+    s3.download_file(BUCKET, "obj-0", str(tmp_path / "parent"), Config=CONFIG)
+    inherited = [fd for reader in _pump.pump._readers
+                 for fd in (reader._selector.fileno(), reader._wake_in.fileno(),
+                            reader._wake_out.fileno())]
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's readers do not exist here
+        code = 0
+        try:
+            for fd in inherited:  # the child's copies are closed, not leaked
+                try:
+                    os.fstat(fd)
+                    code = 3
+                except OSError:
+                    pass
+            s3.download_file(BUCKET, "obj-0", str(tmp_path / "child"), Config=CONFIG)
+            if (tmp_path / "child").read_bytes() != data:
+                code = 4
+        except BaseException:  # noqa: BLE001
+            code = 5
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    s3.download_file(BUCKET, "obj-0", str(tmp_path / "again"), Config=CONFIG)
+    assert (tmp_path / "again").read_bytes() == data
+    assert len(handovers) == 2  # the parent's two downloads (the child's list is its own)
