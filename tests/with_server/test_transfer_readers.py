@@ -207,8 +207,24 @@ def test_a_forked_child_gets_its_own_readers(
     inherited = [fd for reader in _pump.pump._readers
                  for fd in (reader._selector.fileno(), reader._wake_in.fileno(),
                             reader._wake_out.fileno())]
-    pid = os.fork()
+    # Another thread holds the pump's lock at the fork: the child must get a fresh one.
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with _pump.pump._lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(30)
+    try:
+        pid = os.fork()
+    except BaseException:
+        release.set()
+        raise
     if pid == 0:  # the child: the parent's readers do not exist here
+        signal.alarm(30)  # a child stuck on the parent's lock dies instead of hanging the test
         code = 0
         try:
             for fd in inherited:  # the child's copies are closed, not leaked
@@ -223,6 +239,8 @@ def test_a_forked_child_gets_its_own_readers(
         except BaseException:  # noqa: BLE001
             code = 5
         os._exit(code)
+    release.set()
+    holder.join(30)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     s3.download_file(BUCKET, "obj-0", str(tmp_path / "again"), Config=CONFIG)
