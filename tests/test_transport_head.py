@@ -355,6 +355,7 @@ def test_lean_head_is_byte_identical_to_urllib3s(case: tuple[Any, ...],
     *[("GET", "/", None, {**_AGENT, name: value}) for name, value in _HOSTILE],
     ("GET", "/", None, {**_AGENT, "X-Number": 5}),
     ("GET", "/", None, {**_AGENT, "X-Nul": "a\0b"}),
+    ("GET", "/", None, {**_AGENT, "X-A\0B": "v"}),  # a NUL where the names are joined
 ])
 def test_lean_head_leaves_what_urllib3_might_write_differently_to_urllib3(
         method: str, url: str, body: bytes | None, headers: dict[str, Any]) -> None:
