@@ -2,8 +2,8 @@
 
 With ten worker threads each blocking on its own TLS socket, every 16 KiB record costs a GIL
 hand-off: the read releases the GIL, another worker takes it, and the first waits to get it
-back, so most of the client's CPU goes to waking threads up. Here a worker that has started a
-body (the request, its head and the first chunk, read as usual) hands the rest to one of two
+back, so much of the client's CPU goes to waking threads up. Here a worker that has started a
+body (the request, its head and one small read, as usual) hands the rest to one of two
 reader threads. A reader waits on all its sockets at once (``selectors``), reads whatever
 has arrived into its own buffer with non-blocking reads, and ``pwrite``\\ s it into the
 download's file at the body's offset. The worker waits for the end of its body, then carries
