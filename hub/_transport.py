@@ -623,6 +623,9 @@ class _Body:
             return b""
         if amt is not None and amt < 0:
             amt = None
+        direct = self._direct
+        if type(direct) is _DirectReader:
+            direct.restore()  # after wait_socket: http.client's reader needs the timeout back
         self._direct = None  # http.client's reader may buffer again: readinto looks anew
         try:
             data: bytes = u3.read(amt)

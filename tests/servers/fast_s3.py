@@ -505,6 +505,12 @@ class FastS3Server:
         try:
             if self._ssl is not None:
                 sock = self._ssl.wrap_socket(raw, server_side=True)
+                # wrap_socket took the descriptor over (raw is now closed): stop() must shut
+                # down the TLS socket to wake this thread, or every TLS test waits out the
+                # join timeout.
+                with self._lock:
+                    self._socks.discard(raw)
+                    self._socks.add(sock)
             reader = _Reader(sock, self._pool)
             while not self._stopping.is_set():
                 if not self._one(sock, reader):
@@ -516,6 +522,7 @@ class FastS3Server:
                 sock.close()
             with self._lock:
                 self._socks.discard(raw)
+                self._socks.discard(sock)
 
     def _one(self, sock: Any, reader: _Reader) -> bool:
         head = reader.until(b"\r\n\r\n")

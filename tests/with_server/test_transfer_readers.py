@@ -246,3 +246,36 @@ def test_a_forked_child_gets_its_own_readers(
     s3.download_file(BUCKET, "obj-0", str(tmp_path / "again"), Config=CONFIG)
     assert (tmp_path / "again").read_bytes() == data
     assert len(handovers) == 2  # the parent's two downloads (the child's list is its own)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_a_body_switched_to_non_blocking_reads_can_still_be_read_plainly(
+        request: pytest.FixtureRequest, tls: bool) -> None:
+    # The transport's side of the hand-over: after wait_socket, non-blocking reads give what
+    # has arrived (None: nothing yet), and a plain read() gets the socket's timeout back and
+    # reads the rest; the connection then goes back to the pool.
+    if tls:
+        server, ca_bundle = request.getfixturevalue("fast_tls")
+        s3 = _client(server.url, verify=ca_bundle)
+    else:
+        server = request.getfixturevalue("fast")
+        s3 = _client(server.url)
+    data = _objects(s3, 1, 3 * MB)["obj-0"]
+    body = s3.get_object(Bucket=BUCKET, Key="obj-0")["Body"]
+    first = bytearray(FIRST)
+    assert body.readinto(first) == FIRST
+    sock = body._wait_socket()
+    assert sock is not None and sock.gettimeout() == 0.0
+    got = bytearray(64 * 1024)
+    n = None
+    for _ in range(1000):  # until something arrived
+        n = body._readinto_nowait(got)
+        if n:
+            break
+        threading.Event().wait(0.001)
+    assert n
+    rest = body.read()
+    assert bytes(first) + bytes(got[:n]) + rest == data
+    assert sock.gettimeout() is not None and sock.gettimeout() > 0
+    s3.get_object(Bucket=BUCKET, Key="obj-0")["Body"].read()
+    assert server.connections == 1  # the same connection served the next call
