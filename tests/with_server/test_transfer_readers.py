@@ -55,16 +55,19 @@ def _objects(s3: Any, count: int, size: int) -> dict[str, bytes]:
     return objects
 
 
+def _server_and_client(request: pytest.FixtureRequest, tls: bool) -> tuple[FastS3Server, Any]:
+    if tls:
+        server, ca_bundle = request.getfixturevalue("fast_tls")
+        return server, _client(server.url, verify=ca_bundle)
+    server = request.getfixturevalue("fast")
+    return server, _client(server.url)
+
+
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_many_downloads_are_read_by_the_reader_threads_byte_for_byte(
         request: pytest.FixtureRequest, tmp_path: Path, handovers: list[int],
         tls: bool) -> None:
-    if tls:
-        server, ca_bundle = request.getfixturevalue("fast_tls")
-        s3 = _client(server.url, verify=ca_bundle)
-    else:
-        server = request.getfixturevalue("fast")
-        s3 = _client(server.url)
+    server, s3 = _server_and_client(request, tls)
     objects = _objects(s3, 12, 3 * MB + 12345)
     progress: list[int] = []
     lock = threading.Lock()
@@ -254,12 +257,7 @@ def test_a_body_switched_to_non_blocking_reads_can_still_be_read_plainly(
     # The transport's side of the hand-over: after wait_socket, non-blocking reads give what
     # has arrived (None: nothing yet), and a plain read() gets the socket's timeout back and
     # reads the rest; the connection then goes back to the pool.
-    if tls:
-        server, ca_bundle = request.getfixturevalue("fast_tls")
-        s3 = _client(server.url, verify=ca_bundle)
-    else:
-        server = request.getfixturevalue("fast")
-        s3 = _client(server.url)
+    server, s3 = _server_and_client(request, tls)
     data = _objects(s3, 1, 3 * MB)["obj-0"]
     body = s3.get_object(Bucket=BUCKET, Key="obj-0")["Body"]
     first = bytearray(FIRST)
