@@ -373,10 +373,14 @@ class ValidatingBody:
         """Fill ``buffer``; the read reaching the end raises on a mismatch."""
         view = memoryview(buffer).cast("B")
         n: int = self._raw.readinto(view)
-        self._checksum.update(view[:n])
+        self._took(view, n)
+        return n
+
+    def _took(self, view: memoryview, count: int) -> None:
+        # count bytes arrived in view: into the checksum; at the end of the body, the check.
+        self._checksum.update(view[:count])
         if self._raw.done:
             self._check()
-        return n
 
     def wait_socket(self) -> Any:
         """The transport body's socket for :meth:`readinto_nowait` (see ``_Body``)."""
@@ -396,11 +400,8 @@ class ValidatingBody:
         """:meth:`readinto` without waiting: None when nothing can be read now."""
         view = memoryview(buffer).cast("B")
         n: int | None = self._raw.readinto_nowait(view)
-        if n is None:
-            return None
-        self._checksum.update(view[:n])
-        if self._raw.done:
-            self._check()
+        if n is not None:
+            self._took(view, n)
         return n
 
     def read_all(self) -> bytes:

@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import ConnectionClosedError, ReadTimeoutError
+from hub.errors import ConnectionClosedError
 
 if TYPE_CHECKING:
     from hub._request import RawBody
@@ -104,11 +104,15 @@ class StreamingBody(io.IOBase):
         except BaseException:
             self._raw = None
             raise
-        self._amount_read += n
+        self._took(raw, n)
+        return got + n
+
+    def _took(self, raw: Any, count: int) -> None:
+        # count bytes came from raw: at its end, let it go and check the length.
+        self._amount_read += count
         if raw.done:
             self._raw = None
             self._verify_length()
-        return got + n
 
     # -- for hub.transfer's reader threads, which wait on many bodies' sockets at once -----
 
@@ -128,14 +132,9 @@ class StreamingBody(io.IOBase):
 
     def _wait_expired(self) -> BaseException:
         """Close a body that made no progress within :attr:`_wait_timeout`; the error to raise."""
-        raw: Any = self._raw
+        raw: Any = self._raw  # a body _wait_socket switched: its raw body has wait_expired
         self._raw = None
-        expired = getattr(raw, "wait_expired", None)
-        if expired is not None:
-            return expired()  # type: ignore[no-any-return]
-        if raw is not None:
-            raw.discard()
-        return ReadTimeoutError(f"read timeout on endpoint URL: {self._url}")
+        return raw.wait_expired()  # type: ignore[no-any-return]
 
     def _readinto_nowait(self, buffer: Any) -> int | None:
         """:meth:`readinto` after :meth:`_wait_socket`: what can be read now (None: nothing
@@ -148,12 +147,8 @@ class StreamingBody(io.IOBase):
         except BaseException:
             self._raw = None
             raise
-        if n is None:
-            return None
-        self._amount_read += n
-        if raw.done:
-            self._raw = None
-            self._verify_length()
+        if n is not None:
+            self._took(raw, n)
         return n
 
     def readline(self, size: int | None = -1) -> bytes:

@@ -1060,33 +1060,13 @@ class _LeanClientResponse(_ClientResponse):
 
 
 def _lean_headers(msg: HTTPMessage) -> ResponseHeaders:
-    """hub's headers object for an http.client header block, as urllib3 would hand it over
-    (a repeated header's values joined with ``", "`` under its first spelling; folded lines
-    unfolded)."""
-    items: Any = getattr(msg, "_headers", None)  # compat32 keeps (name, value) pairs
-    if type(items) is not list:
-        items = msg.items()
-    lowered: dict[str, str] = {}
-    named: dict[str, str] = {}
-    spelled: dict[str, str] | None = None
-    for name, value in items:
-        if type(value) is not str:
-            value = str(value)
-        if "\r\n" in value:
-            value = _unfold(" ", value)
-        key = name.lower()
-        if key in lowered:  # rare: find the first spelling
-            if spelled is None:
-                spelled = {}
-                for seen in named:
-                    spelled.setdefault(seen.lower(), seen)
-            name = spelled[key]
-            value = lowered[key] + ", " + value
-        elif spelled is not None:
-            spelled[key] = name
-        lowered[key] = value
-        named[name] = value
-    return ResponseHeaders(named, lowered)
+    """hub's headers object for an http.client header block, as urllib3 (2.8) would hand it
+    over: folded lines unfolded, then urllib3's own table (a repeated header's values joined
+    under its first spelling). Only for the blocks :func:`_parse_head_lean` leaves to the
+    email parser (rare), so the table's cost does not matter."""
+    return _response_headers(urllib3.HTTPHeaderDict(
+        [(name, _unfold(" ", value) if "\r\n" in value else value)
+         for name, value in msg.items()]))
 
 
 class _LeanResponse:
@@ -1105,8 +1085,7 @@ class _LeanResponse:
         self._pool: Any = pool
         self._connection: Any = conn
         self.status: int = response.status
-        headers = response.msg
-        self.headers = headers if type(headers) is ResponseHeaders else _lean_headers(headers)
+        self.headers: ResponseHeaders = response.msg  # _LeanClientResponse parsed it so
         # http.client's own count: 0 for HEAD, 204, 304 and 1xx; None when chunked or unknown.
         self.length_remaining: int | None = response.length
         self._fp_bytes_read = 0
