@@ -390,21 +390,12 @@ class _OneSendMixin:
         # regexes cost more than the header itself. The check is stricter than http.client's
         # (a token name; no CR, LF or NUL in the value), and anything it does not pass, or
         # any other shape of call, takes the usual path, which accepts or refuses as before.
-        if self._hub_in_request and len(values) == 1:
-            value = values[0]
-            kind = type(value)
-            text = (value if kind is str and value != SKIP_HEADER
-                    else value.reveal() if kind is SensitiveValue else None)
-            if (text is not None and type(header) is str and _is_token(header)
-                    and "\r" not in text and "\n" not in text and "\0" not in text):
-                try:
-                    raw = text.encode("latin-1")
-                except UnicodeEncodeError:
-                    pass
-                else:
-                    self._buffer.append(  # type: ignore[attr-defined]
-                        header.encode("ascii") + b": " + raw)
-                    return
+        if (self._hub_in_request and len(values) == 1
+                and not (type(values[0]) is str and values[0] == SKIP_HEADER)):
+            line = _plain_header(header, values[0])
+            if line is not None:
+                self._buffer.append(line)  # type: ignore[attr-defined]
+                return
         super().putheader(header, *values)  # type: ignore[misc]
 
     def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
@@ -423,6 +414,22 @@ class _OneSendMixin:
 # RFC 9110 token characters (ASCII only): what a header name may be on the fast path.
 _is_token = deferred(globals(), "_is_token",
                      lambda: re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch)
+
+
+def _plain_header(name: Any, value: Any) -> bytes | None:
+    """``b"Name: value"`` for a header hub may write itself (a token name; a ``str`` or
+    :class:`SensitiveValue` value, Latin-1, without CR, LF or NUL), else None. Stricter than
+    http.client, which then decides (accepts or refuses) as it always did."""
+    kind = type(value)
+    text: str | None = (value if kind is str
+                        else value.reveal() if kind is SensitiveValue else None)
+    if (text is None or type(name) is not str or not _is_token(name)
+            or "\r" in text or "\n" in text or "\0" in text):
+        return None
+    try:
+        return name.encode("ascii") + b": " + text.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
 
 
 def _declared_length(headers: Mapping[str, Any]) -> int | None:
@@ -1014,14 +1021,8 @@ def _lean_head(method: str, target: str, headers: Mapping[str, Any], host_line: 
     lines = [b""]  # the request line, below
     host = encoding = agent = length = False
     for name, value in headers.items():
-        kind = type(value)
-        text = (value if kind is str else value.reveal() if kind is SensitiveValue else None)
-        if (text is None or type(name) is not str or not _is_token(name)
-                or "\r" in text or "\n" in text or "\0" in text):
-            return None
-        try:
-            raw = text.encode("latin-1")
-        except UnicodeEncodeError:
+        line = _plain_header(name, value)
+        if line is None:
             return None
         lowered = name.lower()
         if lowered == "host":
@@ -1034,7 +1035,7 @@ def _lean_head(method: str, target: str, headers: Mapping[str, Any], host_line: 
             length = True
         elif lowered == "transfer-encoding":
             return None
-        lines.append(name.encode("ascii") + b": " + raw)
+        lines.append(line)
     if not agent or (has_body and not length):
         return None  # urllib3 would add its own User-Agent or framing header
     # http.client's putrequest writes Host and Accept-Encoding first, then urllib3 its
