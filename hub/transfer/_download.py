@@ -192,7 +192,8 @@ class Download(TaskBase):
                 sock = body._wait_socket() if type(body) is StreamingBody else None
                 if sock is not None:
                     pump.drain(body, sock, writer.fd, pos, left,  # type: ignore[union-attr]
-                               self.progress, lambda: self.failed)
+                               self.progress if self._callback is not None else None,
+                               lambda: self.failed)
                     return
                 view = memoryview(bytearray(max(1, min(self.config.io_chunksize, left))))
             n = body.readinto(view if left >= len(view) else view[:left])

@@ -8,7 +8,9 @@ reader threads. A reader waits on all its sockets at once (``selectors``), reads
 has arrived into its own buffer with non-blocking reads, and ``pwrite``\\ s it into the
 download's file at the body's offset. The worker waits for the end of its body, then carries
 on exactly as if it had read the body itself: errors are raised in the worker, and ``pos``
-says how far the body got, so a broken range is asked for again from there.
+says how far the body got, so a broken range is asked for again from there. The user's
+progress callback runs in the worker too (every ``_REPORT_EVERY`` seconds while it waits):
+user code never runs on a reader, where a slow callback would stall every body it reads.
 
 Only for downloads into hub's own temporary file (``FdWriter``) with no bandwidth limit and
 more than one worker. Idle readers wait in ``select`` and cost nothing; they are daemon
@@ -38,22 +40,22 @@ READERS = 2
 _BUFFER = 256 * 1024  # each reader's buffer: one pwrite per 256 KiB at most
 _TURN = 4  # buffers moved for one body before the reader looks at its other sockets
 _LOOK_AGAIN = 0.25  # seconds between looks at stalled bodies whose transfer was stopped
+_REPORT_EVERY = 0.1  # seconds between a waiting worker's progress reports
 
 
 class _Job:
     """One body being moved into a file."""
 
-    __slots__ = ("body", "fd", "sockfd", "pos", "left", "progress", "stopped", "timeout",
-                 "idle_since", "error", "cancelled", "done")
+    __slots__ = ("body", "fd", "sockfd", "pos", "left", "stopped", "timeout", "idle_since",
+                 "error", "cancelled", "done")
 
     def __init__(self, body: Any, sock: Any, fd: int, pos: int, size: int,
-                 progress: Callable[[int], None], stopped: Callable[[], bool]) -> None:
+                 stopped: Callable[[], bool]) -> None:
         self.body = body
         self.fd = fd
         self.sockfd: int = sock.fileno()  # by number: unregistered even once it is closed
-        self.pos = pos
+        self.pos = pos  # written by the reader only; the worker reads it to report progress
         self.left = size
-        self.progress = progress
         self.stopped = stopped
         self.timeout: float | None = body._wait_timeout
         self.idle_since = time.monotonic()
@@ -161,7 +163,6 @@ class _Reader:
                     job.pos += n
                     job.left -= n
                     job.idle_since = time.monotonic()
-                    job.progress(n)
                 if not n or not job.left:
                     break  # the end of the body (short: the worker asks again), or of the range
             else:
@@ -212,11 +213,14 @@ class _Pump:
         self._lock = threading.Lock()
 
     def drain(self, body: Any, sock: Any, fd: int, pos: list[int], size: int,
-              progress: Callable[[int], None], stopped: Callable[[], bool]) -> None:
+              progress: Callable[[int], None] | None, stopped: Callable[[], bool]) -> None:
         """Move up to ``size`` bytes of ``body`` (a :class:`~hub.StreamingBody` whose reads
         ``sock``'s readiness now drives) into ``fd`` from offset ``pos[0]``, keeping
         ``pos[0]`` at the next offset. Returns at the end of the body or of ``size``, or once
-        ``stopped()``; raises what reading the body raised.
+        ``stopped()``; raises what reading the body raised, or what ``progress`` raised.
+
+        ``progress(n)`` (None: nobody listens) is called in this thread with the bytes moved
+        since its last call, while waiting and once at the end.
         """
         readers = self._readers
         turn = next(self._turn) % READERS
@@ -227,13 +231,24 @@ class _Pump:
                     readers[turn] = _Reader()
                 self._readers = readers
         reader = readers[turn]
-        job = _Job(body, sock, fd, pos[0], size, progress, stopped)
+        reported = pos[0]
+        job = _Job(body, sock, fd, reported, size, stopped)
         reader.add(job)
         try:
-            job.done.wait()
+            if progress is None:
+                job.done.wait()
+            else:
+                while True:
+                    ended = job.done.wait(_REPORT_EVERY)
+                    moved = job.pos
+                    if moved > reported:
+                        progress(moved - reported)
+                        reported = moved
+                    if ended:
+                        break
         except BaseException:
-            # Interrupted (KeyboardInterrupt in the calling thread): the reader must let go of
-            # the file and the socket before the caller closes them.
+            # Interrupted (KeyboardInterrupt in the calling thread, or the callback raised):
+            # the reader must let go of the file and the socket before the caller closes them.
             job.cancelled = True
             reader.wake()
             job.done.wait()

@@ -91,6 +91,80 @@ def test_many_downloads_are_read_by_the_reader_threads_byte_for_byte(
     assert server.connections <= 4
 
 
+def test_progress_of_a_handed_over_body_is_reported_by_its_worker_not_a_reader(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    s3 = _client(fast.url)
+    objects = _objects(s3, 4, 3 * MB)
+    threads: set[str] = set()
+    total = [0]
+    lock = threading.Lock()
+
+    def callback(n: int) -> None:
+        with lock:
+            threads.add(threading.current_thread().name)
+            total[0] += n
+
+    with TransferManager(s3, CONFIG) as manager:
+        for key in objects:
+            manager.download(BUCKET, key, str(tmp_path / key), callback=callback)
+    assert len(handovers) == 4
+    assert total[0] == 4 * 3 * MB
+    assert threads and not any(name.startswith("hub-transfer-reader") for name in threads)
+
+
+def test_a_callback_that_blocks_stalls_only_its_own_download(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    # Readers take bodies in turn: of one blocked download and four others, at least two of
+    # the others share its reader. They must finish while its callback is blocked.
+    s3 = _client(fast.url)
+    objects = _objects(s3, 5, 3 * MB)
+    blocked, release = threading.Event(), threading.Event()
+    seen = [0]
+
+    def stuck(n: int) -> None:
+        seen[0] += n
+        if seen[0] > FIRST:  # past the worker's own first read: the body is handed over
+            blocked.set()
+            release.wait(30)
+
+    config = TransferConfig(multipart_threshold=8 * MB, max_concurrency=6,
+                            io_chunksize=64 * 1024)
+    keys = list(objects)
+    with TransferManager(s3, config) as manager:
+        slow = manager.download(BUCKET, keys[0], str(tmp_path / keys[0]), callback=stuck)
+        assert blocked.wait(30)
+        others = [manager.download(BUCKET, key, str(tmp_path / key)) for key in keys[1:]]
+        try:
+            for future in others:
+                future.result(timeout=30)
+            assert not slow.done()
+        finally:
+            release.set()
+        slow.result()
+    for key, data in objects.items():
+        assert (tmp_path / key).read_bytes() == data
+    assert seen[0] == 3 * MB
+
+
+def test_a_callback_that_raises_fails_its_download_and_leaves_no_file(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+    s3 = _client(fast.url)
+    _objects(s3, 1, 4 * MB)
+    seen = [0]
+
+    def broken(n: int) -> None:
+        seen[0] += n
+        if seen[0] > FIRST:
+            raise RuntimeError("the progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        s3.download_file(BUCKET, "obj-0", str(tmp_path / "out"), Config=CONFIG,
+                         Callback=broken)
+    assert handovers == [4 * MB - FIRST]
+    assert os.listdir(tmp_path) == []
+    assert all(not reader._jobs for reader in _pump.pump._readers)
+
+
 def test_a_body_broken_under_a_reader_is_asked_for_again_from_where_it_broke(
         fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
     s3 = _client(fast.url)
