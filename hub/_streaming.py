@@ -15,7 +15,7 @@ hub error. Use it as a context manager, or read it to the end.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import ConnectionClosedError
@@ -139,11 +139,25 @@ class StreamingBody(io.IOBase):
     def _readinto_nowait(self, buffer: Any) -> int | None:
         """:meth:`readinto` after :meth:`_wait_socket`: what can be read now (None: nothing
         yet; 0: the end). Raises as :meth:`readinto`."""
+        return self._nowait(lambda raw: raw.readinto_nowait(buffer))
+
+    def _can_splice(self) -> bool:
+        """True when :meth:`_splice_nowait` can move this body (after :meth:`_wait_socket`,
+        a plain TCP body read as it came: no checksum to compute on the way)."""
+        return bool(getattr(self._raw, "can_splice", False))
+
+    def _splice_nowait(self, pipe: int, nbytes: int) -> int | None:
+        """Move up to ``nbytes`` into the pipe ``pipe`` in the kernel (see
+        :meth:`hub._transport._Body.splice_nowait`); as :meth:`_readinto_nowait`."""
+        return self._nowait(lambda raw: raw.splice_nowait(pipe, nbytes))
+
+    def _nowait(self, step: Callable[[Any], int | None]) -> int | None:
+        # One non-blocking step on the raw body; at its end, as readinto.
         raw: Any = self._raw
         if raw is None:
             return 0
         try:
-            n: int | None = raw.readinto_nowait(buffer)
+            n = step(raw)
         except BaseException:
             self._raw = None
             raise

@@ -664,18 +664,18 @@ class _Body:
         if direct is None:
             direct = self._direct = (_DirectReader.of(u3, self._conn, self._url)
                                      if self._deadline is None else None) or False
-        if direct is False:
+        if type(direct) is not _DirectReader:  # False: this body cannot be read that way
             data = self.read(len(view))
             n = len(data)
             view[:n] = data
             return n
-        return self._fill(direct, view, False) or 0  # type: ignore[arg-type]
+        return self._step(direct, direct.fill, view, False) or 0
 
-    def _fill(self, direct: _DirectReader, view: memoryview, nowait: bool) -> int | None:
-        # The direct reader's fill, its errors mapped; at the end the socket's timeout comes
-        # back and the connection goes back to its pool.
+    def _step(self, direct: _DirectReader, step: Any, target: Any, arg: Any) -> int | None:
+        # One of the direct reader's reads (fill or splice), its errors mapped; at the end the
+        # socket's timeout comes back and the connection goes back to its pool.
         try:
-            n = direct.fill(view, nowait)
+            n: int | None = step(target, arg)
         except Exception as exc:
             self._direct = None
             self.discard()
@@ -728,7 +728,28 @@ class _Body:
         direct = self._direct
         if type(direct) is not _DirectReader:  # ended (or never switched): as readinto
             return self.readinto(buffer)
-        return self._fill(direct, memoryview(buffer).cast("B"), True)
+        return self._step(direct, direct.fill, memoryview(buffer).cast("B"), True)
+
+    @property
+    def can_splice(self) -> bool:
+        """True when :meth:`splice_nowait` can move this body: after :meth:`wait_socket`, on
+        a plain TCP socket (TLS bodies are decrypted in user space), where ``os.splice`` exists.
+        """
+        direct = self._direct
+        return type(direct) is _DirectReader and direct.can_splice
+
+    def splice_nowait(self, pipe: int, nbytes: int) -> int | None:
+        """Move up to ``nbytes`` of the body from the socket into the pipe ``pipe`` (its
+        write end) in the kernel, without copying them through Python: the count, None when
+        nothing can be read now, 0 at the end. Only when :attr:`can_splice`.
+
+        Raises:
+            HTTPClientError: As :meth:`readinto`; the connection is closed.
+        """
+        direct = self._direct
+        if type(direct) is not _DirectReader:
+            return 0  # ended
+        return self._step(direct, direct.splice, pipe, nbytes)
 
     def read_all(self) -> bytes:
         """Read the whole rest of the body, at most ``max_response_bytes`` of it.
@@ -842,7 +863,8 @@ class _DirectReader:
 
     A caller multiplexing many bodies (``hub.transfer``'s reader threads) switches the socket
     to non-blocking reads (:meth:`nowait`); ``fill(view, nowait=True)`` then returns what can
-    be read now, and :meth:`restore` puts the socket's timeout back.
+    be read now (or, on a plain TCP socket, :meth:`splice` moves it into a pipe without a copy
+    through Python), and :meth:`restore` puts the socket's timeout back.
 
     Attributes:
         left: Body bytes not read yet.
@@ -874,6 +896,11 @@ class _DirectReader:
             self.sock.setblocking(False)
             self._nonblocking = True
         return True
+
+    @property
+    def can_splice(self) -> bool:
+        """True after :meth:`nowait` on a plain TCP socket where ``os.splice`` exists."""
+        return _SPLICE and self._sslread is None and self._nonblocking
 
     def restore(self) -> None:
         """Put the socket's timeout back (before its connection goes back to the pool)."""
@@ -952,6 +979,29 @@ class _DirectReader:
                     raise
                 if not got:
                     return None  # nothing to read yet
+        return self._count(got)
+
+    def splice(self, pipe: int, nbytes: int) -> int | None:
+        """Move up to ``nbytes`` from the (non-blocking, plain TCP) socket into ``pipe``;
+        return the count, None when nothing can be read now.
+
+        Raises:
+            ConnectionClosedError: The connection closed before the end of the body.
+            OSError: From the socket, for the caller to map.
+        """
+        if self.left <= 0:
+            self._hr.close()
+            return 0
+        try:
+            got = os.splice(self.sock.fileno(), pipe, min(nbytes, self.left),
+                            flags=_SPLICE_FLAGS)
+        except BlockingIOError:
+            return None
+        return self._count(got)
+
+    def _count(self, got: int) -> int:
+        # got body bytes were taken from the socket: keep http.client's and urllib3's counters
+        # current; a read of nothing before the end is a connection closed early.
         left = self.left = self.left - got
         hr = self._hr
         hr.length = left
@@ -967,6 +1017,12 @@ class _DirectReader:
                 f": {u3._fp_bytes_read} of {expected} body bytes arrived",
                 endpoint=_endpoint(self._url))
         return got
+
+
+# os.splice (Linux) moves a plain body from its socket to a pipe in the kernel; SPLICE_F_MOVE
+# is a hint, SPLICE_F_NONBLOCK keeps the pipe side from waiting (the socket is non-blocking).
+_SPLICE = hasattr(os, "splice")
+_SPLICE_FLAGS = getattr(os, "SPLICE_F_MOVE", 0) | getattr(os, "SPLICE_F_NONBLOCK", 0)
 
 
 # --------------------------------------------------------------------------- the lean exchange

@@ -6,10 +6,13 @@ back, so much of the client's CPU goes to waking threads up. Here a worker that 
 body (the request, its head and one small read, as usual) hands the rest to one of two
 reader threads. A reader waits on all its sockets at once (``selectors``), reads whatever
 has arrived into its own buffer with non-blocking reads, and ``pwrite``\\ s it into the
-download's file at the body's offset. The worker waits for the end of its body, then carries
-on exactly as if it had read the body itself: errors are raised in the worker, and ``pos``
-says how far the body got, so a broken range is asked for again from there. The user's
-progress callback runs in the worker too (every ``_REPORT_EVERY`` seconds while it waits):
+download's file at the body's offset. A plain-http body on Linux skips the buffer:
+``os.splice`` moves it from the socket into the reader's pipe and from the pipe into the
+file, in the kernel (one copy instead of two, and two GIL hand-offs per MiB instead of two
+per 256 KiB). The worker waits for the end of its body, then carries on exactly as if it had
+read the body itself: errors are raised in the worker, and ``pos`` says how far the body got,
+so a broken range is asked for again from there. The user's progress callback runs in the
+worker too (every ``_REPORT_EVERY`` seconds while it waits):
 user code never runs on a reader, where a slow callback would stall every body it reads.
 
 Only for downloads into hub's own temporary file (``FdWriter``) with no bandwidth limit and
@@ -19,7 +22,9 @@ threads, started on first use, and a forked child starts its own.
 
 from __future__ import annotations
 
+import errno
 import itertools
+import os
 import selectors
 import socket
 import threading
@@ -38,7 +43,10 @@ READERS = 2
 (``benchmarks/bench_download_floor.py``): one reader decrypts while the other runs Python."""
 
 _BUFFER = 256 * 1024  # each reader's buffer: one pwrite per 256 KiB at most
-_TURN = 4  # buffers moved for one body before the reader looks at its other sockets
+_PIPE = 1024 * 1024  # each reader's pipe for spliced bodies (the kernel may grant less)
+_TURN = 1024 * 1024  # bytes moved for one body before the reader looks at its other sockets
+# A file that cannot be spliced into (a filesystem without splice_write): pipe -> read -> pwrite.
+_NO_SPLICE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV})
 _LOOK_AGAIN = 0.25  # seconds between looks at stalled bodies whose transfer was stopped
 _REPORT_EVERY = 0.1  # seconds between a waiting worker's progress reports
 
@@ -47,7 +55,7 @@ class _Job:
     """One body being moved into a file."""
 
     __slots__ = ("body", "fd", "sockfd", "pos", "left", "stopped", "timeout", "idle_since",
-                 "error", "cancelled", "done")
+                 "splice", "error", "cancelled", "done")
 
     def __init__(self, body: Any, sock: Any, fd: int, pos: int, size: int,
                  stopped: Callable[[], bool]) -> None:
@@ -59,6 +67,7 @@ class _Job:
         self.stopped = stopped
         self.timeout: float | None = body._wait_timeout
         self.idle_since = time.monotonic()
+        self.splice = False  # moved with os.splice (set by its reader)
         self.error: BaseException | None = None
         self.cancelled = False
         self.done = threading.Event()
@@ -75,6 +84,8 @@ class _Reader:
         self._selector.register(self._wake_in, selectors.EVENT_READ, None)
         self._incoming: deque[_Job] = deque()
         self._jobs: list[_Job] = []
+        self._pipe: tuple[int, int] | None = None  # (read end, write end), made on first use
+        self._pipe_size = 0
         self.broken: BaseException | None = None
         threading.Thread(target=self._run, name="hub-transfer-reader", daemon=True).start()
 
@@ -86,11 +97,35 @@ class _Reader:
         self.wake()
 
     def close(self) -> None:
-        """Close the selector and the wake-up sockets (in a forked child: its copies)."""
+        """Close the selector, the wake-up sockets and the pipe (in a forked child: its
+        copies)."""
         for resource in (self._selector, self._wake_in, self._wake_out):
             try:
                 resource.close()
             except (OSError, ValueError):
+                pass
+        self._drop_pipe()
+
+    def _pipe_ends(self) -> tuple[int, int] | None:
+        # The pipe spliced bodies go through; None when none can be made (then a body is read
+        # into the buffer).
+        if self._pipe is None:
+            try:
+                read_end, write_end = os.pipe()
+            except OSError:
+                return None
+            self._pipe = (read_end, write_end)
+            self._pipe_size = _grow(write_end)
+        return self._pipe
+
+    def _drop_pipe(self) -> None:
+        # After a failure between its two splices the pipe may hold bytes of that body: never
+        # let the next body find them.
+        pipe, self._pipe = self._pipe, None
+        for fd in pipe or ():
+            try:
+                os.close(fd)
+            except OSError:
                 pass
 
     def wake(self) -> None:
@@ -144,24 +179,20 @@ class _Reader:
             except (KeyError, ValueError, OSError) as exc:
                 self._end(job, exc)
                 continue
+            job.splice = job.body._can_splice() and self._pipe_ends() is not None
             self._move(job, view)  # bytes may be waiting already
 
     def _move(self, job: _Job, view: memoryview) -> None:
-        # Read what has arrived until the read would wait, or for _TURN buffers (then the
-        # other sockets get their turn; epoll reports this one again at once), writing each
-        # buffer full.
+        # Move what has arrived until the read would wait, or for _TURN bytes (then the other
+        # sockets get their turn; epoll reports this one again at once).
         try:
-            for _ in range(_TURN):
+            for _ in range(max(1, _TURN // (self._pipe_size if job.splice else len(view)))):
                 if job.stopped():
                     break
-                want = min(len(view), job.left)
-                n = job.body._readinto_nowait(view if want == len(view) else view[:want])
+                n = self._splice(job, view) if job.splice else self._read(job, view)
                 if n is None:
                     return  # nothing more yet: wait for the socket
                 if n:
-                    pwrite(job.fd, view[:n], job.pos)
-                    job.pos += n
-                    job.left -= n
                     job.idle_since = time.monotonic()
                 if not n or not job.left:
                     break  # the end of the body (short: the worker asks again), or of the range
@@ -170,6 +201,47 @@ class _Reader:
             self._end(job, None)
         except BaseException as exc:  # noqa: BLE001 - raised in the worker instead
             self._end(job, exc)
+
+    def _read(self, job: _Job, view: memoryview) -> int | None:
+        # One buffer's worth: read what can be read now, then write it at the body's offset.
+        want = min(len(view), job.left)
+        n: int | None = job.body._readinto_nowait(view if want == len(view) else view[:want])
+        if n:
+            pwrite(job.fd, view[:n], job.pos)
+            job.pos += n
+            job.left -= n
+        return n
+
+    def _splice(self, job: _Job, view: memoryview) -> int | None:
+        # One pipe's worth: socket -> pipe, then pipe -> file at the body's offset.
+        read_end, write_end = self._pipe or (-1, -1)
+        n: int | None = job.body._splice_nowait(write_end, min(self._pipe_size, job.left))
+        if not n:
+            return n
+        try:
+            left = n
+            while left:
+                if job.splice:
+                    try:
+                        moved = os.splice(read_end, job.fd, left, offset_dst=job.pos)
+                    except OSError as exc:
+                        if exc.errno not in _NO_SPLICE:
+                            raise
+                        job.splice = False  # this file takes no splice: copy the rest out
+                        continue
+                else:
+                    data = os.read(read_end, min(left, len(view)))
+                    pwrite(job.fd, data, job.pos)
+                    moved = len(data)
+                if moved <= 0:
+                    raise OSError(errno.EIO, "the reader's pipe gave back fewer bytes than it took")
+                job.pos += moved
+                job.left -= moved
+                left -= moved
+        except BaseException:
+            self._drop_pipe()
+            raise
+        return n
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -193,6 +265,18 @@ class _Reader:
             self._jobs.remove(job)
         job.error = error
         job.done.set()
+
+
+def _grow(write_end: int) -> int:
+    # Ask for a _PIPE-byte pipe (Linux: F_SETPIPE_SZ; refused above fs.pipe-max-size or past
+    # the user's pipe quota) and return what it holds.
+    try:
+        import fcntl
+
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE)
+        return int(fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ))
+    except (ImportError, AttributeError, OSError):
+        return 64 * 1024  # Linux's default pipe size
 
 
 class _Pump:

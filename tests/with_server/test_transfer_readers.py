@@ -8,6 +8,7 @@ what happens when a handed-over body breaks, stalls, or its download is interrup
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import threading
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from hub.errors import ReadTimeoutError
+from hub.errors import LocalFileError, ReadTimeoutError
 from hub.transfer import (
     MB,
     TransferCancelledError,
@@ -163,6 +164,89 @@ def test_a_callback_that_raises_fails_its_download_and_leaves_no_file(
     assert handovers == [4 * MB - FIRST]
     assert os.listdir(tmp_path) == []
     assert all(not reader._jobs for reader in _pump.pump._readers)
+
+
+@pytest.fixture
+def spliced(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each step a reader took on a body: True when it moved it with os.splice."""
+    steps: list[bool] = []
+    read, splice = _pump._Reader._read, _pump._Reader._splice
+
+    def reading(self: Any, job: Any, view: memoryview) -> Any:
+        steps.append(False)
+        return read(self, job, view)
+
+    def splicing(self: Any, job: Any, view: memoryview) -> Any:
+        steps.append(True)
+        return splice(self, job, view)
+
+    monkeypatch.setattr(_pump._Reader, "_read", reading)
+    monkeypatch.setattr(_pump._Reader, "_splice", splicing)
+    return steps
+
+
+@pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_plain_http_bodies_are_spliced_and_tls_bodies_read(
+        request: pytest.FixtureRequest, tmp_path: Path, handovers: list[int],
+        spliced: list[bool], tls: bool) -> None:
+    _, s3 = _server_and_client(request, tls)
+    objects = _objects(s3, 3, 4 * MB + 1)
+    with TransferManager(s3, CONFIG) as manager:
+        for key in objects:
+            manager.download(BUCKET, key, str(tmp_path / key))
+    for key, data in objects.items():
+        assert (tmp_path / key).read_bytes() == data
+    assert len(handovers) == 3
+    assert spliced and set(spliced) == {not tls}
+
+
+def _failing_file_splice(monkeypatch: pytest.MonkeyPatch, code: int, times: int) -> list[int]:
+    # os.splice into a file (the call with offset_dst) fails with code, `times` times; the
+    # socket -> pipe splices are real.
+    splice = os.splice
+    failed: list[int] = []
+
+    def flaky(src: int, dst: int, count: int, *args: Any, **kwargs: Any) -> int:
+        if kwargs.get("offset_dst") is not None and len(failed) < times:
+            failed.append(code)
+            raise OSError(code, os.strerror(code))
+        return splice(src, dst, count, *args, **kwargs)
+
+    monkeypatch.setattr(os, "splice", flaky)
+    return failed
+
+
+@pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
+def test_a_file_that_cannot_be_written_fails_its_download_and_not_the_next(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int],  # noqa: F811
+        spliced: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The failed write leaves bytes of the first body in the reader's pipe: the pipe is
+    # replaced, so they never reach the next body's file.
+    s3 = _client(fast.url)
+    objects = _objects(s3, 2, 3 * MB)
+    failed = _failing_file_splice(monkeypatch, errno.ENOSPC, 1)
+    with pytest.raises(LocalFileError) as info:
+        s3.download_file(BUCKET, "obj-0", str(tmp_path / "first"), Config=CONFIG)
+    assert info.value.errno == errno.ENOSPC
+    assert failed == [errno.ENOSPC]
+    assert os.listdir(tmp_path) == []
+    for name in ("second", "third"):  # readers take bodies in turn: both have had one since
+        s3.download_file(BUCKET, "obj-1", str(tmp_path / name), Config=CONFIG)
+        assert (tmp_path / name).read_bytes() == objects["obj-1"]
+    assert handovers == [3 * MB - FIRST] * 3 and all(spliced)
+
+
+@pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
+def test_a_file_that_takes_no_splice_gets_the_body_copied_instead(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    s3 = _client(fast.url)
+    data = _objects(s3, 1, 4 * MB + 3)["obj-0"]
+    failed = _failing_file_splice(monkeypatch, errno.EINVAL, 1)
+    s3.download_file(BUCKET, "obj-0", str(tmp_path / "out"), Config=CONFIG)
+    assert (tmp_path / "out").read_bytes() == data
+    assert failed == [errno.EINVAL] and handovers == [4 * MB + 3 - FIRST]
 
 
 def test_a_body_broken_under_a_reader_is_asked_for_again_from_where_it_broke(
