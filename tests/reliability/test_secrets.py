@@ -5,6 +5,7 @@ variables (``traceback.TracebackException(..., capture_locals=True)``, what Sent
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import logging
@@ -541,6 +542,8 @@ def resetting_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         stop.set()
+        with contextlib.suppress(OSError):  # wakes the accept() that close() alone would not
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=10)
 

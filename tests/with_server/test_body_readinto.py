@@ -219,6 +219,9 @@ class _TrickleServer:
 
     def stop(self) -> None:
         self._stop.set()
+        # close() alone does not wake a thread blocked in accept(); shutdown() does (Linux).
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._listener.close()
         for conn in self._conns:

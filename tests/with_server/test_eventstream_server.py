@@ -259,6 +259,8 @@ class _TrickleServer:
     def stop(self) -> None:
         for event in self.received:
             event.set()
+        with contextlib.suppress(OSError):  # wakes an accept() that close() alone would not
+            self._listener.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._listener.close()
         join_all([self._thread])
