@@ -213,8 +213,13 @@ class _Reader:
         return n
 
     def _splice(self, job: _Job, view: memoryview) -> int | None:
-        # One pipe's worth: socket -> pipe, then pipe -> file at the body's offset.
-        read_end, write_end = self._pipe or (-1, -1)
+        # One pipe's worth: socket -> pipe, then pipe -> file at the body's offset. The pipe
+        # may have been dropped (another body's write failed): a new one, or no splice.
+        pipe = self._pipe_ends()
+        if pipe is None:
+            job.splice = False
+            return self._read(job, view)
+        read_end, write_end = pipe
         n: int | None = job.body._splice_nowait(write_end, min(self._pipe_size, job.left))
         if not n:
             return n

@@ -201,16 +201,20 @@ def test_plain_http_bodies_are_spliced_and_tls_bodies_read(
     assert spliced and set(spliced) == {not tls}
 
 
-def _failing_file_splice(monkeypatch: pytest.MonkeyPatch, code: int, times: int) -> list[int]:
-    # os.splice into a file (the call with offset_dst) fails with code, `times` times; the
-    # socket -> pipe splices are real.
+def _failing_file_splice(monkeypatch: pytest.MonkeyPatch, code: int, times: int,
+                         after: int = 0) -> list[int]:
+    # os.splice into a file (the call with offset_dst) fails with code, `times` times once
+    # `after` such calls went through; the socket -> pipe splices are real.
     splice = os.splice
     failed: list[int] = []
+    passed = [0]
 
     def flaky(src: int, dst: int, count: int, *args: Any, **kwargs: Any) -> int:
-        if kwargs.get("offset_dst") is not None and len(failed) < times:
-            failed.append(code)
-            raise OSError(code, os.strerror(code))
+        if kwargs.get("offset_dst") is not None:
+            if passed[0] >= after and len(failed) < times:
+                failed.append(code)
+                raise OSError(code, os.strerror(code))
+            passed[0] += 1
         return splice(src, dst, count, *args, **kwargs)
 
     monkeypatch.setattr(os, "splice", flaky)
@@ -235,6 +239,37 @@ def test_a_file_that_cannot_be_written_fails_its_download_and_not_the_next(
         s3.download_file(BUCKET, "obj-1", str(tmp_path / name), Config=CONFIG)
         assert (tmp_path / name).read_bytes() == objects["obj-1"]
     assert handovers == [3 * MB - FIRST] * 3 and all(spliced)
+
+
+@pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
+def test_a_failed_file_write_leaves_the_other_bodies_of_its_reader_alone(
+        fast: FastS3Server, tmp_path: Path, handovers: list[int],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # One file write fails while other spliced bodies are in flight on the same readers (the
+    # sixth of 32 writes: every body has been handed over by then): the reader's pipe is
+    # replaced, and the other bodies go on without a broken read (each is fetched by one GET).
+    s3 = _client(fast.url)
+    objects = _objects(s3, 4, 8 * MB - 1)
+    started = threading.Barrier(4, timeout=30)
+    drain = _pump.pump.drain
+
+    def together(*args: Any) -> None:
+        started.wait()  # all four bodies are with the readers before any is moved
+        drain(*args)
+
+    monkeypatch.setattr(_pump.pump, "drain", together)
+    failed = _failing_file_splice(monkeypatch, errno.ENOSPC, 1, after=5)
+    with TransferManager(s3, CONFIG) as manager:
+        futures = {key: manager.download(BUCKET, key, str(tmp_path / key)) for key in objects}
+    errors = {key: future.exception() for key, future in futures.items()}
+    broken = [key for key, error in errors.items() if error is not None]
+    assert failed == [errno.ENOSPC] and len(broken) == 1
+    assert isinstance(errors[broken[0]], LocalFileError)
+    for key, data in objects.items():
+        if key not in broken:
+            assert (tmp_path / key).read_bytes() == data
+    assert fast.ops("GetObject") == len(objects)
+    assert sorted(os.listdir(tmp_path)) == sorted(set(objects) - set(broken))
 
 
 @pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
