@@ -151,6 +151,7 @@ class _Reader:
             self.broken = exc
             for job in [*self._jobs, *self._incoming]:
                 self._end(job, exc)
+            self._drop_pipe()  # plain descriptors: the garbage collector would not close them
 
     def _wait(self) -> float | None:
         # Until the first body's read timeout would pass, and at most _LOOK_AGAIN while there

@@ -365,6 +365,7 @@ def test_a_reader_whose_selector_fails_is_replaced(
             break
         threading.Event().wait(0.01)
     assert all(reader.broken is not None for reader in broken)
+    assert all(reader._pipe is None for reader in broken)  # its descriptors closed
     for name in ("b", "c", "d"):
         s3.download_file(BUCKET, "obj-0", str(tmp_path / name), Config=CONFIG)
         assert (tmp_path / name).read_bytes() == objects["obj-0"]
