@@ -405,7 +405,7 @@ def test_a_forked_child_gets_its_own_readers(
                  for fd in (reader._selector.fileno(), reader._wake_in.fileno(),
                             reader._wake_out.fileno(), *(reader._pipe or ()))]
     # On Linux the reader that spliced the body holds a pipe: the child closes it too.
-    assert len(inherited) == 3 * _pump.READERS + (2 if hasattr(os, "splice") else 0)
+    assert any(reader._pipe for reader in _pump.pump._readers) == hasattr(os, "splice")
     # Another thread holds the pump's lock at the fork: the child must get a fresh one.
     held, release = threading.Event(), threading.Event()
 
