@@ -12,8 +12,8 @@ file, in the kernel (one copy instead of two, and two GIL hand-offs per MiB inst
 per 256 KiB). The worker waits for the end of its body, then carries on exactly as if it had
 read the body itself: errors are raised in the worker, and ``pos`` says how far the body got,
 so a broken range is asked for again from there. The user's progress callback runs in the
-worker too (every ``_REPORT_EVERY`` seconds while it waits):
-user code never runs on a reader, where a slow callback would stall every body it reads.
+worker too (every ``_REPORT_EVERY`` seconds while it waits): user code never runs on a
+reader, where a slow callback would stall every body it reads.
 
 Only for downloads into hub's own temporary file (``FdWriter``) with no bandwidth limit and
 more than one worker. Idle readers wait in ``select`` and cost nothing; they are daemon
@@ -227,18 +227,7 @@ class _Reader:
         try:
             left = n
             while left:
-                if job.splice:
-                    try:
-                        moved = os.splice(read_end, job.fd, left, offset_dst=job.pos)
-                    except OSError as exc:
-                        if exc.errno not in _NO_SPLICE:
-                            raise
-                        job.splice = False  # this file takes no splice: copy the rest out
-                        continue
-                else:
-                    data = os.read(read_end, min(left, len(view)))
-                    pwrite(job.fd, data, job.pos)
-                    moved = len(data)
+                moved = self._from_pipe(job, read_end, left, view)
                 if moved <= 0:
                     raise OSError(errno.EIO, "the reader's pipe gave back fewer bytes than it took")
                 job.pos += moved
@@ -248,6 +237,21 @@ class _Reader:
             self._drop_pipe()
             raise
         return n
+
+    @staticmethod
+    def _from_pipe(job: _Job, read_end: int, count: int, view: memoryview) -> int:
+        # Up to count bytes from the pipe into the file at the body's offset: spliced, or
+        # copied out once the file refused a splice (then the body is read, not spliced).
+        if job.splice:
+            try:
+                return os.splice(read_end, job.fd, count, offset_dst=job.pos)
+            except OSError as exc:
+                if exc.errno not in _NO_SPLICE:
+                    raise
+                job.splice = False
+        data = os.read(read_end, min(count, len(view)))
+        pwrite(job.fd, data, job.pos)
+        return len(data)
 
     def _expire(self) -> None:
         now = time.monotonic()
