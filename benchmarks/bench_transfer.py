@@ -16,7 +16,11 @@ How it is measured:
 - Each measurement runs in a fresh child process: after imports and one warm-up request, the
   child times the transfer (wall clock), takes the process CPU time it used (user + system,
   every thread) and reads its peak RSS (``ru_maxrss``) before and after.
-- Rounds are interleaved: every round runs every library once per case, in turn.
+- Rounds are interleaved: every round runs every library once per case, in turn (each round
+  starts with the next library). One more round before them, untimed, warms up each case for
+  every library: the first transfers after the server started or the case changed ran up to
+  2x slower (fresh kernel memory and page cache on this VM), and would land on whichever
+  library happened to go first.
 
 Reported: MB/s (MiB/s of payload), client CPU seconds per GiB, and peak RSS (and its growth
 over the warmed-up process). obstore rows are skipped (with a note) when it is not installed.
@@ -360,17 +364,19 @@ def _make_sources(shapes: Sequence[Shape], workdir: Path) -> None:
 
 
 def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] | None = None,
-        progress: Callable[[str], None] | None = None, only: Sequence[str] = ()
-        ) -> tuple[list[Row], list[str]]:
+        progress: Callable[[str], None] | None = None, only: Sequence[str] = (),
+        warmup: int | None = None) -> tuple[list[Row], list[str]]:
     """Measure every case; return (rows, notes).
 
-    ``quick``: one 16 MiB object over http only, one round (a smoke run for CI). ``only``:
-    run just the cases whose "direction shape" contains one of these strings (e.g.
-    ``"upload 256"``), for a focused look.
+    ``quick``: one 16 MiB object over http only, one round and no warm-up round (a smoke run
+    for CI). ``rounds``: timed rounds per case [5]; ``warmup``: untimed rounds before them
+    [1]. ``only``: run just the cases whose "direction shape" contains one of these strings
+    (e.g. ``"upload 256"``), for a focused look.
     """
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
     schemes = schemes or (("http",) if quick else ("http", "https"))
-    rounds = rounds or (1 if quick else 3)
+    rounds = rounds or (1 if quick else 5)
+    warmup = (0 if quick else 1) if warmup is None else warmup
     notes: list[str] = []
     impls = [i for i in IMPLS if i != "obstore" or obstore_available()]
     if "obstore" not in impls:
@@ -392,7 +398,7 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
                             if impl not in impls:
                                 row.skipped = "obstore not installed"
                             rows[(shape.name, direction, scheme, impl)] = row
-                        for r in range(rounds):
+                        for r in range(-warmup, rounds):  # r < 0: untimed warm-up rounds
                             order = impls[r % len(impls):] + impls[:r % len(impls)]
                             for impl in order:
                                 spec = {"impl": impl, "direction": direction, "url": url,
@@ -401,10 +407,12 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
                                         "shape": {"name": shape.name, "count": shape.count,
                                                   "size": shape.size}}
                                 if progress:
-                                    progress(f"{direction} {shape.name} {scheme} {impl}")
+                                    progress(f"{direction} {shape.name} {scheme} {impl}"
+                                             + (" (warm-up)" if r < 0 else ""))
                                 result = _spawn(spec)
-                                rows[(shape.name, direction, scheme, impl)].samples.append(
-                                    result)
+                                if r >= 0:
+                                    rows[(shape.name, direction, scheme, impl)].samples.append(
+                                        result)
                                 if direction == "upload":
                                     _delete_uploads(url, ca, shape, impl)
     for row in rows.values():
@@ -502,7 +510,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="16 MiB over http, one round")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds [3 / 1 with --quick]")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds [5 / 1 with --quick]")
+    parser.add_argument("--warmup", type=int,
+                        help="untimed rounds before them [1 / 0 with --quick]")
     parser.add_argument("--schemes", help="http,https [http with --quick]")
     parser.add_argument("--only", action="append", default=[],
                         help='just the cases matching this ("upload 256"); repeatable')
@@ -515,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, notes = run(args.quick, args.rounds,
                       tuple(args.schemes.split(",")) if args.schemes else None,
                       progress=lambda text: print(f"  ... {text}", file=sys.stderr),
-                      only=args.only)
+                      only=args.only, warmup=args.warmup)
     print(format_table(rows))
     print()
     for text, met, how in targets(rows):
