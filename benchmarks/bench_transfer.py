@@ -18,9 +18,9 @@ How it is measured:
   every thread) and reads its peak RSS (``ru_maxrss``) before and after.
 - Rounds are interleaved: every round runs every library once per case, in turn (each round
   starts with the next library). One more round before them, untimed, warms up each case for
-  every library: the first transfers after the server started or the case changed ran up to
-  2x slower (fresh kernel memory and page cache on this VM), and would land on whichever
-  library happened to go first.
+  every library: on a fresh VM the first transfers after the server started ran up to 3-4x
+  slower (the kernel touching fresh memory), and that would land on whichever library
+  happened to go first.
 
 Reported: MB/s (MiB/s of payload), client CPU seconds per GiB, and peak RSS (and its growth
 over the warmed-up process). obstore rows are skipped (with a note) when it is not installed.
