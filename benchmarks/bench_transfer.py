@@ -377,6 +377,8 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
     schemes = schemes or (("http",) if quick else ("http", "https"))
     rounds = rounds or (1 if quick else 5)
     warmup = (0 if quick else 1) if warmup is None else warmup
+    if warmup < 0:  # range(-warmup, rounds) would silently drop timed rounds instead
+        raise ValueError(f"warmup must be 0 or more, got {warmup}")
     notes: list[str] = []
     impls = [i for i in IMPLS if i != "obstore" or obstore_available()]
     if "obstore" not in impls:
@@ -519,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the rows here")
     parser.add_argument("--chart", type=Path, help="write a PNG chart here")
     args = parser.parse_args(argv)
+    if args.warmup is not None and args.warmup < 0:
+        parser.error(f"--warmup must be 0 or more, got {args.warmup}")
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return 0
