@@ -2,7 +2,9 @@
 
 The S3 client's ``upload_file``, ``upload_fileobj``, ``download_file``, ``download_fileobj``
 and ``copy`` (boto3's signatures) run through this package; :class:`TransferManager` runs many
-transfers at once and hands back futures. See ``docs/transfer.md``.
+transfers at once and hands back futures, with s3transfer's arguments and subscribers
+(:class:`BaseSubscriber`); :class:`S3Transfer` is boto3's class of that name. See
+``docs/transfer.md``.
 
 ::
 
@@ -16,6 +18,7 @@ transfers at once and hands back futures. See ``docs/transfer.md``.
 
 from hub.transfer._config import (
     ALLOWED_COPY_ARGS,
+    ALLOWED_DELETE_ARGS,
     ALLOWED_DOWNLOAD_ARGS,
     ALLOWED_UPLOAD_ARGS,
     KB,
@@ -23,25 +26,34 @@ from hub.transfer._config import (
     TransferConfig,
 )
 from hub.transfer._future import (
+    CallArgs,
     TransferCancelledError,
     TransferFuture,
     TransferManagerClosedError,
     TransferMeta,
+    TransferNotDoneError,
 )
 from hub.transfer._manager import TransferManager
+from hub.transfer._s3transfer import S3Transfer
+from hub.transfer._subscribers import BaseSubscriber
 from hub.transfer._tasks import PartChecksum
 
 __all__ = [
     "ALLOWED_COPY_ARGS",
+    "ALLOWED_DELETE_ARGS",
     "ALLOWED_DOWNLOAD_ARGS",
     "ALLOWED_UPLOAD_ARGS",
     "KB",
     "MB",
+    "BaseSubscriber",
+    "CallArgs",
     "PartChecksum",
+    "S3Transfer",
     "TransferCancelledError",
     "TransferConfig",
     "TransferFuture",
     "TransferManager",
     "TransferManagerClosedError",
     "TransferMeta",
+    "TransferNotDoneError",
 ]

@@ -11,6 +11,7 @@ from hub.errors import ConfigError, ParamValidationError
 
 __all__ = [
     "ALLOWED_COPY_ARGS",
+    "ALLOWED_DELETE_ARGS",
     "ALLOWED_DOWNLOAD_ARGS",
     "ALLOWED_UPLOAD_ARGS",
     "KB",
@@ -48,6 +49,8 @@ ALLOWED_COPY_ARGS: tuple[str, ...] = (
     *_SHARED_ARGS, "CopySourceIfMatch", "CopySourceIfModifiedSince", "CopySourceIfNoneMatch",
     "CopySourceIfUnmodifiedSince", "CopySourceSSECustomerAlgorithm", "CopySourceSSECustomerKey",
     "CopySourceSSECustomerKeyMD5", "MetadataDirective", "TaggingDirective")
+#: ``extra_args`` accepted by ``TransferManager.delete`` (s3transfer's list).
+ALLOWED_DELETE_ARGS: tuple[str, ...] = ("MFA", "VersionId", "RequestPayer", "ExpectedBucketOwner")
 
 
 def check_extra_args(operation: str, extra_args: Mapping[str, Any] | None,

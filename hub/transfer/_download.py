@@ -76,8 +76,11 @@ class Download(TaskBase):
         config = self.config
         first = config.multipart_threshold
         got = [0]  # bytes of the first range written so far
+        params = dict(self._extra)
+        if meta.etag is not None:  # provided (provide_object_etag): this version or a 412
+            params["IfMatch"] = meta.etag
         with self._slots:
-            response = self.client.get_object(Bucket=meta.bucket, Key=meta.key, **self._extra)
+            response = self.client.get_object(Bucket=meta.bucket, Key=meta.key, **params)
             body = response["Body"]
             try:
                 total = self._describe(response)

@@ -11,6 +11,7 @@ that would leave an orphaned part behind.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +20,10 @@ from hub._forksafe import at_fork_reinit
 from hub._value import dataclass, field
 from hub.errors import HubError
 
-__all__ = ["TransferCancelledError", "TransferFuture", "TransferManagerClosedError",
-           "TransferMeta"]
+__all__ = ["CallArgs", "TransferCancelledError", "TransferFuture", "TransferManagerClosedError",
+           "TransferMeta", "TransferNotDoneError"]
+
+_log = logging.getLogger("hub.transfer")
 
 
 class TransferCancelledError(HubError, concurrent.futures.CancelledError):
@@ -37,16 +40,45 @@ class TransferManagerClosedError(HubError, RuntimeError):
     """
 
 
+class TransferNotDoneError(HubError, RuntimeError):
+    """:meth:`TransferFuture.set_exception` was called on a transfer still running (as
+    s3transfer's ``TransferNotDoneError``)."""
+
+
+class CallArgs:
+    """The arguments a transfer was submitted with, as attributes (s3transfer's ``CallArgs``).
+
+    Every transfer has ``bucket``, ``key``, ``extra_args`` and ``subscribers``; uploads and
+    downloads also ``fileobj``, copies ``copy_source`` and ``source_client``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:  # typed access to the dynamic attributes
+        raise AttributeError(f"CallArgs has no {name!r}")
+
+    def __repr__(self) -> str:
+        # Names only: extra_args may carry an SSE-C key.
+        return f"CallArgs({', '.join(vars(self))})"
+
+
 @dataclass(slots=True)
 class TransferMeta:
-    """What a transfer is about.
+    """What a transfer is about (s3transfer's ``TransferMeta``, plus ``kind`` and ``extra``).
 
     Attributes:
-        kind: ``"upload"``, ``"download"`` or ``"copy"``.
+        kind: ``"upload"``, ``"download"``, ``"copy"`` or ``"delete"``.
         bucket: The bucket written to (read from, for downloads).
         key: The key written to (read from, for downloads).
-        size: The object's size in bytes once known (None before).
+        size: The object's size in bytes once known (None before; see
+            :meth:`provide_transfer_size`).
         extra: Free-form notes (``upload_id`` of a multipart upload, ``etag`` of a download).
+        call_args: The arguments the transfer was submitted with (:class:`CallArgs`), for
+            transfers submitted to a :class:`~hub.transfer.TransferManager`.
+        transfer_id: The transfer's number within its manager (0, 1, ...).
+        user_context: A dict for the caller's own notes (e.g. a subscriber's state).
     """
 
     kind: str
@@ -54,6 +86,26 @@ class TransferMeta:
     key: str
     size: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    call_args: CallArgs | None = field(default=None, repr=False)
+    transfer_id: int | None = None
+    user_context: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def etag(self) -> str | None:
+        """The object's ETag: the one a download pinned its parts to, or the one provided."""
+        etag = self.extra.get("etag")
+        return etag if isinstance(etag, str) else None
+
+    def provide_transfer_size(self, size: int) -> None:
+        """Tell the transfer's size ahead (as s3transfer; e.g. from a subscriber's
+        ``on_queued``). hub learns sizes itself without an extra request (the file's size, the
+        first GET's ``Content-Length``) and replaces this value with what it finds."""
+        self.size = size
+
+    def provide_object_etag(self, etag: str) -> None:
+        """Pin a download to this ETag (from ``on_queued``): its first GET carries
+        ``If-Match``, so a different version fails with 412 instead of being downloaded."""
+        self.extra["etag"] = etag
 
 
 class TransferFuture:
@@ -68,7 +120,7 @@ class TransferFuture:
         self._done = threading.Event()
         self._result: Any = None
         self._error: BaseException | None = None
-        self._cancel: Callable[[], None] | None = None
+        self._cancel: Callable[[str], None] | None = None
         self._callbacks: list[Callable[[TransferFuture], None]] = []
         self._lock = threading.Lock()
         at_fork_reinit(self, TransferFuture._reset)
@@ -83,12 +135,20 @@ class TransferFuture:
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the transfer and return its result (the last call's response, or None).
 
+        A KeyboardInterrupt while waiting cancels the transfer (as s3transfer's ``result``)
+        and is re-raised; the transfer then cleans up on its workers.
+
         Raises:
             TimeoutError: ``timeout`` seconds passed first.
             TransferCancelledError: The transfer was cancelled.
             HubError: The error that made the transfer fail (e.g. a ``ClientError``).
         """
-        if not self._done.wait(timeout):
+        try:
+            finished = self._done.wait(timeout)
+        except KeyboardInterrupt:
+            self.cancel()
+            raise
+        if not finished:
             raise TimeoutError(f"transfer of {self.meta.key!r} still running")
         if self._error is not None:
             raise self._error
@@ -107,18 +167,43 @@ class TransferFuture:
         is aborted (or the temporary file removed) and :meth:`result` raises
         :class:`TransferCancelledError`.
         """
+        return self._stop("")
+
+    def _stop(self, message: str) -> bool:
+        # cancel(), with the message TransferCancelledError carries (manager.shutdown's).
         if self._done.is_set() or self._cancel is None:
             return False
-        self._cancel()
+        self._cancel(message)
         return True
 
     def add_done_callback(self, fn: Callable[[TransferFuture], None]) -> None:
-        """Call ``fn(self)`` when the transfer ends (at once when it already has)."""
+        """Call ``fn(self)`` when the transfer ends (at once when it already has).
+
+        As with ``concurrent.futures``, an exception ``fn`` raises is logged (logger
+        ``hub.transfer``) and does not stop the other callbacks.
+        """
         with self._lock:
             if not self._done.is_set():
                 self._callbacks.append(fn)
                 return
-        fn(self)
+        self._call(fn)
+
+    def set_exception(self, exception: BaseException) -> None:
+        """Make a finished transfer's :meth:`result` raise ``exception`` (as s3transfer).
+
+        Raises:
+            TransferNotDoneError: The transfer is still running.
+            ParamValidationError: ``exception`` is not an exception.
+        """
+        if not isinstance(exception, BaseException):
+            from hub.errors import ParamValidationError
+
+            raise ParamValidationError("set_exception", [
+                f"exception must be an exception, got {type(exception).__name__}"])
+        if not self._done.is_set():
+            raise TransferNotDoneError(
+                f"set_exception: the transfer of {self.meta.key!r} is still running")
+        self._result, self._error = None, exception
 
     def _set(self, result: Any, error: BaseException | None) -> None:
         self._result, self._error = result, error
@@ -126,7 +211,13 @@ class TransferFuture:
             self._done.set()
             callbacks, self._callbacks = self._callbacks, []
         for fn in callbacks:
+            self._call(fn)
+
+    def _call(self, fn: Callable[[TransferFuture], None]) -> None:
+        try:
             fn(self)
+        except Exception:  # noqa: BLE001 - concurrent.futures' rule: log, run the others
+            _log.exception("a done callback of %r raised", self)
 
     def __repr__(self) -> str:
         state = "done" if self.done() else "running"
@@ -205,6 +296,20 @@ class Transfer:
             with self._callback_lock:
                 callback(amount)
 
+    def watch(self, report: Callable[[int], Any]) -> None:
+        """Also report progress to ``report`` (after the callback; before the transfer
+        starts)."""
+        callback = self._callback
+        if callback is None:
+            self._callback = report
+            return
+
+        def both(amount: int) -> None:
+            callback(amount)
+            report(amount)
+
+        self._callback = both
+
     def fail(self, error: BaseException) -> None:
         """Record ``error`` (the first one wins); pending tasks then skip their work.
 
@@ -217,10 +322,10 @@ class Transfer:
             if self.error is None:
                 self.error = error
 
-    def cancel(self) -> None:
+    def cancel(self, message: str = "") -> None:
         """Record a cancel (pending tasks skip; cleanup runs once the running ones end)."""
         self.fail(TransferCancelledError(
-            f"transfer of {self.future.meta.key!r} was cancelled"))
+            message or f"transfer of {self.future.meta.key!r} was cancelled"))
 
     def spawn(self, task: Callable[..., None], *args: Any) -> None:
         """Run ``task(*args)`` as one of this transfer's tasks."""

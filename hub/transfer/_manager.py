@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
@@ -20,16 +20,24 @@ from hub._forksafe import at_fork_reinit
 from hub.errors import ParamValidationError
 from hub.transfer._config import (
     ALLOWED_COPY_ARGS,
+    ALLOWED_DELETE_ARGS,
     ALLOWED_DOWNLOAD_ARGS,
     ALLOWED_UPLOAD_ARGS,
     TransferConfig,
     check_extra_args,
 )
 from hub.transfer._copy import Copy
+from hub.transfer._delete import Delete
 from hub.transfer._download import Download
-from hub.transfer._future import Transfer, TransferFuture, TransferManagerClosedError
+from hub.transfer._future import (
+    CallArgs,
+    Transfer,
+    TransferFuture,
+    TransferManagerClosedError,
+)
 from hub.transfer._io import BufferPool
 from hub.transfer._limits import Bandwidth
+from hub.transfer._subscribers import Hooks, subscriber_hooks
 from hub.transfer._tasks import PartChecksum
 from hub.transfer._upload import Upload
 
@@ -138,6 +146,10 @@ class TransferManager:
     parts. Use it as a context manager: leaving the block waits for every transfer (or, on an
     exception such as KeyboardInterrupt, cancels them, then waits for their cleanup).
 
+    ``upload``, ``download``, ``copy`` and ``delete`` take s3transfer's arguments, in its
+    order, ``subscribers`` included (see :class:`~hub.transfer.BaseSubscriber`); hub adds a
+    keyword-only ``callback`` that gets byte counts, as ``Callback`` does in boto3's calls.
+
     Args:
         client: An S3 client (``session.client("s3")``); its connection pool is shared.
         config: The :class:`~hub.transfer.TransferConfig` (boto3's defaults when None).
@@ -155,6 +167,12 @@ class TransferManager:
             future.result()
     """
 
+    #: ``extra_args`` each kind of transfer accepts (s3transfer's lists).
+    ALLOWED_UPLOAD_ARGS = ALLOWED_UPLOAD_ARGS
+    ALLOWED_DOWNLOAD_ARGS = ALLOWED_DOWNLOAD_ARGS
+    ALLOWED_COPY_ARGS = ALLOWED_COPY_ARGS
+    ALLOWED_DELETE_ARGS = ALLOWED_DELETE_ARGS
+
     def __init__(self, client: Any, config: TransferConfig | None = None, *,
                  checksum: PartChecksum | None | object = _DEFAULT) -> None:
         self._client = client
@@ -171,6 +189,7 @@ class TransferManager:
         self._futures: set[TransferFuture] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._next_id = 0  # transfer_id of the next transfer submitted
         at_fork_reinit(self, TransferManager._reset)
 
     def _reset(self) -> None:
@@ -184,22 +203,33 @@ class TransferManager:
         """The :class:`TransferConfig` in use."""
         return self._config
 
+    @property
+    def client(self) -> Any:
+        """The S3 client the transfers run on."""
+        return self._client
+
     # -- submitting -------------------------------------------------------------------------
 
     def upload(self, fileobj: str | os.PathLike[str] | IO[bytes], bucket: str, key: str,
                extra_args: Mapping[str, Any] | None = None,
+               subscribers: Iterable[Any] | None = None, *,
                callback: Callback | None = None) -> TransferFuture:
         """Upload a file (path) or binary file object to ``bucket``/``key``.
 
         Raises:
             ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_UPLOAD_ARGS``, or
                 ``fileobj`` is a path that does not exist or is a folder, or a file object
-                that is not readable, in text mode or closed.
+                that is not readable, in text mode or closed, or ``subscribers`` is not a
+                list of subscribers.
         """
         extra = check_extra_args("upload", extra_args, ALLOWED_UPLOAD_ARGS)
         _check_callback("upload", callback)
+        hooks = subscriber_hooks("upload", subscribers)
         _check_source("upload", "fileobj", fileobj)
-        return self._start(self._upload(fileobj, bucket, key, extra, callback))
+        call_args = CallArgs(fileobj=fileobj, bucket=bucket, key=key, extra_args=extra,
+                             subscribers=list(subscribers or ()))
+        return self._start(self._upload(fileobj, bucket, key, extra, callback), call_args,
+                           hooks)
 
     def _upload(self, source: Any, bucket: str, key: str, extra: dict[str, Any],
                 callback: Callback | None) -> Upload:
@@ -213,45 +243,87 @@ class TransferManager:
 
     def download(self, bucket: str, key: str, fileobj: str | os.PathLike[str] | IO[bytes],
                  extra_args: Mapping[str, Any] | None = None,
+                 subscribers: Iterable[Any] | None = None, *,
                  callback: Callback | None = None) -> TransferFuture:
         """Download ``bucket``/``key`` to a file (path; written atomically) or file object.
 
         Raises:
             ParamValidationError: ``extra_args`` has keys outside ``ALLOWED_DOWNLOAD_ARGS``, or
                 ``fileobj`` is a path that is a folder or whose folder does not exist, or a
-                file object that is not writable, in text mode or closed.
+                file object that is not writable, in text mode or closed, or ``subscribers``
+                is not a list of subscribers.
         """
         extra = check_extra_args("download", extra_args, ALLOWED_DOWNLOAD_ARGS)
         _check_callback("download", callback)
+        hooks = subscriber_hooks("download", subscribers)
         _check_target("download", "fileobj", fileobj)
+        call_args = CallArgs(bucket=bucket, key=key, fileobj=fileobj, extra_args=extra,
+                             subscribers=list(subscribers or ()))
         return self._start(Download(self._client, self._config, self._submit, bucket, key,
-                                    fileobj, extra, callback, self._bandwidth))
+                                    fileobj, extra, callback, self._bandwidth),
+                           call_args, hooks)
 
     def copy(self, copy_source: Mapping[str, Any] | str, bucket: str, key: str,
-             extra_args: Mapping[str, Any] | None = None, callback: Callback | None = None,
-             source_client: Any = None) -> TransferFuture:
+             extra_args: Mapping[str, Any] | None = None,
+             subscribers: Iterable[Any] | None = None, source_client: Any = None, *,
+             callback: Callback | None = None) -> TransferFuture:
         """Copy ``copy_source`` (``{"Bucket", "Key", "VersionId"?}``) to ``bucket``/``key``.
 
         Raises:
-            ParamValidationError: Bad ``copy_source``, or ``extra_args`` keys outside
-                ``ALLOWED_COPY_ARGS``.
+            ParamValidationError: Bad ``copy_source``, ``extra_args`` keys outside
+                ``ALLOWED_COPY_ARGS``, or ``subscribers`` not a list of subscribers.
         """
         source = _copy_source("copy", copy_source)
         extra = check_extra_args("copy", extra_args, ALLOWED_COPY_ARGS)
         _check_callback("copy", callback)
+        hooks = subscriber_hooks("copy", subscribers)
+        call_args = CallArgs(copy_source=copy_source, bucket=bucket, key=key, extra_args=extra,
+                             subscribers=list(subscribers or ()), source_client=source_client)
         return self._start(Copy(self._client, self._config, self._submit, source, bucket, key,
-                                extra, callback, source_client, self._bandwidth))
+                                extra, callback, source_client, self._bandwidth),
+                           call_args, hooks)
 
-    def _start(self, transfer: Transfer) -> TransferFuture:
+    def delete(self, bucket: str, key: str, extra_args: Mapping[str, Any] | None = None,
+               subscribers: Iterable[Any] | None = None) -> TransferFuture:
+        """Delete ``bucket``/``key`` (one DeleteObject on a worker, as s3transfer's
+        ``delete``); the future's result is its response. ``on_progress`` is not called.
+
+        Raises:
+            ParamValidationError: ``extra_args`` keys outside ``ALLOWED_DELETE_ARGS``, or
+                ``subscribers`` not a list of subscribers.
+        """
+        extra = check_extra_args("delete", extra_args, ALLOWED_DELETE_ARGS)
+        hooks = subscriber_hooks("delete", subscribers)
+        call_args = CallArgs(bucket=bucket, key=key, extra_args=extra,
+                             subscribers=list(subscribers or ()))
+        return self._start(Delete(self._client, self._config, self._submit, bucket, key, extra),
+                           call_args, hooks)
+
+    def _start(self, transfer: Transfer, call_args: CallArgs, hooks: Hooks) -> TransferFuture:
         future = transfer.future
+        meta = future.meta
+        meta.call_args = call_args
         with self._lock:
             if self._closed:
                 raise TransferManagerClosedError(
-                    f"{transfer.future.meta.kind} of {transfer.future.meta.key!r}: the "
-                    "TransferManager was shut down")
+                    f"{meta.kind} of {meta.key!r}: the TransferManager was shut down")
+            meta.transfer_id = self._next_id
+            self._next_id += 1
             self._futures.add(future)
+        queued, progress, done = hooks
+        for on_done in done:  # before _forget: wait() returns once they have run
+            future.add_done_callback(_done_hook(on_done))
         future.add_done_callback(self._forget)
-        transfer.spawn(transfer.start)
+        if progress:
+            def report(amount: int) -> None:
+                for on_progress in progress:
+                    on_progress(future=future, bytes_transferred=amount)
+
+            transfer.watch(report)
+        if queued:
+            transfer.spawn(_queued_then_start, transfer, queued)
+        else:
+            transfer.spawn(transfer.start)
         return future
 
     def _forget(self, future: TransferFuture) -> None:
@@ -276,12 +348,13 @@ class TransferManager:
 
     # -- ending -----------------------------------------------------------------------------
 
-    def cancel(self) -> None:
-        """Cancel every transfer still running (each cleans up, then raises on ``result()``)."""
+    def cancel(self, message: str = "") -> None:
+        """Cancel every transfer still running (each cleans up, then raises on ``result()``;
+        ``message`` becomes its ``TransferCancelledError``'s)."""
         with self._lock:
             futures = list(self._futures)
         for future in futures:
-            future.cancel()
+            future._stop(message)
 
     def wait(self) -> None:
         """Wait until every submitted transfer has ended (errors stay on their futures)."""
@@ -293,12 +366,17 @@ class TransferManager:
             for future in futures:
                 future.exception()
 
-    def shutdown(self, cancel: bool = False) -> None:
-        """Wait for (or, with ``cancel``, cancel) every transfer, then stop the workers."""
+    def shutdown(self, cancel: bool = False, cancel_msg: str = "") -> None:
+        """Wait for (or, with ``cancel``, cancel) every transfer, then stop the workers.
+
+        Args:
+            cancel: Cancel the transfers still running instead of waiting for them to finish.
+            cancel_msg: The message of their ``TransferCancelledError`` (as s3transfer).
+        """
         with self._lock:
             self._closed = True
         if cancel:
-            self.cancel()
+            self.cancel(cancel_msg)
         try:
             self.wait()
         except BaseException:
@@ -319,6 +397,21 @@ class TransferManager:
     def __repr__(self) -> str:
         return (f"<hub.transfer.TransferManager workers={self._workers} "
                 f"running={len(self._futures)}>")
+
+
+def _done_hook(on_done: Callable[..., Any]) -> Callable[[TransferFuture], None]:
+    def call(future: TransferFuture) -> None:
+        on_done(future=future)
+
+    return call
+
+
+def _queued_then_start(transfer: Transfer, queued: list[Callable[..., Any]]) -> None:
+    # s3transfer's order: on_queued runs before anything is sent; if it raises, the transfer
+    # fails with that error (and on_done still runs).
+    for on_queued in queued:
+        on_queued(future=transfer.future)
+    transfer.start()
 
 
 # --------------------------------------------------------------------------- one-shot calls
