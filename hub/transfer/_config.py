@@ -74,16 +74,23 @@ def check_extra_args(operation: str, extra_args: Mapping[str, Any] | None,
     return dict(extra_args)
 
 
+_TRANSFER_CLIENTS = ("auto", "classic", "crt")
+
+
 @dataclass(frozen=True, slots=True)
 class TransferConfig:
-    """How managed transfers split and schedule their work (boto3's ``TransferConfig`` fields).
+    """How managed transfers split and schedule their work (boto3's ``TransferConfig``).
+
+    The fields are boto3's, in boto3's order (so positional arguments mean the same), and
+    None means the default, as in boto3. ``max_request_concurrency`` and
+    ``max_io_queue_size`` read the fields boto3 aliases them to.
 
     Args:
         multipart_threshold: Objects of this size or larger go in parts (bytes, >= 1).
-        multipart_chunksize: Part size (bytes, >= 5 MiB for S3 uploads except the last; any
-            size >= 1 is accepted so tests can use small parts against local servers).
         max_concurrency: Parts in flight at once. Also capped by the client's
             ``max_pool_connections``: transfers never open more connections than the pool.
+        multipart_chunksize: Part size (bytes, >= 5 MiB for S3 uploads except the last; any
+            size >= 1 is accepted so tests can use small parts against local servers).
         num_download_attempts: Attempts per downloaded part when the body breaks while read
             (the request itself retries under the client's retry policy).
         max_io_queue: Chunks of ``io_chunksize`` that may wait to be written in order
@@ -93,30 +100,56 @@ class TransferConfig:
         use_threads: False runs every part in the calling thread, one after another.
         max_bandwidth: Bytes per second for all of a manager's transfers together; None for
             no limit.
+        preferred_transfer_client: boto3's choice between its classic manager and the AWS
+            CRT (``"auto"``, ``"classic"``, ``"crt"``, any case). hub has one transfer engine,
+            so every value runs it; as boto3 does without the CRT installed.
+
+    Raises:
+        ConfigError: A field out of range or of the wrong type (naming it).
     """
 
     multipart_threshold: int = 8 * MB
-    multipart_chunksize: int = 8 * MB
     max_concurrency: int = 10
+    multipart_chunksize: int = 8 * MB
     num_download_attempts: int = 5
     max_io_queue: int = 100
     io_chunksize: int = 256 * KB
     use_threads: bool = True
     max_bandwidth: int | None = None
+    preferred_transfer_client: str = "auto"
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if value is None and f.name != "max_bandwidth":  # boto3: None is the default
+                value = f.default
+                object.__setattr__(self, f.name, value)
             if f.name == "use_threads":
                 if not isinstance(value, bool):
                     raise ConfigError(f"TransferConfig.use_threads must be a bool, got "
                                       f"{type(value).__name__}", field="use_threads")
                 continue
-            if value is None and f.name == "max_bandwidth":
+            if f.name == "preferred_transfer_client":
+                if not isinstance(value, str) or value.lower() not in _TRANSFER_CLIENTS:
+                    raise ConfigError(
+                        "TransferConfig.preferred_transfer_client must be one of "
+                        f"{', '.join(_TRANSFER_CLIENTS)}, got {value!r}", field=f.name)
+                continue
+            if value is None:  # max_bandwidth: no limit
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"TransferConfig.{f.name} must be an int >= 1, got {value!r}",
                                   field=f.name)
+
+    @property
+    def max_request_concurrency(self) -> int:
+        """``max_concurrency``, by the name s3transfer gives it."""
+        return self.max_concurrency
+
+    @property
+    def max_io_queue_size(self) -> int:
+        """``max_io_queue``, by the name s3transfer gives it."""
+        return self.max_io_queue
 
     def part_size(self, size: int) -> int:
         """The part size for an object of ``size`` bytes (at most 10,000 parts, as S3 allows)."""

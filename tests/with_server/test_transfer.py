@@ -668,6 +668,29 @@ def test_transfer_config_validates_with_typed_errors() -> None:
     assert info.value.field == "use_threads"
     assert TransferConfig().multipart_threshold == 8 * MB
     assert TransferConfig(multipart_chunksize=MB).part_size(20_000 * MB) == 2 * MB
+    with pytest.raises(ConfigError, match="one of auto, classic, crt") as info:
+        TransferConfig(preferred_transfer_client="fast")
+    assert info.value.field == "preferred_transfer_client"
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((16 * MB, 4), {}),  # positional: boto3's order
+    ((), {"max_concurrency": None, "io_chunksize": None, "max_bandwidth": None}),
+    ((), {"multipart_chunksize": 5 * MB, "max_io_queue": 7, "use_threads": False,
+          "preferred_transfer_client": "CRT", "num_download_attempts": 2,
+          "max_bandwidth": 1000}),
+])
+def test_transfer_config_reads_as_boto3s(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    # boto3's own TransferConfig is the oracle: the same arguments, the same values, by every
+    # name boto3 answers to (its s3transfer aliases included).
+    from boto3.s3.transfer import TransferConfig as Boto3Config
+
+    ours, theirs = TransferConfig(*args, **kwargs), Boto3Config(*args, **kwargs)
+    names = ("multipart_threshold", "max_concurrency", "multipart_chunksize",
+             "num_download_attempts", "max_io_queue", "io_chunksize", "use_threads",
+             "max_bandwidth", "preferred_transfer_client", "max_request_concurrency",
+             "max_io_queue_size")
+    assert {n: getattr(ours, n) for n in names} == {n: getattr(theirs, n) for n in names}
 
 
 def test_bandwidth_limit_slows_a_download(fast: FastS3Server, tmp_path: Path) -> None:
