@@ -17,6 +17,7 @@ __all__ = [
     "KB",
     "MB",
     "TransferConfig",
+    "as_transfer_config",
     "check_extra_args",
 ]
 
@@ -157,3 +158,50 @@ class TransferConfig:
         if size > chunk * 10_000:
             chunk = -(-size // 10_000)
         return chunk
+
+
+# boto3's and s3transfer's TransferConfig attribute names for each field (the first set wins).
+_FOREIGN_NAMES = {
+    "multipart_threshold": ("multipart_threshold",),
+    "max_concurrency": ("max_concurrency", "max_request_concurrency"),
+    "multipart_chunksize": ("multipart_chunksize",),
+    "num_download_attempts": ("num_download_attempts",),
+    "max_io_queue": ("max_io_queue", "max_io_queue_size"),
+    "io_chunksize": ("io_chunksize",),
+    "use_threads": ("use_threads",),
+    "max_bandwidth": ("max_bandwidth",),
+    "preferred_transfer_client": ("preferred_transfer_client",),
+}
+
+
+def _is_foreign_config(config: object) -> bool:
+    # boto3.s3.transfer.TransferConfig, s3transfer.manager.TransferConfig or a subclass; told
+    # by name, so neither is ever imported.
+    return any(cls.__name__ == "TransferConfig"
+               and cls.__module__.partition(".")[0] in ("boto3", "s3transfer")
+               for cls in type(config).__mro__)
+
+
+def as_transfer_config(operation: str, config: object) -> TransferConfig | None:
+    """``config`` as hub's :class:`TransferConfig`: hub's own or None as they are; boto3's or
+    s3transfer's ``TransferConfig`` (code written for boto3 that still builds one) read field
+    by field into hub's.
+
+    Raises:
+        ParamValidationError: ``config`` is something else.
+        ConfigError: A field of a boto3 config that hub's refuses (naming it).
+    """
+    if config is None or isinstance(config, TransferConfig):
+        return config
+    if _is_foreign_config(config):
+        values: dict[str, Any] = {}
+        for name, names in _FOREIGN_NAMES.items():
+            for attr in names:
+                value = getattr(config, attr, None)
+                if value is not None:
+                    values[name] = value
+                    break
+        return TransferConfig(**values)
+    raise ParamValidationError(operation, [
+        f"Config must be a hub.transfer.TransferConfig (or boto3's), got "
+        f"{type(config).__name__}"])

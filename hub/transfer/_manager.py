@@ -24,6 +24,7 @@ from hub.transfer._config import (
     ALLOWED_DOWNLOAD_ARGS,
     ALLOWED_UPLOAD_ARGS,
     TransferConfig,
+    as_transfer_config,
     check_extra_args,
 )
 from hub.transfer._copy import Copy
@@ -152,7 +153,8 @@ class TransferManager:
 
     Args:
         client: An S3 client (``session.client("s3")``); its connection pool is shared.
-        config: The :class:`~hub.transfer.TransferConfig` (boto3's defaults when None).
+        config: The :class:`~hub.transfer.TransferConfig` (boto3's defaults when None); a
+            boto3 or s3transfer ``TransferConfig`` is read into hub's.
         checksum: Per-part checksums for multipart uploads (a
             :class:`~hub.transfer.PartChecksum`, e.g. :class:`hub.checksums.PartChecksums`);
             None sends none. By default, as boto3: the ``ChecksumAlgorithm`` in ``ExtraArgs``,
@@ -176,10 +178,8 @@ class TransferManager:
     def __init__(self, client: Any, config: TransferConfig | None = None, *,
                  checksum: PartChecksum | None | object = _DEFAULT) -> None:
         self._client = client
-        self._config = config = config or TransferConfig()
-        if not isinstance(config, TransferConfig):
-            raise ParamValidationError("TransferManager", [
-                f"Config must be a hub.transfer.TransferConfig, got {type(config).__name__}"])
+        config = as_transfer_config("TransferManager", config) or TransferConfig()
+        self._config = config
         pool = client.client_config.config.max_pool_connections or 10
         self._workers = max(1, min(config.max_concurrency, pool)) if config.use_threads else 0
         self._checksum = checksum
@@ -434,18 +434,11 @@ def _run(manager: TransferManager, transfer: Transfer) -> Any:
         manager.shutdown()
 
 
-def _config(operation: str, config: object) -> TransferConfig | None:
-    if config is None or isinstance(config, TransferConfig):
-        return config
-    raise ParamValidationError(operation, [
-        f"Config must be a hub.transfer.TransferConfig, got {type(config).__name__}"])
-
-
 def upload_file(client: Any, Filename: str | os.PathLike[str], Bucket: str, Key: str,
                 ExtraArgs: Mapping[str, Any] | None = None, Callback: Callback | None = None,
                 Config: TransferConfig | None = None) -> None:
     """``client.upload_file``: see :meth:`hub.services.s3.S3Client.upload_file`."""
-    manager = TransferManager(client, _config("upload_file", Config))
+    manager = TransferManager(client, as_transfer_config("upload_file", Config))
     extra = check_extra_args("upload_file", ExtraArgs, ALLOWED_UPLOAD_ARGS)
     _check_callback("upload_file", Callback)
     _check_source("upload_file", "Filename", Filename)
@@ -457,7 +450,7 @@ def upload_fileobj(client: Any, Fileobj: IO[bytes], Bucket: str, Key: str,
                    Callback: Callback | None = None,
                    Config: TransferConfig | None = None) -> None:
     """``client.upload_fileobj``: see :meth:`hub.services.s3.S3Client.upload_fileobj`."""
-    manager = TransferManager(client, _config("upload_fileobj", Config))
+    manager = TransferManager(client, as_transfer_config("upload_fileobj", Config))
     extra = check_extra_args("upload_fileobj", ExtraArgs, ALLOWED_UPLOAD_ARGS)
     _check_callback("upload_fileobj", Callback)
     if isinstance(Fileobj, (str, os.PathLike)):
@@ -471,7 +464,7 @@ def download_file(client: Any, Bucket: str, Key: str, Filename: str | os.PathLik
                   ExtraArgs: Mapping[str, Any] | None = None, Callback: Callback | None = None,
                   Config: TransferConfig | None = None) -> None:
     """``client.download_file``: see :meth:`hub.services.s3.S3Client.download_file`."""
-    manager = TransferManager(client, _config("download_file", Config))
+    manager = TransferManager(client, as_transfer_config("download_file", Config))
     extra = check_extra_args("download_file", ExtraArgs, ALLOWED_DOWNLOAD_ARGS)
     _check_callback("download_file", Callback)
     _check_target("download_file", "Filename", Filename)
@@ -484,7 +477,7 @@ def download_fileobj(client: Any, Bucket: str, Key: str, Fileobj: IO[bytes],
                      Callback: Callback | None = None,
                      Config: TransferConfig | None = None) -> None:
     """``client.download_fileobj``: see :meth:`hub.services.s3.S3Client.download_fileobj`."""
-    manager = TransferManager(client, _config("download_fileobj", Config))
+    manager = TransferManager(client, as_transfer_config("download_fileobj", Config))
     extra = check_extra_args("download_fileobj", ExtraArgs, ALLOWED_DOWNLOAD_ARGS)
     _check_callback("download_fileobj", Callback)
     if isinstance(Fileobj, (str, os.PathLike)):
@@ -499,7 +492,7 @@ def copy(client: Any, CopySource: Mapping[str, Any] | str, Bucket: str, Key: str
          ExtraArgs: Mapping[str, Any] | None = None, Callback: Callback | None = None,
          SourceClient: Any = None, Config: TransferConfig | None = None) -> None:
     """``client.copy``: see :meth:`hub.services.s3.S3Client.copy`."""
-    manager = TransferManager(client, _config("copy", Config))
+    manager = TransferManager(client, as_transfer_config("copy", Config))
     source = _copy_source("copy", CopySource)
     extra = check_extra_args("copy", ExtraArgs, ALLOWED_COPY_ARGS)
     _check_callback("copy", Callback)

@@ -693,6 +693,31 @@ def test_transfer_config_reads_as_boto3s(args: tuple[Any, ...], kwargs: dict[str
     assert {n: getattr(ours, n) for n in names} == {n: getattr(theirs, n) for n in names}
 
 
+def test_boto3s_and_s3transfers_configs_are_read_into_hubs(fast: FastS3Server,
+                                                            tmp_path: Path) -> None:
+    # Code written for boto3 that builds boto3's TransferConfig keeps working.
+    from boto3.s3.transfer import TransferConfig as Boto3Config
+    from s3transfer.manager import TransferConfig as S3TransferConfig
+
+    s3 = _client(fast.url)
+    data = os.urandom(3 * MB + 5)
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    s3.upload_file(src, BUCKET, "k", Config=Boto3Config(multipart_threshold=MB,
+                                                        multipart_chunksize=MB))
+    assert fast.ops("UploadPart") == 4 and fast.object(BUCKET, "k") == data
+    manager = TransferManager(s3, S3TransferConfig(max_request_concurrency=3,
+                                                   max_io_queue_size=7))
+    assert manager.config == TransferConfig(max_concurrency=3, max_io_queue=7)
+    manager.shutdown()
+    with pytest.raises(ConfigError) as info:  # hub's checks apply to what it read
+        s3.upload_file(src, BUCKET, "k", Config=Boto3Config(preferred_transfer_client="x"))
+    assert info.value.field == "preferred_transfer_client"
+    with pytest.raises(ParamValidationError, match="or boto3's"):
+        s3.download_file(BUCKET, "k", tmp_path / "x", Config={"max_concurrency": 2})
+    assert fast.ops("UploadPart") == 4 and sorted(os.listdir(tmp_path)) == ["src"]
+
+
 def test_bandwidth_limit_slows_a_download(fast: FastS3Server, tmp_path: Path) -> None:
     import time
 
