@@ -12,12 +12,13 @@ from typing import IO, Any
 
 from hub._forksafe import at_fork_reinit
 from hub._streaming import StreamingBody
-from hub.errors import HTTPClientError, ParamValidationError
+from hub.errors import FlexibleChecksumError, HTTPClientError, ParamValidationError
 from hub.transfer._config import TransferConfig
 from hub.transfer._future import Submit, TransferMeta
 from hub.transfer._io import FdWriter, OrderedWriter, SeekWriter
 from hub.transfer._limits import Bandwidth
 from hub.transfer._pump import pump
+from hub.transfer._ranges import FileRange
 from hub.transfer._tasks import TaskBase
 
 __all__ = ["Download"]
@@ -52,6 +53,9 @@ class Download(TaskBase):
         self._temp: str | None = None
         self._writer: FdWriter | SeekWriter | OrderedWriter | None = None
         self._etag: str | None = None
+        # (algorithm, base64 value): the object's full-object checksum, which the finished
+        # file of a multipart download is checked against before it is renamed into place.
+        self._whole: tuple[str, str] | None = None
         self._parallel = config.use_threads and config.max_concurrency > 1
         at_fork_reinit(self, Download._reset_fd_lock)
 
@@ -92,6 +96,8 @@ class Download(TaskBase):
             finally:
                 body.close()
         head_end = min(first, total)
+        if total > head_end and self._temp is not None:
+            self._whole = _full_object_checksum(response)
         if got[0] < head_end:
             self._get(0, got[0], head_end - got[0])
         for number, offset in enumerate(range(head_end, total, part_size), 1):
@@ -113,7 +119,8 @@ class Download(TaskBase):
         if isinstance(target, (str, os.PathLike)):
             final = os.fspath(target)
             temp = f"{final}.{secrets.token_hex(4)}.hubtmp"
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            # Read back too: a full-object checksum is checked on the finished file.
+            flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
             self._fd = os.open(temp, flags, 0o666)
             self._temp = temp
             self._writer = FdWriter(self._fd)
@@ -215,6 +222,8 @@ class Download(TaskBase):
                 return
 
     def finish(self) -> Any:
+        if self._whole is not None:
+            self._check_whole(*self._whole)  # raises: cleanup then removes the temporary file
         fd, temp = self._take()
         if fd is not None:
             os.close(fd)
@@ -226,12 +235,44 @@ class Download(TaskBase):
                 raise
         return None
 
+    def _check_whole(self, algorithm: str, expected: str) -> None:
+        # One pass over the finished file, in order, through the worker's reused block
+        # buffer (the parts arrived out of order, so their checksums could not be chained).
+        from hub.checksums import new_checksum
+
+        fd, size = self._fd, self.meta.size
+        assert fd is not None and size is not None
+        checksum = new_checksum(algorithm)
+        scanned = FileRange(fd, 0, size).scan(checksum.update)
+        computed = checksum.b64digest()
+        if scanned != size or computed != expected:
+            raise FlexibleChecksumError(
+                f"download of {self.meta.key!r}: the {algorithm} checksum {computed} of the "
+                f"{scanned} bytes downloaded does not match the object's full-object checksum "
+                f"{expected[:64]} (the data was damaged in transit)",
+                algorithm=algorithm, expected=expected[:64], computed=computed,
+                operation="GetObject")
+
     def cleanup(self) -> None:
         fd, temp = self._take()
         if fd is not None:
             os.close(fd)
         if temp is not None:
             _remove(temp)
+
+
+def _full_object_checksum(response: Mapping[str, Any]) -> tuple[str, str] | None:
+    # What the client's response validation chose for the first GET (ResponseMetadata's
+    # ChecksumAlgorithm: validation on, a native implementation, not a composite value): S3
+    # sends the whole object's checksum for a GET without Range, none for ranged ones.
+    meta = response.get("ResponseMetadata")
+    algorithm = meta.get("ChecksumAlgorithm") if isinstance(meta, Mapping) else None
+    if not isinstance(algorithm, str):
+        return None
+    if response.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+        return None
+    expected = response.get("Checksum" + algorithm.upper())
+    return (algorithm.upper(), expected) if isinstance(expected, str) else None
 
 
 def _remove(path: str) -> None:

@@ -27,14 +27,17 @@ measures (the same server serves every client compared):
 - aws-chunked bodies are not copied to unframe them: the object keeps the segments of the
   received buffer that hold its chunks' data.
 - ETags are random (not MD5s: hashing every body would cost the server more than the clients
-  it measures; S3's multipart ETags are not MD5s of the body either).
+  it measures; S3's multipart ETags are not MD5s of the body either). For the same reason a
+  PutObject's ``x-amz-checksum-*`` headers (or aws-chunked trailer) are stored as sent, not
+  verified, and with ``checksums=True`` returned (as ``FULL_OBJECT``) by a whole-object GET
+  with ``x-amz-checksum-mode: ENABLED``; so a test can store a wrong one to stand for damage.
 
 Faults for tests: ``server.fail(op, ...)`` makes the next matching request(s) answer an
 error status, or (``truncate``) send the head and part of the body, then drop the connection.
 
 Run in its own process (benchmarks: its CPU is not the client's)::
 
-    python3 -m tests.servers.fast_s3 [--tls-dir DIR]
+    python3 -m tests.servers.fast_s3 [--tls-dir DIR] [--checksums]
 
 prints ``PORT <n>`` (and ``CA <path>`` with ``--tls-dir``) and serves until stdin closes.
 """
@@ -213,6 +216,8 @@ class _Object:
     modified: float
     content_type: str = "binary/octet-stream"
     metadata: dict[str, str] = field(default_factory=dict)
+    #: A PutObject's x-amz-checksum-* headers, as sent (not verified: see the module docstring)
+    checksums: dict[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -361,9 +366,10 @@ class _Reader:
         return data
 
 
-def _aws_unchunk(body: bytes | _Buffer) -> list[_Seg]:
+def _aws_unchunk(body: bytes | _Buffer) -> tuple[list[_Seg], dict[str, str]]:
     # aws-chunked: "<hex>[;chunk-signature=...]\r\n<data>\r\n" ... "0\r\n<trailers>\r\n\r\n"
-    # Nothing is copied: the body becomes the list of its chunks' data (segments of it).
+    # Nothing is copied: the body becomes the list of its chunks' data (segments of it), and
+    # its trailer fields (lower-cased names), e.g. a checksum sent after the data.
     mem = body.mem if type(body) is _Buffer else body
     segments: list[_Seg] = []
     pos = 0
@@ -374,9 +380,17 @@ def _aws_unchunk(body: bytes | _Buffer) -> list[_Seg]:
         size = int(bytes(mem[pos:eol]).split(b";", 1)[0], 16)
         pos = eol + 2
         if size == 0:
-            return segments
+            break
         segments.append((body, pos, size))
         pos += size + 2
+    trailers: dict[str, str] = {}
+    while True:
+        eol = mem.find(b"\r\n", pos, pos + 1024)
+        if eol <= pos:  # the empty line that ends the trailer (or no more framing)
+            return segments, trailers
+        name, _, value = bytes(mem[pos:eol]).decode("latin-1").partition(":")
+        trailers[name.strip().lower()] = value.strip()
+        pos = eol + 2
 
 
 class FastS3Server:
@@ -384,10 +398,15 @@ class FastS3Server:
 
     Args:
         ssl_context: Serve HTTPS with this server-side context; None for HTTP.
+        checksums: Answer a whole-object GET with ``x-amz-checksum-mode: ENABLED`` with the
+            ``x-amz-checksum-*`` value its PutObject sent (as S3; off by default, so bodies
+            are not validated where a test looks at how they are read).
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None = None, *,
+                 checksums: bool = False) -> None:
         self._ssl = ssl_context
+        self.checksums = checksums
         self.buckets: dict[str, dict[str, _Object]] = {}
         self.uploads: dict[str, _Upload] = {}
         self._lock = threading.Lock()
@@ -552,7 +571,9 @@ class FastS3Server:
                 received: bytes | _Buffer) -> bool:
         body: bytes | _Buffer | list[_Seg] = received
         if "aws-chunked" in headers.get("content-encoding", ""):
-            body = _aws_unchunk(received)
+            body, trailers = _aws_unchunk(received)
+        else:
+            trailers = {}
         path, _, query_string = target.partition("?")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         bucket, _, key = unquote(path).lstrip("/").partition("/")
@@ -567,8 +588,9 @@ class FastS3Server:
             self._send(sock, fault.status, {}, self._error(fault.code, "injected fault"),
                        method)
             return True
-        status, out_headers, payload = self._handle(op, method, bucket, key, query, headers,
-                                                    body)
+        # A trailing checksum reaches the operation as if it had been a header.
+        status, out_headers, payload = self._handle(op, method, bucket, key, query,
+                                                    {**headers, **trailers}, body)
         if fault is not None:  # truncate: head and a part of the body, then hang up
             self._send(sock, status, out_headers, payload, method, truncate=fault.truncate,
                        stall=fault.stall)
@@ -706,7 +728,9 @@ class FastS3Server:
         segments = _segments(body)
         self._pool.ref(segments)  # kept beyond the request
         obj = _Object(segments, _etag(), time.time(),
-                      headers.get("content-type", "binary/octet-stream"), self._meta(headers))
+                      headers.get("content-type", "binary/octet-stream"), self._meta(headers),
+                      {k: v for k, v in headers.items()
+                       if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"})
         self._replace(objects, key, obj)
         return 200, {"ETag": obj.etag}, b""
 
@@ -755,6 +779,12 @@ class FastS3Server:
                                                                 "satisfiable")
                 out["Content-Range"] = f"bytes {start}-{end}/{size}"
                 status = 206
+            elif (self.checksums and obj.checksums
+                  and headers.get("x-amz-checksum-mode", "").lower() == "enabled"):
+                # As S3: a whole-object GET with ChecksumMode=ENABLED gets the stored value
+                # (a ranged GET gets none).
+                out.update(obj.checksums)
+                out["x-amz-checksum-type"] = "FULL_OBJECT"
             pieces = _pieces(obj.segments, start, end + 1)
             self._pool.ref(pieces)
         return status, out, _Payload(pieces)
@@ -953,6 +983,8 @@ def _main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tls-dir", help="serve HTTPS with a trustme CA written here")
     parser.add_argument("--bucket", action="append", default=[], help="create this bucket")
+    parser.add_argument("--checksums", action="store_true",
+                        help="return stored checksums on whole-object GETs (as S3)")
     args = parser.parse_args()
     context = None
     if args.tls_dir:
@@ -964,7 +996,7 @@ def _main() -> None:
         cert.configure_cert(context)
         ca_path = f"{args.tls_dir}/fast-s3-ca.pem"
         ca.cert_pem.write_to_path(ca_path)
-    server = FastS3Server(context).start()
+    server = FastS3Server(context, checksums=args.checksums).start()
     for name in args.bucket:
         server.create_bucket(name)
     print(f"PORT {server.url.rsplit(':', 1)[1]}", flush=True)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import hub
-from hub.errors import ClientError, ConfigError, ParamValidationError
+from hub.errors import ClientError, ConfigError, FlexibleChecksumError, ParamValidationError
 from hub.transfer import (
     ALLOWED_UPLOAD_ARGS,
     MB,
@@ -489,6 +489,54 @@ def test_failed_download_leaves_no_file(fast: FastS3Server, tmp_path: Path) -> N
     with pytest.raises(ClientError):
         s3.download_file(BUCKET, "k", dst, Config=SMALL)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_a_multipart_download_is_checked_against_the_full_object_checksum(
+        tls: bool, fast: FastS3Server, fast_tls: tuple[FastS3Server, str],
+        tmp_path: Path) -> None:
+    # S3 sends a whole-object GET the object's full-object checksum (none for ranged GETs):
+    # the finished file is checked against it before it is renamed into place. The server
+    # stores the checksum a PutObject sends (header over http, trailer over https) unverified,
+    # so a wrong one stands for damage in transit.
+    server, s3 = _server_and_client(tls, fast, fast_tls)
+    server.checksums = True
+    data = _data(5 * MB + 7)
+    s3.put_object(Bucket=BUCKET, Key="good", Body=data)
+    assert server.buckets[BUCKET]["good"].checksums == {"x-amz-checksum-crc32": base64.b64encode(
+        zlib.crc32(data).to_bytes(4, "big")).decode()}
+    s3.download_file(BUCKET, "good", tmp_path / "good", Config=SMALL)
+    assert (tmp_path / "good").read_bytes() == data
+    wrong = base64.b64encode(zlib.crc32(b"other bytes").to_bytes(4, "big")).decode()
+    s3.put_object(Bucket=BUCKET, Key="bad", Body=data, ChecksumCRC32=wrong)
+    with pytest.raises(FlexibleChecksumError) as failed:
+        s3.download_file(BUCKET, "bad", tmp_path / "bad", Config=SMALL)
+    assert failed.value.expected == wrong and failed.value.algorithm == "CRC32"
+    assert failed.value.computed == server.buckets[BUCKET]["good"].checksums[
+        "x-amz-checksum-crc32"]
+    assert sorted(os.listdir(tmp_path)) == ["good"]  # no file, no temporary file
+    # With validation off (as boto3's when_required), the same object downloads as it is.
+    _, lax = _server_and_client(tls, fast, fast_tls, response_checksum_validation="when_required")
+    lax.download_file(BUCKET, "bad", tmp_path / "bad", Config=SMALL)
+    assert (tmp_path / "bad").read_bytes() == data
+
+
+def test_composite_checksums_are_not_full_object_ones_on_moto(moto: MotoServer,
+                                                              tmp_path: Path) -> None:
+    # A multipart upload's CRC32 is a checksum of checksums ("...-N", COMPOSITE): no whole
+    # file matches it, so it is not checked; a PutObject's full-object one is.
+    s3 = _client(moto.url)
+    s3.create_bucket(Bucket=BUCKET)
+    config = TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB)
+    data = os.urandom(11 * MB)
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "composite", Config=config)
+    head = s3.get_object(Bucket=BUCKET, Key="composite")
+    head["Body"].close()
+    assert head["ChecksumCRC32"].endswith("-3") and head["ChecksumType"] == "COMPOSITE"
+    s3.put_object(Bucket=BUCKET, Key="whole", Body=data)
+    for key in ("composite", "whole"):
+        s3.download_file(BUCKET, key, tmp_path / key, Config=config)
+        assert (tmp_path / key).read_bytes() == data
 
 
 def test_object_replaced_mid_download_fails_with_412(fast: FastS3Server,
