@@ -224,10 +224,10 @@ class TransferManager:
         """
         extra = check_extra_args("upload", extra_args, ALLOWED_UPLOAD_ARGS)
         _check_callback("upload", callback)
-        hooks = subscriber_hooks("upload", subscribers)
+        listed, hooks = subscriber_hooks("upload", subscribers)
         _check_source("upload", "fileobj", fileobj)
         call_args = CallArgs(fileobj=fileobj, bucket=bucket, key=key, extra_args=extra,
-                             subscribers=list(subscribers or ()))
+                             subscribers=listed)
         return self._start(self._upload(fileobj, bucket, key, extra, callback), call_args,
                            hooks)
 
@@ -255,10 +255,10 @@ class TransferManager:
         """
         extra = check_extra_args("download", extra_args, ALLOWED_DOWNLOAD_ARGS)
         _check_callback("download", callback)
-        hooks = subscriber_hooks("download", subscribers)
+        listed, hooks = subscriber_hooks("download", subscribers)
         _check_target("download", "fileobj", fileobj)
         call_args = CallArgs(bucket=bucket, key=key, fileobj=fileobj, extra_args=extra,
-                             subscribers=list(subscribers or ()))
+                             subscribers=listed)
         return self._start(Download(self._client, self._config, self._submit, bucket, key,
                                     fileobj, extra, callback, self._bandwidth),
                            call_args, hooks)
@@ -276,9 +276,9 @@ class TransferManager:
         source = _copy_source("copy", copy_source)
         extra = check_extra_args("copy", extra_args, ALLOWED_COPY_ARGS)
         _check_callback("copy", callback)
-        hooks = subscriber_hooks("copy", subscribers)
+        listed, hooks = subscriber_hooks("copy", subscribers)
         call_args = CallArgs(copy_source=copy_source, bucket=bucket, key=key, extra_args=extra,
-                             subscribers=list(subscribers or ()), source_client=source_client)
+                             subscribers=listed, source_client=source_client)
         return self._start(Copy(self._client, self._config, self._submit, source, bucket, key,
                                 extra, callback, source_client, self._bandwidth),
                            call_args, hooks)
@@ -293,9 +293,9 @@ class TransferManager:
                 ``subscribers`` not a list of subscribers.
         """
         extra = check_extra_args("delete", extra_args, ALLOWED_DELETE_ARGS)
-        hooks = subscriber_hooks("delete", subscribers)
+        listed, hooks = subscriber_hooks("delete", subscribers)
         call_args = CallArgs(bucket=bucket, key=key, extra_args=extra,
-                             subscribers=list(subscribers or ()))
+                             subscribers=listed)
         return self._start(Delete(self._client, self._config, self._submit, bucket, key, extra),
                            call_args, hooks)
 

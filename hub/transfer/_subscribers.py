@@ -75,8 +75,8 @@ def _check_hooks(cls: type) -> None:
 Hooks = tuple[list[Callable[..., Any]], list[Callable[..., Any]], list[Callable[..., Any]]]
 
 
-def subscriber_hooks(operation: str, subscribers: object) -> Hooks:
-    """The hooks of ``subscribers`` (None, or a list of subscriber objects).
+def subscriber_hooks(operation: str, subscribers: object) -> tuple[list[Any], Hooks]:
+    """``subscribers`` (None, or a list of subscriber objects) as a list, and their hooks.
 
     Raises:
         ParamValidationError: ``subscribers`` is not a list of objects with at least one
@@ -84,13 +84,14 @@ def subscriber_hooks(operation: str, subscribers: object) -> Hooks:
     """
     hooks: Hooks = ([], [], [])
     if subscribers is None:
-        return hooks
+        return [], hooks
     if isinstance(subscribers, (str, bytes)) or not isinstance(subscribers, Iterable):
         hint = " (a progress function goes in callback=)" if callable(subscribers) else ""
         raise ParamValidationError(operation, [
             "subscribers must be a list of subscriber objects (with on_queued, on_progress "
             f"and/or on_done), got {type(subscribers).__name__}{hint}"])
-    for i, subscriber in enumerate(subscribers):
+    listed = list(subscribers)  # once: a generator would be empty the second time
+    for i, subscriber in enumerate(listed):
         found = [getattr(subscriber, "on_" + kind, None) for kind in _KINDS]
         if all(method is None for method in found):
             hint = " (a progress function goes in callback=)" if callable(subscriber) else ""
@@ -105,4 +106,4 @@ def subscriber_hooks(operation: str, subscribers: object) -> Hooks:
                     f"subscribers[{i}].on_{kind} must be callable, got "
                     f"{type(method).__name__}"])
             bucket.append(method)
-    return hooks
+    return listed, hooks

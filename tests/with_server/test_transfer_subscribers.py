@@ -242,9 +242,13 @@ def test_delete_and_the_meta_s3transfer_exposes(fast: FastS3Server) -> None:
     s3 = _client(fast.url)
     s3.put_object(Bucket=BUCKET, Key="gone", Body=b"bye")
     extra = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "k" * 32}
+    recorder = Recorder()
     with TransferManager(s3, SMALL) as manager:
-        first = manager.delete(BUCKET, "gone", {"ExpectedBucketOwner": "123456789012"})
+        first = manager.delete(BUCKET, "gone", {"ExpectedBucketOwner": "123456789012"},
+                               (r for r in [recorder]))  # any iterable, a generator too
         second = manager.upload(io.BytesIO(b"x"), BUCKET, "enc", extra)
+    assert first.meta.call_args.subscribers == [recorder]
+    assert recorder.shape() == ["queued", "done"]
     assert first.result()["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert "gone" not in fast.buckets[BUCKET]
     assert fast.last_headers["DeleteObject"]["x-amz-expected-bucket-owner"] == "123456789012"
