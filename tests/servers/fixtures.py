@@ -11,6 +11,8 @@ Fixtures:
     moto_server: one moto standalone server per session (per xdist worker); ``.url``,
         ``.reset()``. Does not touch the environment.
     moto: ``moto_server`` reset to an empty state, with ``aws_env`` applied, for one test.
+    fast: a fresh ``FastS3Server`` (in-memory S3, http) per test, with the bucket named by
+        the test module's ``BUCKET``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.servers.fast_s3 import FastS3Server
 from tests.servers.local import LocalServer
 from tests.servers.moto_server import MotoServer, apply_dummy_aws_env
 
@@ -39,6 +42,18 @@ class HTTPSServer(LocalServer):
     def __init__(self, ssl_context: ssl.SSLContext, ca_bundle: str) -> None:
         super().__init__(ssl_context=ssl_context)
         self.ca_bundle = ca_bundle
+
+
+@pytest.fixture
+def fast(request: pytest.FixtureRequest) -> Iterator[FastS3Server]:
+    """A fresh in-memory S3 server on 127.0.0.1 holding the module's ``BUCKET``; stopped
+    (bounded) after the test."""
+    server = FastS3Server().start()
+    server.create_bucket(request.module.BUCKET)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

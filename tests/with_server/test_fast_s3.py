@@ -6,25 +6,12 @@ from __future__ import annotations
 
 import http.client
 import os
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 import hub
 from tests.servers.fast_s3 import FastS3Server
 
 BUCKET = "store"
-
-
-@pytest.fixture
-def fast() -> Iterator[FastS3Server]:
-    server = FastS3Server().start()
-    server.create_bucket(BUCKET)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _client(url: str) -> Any:

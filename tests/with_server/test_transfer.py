@@ -65,16 +65,6 @@ class _Unseekable(io.RawIOBase):
 
 
 @pytest.fixture
-def fast() -> Iterator[FastS3Server]:
-    server = FastS3Server().start()
-    server.create_bucket(BUCKET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def fast_tls(_tls_material: tuple[str, str, str]) -> Iterator[tuple[FastS3Server, str]]:
     ca_bundle, chain, key = _tls_material
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,6 @@ from tests.servers.fast_s3 import FastS3Server
 BUCKET = "subs"
 SMALL = TransferConfig(multipart_threshold=2 * MB, multipart_chunksize=1 * MB,
                        max_concurrency=4, io_chunksize=64 * 1024)
-
-
-@pytest.fixture
-def fast() -> Iterator[FastS3Server]:
-    server = FastS3Server().start()
-    server.create_bucket(BUCKET)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _client(url: str) -> Any:
