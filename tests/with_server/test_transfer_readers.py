@@ -27,7 +27,7 @@ from hub.transfer import (
     _pump,
 )
 from tests.servers.fast_s3 import FastS3Server
-from tests.with_server.test_transfer import BUCKET, _client, fast, fast_tls  # noqa: F401
+from tests.with_server.test_transfer import BUCKET, _client, fast_tls  # noqa: F401
 
 # Bodies of 3-4 MiB in one GET: the readers take over after the worker's first small read.
 CONFIG = TransferConfig(multipart_threshold=8 * MB, max_concurrency=4, io_chunksize=64 * 1024)
@@ -93,7 +93,7 @@ def test_many_downloads_are_read_by_the_reader_threads_byte_for_byte(
 
 
 def test_progress_of_a_handed_over_body_is_reported_by_its_worker_not_a_reader(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     s3 = _client(fast.url)
     objects = _objects(s3, 4, 3 * MB)
     threads: set[str] = set()
@@ -114,7 +114,7 @@ def test_progress_of_a_handed_over_body_is_reported_by_its_worker_not_a_reader(
 
 
 def test_a_callback_that_blocks_stalls_only_its_own_download(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     # Readers take bodies in turn: of one blocked download and four others, at least two of
     # the others share its reader. They must finish while its callback is blocked.
     s3 = _client(fast.url)
@@ -148,7 +148,7 @@ def test_a_callback_that_blocks_stalls_only_its_own_download(
 
 
 def test_a_callback_that_raises_fails_its_download_and_leaves_no_file(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     s3 = _client(fast.url)
     _objects(s3, 1, 4 * MB)
     seen = [0]
@@ -223,7 +223,7 @@ def _failing_file_splice(monkeypatch: pytest.MonkeyPatch, code: int, times: int,
 
 @pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
 def test_a_file_that_cannot_be_written_fails_its_download_and_not_the_next(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int],  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int],
         spliced: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
     # The failed write leaves bytes of the first body in the reader's pipe: the pipe is
     # replaced, so they never reach the next body's file.
@@ -243,7 +243,7 @@ def test_a_file_that_cannot_be_written_fails_its_download_and_not_the_next(
 
 @pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
 def test_a_failed_file_write_leaves_the_other_bodies_of_its_reader_alone(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int],  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     # One file write fails while other spliced bodies are in flight on the same readers (the
     # sixth of 32 writes: every body has been handed over by then): the reader's pipe is
@@ -274,7 +274,7 @@ def test_a_failed_file_write_leaves_the_other_bodies_of_its_reader_alone(
 
 @pytest.mark.skipif(not hasattr(os, "splice"), reason="os.splice is Linux-only")
 def test_a_file_that_takes_no_splice_gets_the_body_copied_instead(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int],  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     s3 = _client(fast.url)
     data = _objects(s3, 1, 4 * MB + 3)["obj-0"]
@@ -285,7 +285,7 @@ def test_a_file_that_takes_no_splice_gets_the_body_copied_instead(
 
 
 def test_a_body_broken_under_a_reader_is_asked_for_again_from_where_it_broke(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     s3 = _client(fast.url)
     data = _objects(s3, 1, 4 * MB)["obj-0"]
     fast.fail("GetObject", truncate=MB + 777)
@@ -297,7 +297,7 @@ def test_a_body_broken_under_a_reader_is_asked_for_again_from_where_it_broke(
 
 
 def test_a_body_that_stalls_under_a_reader_is_a_read_timeout(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     s3 = _client(fast.url, read_timeout=0.3)
     _objects(s3, 1, 4 * MB)
     fast.fail("GetObject", truncate=MB, stall=30, count=2)
@@ -312,7 +312,7 @@ def test_a_body_that_stalls_under_a_reader_is_a_read_timeout(
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer")
 def test_interrupting_a_download_a_reader_holds_lets_go_of_its_file_first(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     # The first GET's body is read in the calling thread, so it waits for the reader
     # there; Ctrl-C (a KeyboardInterrupt from a signal handler) must reach the caller only
     # after the reader let go of the temporary file, which is then removed.
@@ -337,7 +337,7 @@ def test_interrupting_a_download_a_reader_holds_lets_go_of_its_file_first(
 
 
 def test_small_bodies_and_single_worker_downloads_are_read_by_their_worker(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     s3 = _client(fast.url)
     objects = _objects(s3, 2, _download._PUMP_MIN - 1)
     s3.download_file(BUCKET, "obj-0", str(tmp_path / "a"), Config=CONFIG)
@@ -350,7 +350,7 @@ def test_small_bodies_and_single_worker_downloads_are_read_by_their_worker(
 
 
 def test_a_reader_whose_selector_fails_is_replaced(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     # A failure of the reader's own machinery (not of a body) must not leave later
     # downloads waiting on a thread that is gone.
     s3 = _client(fast.url)
@@ -374,7 +374,7 @@ def test_a_reader_whose_selector_fails_is_replaced(
 
 
 def test_cancelling_lets_go_of_a_stalled_body_without_waiting_for_it(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     # A worker blocked in a read would wait for the read timeout (60 s here) or the stall
     # (30 s); the reader notices the cancel while the body is stalled.
     s3 = _client(fast.url, read_timeout=60)
@@ -397,7 +397,7 @@ def test_cancelling_lets_go_of_a_stalled_body_without_waiting_for_it(
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
 def test_a_forked_child_gets_its_own_readers(
-        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:  # noqa: F811
+        fast: FastS3Server, tmp_path: Path, handovers: list[int]) -> None:
     s3 = _client(fast.url)
     data = _objects(s3, 1, 3 * MB)["obj-0"]
     s3.download_file(BUCKET, "obj-0", str(tmp_path / "parent"), Config=CONFIG)
