@@ -12,6 +12,7 @@ from hub.errors import ParamValidationError
 __all__ = ["BaseSubscriber", "Hooks", "subscriber_hooks"]
 
 _KINDS = ("queued", "progress", "done")
+_CALLBACK_HINT = " (a progress function goes in callback=)"  # for a function given instead
 
 
 class BaseSubscriber:
@@ -86,7 +87,7 @@ def subscriber_hooks(operation: str, subscribers: object) -> tuple[list[Any], Ho
     if subscribers is None:
         return [], hooks
     if isinstance(subscribers, (str, bytes)) or not isinstance(subscribers, Iterable):
-        hint = " (a progress function goes in callback=)" if callable(subscribers) else ""
+        hint = _CALLBACK_HINT if callable(subscribers) else ""
         raise ParamValidationError(operation, [
             "subscribers must be a list of subscriber objects (with on_queued, on_progress "
             f"and/or on_done), got {type(subscribers).__name__}{hint}"])
@@ -94,7 +95,7 @@ def subscriber_hooks(operation: str, subscribers: object) -> tuple[list[Any], Ho
     for i, subscriber in enumerate(listed):
         found = [getattr(subscriber, "on_" + kind, None) for kind in _KINDS]
         if all(method is None for method in found):
-            hint = " (a progress function goes in callback=)" if callable(subscriber) else ""
+            hint = _CALLBACK_HINT if callable(subscriber) else ""
             raise ParamValidationError(operation, [
                 f"subscribers[{i}] ({type(subscriber).__name__}) has none of on_queued, "
                 f"on_progress, on_done{hint}"])

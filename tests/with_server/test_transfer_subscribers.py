@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-import hub
 from hub.errors import ClientError, ParamValidationError
 from hub.transfer import (
     MB,
@@ -30,16 +29,9 @@ from hub.transfer import (
     TransferNotDoneError,
 )
 from tests.servers.fast_s3 import FastS3Server
+from tests.with_server.test_transfer import SMALL, _client
 
 BUCKET = "subs"
-SMALL = TransferConfig(multipart_threshold=2 * MB, multipart_chunksize=1 * MB,
-                       max_concurrency=4, io_chunksize=64 * 1024)
-
-
-def _client(url: str) -> Any:
-    return hub.Session(hub.Config(region="us-east-1", endpoint_url=url,
-                                  credentials=hub.Credentials("testing", "testing"))
-                       ).client("s3")
 
 
 class Recorder:
