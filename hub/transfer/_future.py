@@ -18,7 +18,7 @@ from typing import Any
 
 from hub._forksafe import at_fork_reinit
 from hub._value import dataclass, field
-from hub.errors import HubError
+from hub.errors import HubError, ParamValidationError
 
 __all__ = ["CallArgs", "TransferCancelledError", "TransferFuture", "TransferManagerClosedError",
            "TransferMeta", "TransferNotDoneError"]
@@ -99,12 +99,26 @@ class TransferMeta:
     def provide_transfer_size(self, size: int) -> None:
         """Tell the transfer's size ahead (as s3transfer; e.g. from a subscriber's
         ``on_queued``). hub learns sizes itself without an extra request (the file's size, the
-        first GET's ``Content-Length``) and replaces this value with what it finds."""
+        first GET's ``Content-Length``) and replaces this value with what it finds.
+
+        Raises:
+            ParamValidationError: ``size`` is not an int >= 0.
+        """
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ParamValidationError("provide_transfer_size", [
+                f"size must be an int >= 0, got {size!r}"])
         self.size = size
 
     def provide_object_etag(self, etag: str) -> None:
         """Pin a download to this ETag (from ``on_queued``): its first GET carries
-        ``If-Match``, so a different version fails with 412 instead of being downloaded."""
+        ``If-Match``, so a different version fails with 412 instead of being downloaded.
+
+        Raises:
+            ParamValidationError: ``etag`` is not a non-empty string.
+        """
+        if not isinstance(etag, str) or not etag:
+            raise ParamValidationError("provide_object_etag", [
+                f"etag must be a non-empty string, got {type(etag).__name__}"])
         self.extra["etag"] = etag
 
 
@@ -196,8 +210,6 @@ class TransferFuture:
             ParamValidationError: ``exception`` is not an exception.
         """
         if not isinstance(exception, BaseException):
-            from hub.errors import ParamValidationError
-
             raise ParamValidationError("set_exception", [
                 f"exception must be an exception, got {type(exception).__name__}"])
         if not self._done.is_set():

@@ -242,6 +242,12 @@ def test_delete_and_the_meta_s3transfer_exposes(fast: FastS3Server) -> None:
     assert first.meta.user_context == {}
     assert "k" * 32 not in repr(second.meta) + repr(second.meta.call_args)
     assert isinstance(second.meta.call_args, CallArgs)
+    # Typed refusals, and the meta left as it was.
+    with pytest.raises(ParamValidationError, match="size must be an int >= 0"):
+        second.meta.provide_transfer_size(-1)
+    with pytest.raises(ParamValidationError, match="etag must be a non-empty string"):
+        second.meta.provide_object_etag(None)  # type: ignore[arg-type]
+    assert second.meta.size == 1 and second.meta.etag is None
     assert repr(second.meta.call_args).startswith("CallArgs(fileobj, bucket, key")
 
 
