@@ -14,6 +14,7 @@ from hub import Config, Session
 READERS = 16
 WRITERS = 2
 READS_PER_THREAD = 3_000
+MAX_READS_PER_THREAD = 1_000_000  # the bound on reading on while no change has been seen
 WRITES_PER_THREAD = 400
 LOCAL = Config(region="us-east-1", endpoint_url="http://127.0.0.1:9",
                credentials=hub.Credentials("AKIDEXAMPLE", "secret"))
@@ -55,7 +56,12 @@ def test_clients_see_whole_snapshots_and_versions_never_go_back() -> None:
         try:
             start.wait()
             last_version = 0
-            for i in range(READS_PER_THREAD):
+            i = 0
+            # At least READS_PER_THREAD reads, and on until a published change was seen: a
+            # client costs well under a microsecond, so the reads could otherwise all finish
+            # before a writer first gets the GIL after the barrier (seen on 3.13).
+            while i < READS_PER_THREAD or (last_version <= 1 and i < MAX_READS_PER_THREAD):
+                i += 1
                 client = session.client("s3" if i % 2 else "dynamodb")
                 config = client.config
                 version = client.client_config.snapshot.version
