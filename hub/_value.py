@@ -133,6 +133,43 @@ else:
         owner.append(cls)
         return cls
 
+    def _argument_error(owner: str, fields: tuple[str, ...], *, args: int = 0,
+                        twice: str | None = None, missing: str | None = None,
+                        unknown: str | None = None) -> Exception:
+        # Only on a wrong call: hub.errors (and difflib, for a suggestion) load then.
+        from hub.errors import ArgumentError
+
+        owner = owner.rsplit(".", 1)[-1]  # the class's name, not build.<locals>.Point
+        if unknown is not None:
+            import difflib
+
+            shown = unknown if len(unknown) <= 64 else unknown[:64] + "..."
+            close = difflib.get_close_matches(unknown, fields, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else \
+                f"; it takes {', '.join(fields)}"
+            return ArgumentError(f"{owner} got an unexpected keyword argument {shown!r}{hint}",
+                                 field=shown, owner=owner)
+        if missing is not None:
+            return ArgumentError(f"{owner} is missing the required argument {missing!r}",
+                                 field=missing, owner=owner)
+        if twice is not None:
+            return ArgumentError(f"{owner} got two values for {twice!r}"
+                                 " (one positional, one by name)", field=twice, owner=owner)
+        return ArgumentError(f"{owner} takes at most {len(fields)} positional arguments"
+                             f" ({', '.join(fields)}), got {args}", field=None, owner=owner)
+
+    def _reject(owner: str, fields: tuple[str, ...], extra: tuple[Any, ...],
+                unknown: dict[str, Any], required: tuple[str, ...],
+                values: tuple[Any, ...]) -> None:
+        # The compiled __init__'s way to the same errors as the generic one's.
+        if extra:
+            raise _argument_error(owner, fields, args=len(fields) + len(extra))
+        if unknown:
+            raise _argument_error(owner, fields, unknown=next(iter(unknown)))
+        raise _argument_error(owner, fields,
+                              missing=next(n for n, v in zip(required, values, strict=True)
+                                           if v is _MISSING))
+
     # Instances made with the generic __init__ before compiling one: more than building a
     # client makes of any class (Handlers, NamedHandler), whose compiles cost ~0.7 ms there.
     _COMPILE_AFTER = 64
@@ -152,12 +189,10 @@ else:
                 type.__setattr__(owner[0], "__init__",
                                  _compile_init(qualname, fields, specs, frozen, post_init))
             if len(args) > count:
-                raise TypeError(f"{qualname}.__init__() takes {count + 1} positional arguments"
-                                f" but {len(args) + 1} were given")
+                raise _argument_error(qualname, fields, args=len(args))
             for name, value in zip(fields, args, strict=False):
                 if name in kwargs:
-                    raise TypeError(f"{qualname}.__init__() got multiple values for argument"
-                                    f" '{name}'")
+                    raise _argument_error(qualname, fields, twice=name)
                 setter(self, name, value)
             used = 0
             for name in fields[len(args):]:
@@ -169,13 +204,11 @@ else:
                 elif name in factories:
                     value = factories[name]()
                 else:
-                    raise TypeError(f"{qualname}.__init__() missing required argument:"
-                                    f" '{name}'")
+                    raise _argument_error(qualname, fields, missing=name)
                 setter(self, name, value)
             if used != len(kwargs):
-                unknown = next(k for k in kwargs if k not in fields)
-                raise TypeError(f"{qualname}.__init__() got an unexpected keyword argument"
-                                f" '{unknown}'")
+                raise _argument_error(qualname, fields,
+                                      unknown=next(k for k in kwargs if k not in fields))
             if post_init:
                 self.__post_init__()
 
@@ -183,9 +216,14 @@ else:
 
     def _compile_init(qualname: str, fields: tuple[str, ...], specs: dict[str, _Field],
                       frozen: bool, post_init: bool) -> Any:
-        # What dataclasses generates: positional-or-keyword parameters with the defaults.
-        namespace: dict[str, Any] = {"__hub_set": object.__setattr__, "__hub_missing": _MISSING}
-        params, lines = [], []
+        # What dataclasses generates (positional-or-keyword parameters with the defaults), but
+        # a wrong call raises ArgumentError as the generic __init__ does: surplus arguments
+        # land in *extra / **unknown and a required field defaults to a sentinel, so Python's
+        # own TypeError is left only for an argument given both positionally and by name.
+        namespace: dict[str, Any] = {"__hub_set": object.__setattr__, "__hub_missing": _MISSING,
+                                     "__hub_reject": _reject, "__hub_owner": qualname,
+                                     "__hub_fields": fields}
+        params, lines, required = [], [], []
         for name in fields:
             spec = specs[name]
             if spec.default is not _MISSING:
@@ -196,7 +234,15 @@ else:
                 params.append(f"{name}=__hub_missing")
                 lines.append(f"    if {name} is __hub_missing: {name} = __hub_factory_{name}()")
             else:
-                params.append(name)
+                params.append(f"{name}=__hub_missing")
+                required.append(name)
+        params += ["*__hub_extra", "**__hub_unknown"]
+        # One test on the good path; _reject works out which mistake it was.
+        wrong = " or ".join(["__hub_extra", "__hub_unknown",
+                             *(f"{name} is __hub_missing" for name in required)])
+        lines[:0] = [f"    if {wrong}:",
+                     f"        __hub_reject(__hub_owner, __hub_fields, __hub_extra, __hub_unknown,"
+                     f" {tuple(required)!r}, ({''.join(f'{n}, ' for n in required)}))"]
         for name in fields:
             lines.append(f"    __hub_set(self, {name!r}, {name})" if frozen
                          else f"    self.{name} = {name}")

@@ -4,6 +4,7 @@
 
     HubError
     ├── ConfigError                 bad Config value, unknown option (also a ValueError)
+    │   ├── ArgumentError           Config(regoin=...): an argument it does not take (TypeError)
     │   ├── UnknownServiceError     session.client("nope")
     │   └── UnsupportedProtocolError a wire protocol (or input event streams) hub does not speak
     ├── HandlerError                unknown phase, handler not callable, name not found (ValueError)
@@ -56,6 +57,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "ArgumentError",
     "CallTimeoutError",
     "ClientError",
     "ConfigError",
@@ -172,6 +174,26 @@ class ConfigError(HubError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ArgumentError(ConfigError, TypeError):
+    """A class was called with arguments it does not take: an unknown keyword (the message
+    names the closest field), more positional arguments than it has fields, a required one
+    left out, or one given twice.
+
+    Raised by hub's value classes (:class:`hub.Config`, :class:`hub.Credentials`,
+    :class:`hub.transfer.TransferConfig`, ...) before anything is built. Also a
+    :class:`TypeError`, which Python (and botocore's ``Config``) raise for the same mistakes, so
+    ``except TypeError`` keeps working. Messages name arguments, never their values.
+
+    Attributes:
+        field: The argument at fault (None when there were too many positional arguments).
+        owner: The class that was called, e.g. ``"Config"``.
+    """
+
+    def __init__(self, message: str, *, field: str | None, owner: str) -> None:
+        super().__init__(message, field=field)
+        self.owner = owner
 
 
 class UnknownServiceError(ConfigError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ import hub
 from hub import Config
 from hub._settings import from_environment, session_defaults
 from hub.errors import ConfigError
+from hub.transfer import TransferConfig
 
 BAD_VALUES = [
     ("region", "US East 1"),
@@ -54,6 +56,29 @@ def test_bad_values_raise_config_error_naming_the_field(field: str, value: objec
     assert info.value.field is not None and info.value.field.startswith(field)
     assert field in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(("make", "field", "hint"), [
+    (lambda: Config(regoin="eu-west-1"), "regoin", "did you mean 'region'?"),
+    (lambda: Config(retries={"max_attempts": 3}), "retries", "it takes region,"),
+    (lambda: Config("eu-west-1", region="eu-west-2"), "region", "two values"),
+    (lambda: TransferConfig(multipart_treshold=1), "multipart_treshold",
+     "did you mean 'multipart_threshold'?"),
+    (lambda: TransferConfig(*range(1, 11)), None, "at most 9 positional"),
+    (lambda: Config(credentials=hub.Credentials("AKID", "secret-never-shown"), regoin=1),
+     "regoin", "did you mean 'region'?"),
+])
+def test_arguments_a_class_does_not_take_raise_argument_error(
+        make: Any, field: str | None, hint: str) -> None:
+    # A misspelled option is a typed error naming it (and its closest field), never a bare
+    # TypeError; it stays a TypeError, as Python's and botocore's are, and a ConfigError.
+    with pytest.raises(hub.errors.ArgumentError) as info:
+        make()
+    error = info.value
+    assert error.field == field and hint in str(error)
+    assert isinstance(error, TypeError) and isinstance(error, ConfigError)
+    assert "secret-never-shown" not in str(error)
+    assert pickle.loads(pickle.dumps(error)).field == field
 
 
 def test_endpoint_url_with_password_is_rejected_without_echoing_it() -> None:

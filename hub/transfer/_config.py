@@ -4,9 +4,10 @@ lists)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
+from hub._value import dataclass
 from hub.errors import ConfigError, ParamValidationError
 
 __all__ = [
