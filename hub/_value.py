@@ -10,6 +10,12 @@ with nothing compiled at import. A class instantiated often (a request's HTTP re
 response) gets dataclasses' kind of compiled ``__init__`` after its first
 ``_COMPILE_AFTER`` instances: the generic one costs a few microseconds more per instance.
 
+Unlike :mod:`dataclasses`, a wrong call (an unknown keyword, too many positional arguments, a
+required field left out) raises :class:`hub.errors.ArgumentError`, naming the argument and
+the closest field, from either ``__init__``. The compiled one keeps that to a single test on
+the good path (about 35 ns); only an argument given both positionally and by name is then
+Python's own ``TypeError``, which ``ArgumentError`` also is.
+
 Type checkers see :mod:`dataclasses` itself (the names are re-exported under
 ``TYPE_CHECKING``), so mypy checks constructors and :func:`replace` exactly as before, and the
 classes stay dataclasses for users: ``dataclasses.replace``, ``fields``, ``asdict`` and
