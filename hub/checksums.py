@@ -50,6 +50,7 @@ __all__ = [
     "DEFAULT_ALGORITHM",
     "PartChecksums",
     "checksum",
+    "combine",
     "crc32c",
     "crc64nvme",
     "decode_aws_chunked",
@@ -110,6 +111,87 @@ def _py_crc64nvme(data: bytes | bytearray | memoryview, value: int = 0) -> int:
     for byte in bytes(data):
         crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc ^ _MASK64
+
+
+# --------------------------------------------------------------------------- combining CRCs
+
+# (reflected polynomial, width) of the CRCs that combine; SHA digests do not.
+_CRC_POLYS = {"CRC32": (0xEDB88320, 32), "CRC32C": (0x82F63B78, 32),
+              "CRC64NVME": (0x9A6C9329AC4BC9B5, 64)}
+_X2N: dict[str, list[int]] = {}  # x^(2^k) mod P for k < 64, per algorithm (built on first use)
+
+
+def _multmodp(a: int, b: int, poly: int, top: int) -> int:
+    # a * b modulo P, in the reflected representation (zlib's multmodp, any width).
+    m, p = top, 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                return p
+        m >>= 1
+        b = (b >> 1) ^ poly if b & 1 else b >> 1
+
+
+def _combine_values(algorithm: str, first: int, second: int, second_length: int) -> int:
+    # CRC(A + B) from CRC(A), CRC(B) and len(B): CRC(A) times x^(8 len(B)) mod P, plus CRC(B).
+    poly, width = _CRC_POLYS[algorithm]
+    top = 1 << (width - 1)
+    table = _X2N.get(algorithm)
+    if table is None:
+        table = [top >> 1]  # x^1
+        for _ in range(63):
+            table.append(_multmodp(table[-1], table[-1], poly, top))
+        _X2N[algorithm] = table
+    power, n, k = top, second_length, 3  # x^0; 2^3 bits a byte
+    while n:
+        if n & 1:
+            power = _multmodp(table[k & 63], power, poly, top)
+        n >>= 1
+        k += 1
+    return _multmodp(power, first, poly, top) ^ second
+
+
+def combine(algorithm: str, first: str, second: str, second_length: int) -> str:
+    """The CRC of two pieces of data joined, from the CRC of each and the second's length.
+
+    Values are base64, as in ``x-amz-checksum-*`` headers: this is how S3 derives a
+    ``FULL_OBJECT`` checksum from a multipart upload's part checksums, and how a download in
+    ranges can be checked against the whole object's checksum without reading it twice.
+    O(log ``second_length``); no data is read.
+
+    Args:
+        algorithm: ``"CRC32"``, ``"CRC32C"`` or ``"CRC64NVME"`` (any case).
+        first: The checksum of the first piece.
+        second: The checksum of the second piece.
+        second_length: The second piece's length in bytes (>= 0).
+
+    Raises:
+        FlexibleChecksumError: An unknown algorithm, SHA1 or SHA256 (digests do not combine),
+            a value that is not the algorithm's size in base64, or a negative length.
+    """
+    name = _canonical(algorithm)
+    if name not in _CRC_POLYS:
+        raise FlexibleChecksumError(
+            f"{name} checksums do not combine (only CRC32, CRC32C and CRC64NVME do)",
+            algorithm=name)
+    if not isinstance(second_length, int) or second_length < 0:
+        raise FlexibleChecksumError(
+            f"combine: second_length must be an int >= 0, got {second_length!r}"[:120],
+            algorithm=name)
+    size = _CRC_POLYS[name][1] // 8
+    values = []
+    for label, value in (("first", first), ("second", second)):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (ValueError, TypeError):
+            raw = b""
+        if len(raw) != size:
+            raise FlexibleChecksumError(
+                f"combine: {label} is not a base64 {name} value ({size} bytes)", algorithm=name)
+        values.append(int.from_bytes(raw, "big"))
+    joined = _combine_values(name, values[0], values[1], second_length)
+    return base64.b64encode(joined.to_bytes(size, "big")).decode("ascii")
 
 
 # --------------------------------------------------------------------------- native choices

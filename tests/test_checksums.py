@@ -149,6 +149,37 @@ def test_unknown_algorithm_is_typed() -> None:
     assert checksums.header_name("CRC32C") == "x-amz-checksum-crc32c"
 
 
+@given(st.binary(max_size=3000), st.binary(max_size=3000),
+       st.sampled_from(["CRC32", "crc32c", "CRC64NVME"]))
+def test_combine_gives_the_crc_of_the_joined_data(first: bytes, second: bytes,
+                                                  algorithm: str) -> None:
+    # The oracle is the CRC of the concatenation, computed directly.
+    joined = checksums.combine(algorithm, checksums.checksum(algorithm, first),
+                               checksums.checksum(algorithm, second), len(second))
+    assert joined == checksums.checksum(algorithm, first + second)
+
+
+def test_combine_across_large_lengths() -> None:
+    # Lengths of several MiB exercise the high powers of x (a multipart part's size).
+    first, second = os.urandom(3 * 1024 * 1024 + 5), os.urandom(9 * 1024 * 1024 + 1)
+    joined = checksums.combine("CRC32", checksums.checksum("CRC32", first),
+                               checksums.checksum("CRC32", second), len(second))
+    assert joined == base64.b64encode(zlib.crc32(first + second).to_bytes(4, "big")).decode()
+
+
+@pytest.mark.parametrize(("algorithm", "first", "second", "length", "problem"), [
+    ("SHA256", "AAAA", "AAAA", 1, "do not combine"),
+    ("MD5", "AAAA", "AAAA", 1, "unsupported checksum algorithm"),
+    ("CRC32", "AAAAAAAAAAA=", "AAAAAA==", 1, "first is not a base64 CRC32 value"),
+    ("CRC64NVME", "AAAAAAAAAAA=", "not base64!", 1, "second is not a base64"),
+    ("CRC32", "AAAAAA==", "AAAAAA==", -1, "second_length must be an int >= 0"),
+])
+def test_combine_refuses_what_cannot_combine(algorithm: str, first: str, second: str,
+                                             length: int, problem: str) -> None:
+    with pytest.raises(FlexibleChecksumError, match=problem):
+        checksums.combine(algorithm, first, second, length)
+
+
 def test_checksum_reader_counts_and_checksums() -> None:
     reader = ChecksumReader(io.BytesIO(b"Hello world"), "CRC32")
     assert reader.read(5) + reader.read() == b"Hello world"

@@ -8,7 +8,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from hub._forksafe import at_fork_reinit
 from hub._streaming import StreamingBody
@@ -53,9 +53,12 @@ class Download(TaskBase):
         self._temp: str | None = None
         self._writer: FdWriter | SeekWriter | OrderedWriter | None = None
         self._etag: str | None = None
-        # (algorithm, base64 value): the object's full-object checksum, which the finished
-        # file of a multipart download is checked against before it is renamed into place.
+        # (algorithm, base64 value): the object's full-object checksum, which a multipart
+        # download is checked against: hub's own file is read back before it is renamed into
+        # place; a caller's file object cannot be, so each range's CRC is computed as it is
+        # written (_runs: offset, length, value) and the CRCs are combined at the end.
         self._whole: tuple[str, str] | None = None
+        self._runs: list[tuple[int, int, int]] | None = None
         self._parallel = config.use_threads and config.max_concurrency > 1
         at_fork_reinit(self, Download._reset_fd_lock)
 
@@ -90,14 +93,14 @@ class Download(TaskBase):
                 total = self._describe(response)
                 part_size = config.part_size(total) if total > first else max(total, 1)
                 self._open(part_size)
+                if total > first:
+                    self._expect_whole(response)
                 self._drain(body, got, min(first, total))
             except HTTPClientError:
                 pass  # the body broke: what is missing is asked for again below
             finally:
                 body.close()
         head_end = min(first, total)
-        if total > head_end and self._temp is not None:
-            self._whole = _full_object_checksum(response)
         if got[0] < head_end:
             self._get(0, got[0], head_end - got[0])
         for number, offset in enumerate(range(head_end, total, part_size), 1):
@@ -113,6 +116,16 @@ class Download(TaskBase):
         self._etag = response.get("ETag")
         meta.extra["etag"] = self._etag
         return total
+
+    def _expect_whole(self, response: Mapping[str, Any]) -> None:
+        whole = _full_object_checksum(response)
+        if whole is None:
+            return
+        if self._temp is not None:
+            self._whole = whole
+        elif whole[0] in _COMBINABLE:  # a SHA digest cannot be assembled from ranges
+            self._whole = whole
+            self._runs = []
 
     def _open(self, part_size: int) -> None:
         target = self._target
@@ -195,6 +208,9 @@ class Download(TaskBase):
                     and size >= _PUMP_MIN)
         view = memoryview(bytearray(
             min(_FIRST_READ, size) if handover else max(1, min(self.config.io_chunksize, size))))
+        if self._runs is not None:  # a file object checked against the whole object's CRC
+            self._drain_checked(body, pos, size, view)
+            return
         left = size  # the first GET's body runs on past its range: stop at the range's end
         while left > 0:
             if handover and left < size:
@@ -221,8 +237,47 @@ class Download(TaskBase):
             if self.failed:
                 return
 
+    def _drain_checked(self, body: Any, pos: list[int], size: int, view: memoryview) -> None:
+        # _drain's loop for a file object whose download is checked: the CRC of what this
+        # call writes (one run of the object, from pos[0]) is kept for finish to combine,
+        # also when the body breaks (the retry's run starts where this one ended).
+        from hub.checksums import new_checksum
+
+        assert self._whole is not None and self._runs is not None
+        writer = self._writer
+        assert writer is not None
+        bandwidth = self._bandwidth
+        running = new_checksum(self._whole[0])
+        start = pos[0]
+        try:
+            left = size
+            while left > 0:
+                n = body.readinto(view if left >= len(view) else view[:left])
+                if not n:
+                    return
+                left -= n
+                if bandwidth is not None:
+                    bandwidth.consume(n)
+                if isinstance(writer, OrderedWriter):
+                    writer.write_at(pos[0], bytes(view[:n]))
+                else:
+                    writer.write_at(pos[0], view[:n])
+                running.update(view[:n])
+                pos[0] += n
+                self.progress(n)
+                if self.failed:
+                    return
+        finally:
+            if pos[0] > start:
+                run = (start, pos[0] - start, int.from_bytes(running.digest(), "big"))
+                with self._lock:
+                    self._runs.append(run)
+
     def finish(self) -> Any:
-        if self._whole is not None:
+        if self._runs is not None:
+            assert self._whole is not None
+            self._check_runs(*self._whole)
+        elif self._whole is not None:
             self._check_whole(*self._whole)  # raises: cleanup then removes the temporary file
         fd, temp = self._take()
         if fd is not None:
@@ -246,12 +301,34 @@ class Download(TaskBase):
         scanned = FileRange(fd, 0, size).scan(checksum.update)
         computed = checksum.b64digest()
         if scanned != size or computed != expected:
-            raise FlexibleChecksumError(
-                f"download of {self.meta.key!r}: the {algorithm} checksum {computed} of the "
-                f"{scanned} bytes downloaded does not match the object's full-object checksum "
-                f"{expected[:64]} (the data was damaged in transit)",
-                algorithm=algorithm, expected=expected[:64], computed=computed,
-                operation="GetObject")
+            self._mismatch(algorithm, expected, computed, scanned)
+
+    def _check_runs(self, algorithm: str, expected: str) -> None:
+        # The runs' CRCs combined in object order; they tile the object (a retried range's run
+        # starts where the broken one ended), so their total is the object's CRC.
+        import base64
+
+        from hub.checksums import _combine_values
+
+        assert self._runs is not None
+        value = covered = 0
+        for start, length, crc in sorted(self._runs):
+            if start != covered:
+                break  # a gap or an overlap: cannot be the object
+            value = _combine_values(algorithm, value, crc, length)
+            covered += length
+        width = 8 if algorithm == "CRC64NVME" else 4
+        computed = base64.b64encode(value.to_bytes(width, "big")).decode("ascii")
+        if covered != self.meta.size or computed != expected:
+            self._mismatch(algorithm, expected, computed, covered)
+
+    def _mismatch(self, algorithm: str, expected: str, computed: str, count: int) -> NoReturn:
+        raise FlexibleChecksumError(
+            f"download of {self.meta.key!r}: the {algorithm} checksum {computed} of the "
+            f"{count} bytes downloaded does not match the object's full-object checksum "
+            f"{expected[:64]} (the data was damaged in transit)",
+            algorithm=algorithm, expected=expected[:64], computed=computed,
+            operation="GetObject")
 
     def cleanup(self) -> None:
         fd, temp = self._take()
@@ -259,6 +336,9 @@ class Download(TaskBase):
             os.close(fd)
         if temp is not None:
             _remove(temp)
+
+
+_COMBINABLE = ("CRC32", "CRC32C", "CRC64NVME")
 
 
 def _full_object_checksum(response: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -511,6 +511,41 @@ def test_a_multipart_download_is_checked_against_the_full_object_checksum(
     assert (tmp_path / "bad").read_bytes() == data
 
 
+@pytest.mark.parametrize("target", ["seekable", "unseekable"])
+def test_a_multipart_download_fileobj_is_checked_by_combining_range_crcs(
+        target: str, fast: FastS3Server) -> None:
+    # A caller's file object cannot be read back: each range's CRC is computed as it is
+    # written and the CRCs are combined in object order at the end. A body cut midway
+    # (resumed by a second GET from where it broke) still tiles the object.
+    fast.checksums = True
+    s3 = _client(fast.url)
+    data = _data(5 * MB + 7)
+    s3.put_object(Bucket=BUCKET, Key="good", Body=data)
+    wrong = base64.b64encode(zlib.crc32(b"other bytes").to_bytes(4, "big")).decode()
+    s3.put_object(Bucket=BUCKET, Key="bad", Body=data, ChecksumCRC32=wrong)
+
+    def sink() -> Any:
+        return io.BytesIO() if target == "seekable" else _Unseekable()
+
+    def written(out: Any) -> bytes:
+        return out.getvalue() if target == "seekable" else bytes(out.out)
+
+    fast.fail("GetObject", truncate=300_000)  # the first GET's body breaks
+    good = sink()
+    s3.download_fileobj(BUCKET, "good", good, Config=SMALL)
+    assert written(good) == data
+    assert fast.ops("GetObject") == 1 + 1 + 4  # the first GET, its rest, four ranges
+    with pytest.raises(FlexibleChecksumError) as failed:
+        s3.download_fileobj(BUCKET, "bad", sink(), Config=SMALL)
+    assert failed.value.expected == wrong and failed.value.algorithm == "CRC32"
+    assert failed.value.computed == fast.buckets[BUCKET]["good"].checksums[
+        "x-amz-checksum-crc32"]
+    lax = _client(fast.url, response_checksum_validation="when_required")
+    out = sink()
+    lax.download_fileobj(BUCKET, "bad", out, Config=SMALL)
+    assert written(out) == data
+
+
 def test_composite_checksums_are_not_full_object_ones_on_moto(moto: MotoServer,
                                                               tmp_path: Path) -> None:
     # A multipart upload's CRC32 is a checksum of checksums ("...-N", COMPOSITE): no whole
