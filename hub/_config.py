@@ -134,6 +134,8 @@ class Config:
         ConfigError: A field has the wrong type or an invalid value; the error names the field.
     """
 
+    _hub_generic_init = True  # built by users, not in bulk: every wrong call is typed
+
     region: str | None = None
     endpoint_url: str | None = None
     credentials: CredentialsSetting | None = None

@@ -14,7 +14,9 @@ Unlike :mod:`dataclasses`, a wrong call (an unknown keyword, too many positional
 required field left out) raises :class:`hub.errors.ArgumentError`, naming the argument and
 the closest field, from either ``__init__``. The compiled one keeps that to a single test on
 the good path (about 35 ns); only an argument given both positionally and by name is then
-Python's own ``TypeError``, which ``ArgumentError`` also is.
+Python's own ``TypeError``, which ``ArgumentError`` also is. A class users build themselves
+and not in bulk (``Config``, ``TransferConfig``) sets ``_hub_generic_init = True`` and keeps
+the generic ``__init__``, so even that mistake is an ``ArgumentError``.
 
 Type checkers see :mod:`dataclasses` itself (the names are re-exported under
 ``TYPE_CHECKING``), so mypy checks constructors and :func:`replace` exactly as before, and the
@@ -108,7 +110,8 @@ else:
         body["__dataclass_fields__"] = _LazyFields(annotations, specs)
         if init and "__init__" not in body:
             body["__init__"] = _make_init(owner, cls.__qualname__, fields, specs, frozen,
-                                          "__post_init__" in body)
+                                          "__post_init__" in body,
+                                          not body.get("_hub_generic_init", False))
         if repr_ and "__repr__" not in body:
             body["__repr__"] = _make_repr(shown)
         if eq and "__eq__" not in body:
@@ -181,13 +184,14 @@ else:
     _COMPILE_AFTER = 64
 
     def _make_init(owner: list[Any], qualname: str, fields: tuple[str, ...],
-                   specs: dict[str, _Field], frozen: bool, post_init: bool) -> Any:
+                   specs: dict[str, _Field], frozen: bool, post_init: bool,
+                   compiles: bool) -> Any:
         setter = object.__setattr__
         count = len(fields)
         defaults = {n: s.default for n, s in specs.items() if s.default is not _MISSING}
         factories = {n: s.default_factory for n, s in specs.items()
                      if s.default_factory is not _MISSING}
-        made = [0]
+        made = [0 if compiles else -(1 << 62)]  # never reaches _COMPILE_AFTER
 
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
             made[0] += 1  # racy on purpose: at worst two threads compile the same function

@@ -81,6 +81,20 @@ def test_arguments_a_class_does_not_take_raise_argument_error(
     assert pickle.loads(pickle.dumps(error)).field == field
 
 
+def test_config_keeps_typed_argument_errors_however_many_are_built() -> None:
+    # Hot value classes get a compiled __init__ after a few instances, where Python itself
+    # reports an argument given twice; Config and TransferConfig never switch.
+    from hub import _value
+
+    for _ in range(2 * _value._COMPILE_AFTER):  # type: ignore[attr-defined]
+        Config(region="eu-west-1")
+        TransferConfig(max_concurrency=2)
+    for make in (lambda: Config("eu-west-1", region="eu-west-2"),
+                 lambda: TransferConfig(1, multipart_threshold=2)):
+        with pytest.raises(hub.errors.ArgumentError, match="two values"):
+            make()
+
+
 def test_endpoint_url_with_password_is_rejected_without_echoing_it() -> None:
     with pytest.raises(ConfigError) as info:
         Config(endpoint_url="https://user:hunter2@example.com")

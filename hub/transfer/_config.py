@@ -110,6 +110,8 @@ class TransferConfig:
         ConfigError: A field out of range or of the wrong type (naming it).
     """
 
+    _hub_generic_init = True  # built by users, not in bulk: every wrong call is typed
+
     multipart_threshold: int = 8 * MB
     max_concurrency: int = 10
     multipart_chunksize: int = 8 * MB
