@@ -70,6 +70,19 @@ def _describe(value: object) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+# botocore Config options spelled differently here: the hint an ArgumentError gives for them.
+_BOTOCORE_NAMES = {
+    "region_name": "region=",
+    "retries": "max_attempts= and retry_mode= (hub counts attempts, the first included: "
+               "botocore's retries={'max_attempts': 4} is max_attempts=5)",
+    "s3": "s3_addressing_style= for the s3 dict's addressing_style",
+    "user_agent": "user_agent_extra= (hub writes the rest of the User-Agent)",
+    "aws_access_key_id": "credentials=hub.Credentials(access_key, secret_key, token)",
+    "aws_secret_access_key": "credentials=hub.Credentials(access_key, secret_key, token)",
+    "aws_session_token": "credentials=hub.Credentials(access_key, secret_key, token)",
+}
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Config:
     """Settings for sessions and clients. Every field is optional: ``None`` means "not set".
@@ -135,6 +148,7 @@ class Config:
     """
 
     _hub_generic_init = True  # built by users, not in bulk: every wrong call is typed
+    _hub_argument_hints = _BOTOCORE_NAMES  # what botocore's Config options are here
 
     region: str | None = None
     endpoint_url: str | None = None

@@ -144,7 +144,8 @@ else:
 
     def _argument_error(owner: str, fields: tuple[str, ...], *, args: int = 0,
                         twice: str | None = None, missing: str | None = None,
-                        unknown: str | None = None) -> Exception:
+                        unknown: str | None = None,
+                        hints: Mapping[str, str] | None = None) -> Exception:
         # Only on a wrong call: hub.errors (and difflib, for a suggestion) load then.
         from hub.errors import ArgumentError
 
@@ -154,8 +155,12 @@ else:
 
             shown = unknown if len(unknown) <= 64 else unknown[:64] + "..."
             close = difflib.get_close_matches(unknown, fields, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else \
-                f"; it takes {', '.join(fields)}"
+            if hints and unknown in hints:  # a name from another library: what it is here
+                hint = f"; use {hints[unknown]}"
+            elif close:
+                hint = f" (did you mean {close[0]!r}?)"
+            else:
+                hint = f"; it takes {', '.join(fields)}"
             return ArgumentError(f"{owner} got an unexpected keyword argument {shown!r}{hint}",
                                  field=shown, owner=owner)
         if missing is not None:
@@ -218,7 +223,8 @@ else:
                 setter(self, name, value)
             if used != len(kwargs):
                 raise _argument_error(qualname, fields,
-                                      unknown=next(k for k in kwargs if k not in fields))
+                                      unknown=next(k for k in kwargs if k not in fields),
+                                      hints=getattr(owner[0], "_hub_argument_hints", None))
             if post_init:
                 self.__post_init__()
 

@@ -60,7 +60,9 @@ def test_bad_values_raise_config_error_naming_the_field(field: str, value: objec
 
 @pytest.mark.parametrize(("make", "field", "hint"), [
     (lambda: Config(regoin="eu-west-1"), "regoin", "did you mean 'region'?"),
-    (lambda: Config(retries={"max_attempts": 3}), "retries", "it takes region,"),
+    (lambda: Config(retries={"max_attempts": 3}), "retries", "use max_attempts= and retry"),
+    (lambda: Config(region_name="eu-west-1"), "region_name", "use region="),
+    (lambda: Config(zzz=1), "zzz", "it takes region, endpoint_url,"),
     (lambda: Config("eu-west-1", region="eu-west-2"), "region", "two values"),
     (lambda: TransferConfig(multipart_treshold=1), "multipart_treshold",
      "did you mean 'multipart_threshold'?"),
