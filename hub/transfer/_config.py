@@ -33,7 +33,9 @@ _SHARED_ARGS = (
     "StorageClass", "SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5",
     "SSEKMSKeyId", "SSEKMSEncryptionContext", "Tagging", "WebsiteRedirectLocation",
 )
-_FULL_OBJECT_CHECKSUMS = (
+#: ``ExtraArgs`` that carry the caller's checksum of the whole object (s3transfer's list): a
+#: multipart upload given one is made a ``FULL_OBJECT`` one with that algorithm.
+FULL_OBJECT_CHECKSUMS: tuple[str, ...] = (
     "ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumMD5", "ChecksumSHA1",
     "ChecksumSHA256", "ChecksumSHA512", "ChecksumXXHASH3", "ChecksumXXHASH64",
     "ChecksumXXHASH128",
@@ -41,7 +43,7 @@ _FULL_OBJECT_CHECKSUMS = (
 
 #: ``ExtraArgs`` accepted by ``upload_file``/``upload_fileobj`` (boto3's list).
 ALLOWED_UPLOAD_ARGS: tuple[str, ...] = (
-    *_SHARED_ARGS, "ChecksumType", "MpuObjectSize", *_FULL_OBJECT_CHECKSUMS)
+    *_SHARED_ARGS, "ChecksumType", "MpuObjectSize", *FULL_OBJECT_CHECKSUMS)
 #: ``ExtraArgs`` accepted by ``download_file``/``download_fileobj`` (boto3's list).
 ALLOWED_DOWNLOAD_ARGS: tuple[str, ...] = (
     "ChecksumMode", "VersionId", "SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5",

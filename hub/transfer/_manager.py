@@ -39,7 +39,7 @@ from hub.transfer._future import (
 from hub.transfer._io import BufferPool
 from hub.transfer._limits import Bandwidth
 from hub.transfer._subscribers import Hooks, subscriber_hooks
-from hub.transfer._tasks import PartChecksum
+from hub.transfer._tasks import PartChecksum, full_object_algorithm
 from hub.transfer._upload import Upload
 
 __all__ = ["TransferManager", "copy", "download_file", "download_fileobj", "upload_file",
@@ -50,8 +50,13 @@ _DEFAULT: Any = object()  # "no checksum argument given": boto3's default applie
 
 
 def _default_checksum(client: Any, extra: Mapping[str, Any]) -> PartChecksum | None:
-    # As s3transfer: the caller's ChecksumAlgorithm, else CRC32 (when_supported, the default).
-    algorithm = extra.get("ChecksumAlgorithm")
+    # As s3transfer: the algorithm of a full-object checksum the caller gives (its parts must
+    # use it), else the caller's ChecksumAlgorithm, else CRC32 (when_supported, the default).
+    from hub.checksums import is_supported
+
+    algorithm = full_object_algorithm(extra) or extra.get("ChecksumAlgorithm")
+    if algorithm is not None and not is_supported(algorithm):
+        return None  # SHA512, XXHASH...: S3's own; hub computes no part values for them
     if algorithm is None:
         if client.client_config.config.request_checksum_calculation == "when_required":
             return None

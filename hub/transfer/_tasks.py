@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from hub.transfer._config import TransferConfig
+from hub.transfer._config import FULL_OBJECT_CHECKSUMS, TransferConfig
 from hub.transfer._future import Submit, Transfer, TransferFuture, TransferMeta
 from hub.transfer._io import PartBody
 from hub.transfer._limits import Bandwidth, connection_slots
 
 __all__ = ["ABORT_ARGS", "COMPLETE_ARGS", "COPY_ONLY", "COPY_PART_ARGS", "HEAD_FROM_COPY",
-           "NOT_FOR_CREATE", "PART_ARGS", "PartChecksum", "TaskBase", "pick"]
+           "NOT_FOR_CREATE", "NOT_FOR_PUT", "PART_ARGS", "PartChecksum", "TaskBase",
+           "full_object_algorithm", "pick"]
 
 # Which ExtraArgs go to which call of a multipart upload (as s3transfer routes them).
 PART_ARGS = frozenset({"SSECustomerKey", "SSECustomerAlgorithm", "SSECustomerKeyMD5",
@@ -33,6 +34,7 @@ NOT_FOR_CREATE = frozenset({"MpuObjectSize", "ChecksumCRC32", "ChecksumCRC32C",
                              "ChecksumCRC64NVME", "ChecksumMD5", "ChecksumSHA1",
                              "ChecksumSHA256", "ChecksumSHA512", "ChecksumXXHASH3",
                              "ChecksumXXHASH64", "ChecksumXXHASH128"})
+NOT_FOR_PUT = frozenset({"ChecksumType", "MpuObjectSize"})  # multipart-only (s3transfer's)
 ABORT_ARGS = frozenset({"RequestPayer", "ExpectedBucketOwner"})
 COPY_PART_ARGS = frozenset({"CopySourceIfMatch", "CopySourceIfModifiedSince",
                              "CopySourceIfNoneMatch", "CopySourceIfUnmodifiedSince",
@@ -49,6 +51,15 @@ HEAD_FROM_COPY = {"CopySourceSSECustomerAlgorithm": "SSECustomerAlgorithm",
                    "CopySourceSSECustomerKey": "SSECustomerKey",
                    "CopySourceSSECustomerKeyMD5": "SSECustomerKeyMD5",
                    "RequestPayer": "RequestPayer"}
+
+
+def full_object_algorithm(extra: Mapping[str, Any]) -> str | None:
+    """The algorithm of the whole-object checksum in ``extra`` (``ChecksumCRC32`` -> ``CRC32``),
+    or None when the caller gave none."""
+    for name in FULL_OBJECT_CHECKSUMS:
+        if name in extra:
+            return name[len("Checksum"):]
+    return None
 
 
 class PartChecksum(Protocol):

@@ -24,9 +24,11 @@ from hub.transfer._tasks import (
     ABORT_ARGS,
     COMPLETE_ARGS,
     NOT_FOR_CREATE,
+    NOT_FOR_PUT,
     PART_ARGS,
     PartChecksum,
     TaskBase,
+    full_object_algorithm,
     pick,
 )
 
@@ -56,6 +58,7 @@ class Upload(TaskBase):
         self._base = 0  # the file object's position when the upload started
         self._upload_id: str | None = None
         self._parts: dict[int, dict[str, Any]] = {}
+        self._sizes: dict[int, int] = {}  # bytes per part: to combine their CRCs
         self._part_size = config.multipart_chunksize
         self._next_part = 1  # unseekable sources: parts are numbered as they are read
         self._eof = False
@@ -199,14 +202,19 @@ class Upload(TaskBase):
         body = data if isinstance(data, FileRange) else self.body(data)
         if isinstance(data, FileRange) and self._bandwidth is not None:
             self._bandwidth.consume(len(data))
+        extra = {k: v for k, v in self._extra.items() if k not in NOT_FOR_PUT}
         self._result = self.call(self.client.put_object, Bucket=meta.bucket, Key=meta.key,
-                                 Body=body, **self._extra)
+                                 Body=body, **extra)
         self.progress(len(data))
 
     def _create(self) -> None:
         params = {k: v for k, v in self._extra.items() if k not in NOT_FOR_CREATE}
         if self._checksum is not None:
             params.update(self._checksum.create_params())
+        whole = full_object_algorithm(self._extra)
+        if whole is not None:  # as s3transfer: the caller's value is checked on the complete
+            params.update(ChecksumType="FULL_OBJECT", ChecksumAlgorithm=whole)
+            self._extra = {**self._extra, "ChecksumType": "FULL_OBJECT"}
         meta = self.meta
         response = self.call(self.client.create_multipart_upload, Bucket=meta.bucket,
                              Key=meta.key, **params)
@@ -319,6 +327,7 @@ class Upload(TaskBase):
         # A part is done: its entry for CompleteMultipartUpload, and its bytes for progress.
         with self._lock:
             self._parts[number] = {"ETag": etag, "PartNumber": number, **checksum}
+            self._sizes[number] = size
         self.progress(size)
 
     def finish(self) -> Any:
@@ -332,7 +341,31 @@ class Upload(TaskBase):
         return self.call(self.client.complete_multipart_upload, Bucket=meta.bucket,
                          Key=meta.key, UploadId=self._upload_id,
                          MultipartUpload={"Parts": parts},
-                         **pick(self._extra, COMPLETE_ARGS))
+                         **pick(self._extra, COMPLETE_ARGS), **self._whole_value(parts))
+
+    def _whole_value(self, parts: list[dict[str, Any]]) -> dict[str, str]:
+        # A FULL_OBJECT upload the caller gave no value for: the whole object's CRC, joined
+        # from the parts' CRCs, so that S3 checks the assembled object against what was read
+        # (as the AWS CRT's transfer manager does). Not for a value the caller gave, nor a
+        # composite upload, nor a SHA (a digest cannot be joined).
+        if (self._extra.get("ChecksumType") != "FULL_OBJECT"
+                or full_object_algorithm(self._extra) is not None or self._checksum is None):
+            return {}
+        from hub.checksums import PartChecksums, combine
+
+        algorithm = self._checksum.algorithm if isinstance(self._checksum, PartChecksums) \
+            else None
+        if algorithm not in ("CRC32", "CRC32C", "CRC64NVME"):
+            return {}
+        member = "Checksum" + algorithm
+        value: str | None = None
+        for part in parts:
+            if member not in part:
+                return {}
+            number = part["PartNumber"]
+            value = part[member] if value is None else combine(
+                algorithm, value, part[member], self._sizes[number])
+        return {member: value} if value is not None else {}
 
     def cleanup(self) -> None:
         self._close()

@@ -45,6 +45,7 @@ prints ``PORT <n>`` (and ``CA <path>`` with ``--tls-dir``) and serves until stdi
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import email.utils
 import mmap
@@ -56,6 +57,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -400,7 +402,9 @@ class FastS3Server:
         ssl_context: Serve HTTPS with this server-side context; None for HTTP.
         checksums: Answer a whole-object GET with ``x-amz-checksum-mode: ENABLED`` with the
             ``x-amz-checksum-*`` value its PutObject sent (as S3; off by default, so bodies
-            are not validated where a test looks at how they are read).
+            are not validated where a test looks at how they are read). Also check the
+            whole-object CRC a ``FULL_OBJECT`` CompleteMultipartUpload sends against the
+            assembled object (``BadDigest`` if it differs), as S3 does, and keep it.
     """
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None, *,
@@ -908,14 +912,43 @@ class FastS3Server:
                 return 404, {}, self._error("NoSuchUpload", "The upload does not exist.")
             unlisted = [seg for n, (segs, _) in upload.parts.items() if n not in set(numbers)
                         for seg in segs]
+        whole = self._whole_checksum(headers, segments)
+        if whole is not None and not whole:
+            with self._lock:  # the upload stays open, as S3 leaves it: it can be aborted
+                self.uploads[query["uploadId"]] = upload
+            return 400, {}, self._error("BadDigest", "The full-object checksum does not match")
         self._pool.unref(unlisted)  # the listed parts' refs pass to the object
         obj = _Object(segments, f'"{uuid.uuid4().hex}-{len(listed)}"', time.time(),
-                      upload.content_type, upload.metadata)
+                      upload.content_type, upload.metadata, whole or {})
         self._replace(objects, key, obj)
         xml = (f"{_XML}<CompleteMultipartUploadResult{_NS}><Bucket>{escape(bucket)}</Bucket>"
                f"<Key>{escape(key)}</Key><ETag>{escape(obj.etag)}</ETag>"
                "</CompleteMultipartUploadResult>")
         return 200, {}, xml.encode()
+
+    def _whole_checksum(self, headers: dict[str, str],
+                        segments: list[_Seg]) -> dict[str, str] | None:
+        # With checksums on, a FULL_OBJECT complete's CRC, checked (it costs a pass over the
+        # object): {header: value} when it matches, {} when not, None when there is none.
+        if not self.checksums or headers.get("x-amz-checksum-type") != "FULL_OBJECT":
+            return None
+        for name in ("crc32", "crc32c", "crc64nvme"):
+            value = headers.get(f"x-amz-checksum-{name}")
+            if value is None:
+                continue
+            from hub.checksums import new_checksum  # CRC32C/CRC64NVME; CRC32 is zlib's below
+
+            running = new_checksum(name)
+            crc32 = 0
+            for piece in segments:
+                if name == "crc32":
+                    crc32 = zlib.crc32(_view(piece), crc32)
+                else:
+                    running.update(_view(piece))
+            digest = crc32.to_bytes(4, "big") if name == "crc32" else running.digest()
+            matches = base64.b64encode(digest).decode("ascii") == value
+            return {f"x-amz-checksum-{name}": value} if matches else {}
+        return None
 
     @staticmethod
     def _parts_listed(text: str) -> list[tuple[int, str]]:

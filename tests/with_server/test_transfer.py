@@ -546,6 +546,84 @@ def test_a_multipart_download_fileobj_is_checked_by_combining_range_crcs(
     assert written(out) == data
 
 
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C"])
+@pytest.mark.parametrize("source", ["file", "stream"])
+def test_a_full_object_multipart_upload_sends_the_joined_crc_for_s3_to_check(
+        algorithm: str, source: str, fast: FastS3Server, tmp_path: Path) -> None:
+    # ChecksumType FULL_OBJECT with no value: the whole object's CRC, joined from the parts'
+    # CRCs, goes on the complete; the server checks it against the assembled object (BadDigest
+    # otherwise, as S3) and a whole-object GET returns it.
+    fast.checksums = True
+    s3 = _client(fast.url)
+    data = _data(5 * MB + 7, seed=3)
+    extra = {"ChecksumType": "FULL_OBJECT", "ChecksumAlgorithm": algorithm}
+    if source == "file":
+        (tmp_path / "src").write_bytes(data)
+        s3.upload_file(tmp_path / "src", BUCKET, "whole", ExtraArgs=extra, Config=SMALL)
+    else:
+        s3.upload_fileobj(_Unseekable(data), BUCKET, "whole", ExtraArgs=extra, Config=SMALL)
+    header = f"x-amz-checksum-{algorithm.lower()}"
+    assert fast.buckets[BUCKET]["whole"].checksums == {
+        header: hub.checksums.checksum(algorithm, data)}
+    if algorithm == "CRC32":  # an oracle outside hub
+        assert fast.buckets[BUCKET]["whole"].checksums[header] == base64.b64encode(
+            zlib.crc32(data).to_bytes(4, "big")).decode()
+    got = s3.get_object(Bucket=BUCKET, Key="whole", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data and got["ChecksumType"] == "FULL_OBJECT"
+
+
+def test_a_full_object_checksum_the_caller_gives_is_checked_on_the_complete(
+        fast: FastS3Server) -> None:
+    # As s3transfer: a ChecksumCRC32 in ExtraArgs makes the upload a FULL_OBJECT CRC32 one
+    # (the parts carry CRC32s) and the value goes on the complete, where a wrong one fails the
+    # upload, which is then aborted. Below the threshold it is PutObject's own header.
+    fast.checksums = True
+    s3 = _client(fast.url)
+    data = _data(5 * MB + 7, seed=4)
+    right = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    wrong = base64.b64encode(zlib.crc32(b"other").to_bytes(4, "big")).decode()
+    with pytest.raises(ClientError) as failed:
+        s3.upload_fileobj(io.BytesIO(data), BUCKET, "given", Config=SMALL,
+                          ExtraArgs={"ChecksumCRC32": wrong})
+    assert failed.value.code == "BadDigest" and fast.uploads == {}
+    assert fast.ops("AbortMultipartUpload") == 1
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "given", Config=SMALL,
+                      ExtraArgs={"ChecksumCRC32": right})
+    assert fast.buckets[BUCKET]["given"].checksums == {"x-amz-checksum-crc32": right}
+    # The multipart-only arguments are left out of a small file's PutObject (s3transfer's
+    # rule), instead of failing its parameter validation.
+    s3.upload_fileobj(io.BytesIO(b"small"), BUCKET, "small", Config=SMALL,
+                      ExtraArgs={"ChecksumType": "FULL_OBJECT", "MpuObjectSize": 5})
+    assert fast.object(BUCKET, "small") == b"small"
+
+
+def test_full_object_extra_args_match_boto3_on_moto(moto: MotoServer) -> None:
+    # The same ExtraArgs through boto3's upload_fileobj and hub's, against moto: the same
+    # checksum type and value stored.
+    import boto3
+    from boto3.s3.transfer import TransferConfig as Boto3TransferConfig
+
+    s3 = _client(moto.url)
+    s3.create_bucket(Bucket=BUCKET)
+    theirs = boto3.client("s3", region_name="us-east-1", endpoint_url=moto.url,
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    ours_config = TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB)
+    their_config = Boto3TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB)
+    for size in (1000, 11 * MB):
+        data = os.urandom(size)
+        crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+        for extra in ({"ChecksumType": "FULL_OBJECT"}, {"ChecksumCRC32": crc},
+                      {"MpuObjectSize": size}):
+            stored = []
+            for client, config in ((s3, ours_config), (theirs, their_config)):
+                client.upload_fileobj(io.BytesIO(data), BUCKET, "k", ExtraArgs=extra,
+                                      Config=config)
+                got = client.get_object(Bucket=BUCKET, Key="k", ChecksumMode="ENABLED")
+                assert got["Body"].read() == data
+                stored.append({k: v for k, v in got.items() if k.startswith("Checksum")})
+            assert stored[0] == stored[1], (size, extra)
+
+
 def test_composite_checksums_are_not_full_object_ones_on_moto(moto: MotoServer,
                                                               tmp_path: Path) -> None:
     # A multipart upload's CRC32 is a checksum of checksums ("...-N", COMPOSITE): no whole
