@@ -30,7 +30,7 @@ import stat
 from typing import Any
 
 from hub._checksum_offload import MIN_OFFLOAD, OffloadedCrc
-from hub._corehandlers import body_read_error
+from hub._corehandlers import body_read_error, payload_signing
 from hub._handlers import Handlers
 from hub._request import Request
 from hub.checksums import (
@@ -176,20 +176,27 @@ def _known_payload_hash(request: Request) -> None:
     digest = getattr(type(request.http_request.body), "hub_payload_sha256", None)
     if digest is not None:
         digest = request.http_request.body.hub_payload_sha256
-        if digest is not None and not request.http_request.url.startswith("https:"):
+        signing = payload_signing(request.client_config)
+        if digest is not None and (not request.http_request.url.startswith("https:")
+                                   if signing is None else signing):
             request.context[PAYLOAD_HASH_KEY] = digest
 
 
 def _checksum_replaces_body_hash(request: Request, op: OperationModel) -> bool:
     # botocore's S3 rule: TLS plus a checksum header make body signing redundant for
     # streaming-input operations (PutObject, UploadPart): the checksum replaces the SHA-256.
-    return (request.http_request.url.startswith("https:")
+    # s3_payload_signing_enabled overrides the scheme (False: never signed; True: signed).
+    signing = payload_signing(request.client_config)
+    return ((request.http_request.url.startswith("https:") if signing is None else not signing)
             and request.client_config.spec.signing.unsigned_streams_over_tls
             and op.input_payload is not None and op.input_payload.streaming)
 
 
 def _signs_payload(request: Request) -> bool:
-    return request.client_config.config.signature_version != "unsigned"
+    # On the header paths (http, or https with signing forced on): is the body's SHA-256
+    # signed, so worth computing in the checksum's pass?
+    return (request.client_config.config.signature_version != "unsigned"
+            and payload_signing(request.client_config) is not False)
 
 
 def _header_from_bytes(request: Request, op: OperationModel, body: Any, algorithm: str) -> None:

@@ -75,7 +75,8 @@ _BOTOCORE_NAMES = {
     "region_name": "region=",
     "retries": "max_attempts= and retry_mode= (hub counts attempts, the first included: "
                "botocore's retries={'max_attempts': 4} is max_attempts=5)",
-    "s3": "s3_addressing_style= for the s3 dict's addressing_style",
+    "s3": "s3_addressing_style= and s3_payload_signing_enabled= for the s3 dict's "
+          "addressing_style and payload_signing_enabled",
     "user_agent": "user_agent_extra= (hub writes the rest of the User-Agent)",
     "aws_access_key_id": "credentials=hub.Credentials(access_key, secret_key, token)",
     "aws_secret_access_key": "credentials=hub.Credentials(access_key, secret_key, token)",
@@ -142,6 +143,10 @@ class Config:
         response_checksum_validation: ``"when_supported"`` or ``"when_required"``.
         ignore_configured_endpoint_urls: Ignore endpoints configured through
             ``AWS_ENDPOINT_URL*`` variables and the config file (``endpoint_url`` still wins).
+        s3_payload_signing_enabled: Whether S3 requests sign their body's SHA-256 (botocore's
+            ``s3={"payload_signing_enabled": ...}``): None (the default) signs it over http
+            only, True over https too (the body is hashed), False never (``UNSIGNED-PAYLOAD``;
+            a request checksum still covers the body).
 
     Raises:
         ConfigError: A field has the wrong type or an invalid value; the error names the field.
@@ -182,6 +187,7 @@ class Config:
     request_checksum_calculation: str | None = None
     response_checksum_validation: str | None = None
     ignore_configured_endpoint_urls: bool | None = None
+    s3_payload_signing_enabled: bool | None = None
 
     def __post_init__(self) -> None:
         for name in _FIELDS:
@@ -557,5 +563,6 @@ _VALIDATORS: dict[str, Any] = {
     "request_checksum_calculation": _check_choice(CHECKSUM_MODES),
     "response_checksum_validation": _check_choice(CHECKSUM_MODES),
     "ignore_configured_endpoint_urls": _check_bool,
+    "s3_payload_signing_enabled": _check_bool,
 }
 assert set(_VALIDATORS) == set(_FIELDS), "every Config field needs a validator"

@@ -128,6 +128,16 @@ def _hash_body(request: Request) -> str:
     return _UNSIGNED_PAYLOAD
 
 
+def payload_signing(client_config: Any) -> bool | None:
+    """``Config.s3_payload_signing_enabled`` for a service with S3's optional body signing
+    (botocore's ``s3={"payload_signing_enabled": ...}``), else None: then the scheme decides
+    (an S3 body is signed over plain http only)."""
+    if client_config.spec.signing.unsigned_streams_over_tls:
+        setting: bool | None = client_config.config.s3_payload_signing_enabled
+        return setting
+    return None
+
+
 def sign_v4(request: Request) -> None:
     """Sign the request with SigV4 using the client's credentials (loaded single-flight)."""
     client_config = request.client_config
@@ -155,9 +165,13 @@ def sign_v4(request: Request) -> None:
     payload_hash = request.context.get("sigv4.payload_hash")
     body = http.body
     streaming = body is not None and not isinstance(body, (bytes, bytearray, memoryview))
+    signing = payload_signing(client_config)
     if payload_hash is not None:
         pass
-    elif streaming and options.unsigned_streams_over_tls and http.url.startswith("https:"):
+    elif signing is False:  # the caller's choice: no body is hashed (botocore's, too)
+        payload_hash = _UNSIGNED_PAYLOAD
+    elif (signing is None and streaming and options.unsigned_streams_over_tls
+          and http.url.startswith("https:")):
         # Over TLS the transport already protects the payload; hashing a stream would mean
         # reading it twice, so such streams are sent UNSIGNED-PAYLOAD as botocore does (S3).
         payload_hash = _UNSIGNED_PAYLOAD

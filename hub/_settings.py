@@ -103,6 +103,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retry_mode", ("AWS_RETRY_MODE",), "retry_mode", _as_retry_mode),
     Setting("verify", ("AWS_CA_BUNDLE",), "ca_bundle", _as_str),
     Setting("s3_addressing_style", (), "s3.addressing_style", _as_str),
+    Setting("s3_payload_signing_enabled", (), "s3.payload_signing_enabled", _as_bool),
     Setting("use_fips_endpoint", ("AWS_USE_FIPS_ENDPOINT",), "use_fips_endpoint", _as_bool),
     Setting("use_dualstack_endpoint", ("AWS_USE_DUALSTACK_ENDPOINT",), "use_dualstack_endpoint",
             _as_bool),

@@ -103,7 +103,8 @@ def test_each_setting_env_file_and_config_with_botocores_precedence(
 
 def test_every_setting_is_in_the_comparison_or_documented_as_special() -> None:
     compared = {c[0] for c in CASES}
-    special = {"profile", "s3_addressing_style"}  # compared in their own tests below
+    # compared in their own tests below
+    special = {"profile", "s3_addressing_style", "s3_payload_signing_enabled"}
     assert {s.field for s in SETTINGS} == compared | special
 
 
@@ -113,6 +114,15 @@ def test_s3_addressing_style_from_the_nested_s3_block(files: Path) -> None:
     assert _botocore("s3")["addressing_style"] == "path"
     assert hub.Session(hub.Config(s3_addressing_style="virtual")).config.s3_addressing_style \
         == "virtual"
+
+
+def test_s3_payload_signing_from_the_nested_s3_block(files: Path) -> None:
+    files.write_text("[default]\ns3 =\n    payload_signing_enabled = false\n")
+    assert hub.Session().config.s3_payload_signing_enabled is False
+    assert _botocore("s3")["payload_signing_enabled"] is False
+    files.write_text("[default]\ns3 =\n    payload_signing_enabled = sometimes\n")
+    with pytest.raises(ConfigError, match="s3_payload_signing_enabled"):
+        hub.Session()
 
 
 def test_aws_default_profile_wins_over_aws_profile_as_in_botocore(

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+from hub._corehandlers import payload_signing
 from hub._forksafe import at_fork_reinit
 from hub.errors import ParamValidationError
 from hub.transfer._config import TransferConfig
@@ -73,8 +74,12 @@ class Upload(TaskBase):
         info = client.client_config
         # Over plain HTTP S3 signs the payload's SHA-256: a part's hash is computed in the
         # pass that computes its checksum (over TLS a checksummed part goes UNSIGNED-PAYLOAD).
-        self._hash_parts = (not info.info.endpoint.startswith("https:")
+        # Not with s3_payload_signing_enabled=False; and over TLS the part is framed with a
+        # trailer, which is never signed (botocore's rule), whatever the setting.
+        https = info.info.endpoint.startswith("https:")
+        self._hash_parts = (not https and payload_signing(info) is not False
                             and info.config.signature_version != "unsigned")
+        self._checksum_in_scan = not https
 
     def _reset_locks(self) -> None:
         self._read_lock = threading.Lock()
@@ -257,15 +262,16 @@ class Upload(TaskBase):
         return self._checksum is None or type(self._checksum) is PartChecksums
 
     def _scanned(self, body: FileRange) -> FileRange:
-        # Over HTTP one pass over the range in cached blocks computes its checksum and its
-        # SHA-256, which ride on the body to the checksum handler and the signer. Over TLS
-        # the checksum handler frames the range as aws-chunked and its checksum goes in the
-        # trailer, computed as it is sent (as botocore does): the file is read once.
+        # Over HTTP one pass over the range in cached blocks computes its checksum and (when
+        # the body is signed, by default) its SHA-256, which ride on the body to the checksum
+        # handler and the signer. Over TLS the checksum handler frames the range as
+        # aws-chunked and its checksum goes in the trailer, computed as it is sent (as
+        # botocore does): the file is read once.
         from hub.checksums import PartChecksums, new_checksum
 
         updates: list[Callable[[memoryview], Any]] = []
         running = None
-        if self._checksum is not None and self._hash_parts:
+        if self._checksum is not None and self._checksum_in_scan:
             assert isinstance(self._checksum, PartChecksums)
             running = new_checksum(self._checksum.algorithm)  # inline: blocks are reused
             updates.append(running.update)

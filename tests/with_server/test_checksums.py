@@ -315,6 +315,52 @@ def test_pipe_with_content_length_sends_the_decoded_length(local_server: LocalSe
         b"from a pipe", {"x-amz-checksum-crc32": checksum("CRC32", b"from a pipe")})
 
 
+@pytest.mark.parametrize("signing", [True, False])
+def test_payload_signing_setting_matches_botocores(signing: bool,
+                                                   local_server: LocalServer) -> None:
+    # botocore's s3={"payload_signing_enabled": ...} is hub's s3_payload_signing_enabled:
+    # over http the same headers (x-amz-content-sha256 among them) and bodies for every call.
+    theirs = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1",
+    ).client("s3", endpoint_url=local_server.url, config=botocore_config.Config(
+        s3={"addressing_style": "path", "payload_signing_enabled": signing}))
+    ours = _hub(local_server.url, s3_payload_signing_enabled=signing)
+    want, got = _replay(local_server, theirs), _replay(local_server, ours)
+    for call, their, our in zip(_calls(), want, got, strict=True):
+        assert our == their, call[0]
+    hashes = {w["headers"]["x-amz-content-sha256"] for w in got}
+    assert hashes == {"UNSIGNED-PAYLOAD"} if not signing else "UNSIGNED-PAYLOAD" not in hashes
+
+
+@pytest.mark.parametrize("signing", [None, True, False])
+def test_payload_signing_setting_over_https(signing: bool | None,
+                                            https_server: HTTPSServer) -> None:
+    # Over https a body framed with a trailer is never signed (botocore's rule, whatever the
+    # setting); otherwise True signs what the default leaves unsigned (a body whose checksum
+    # the caller gave, a stream sent without a checksum) and False signs nothing.
+    https_server.set_default(ok(b""))
+    data = b"payload" * 1000
+    s3 = _hub(https_server.url, verify=https_server.ca_bundle,
+              s3_payload_signing_enabled=signing)
+    s3.put_object(Bucket="bkt", Key="own", Body=data, ChecksumCRC32=checksum("CRC32", data))
+    s3.put_object(Bucket="bkt", Key="file", Body=io.BytesIO(data))
+    Session(Config(region="us-east-1", endpoint_url=https_server.url, credentials=CREDENTIALS,
+                   verify=https_server.ca_bundle, s3_payload_signing_enabled=signing,
+                   request_checksum_calculation="when_required")).client("s3").put_object(
+        Bucket="bkt", Key="bare", Body=io.BytesIO(data))
+    s3.get_object(Bucket="bkt", Key="own")["Body"].read()
+    own, file, bare, get = (r.header("x-amz-content-sha256") for r in https_server.requests)
+    assert file == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    signed = hashlib.sha256(data).hexdigest()
+    if signing is True:
+        assert (own, bare, get) == (signed, signed, hashlib.sha256(b"").hexdigest())
+    elif signing is False:
+        assert (own, bare, get) == ("UNSIGNED-PAYLOAD",) * 3
+    else:
+        assert (own, bare, get) == ("UNSIGNED-PAYLOAD", "UNSIGNED-PAYLOAD",
+                                    hashlib.sha256(b"").hexdigest())
+
+
 def test_file_over_https_uses_the_trailer_and_rewinds_on_retry(
         https_server: HTTPSServer) -> None:
     https_server.script(server_error(), ok(b""))

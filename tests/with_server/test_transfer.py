@@ -186,6 +186,32 @@ def test_file_uploads_checksum_and_sign_the_bytes_sent(
         assert "x-amz-checksum-crc32" not in put
 
 
+@pytest.mark.parametrize("signing", [True, False])
+def test_payload_signing_setting_reaches_transfers_over_http(
+        signing: bool, fast: FastS3Server, tmp_path: Path) -> None:
+    # s3_payload_signing_enabled=False: parts and PutObjects carry their CRC32 header (from
+    # the same one pass) and UNSIGNED-PAYLOAD, so no SHA-256 is computed; True is the default.
+    s3 = _client(fast.url, s3_payload_signing_enabled=signing)
+    data = os.urandom(2 * MB + 300_000)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    for key, body in (("parts", data), ("small", data[:MB + 5])):
+        src.write_bytes(body)
+        s3.upload_file(str(src), BUCKET, key, Config=SMALL)
+        assert fast.object(BUCKET, key) == body
+        sent = fast.last_headers["UploadPart" if key == "parts" else "PutObject"]
+        piece = body if key == "small" else next(
+            c for c in (body[:MB], body[MB:2 * MB], body[2 * MB:])
+            if _crc32(c) == sent["x-amz-checksum-crc32"])
+        assert sent["x-amz-content-sha256"] == (
+            hashlib.sha256(piece).hexdigest() if signing else "UNSIGNED-PAYLOAD")
+    stream = _client(fast.url, s3_payload_signing_enabled=signing)
+    stream.upload_fileobj(_Unseekable(data), BUCKET, "stream", Config=SMALL)
+    assert fast.object(BUCKET, "stream") == data
+    assert (fast.last_headers["UploadPart"]["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD") \
+        is not signing
+
+
 def _assert_trailer(headers: dict[str, str]) -> None:
     assert headers["x-amz-trailer"] == "x-amz-checksum-crc32"
     assert headers["x-amz-content-sha256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
