@@ -152,7 +152,7 @@ def variants(url: str, ca: str | None, keys: list[str]) -> dict[str, Callable[[l
               "hub get_object": threaded(hub_one),
               "raw sockets": threaded(raw_one)}
     if bt.obstore_available():
-        _, obstore_run = bt._obstore_ops(url, ca)
+        _, obstore_run = bt._obstore_ops(url, ca, False)
         chosen["obstore"] = lambda paths: obstore_run("download", SHAPE, paths, keys)
     return chosen
 

@@ -25,6 +25,9 @@ How it is measured:
 Reported: MB/s (MiB/s of payload), client CPU seconds per GiB, and peak RSS (and its growth
 over the warmed-up process). obstore rows are skipped (with a note) when it is not installed.
 
+With ``--unsigned-payload`` every library skips the body's SHA-256 that S3 signs over plain
+http by default (each library's own setting for it), to show what that hash costs.
+
 Run: ``python3 benchmarks/bench_transfer.py [--quick] [--rounds N] [--json PATH]``; part of
 ``benchmarks/run.py`` as the ``transfer`` scenario.
 """
@@ -126,13 +129,14 @@ def _keys(shape: Shape, prefix: str) -> list[str]:
     return [f"{prefix}/{shape.name}/{i}" for i in range(shape.count)]
 
 
-def _hub_ops(url: str, ca: str | None) -> tuple[Callable[[], None], Any]:
+def _hub_ops(url: str, ca: str | None, unsigned: bool) -> tuple[Callable[[], None], Any]:
     import hub
     from hub.transfer import TransferConfig, TransferManager
 
     config = hub.Config(region="us-east-1", endpoint_url=url,
                         credentials=hub.Credentials("bench", "bench"),
-                        verify=ca if ca else None)
+                        verify=ca if ca else None,
+                        s3_payload_signing_enabled=False if unsigned else None)
     s3 = hub.Session(config).client("s3")
     small = TransferConfig(multipart_threshold=WARM // 2, multipart_chunksize=WARM // 2)
 
@@ -157,14 +161,17 @@ def _hub_ops(url: str, ca: str | None) -> tuple[Callable[[], None], Any]:
     return warm, run
 
 
-def _boto3_ops(url: str, ca: str | None) -> tuple[Callable[[], None], Any]:
+def _boto3_ops(url: str, ca: str | None, unsigned: bool) -> tuple[Callable[[], None], Any]:
     import boto3
+    import botocore.config
     from boto3.s3.transfer import TransferConfig
     from s3transfer.manager import TransferManager
 
     s3 = boto3.session.Session().client(
         "s3", region_name="us-east-1", endpoint_url=url, aws_access_key_id="bench",
-        aws_secret_access_key="bench", verify=ca if ca else None)
+        aws_secret_access_key="bench", verify=ca if ca else None,
+        config=botocore.config.Config(s3={"payload_signing_enabled": False}) if unsigned
+        else None)
     small = TransferConfig(multipart_threshold=WARM // 2)
 
     def warm(path: str) -> None:
@@ -188,7 +195,7 @@ def _boto3_ops(url: str, ca: str | None) -> tuple[Callable[[], None], Any]:
     return warm, run
 
 
-def _obstore_ops(url: str, ca: str | None) -> tuple[Callable[[], None], Any]:
+def _obstore_ops(url: str, ca: str | None, unsigned: bool) -> tuple[Callable[[], None], Any]:
     from concurrent.futures import ThreadPoolExecutor
 
     import obstore
@@ -199,7 +206,7 @@ def _obstore_ops(url: str, ca: str | None) -> tuple[Callable[[], None], Any]:
         options["root_certificate"] = Path(ca).read_text()
     store = S3Store(BUCKET, endpoint=url, region="us-east-1", access_key_id="bench",
                     secret_access_key="bench", virtual_hosted_style_request=False,
-                    client_options=options)
+                    unsigned_payload=unsigned, client_options=options)
     def one(direction: str, path: str, key: str, chunk: int = 8 * MIB) -> None:
         if direction == "upload":
             obstore.put(store, key, Path(path), chunk_size=chunk, max_concurrency=10)
@@ -277,7 +284,8 @@ def child(spec: dict[str, Any]) -> dict[str, float]:
     """Run one measurement in this (fresh) process; return its figures."""
     shape = Shape(**spec["shape"])
     impl, direction, url, ca = spec["impl"], spec["direction"], spec["url"], spec["ca"]
-    warm, run = {"hub": _hub_ops, "boto3": _boto3_ops, "obstore": _obstore_ops}[impl](url, ca)
+    warm, run = {"hub": _hub_ops, "boto3": _boto3_ops, "obstore": _obstore_ops}[impl](
+        url, ca, bool(spec.get("unsigned")))
     workdir = Path(spec["workdir"])
     warm_file = workdir / f"warm-{impl}-{os.getpid()}"
     warm_file.write_bytes(os.urandom(WARM))
@@ -365,13 +373,16 @@ def _make_sources(shapes: Sequence[Shape], workdir: Path) -> None:
 
 def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] | None = None,
         progress: Callable[[str], None] | None = None, only: Sequence[str] = (),
-        warmup: int | None = None) -> tuple[list[Row], list[str]]:
+        warmup: int | None = None, unsigned: bool = False) -> tuple[list[Row], list[str]]:
     """Measure every case; return (rows, notes).
 
     ``quick``: one 16 MiB object over http only, one round and no warm-up round (a smoke run
     for CI). ``rounds``: timed rounds per case [5]; ``warmup``: untimed rounds before them
     [1]. ``only``: run just the cases whose "direction shape" contains one of these strings
-    (e.g. ``"upload 256"``), for a focused look.
+    (e.g. ``"upload 256"``), for a focused look. ``unsigned``: every library skips the
+    body's SHA-256 in the signature (hub's ``s3_payload_signing_enabled=False``, boto3's
+    ``s3={"payload_signing_enabled": False}``, obstore's ``unsigned_payload``), which S3 signs
+    over plain http by default.
     """
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
     schemes = schemes or (("http",) if quick else ("http", "https"))
@@ -405,7 +416,7 @@ def run(quick: bool = False, rounds: int | None = None, schemes: Sequence[str] |
                             for impl in order:
                                 spec = {"impl": impl, "direction": direction, "url": url,
                                         "ca": ca, "workdir": str(src_dir),
-                                        "server_pid": server_pid,
+                                        "server_pid": server_pid, "unsigned": unsigned,
                                         "shape": {"name": shape.name, "count": shape.count,
                                                   "size": shape.size}}
                                 if progress:
@@ -520,6 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='just the cases matching this ("upload 256"); repeatable')
     parser.add_argument("--json", type=Path, help="write the rows here")
     parser.add_argument("--chart", type=Path, help="write a PNG chart here")
+    parser.add_argument("--unsigned-payload", action="store_true",
+                        help="every library sends UNSIGNED-PAYLOAD (no SHA-256 of the body)")
     args = parser.parse_args(argv)
     if args.warmup is not None and args.warmup < 0:
         parser.error(f"--warmup must be 0 or more, got {args.warmup}")
@@ -529,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, notes = run(args.quick, args.rounds,
                       tuple(args.schemes.split(",")) if args.schemes else None,
                       progress=lambda text: print(f"  ... {text}", file=sys.stderr),
-                      only=args.only, warmup=args.warmup)
+                      only=args.only, warmup=args.warmup, unsigned=args.unsigned_payload)
     print(format_table(rows))
     print()
     for text, met, how in targets(rows):
