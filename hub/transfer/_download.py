@@ -208,50 +208,28 @@ class Download(TaskBase):
                     and size >= _PUMP_MIN)
         view = memoryview(bytearray(
             min(_FIRST_READ, size) if handover else max(1, min(self.config.io_chunksize, size))))
-        if self._runs is not None:  # a file object checked against the whole object's CRC
-            self._drain_checked(body, pos, size, view)
-            return
-        left = size  # the first GET's body runs on past its range: stop at the range's end
-        while left > 0:
-            if handover and left < size:
-                handover = False
-                sock = body._wait_socket() if type(body) is StreamingBody else None
-                if sock is not None:
-                    pump.drain(body, sock, writer.fd, pos, left,  # type: ignore[union-attr]
-                               self.progress if self._callback is not None else None,
-                               lambda: self.failed)
-                    return
-                view = memoryview(bytearray(max(1, min(self.config.io_chunksize, left))))
-            n = body.readinto(view if left >= len(view) else view[:left])
-            if not n:
-                return
-            left -= n
-            if bandwidth is not None:
-                bandwidth.consume(n)
-            if isinstance(writer, OrderedWriter):
-                writer.write_at(pos[0], bytes(view[:n]))
-            else:
-                writer.write_at(pos[0], view[:n])
-            pos[0] += n
-            self.progress(n)
-            if self.failed:
-                return
+        # A file object checked against the whole object's CRC: the CRC of what this call
+        # writes (one run of the object, from pos[0]) is kept for finish to combine, also when
+        # the body breaks (the retry's run starts where this one ended).
+        runs, running = self._runs, None
+        if runs is not None:
+            from hub.checksums import new_checksum
 
-    def _drain_checked(self, body: Any, pos: list[int], size: int, view: memoryview) -> None:
-        # _drain's loop for a file object whose download is checked: the CRC of what this
-        # call writes (one run of the object, from pos[0]) is kept for finish to combine,
-        # also when the body breaks (the retry's run starts where this one ended).
-        from hub.checksums import new_checksum
-
-        assert self._whole is not None and self._runs is not None
-        writer = self._writer
-        assert writer is not None
-        bandwidth = self._bandwidth
-        running = new_checksum(self._whole[0])
+            assert self._whole is not None
+            running = new_checksum(self._whole[0])
         start = pos[0]
+        left = size  # the first GET's body runs on past its range: stop at the range's end
         try:
-            left = size
             while left > 0:
+                if handover and left < size:
+                    handover = False
+                    sock = body._wait_socket() if type(body) is StreamingBody else None
+                    if sock is not None:
+                        pump.drain(body, sock, writer.fd, pos, left,  # type: ignore[union-attr]
+                                   self.progress if self._callback is not None else None,
+                                   lambda: self.failed)
+                        return
+                    view = memoryview(bytearray(max(1, min(self.config.io_chunksize, left))))
                 n = body.readinto(view if left >= len(view) else view[:left])
                 if not n:
                     return
@@ -262,16 +240,17 @@ class Download(TaskBase):
                     writer.write_at(pos[0], bytes(view[:n]))
                 else:
                     writer.write_at(pos[0], view[:n])
-                running.update(view[:n])
+                if running is not None:
+                    running.update(view[:n])
                 pos[0] += n
                 self.progress(n)
                 if self.failed:
                     return
         finally:
-            if pos[0] > start:
+            if runs is not None and running is not None and pos[0] > start:
                 run = (start, pos[0] - start, int.from_bytes(running.digest(), "big"))
                 with self._lock:
-                    self._runs.append(run)
+                    runs.append(run)
 
     def finish(self) -> Any:
         if self._runs is not None:
