@@ -172,17 +172,17 @@ else:
         return ArgumentError(f"{owner} takes at most {len(fields)} positional arguments"
                              f" ({', '.join(fields)}), got {args}", field=None, owner=owner)
 
-    def _reject(owner: str, fields: tuple[str, ...], extra: tuple[Any, ...],
-                unknown: dict[str, Any], required: tuple[str, ...],
-                values: tuple[Any, ...]) -> None:
-        # The compiled __init__'s way to the same errors as the generic one's.
+    def _reject(owner: str, fields: tuple[str, ...], extra: int, unknown: str | None,
+                required: tuple[str, ...], missing: tuple[bool, ...]) -> Exception:
+        # The compiled __init__'s way to the generic one's errors; it gets names and counts
+        # only, never the values.
         if extra:
-            raise _argument_error(owner, fields, args=len(fields) + len(extra))
-        if unknown:
-            raise _argument_error(owner, fields, unknown=next(iter(unknown)))
-        raise _argument_error(owner, fields,
-                              missing=next(n for n, v in zip(required, values, strict=True)
-                                           if v is _MISSING))
+            return _argument_error(owner, fields, args=len(fields) + extra)
+        if unknown is not None:
+            return _argument_error(owner, fields, unknown=unknown)
+        return _argument_error(owner, fields,
+                               missing=next(n for n, gone in zip(required, missing, strict=True)
+                                            if gone))
 
     # Instances made with the generic __init__ before compiling one: more than building a
     # client makes of any class (Handlers, NamedHandler), whose compiles cost ~0.7 ms there.
@@ -198,16 +198,14 @@ else:
                      if s.default_factory is not _MISSING}
         made = [0 if compiles else -(1 << 62)]  # never reaches _COMPILE_AFTER
 
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            made[0] += 1  # racy on purpose: at worst two threads compile the same function
-            if made[0] == _COMPILE_AFTER and owner[0].__dict__.get("__init__") is __init__:
-                type.__setattr__(owner[0], "__init__",
-                                 _compile_init(qualname, fields, specs, frozen, post_init))
+        def bind(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception | None:
+            # Sets the fields; a wrong call gets its error back (returned, not raised, so that
+            # this frame and its values are gone when __init__ raises it).
             if len(args) > count:
-                raise _argument_error(qualname, fields, args=len(args))
+                return _argument_error(qualname, fields, args=len(args))
             for name, value in zip(fields, args, strict=False):
                 if name in kwargs:
-                    raise _argument_error(qualname, fields, twice=name)
+                    return _argument_error(qualname, fields, twice=name)
                 setter(self, name, value)
             used = 0
             for name in fields[len(args):]:
@@ -219,12 +217,26 @@ else:
                 elif name in factories:
                     value = factories[name]()
                 else:
-                    raise _argument_error(qualname, fields, missing=name)
+                    return _argument_error(qualname, fields, missing=name)
                 setter(self, name, value)
             if used != len(kwargs):
-                raise _argument_error(qualname, fields,
-                                      unknown=next(k for k in kwargs if k not in fields),
-                                      hints=getattr(owner[0], "_hub_argument_hints", None))
+                return _argument_error(qualname, fields,
+                                       unknown=next(k for k in kwargs if k not in fields),
+                                       hints=getattr(owner[0], "_hub_argument_hints", None))
+            return None
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            made[0] += 1  # racy on purpose: at worst two threads compile the same function
+            if made[0] == _COMPILE_AFTER and owner[0].__dict__.get("__init__") is __init__:
+                type.__setattr__(owner[0], "__init__",
+                                 _compile_init(qualname, fields, specs, frozen, post_init))
+            error = bind(self, args, kwargs)
+            if error is not None:
+                # A value in the wrong place may be a secret (Config(aws_secret_access_key=
+                # ...)): not left in a local that a traceback with locals would print. Nor the
+                # half-built instance, whose repr would fail on the fields it lacks.
+                del self, args, kwargs
+                raise error
             if post_init:
                 self.__post_init__()
 
@@ -256,9 +268,15 @@ else:
         # One test on the good path; _reject works out which mistake it was.
         wrong = " or ".join(["__hub_extra", "__hub_unknown",
                              *(f"{name} is __hub_missing" for name in required)])
+        # The wrong values (and the unbuilt instance, whose repr would fail) are deleted before
+        # raising: out of the traceback's locals.
+        gone = "".join(f"{n} is __hub_missing, " for n in required)
         lines[:0] = [f"    if {wrong}:",
-                     f"        __hub_reject(__hub_owner, __hub_fields, __hub_extra, __hub_unknown,"
-                     f" {tuple(required)!r}, ({''.join(f'{n}, ' for n in required)}))"]
+                     "        __hub_error = __hub_reject(__hub_owner, __hub_fields,"
+                     " len(__hub_extra), next(iter(__hub_unknown), None),"
+                     f" {tuple(required)!r}, ({gone}))",
+                     "        del self, __hub_extra, __hub_unknown",
+                     "        raise __hub_error"]
         for name in fields:
             lines.append(f"    __hub_set(self, {name!r}, {name})" if frozen
                          else f"    self.{name} = {name}")

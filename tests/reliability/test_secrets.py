@@ -700,3 +700,21 @@ def test_proxy_password_from_the_environment_stays_out_of_errors(
     assert_no_secret(caught.value)
     settings = session.client("dynamodb").client_config.transport.settings  # type: ignore[attr-defined]
     assert PROXY_PASSWORD not in repr(settings)  # the pool key: a local of the transport
+
+
+def test_a_secret_passed_as_a_wrong_argument_stays_out_of_traceback_locals() -> None:
+    # botocore's spelling on hub.Config, and surplus arguments to a per-request class whose
+    # __init__ is compiled by now: the ArgumentError names the argument, and no frame an
+    # error reporter records holds the value.
+    from hub._request import HTTPRequest
+    from hub.errors import ArgumentError
+
+    for _ in range(100):
+        HTTPRequest("GET", "https://example.com/")
+    for make in (lambda: hub.Config(aws_secret_access_key=SECRET),
+                 lambda: hub.Config("eu-west-1", region=SECRET),
+                 lambda: HTTPRequest("GET", "https://example.com/", {}, None, SECRET),
+                 lambda: HTTPRequest("GET", "https://example.com/", token=SECRET)):
+        with pytest.raises(ArgumentError) as caught:
+            make()
+        assert_no_secret(caught.value, SECRET)
