@@ -58,7 +58,7 @@ class Download(TaskBase):
         # place; a caller's file object cannot be, so each range's CRC is computed as it is
         # written (_runs: offset, length, value) and the CRCs are combined at the end.
         self._whole: tuple[str, str] | None = None
-        self._runs: list[tuple[int, int, int]] | None = None
+        self._runs: list[tuple[int, int, str]] | None = None
         self._parallel = config.use_threads and config.max_concurrency > 1
         at_fork_reinit(self, Download._reset_fd_lock)
 
@@ -248,7 +248,7 @@ class Download(TaskBase):
                     return
         finally:
             if runs is not None and running is not None and pos[0] > start:
-                run = (start, pos[0] - start, int.from_bytes(running.digest(), "big"))
+                run = (start, pos[0] - start, running.b64digest())
                 with self._lock:
                     runs.append(run)
 
@@ -285,19 +285,15 @@ class Download(TaskBase):
     def _check_runs(self, algorithm: str, expected: str) -> None:
         # The runs' CRCs combined in object order; they tile the object (a retried range's run
         # starts where the broken one ended), so their total is the object's CRC.
-        import base64
-
-        from hub.checksums import _combine_values
+        from hub.checksums import checksum, combine
 
         assert self._runs is not None
-        value = covered = 0
+        computed, covered = checksum(algorithm, b""), 0
         for start, length, crc in sorted(self._runs):
             if start != covered:
                 break  # a gap or an overlap: cannot be the object
-            value = _combine_values(algorithm, value, crc, length)
+            computed = combine(algorithm, computed, crc, length)
             covered += length
-        width = 8 if algorithm == "CRC64NVME" else 4
-        computed = base64.b64encode(value.to_bytes(width, "big")).decode("ascii")
         if covered != self.meta.size or computed != expected:
             self._mismatch(algorithm, expected, computed, covered)
 
