@@ -175,7 +175,8 @@ def combine(algorithm: str, first: str, second: str, second_length: int) -> str:
         raise FlexibleChecksumError(
             f"{name} checksums do not combine (only CRC32, CRC32C and CRC64NVME do)",
             algorithm=name)
-    if not isinstance(second_length, int) or second_length < 0:
+    if not isinstance(second_length, int) or isinstance(second_length, bool) \
+            or second_length < 0:
         raise FlexibleChecksumError(
             f"combine: second_length must be an int >= 0, got {second_length!r}"[:120],
             algorithm=name)

@@ -173,6 +173,7 @@ def test_combine_across_large_lengths() -> None:
     ("CRC32", "AAAAAAAAAAA=", "AAAAAA==", 1, "first is not a base64 CRC32 value"),
     ("CRC64NVME", "AAAAAAAAAAA=", "not base64!", 1, "second is not a base64"),
     ("CRC32", "AAAAAA==", "AAAAAA==", -1, "second_length must be an int >= 0"),
+    ("CRC32", "AAAAAA==", "AAAAAA==", True, "second_length must be an int >= 0"),
 ])
 def test_combine_refuses_what_cannot_combine(algorithm: str, first: str, second: str,
                                              length: int, problem: str) -> None:
